@@ -1,0 +1,127 @@
+/**
+ * The one declared table of the pipeline's topics, and an idempotent step
+ * that creates the missing ones. Every script and test takes topic settings
+ * from here, so partitions, retention and compaction are decided once.
+ *
+ * @example
+ * ```ts
+ * import { ensureTopics, TOPICS } from "./topics.ts";
+ * // await ensureTopics(kafka.admin(), [TOPICS.orders, TOPICS.inventoryOrders], log);
+ * ```
+ * @module
+ */
+import type { Admin } from "kafkajs";
+import type { Logger } from "./log.ts";
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  /** Replication factor; -1 takes the broker's default (1 on a single node). */
+  replication: number;
+  /** `delete` keeps records for `retentionMs`; `compact` keeps the last per key. */
+  cleanup: "delete" | "compact";
+  retentionMs?: number;
+  /** Why the topic exists, for `--help` and the README. */
+  purpose: string;
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+
+/** Every topic the pipeline uses. Replication -1 means the broker default. */
+export const TOPICS = {
+  orders: {
+    name: "orders",
+    partitions: 6,
+    replication: -1,
+    cleanup: "delete",
+    retentionMs: 7 * DAY,
+    purpose: "raw orders of every type, JSON, keyed by order id",
+  },
+  inventoryOrders: {
+    name: "inventory_orders",
+    partitions: 6,
+    replication: -1,
+    cleanup: "delete",
+    retentionMs: 7 * DAY,
+    purpose: "inventory orders, Avro, keyed by SKU",
+  },
+  deliveryOrders: {
+    name: "delivery_orders",
+    partitions: 6,
+    replication: -1,
+    cleanup: "delete",
+    retentionMs: 7 * DAY,
+    purpose: "delivery orders, Avro, keyed by order id",
+  },
+  orderStatus: {
+    name: "order_status",
+    partitions: 6,
+    replication: -1,
+    cleanup: "delete",
+    retentionMs: 30 * DAY,
+    purpose: "status changes of every order, keyed by order id",
+  },
+  ordersDlq: {
+    name: "orders-dlq",
+    partitions: 1,
+    replication: -1,
+    cleanup: "delete",
+    retentionMs: 30 * DAY,
+    purpose: "orders that could not be routed, with the reason in headers",
+  },
+  schemas: {
+    name: "_schemas",
+    partitions: 1,
+    replication: -1,
+    cleanup: "compact",
+    purpose: "the schema registry's durable store (compacted, one partition)",
+  },
+} as const satisfies Record<string, TopicSpec>;
+
+/** A copy of `spec` under another name, e.g. a test's own topic. */
+export function renamed(spec: TopicSpec, name: string): TopicSpec {
+  return { ...spec, name };
+}
+
+/** The broker configs a spec asks for. Pure, tested on its own. */
+export function topicConfigEntries(spec: TopicSpec): { name: string; value: string }[] {
+  const entries: { name: string; value: string }[] = [
+    { name: "cleanup.policy", value: spec.cleanup },
+  ];
+  if (spec.retentionMs !== undefined) {
+    entries.push({ name: "retention.ms", value: String(spec.retentionMs) });
+  }
+  return entries;
+}
+
+/**
+ * Creates the topics that do not exist yet; existing ones are left as they
+ * are (and logged), so running it on every start is safe.
+ * Returns the names it created.
+ */
+export async function ensureTopics(
+  admin: Admin,
+  specs: readonly TopicSpec[],
+  log?: Logger,
+): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.name));
+  if (missing.length > 0) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((s) => ({
+        topic: s.name,
+        numPartitions: s.partitions,
+        replicationFactor: s.replication,
+        configEntries: topicConfigEntries(s),
+      })),
+    });
+  }
+  for (const s of specs) {
+    log?.info(existing.has(s.name) ? "topic exists" : "topic created", {
+      topic: s.name,
+      partitions: s.partitions,
+    });
+  }
+  return missing.map((s) => s.name);
+}

@@ -1,0 +1,111 @@
+/**
+ * The broker the suite runs on, proven for what the pipeline needs: topic
+ * creation from the declared table, produce and consume in a consumer
+ * group, and transactions (committed visible to read_committed, aborted not).
+ */
+import assert from "node:assert/strict";
+import type { Kafka, KafkaMessage } from "kafkajs";
+import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { integration, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
+
+async function collect(
+  kafka: Kafka,
+  topic: string,
+  options: { readUncommitted?: boolean; until: (got: KafkaMessage[]) => boolean },
+): Promise<KafkaMessage[]> {
+  const consumer = kafka.consumer({
+    groupId: uniqueName("g"),
+    readUncommitted: options.readUncommitted ?? false,
+    maxWaitTimeInMs: 500,
+  });
+  const got: KafkaMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: ({ message }) => Promise.resolve(void got.push(message)) });
+    await waitFor(`messages on ${topic}`, () => options.until(got));
+  } finally {
+    await consumer.disconnect();
+  }
+  return got;
+}
+
+Deno.test("ensureTopics creates declared topics once and is idempotent", integration, async () => {
+  const kafka = testKafka();
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const spec = renamed(TOPICS.orders, uniqueName("orders"));
+    assert.deepEqual(await ensureTopics(admin, [spec], testLogger("topics")), [spec.name]);
+    assert.deepEqual(await ensureTopics(admin, [spec], testLogger("topics")), []);
+    const meta = await admin.fetchTopicMetadata({ topics: [spec.name] });
+    assert.equal(meta.topics[0].partitions.length, spec.partitions);
+    const configs = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: 2, name: spec.name, configNames: ["cleanup.policy", "retention.ms"] }],
+    });
+    const entries = Object.fromEntries(
+      configs.resources[0].configEntries.map((e) => [e.configName, e.configValue]),
+    );
+    assert.equal(entries["cleanup.policy"], "delete");
+    assert.equal(entries["retention.ms"], String(spec.retentionMs));
+  } finally {
+    await admin.disconnect();
+  }
+});
+
+Deno.test("produce and consume through a consumer group", integration, async () => {
+  const kafka = testKafka();
+  const admin = kafka.admin();
+  await admin.connect();
+  const topic = uniqueName("plain");
+  await ensureTopics(admin, [renamed(TOPICS.orders, topic)]);
+  await admin.disconnect();
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  const sent = Array.from({ length: 50 }, (_, i) => ({ key: `order-${i}`, value: `{"i":${i}}` }));
+  await producer.send({ topic, acks: -1, messages: sent });
+  await producer.disconnect();
+  const got = await collect(kafka, topic, { until: (g) => g.length >= sent.length });
+  assert.deepEqual(
+    got.map((m) => m.key!.toString()).sort(),
+    sent.map((m) => m.key).sort(),
+  );
+});
+
+Deno.test(
+  "a committed transaction is visible to read_committed, an aborted one is not",
+  integration,
+  async () => {
+    const kafka = testKafka();
+    const admin = kafka.admin();
+    await admin.connect();
+    const topic = uniqueName("tx");
+    await ensureTopics(admin, [renamed(TOPICS.orders, topic)]);
+    await admin.disconnect();
+    const producer = kafka.producer({
+      transactionalId: uniqueName("tx-id"),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    const aborted = await producer.transaction();
+    await aborted.send({ topic, messages: [{ key: "a", value: "aborted" }] });
+    await aborted.abort();
+    const committed = await producer.transaction();
+    await committed.send({ topic, messages: [{ key: "c", value: "committed" }] });
+    await committed.commit();
+    // A marker after both, so the reader knows it has seen everything before it.
+    await producer.send({ topic, messages: [{ key: "end", value: "end" }] });
+    await producer.disconnect();
+
+    const isEnd = (g: KafkaMessage[]) => g.some((m) => m.key?.toString() === "end");
+    const committedView = await collect(kafka, topic, { until: isEnd });
+    assert.deepEqual(committedView.map((m) => m.value!.toString()).sort(), ["committed", "end"]);
+    const uncommittedView = await collect(kafka, topic, { readUncommitted: true, until: isEnd });
+    assert.deepEqual(
+      uncommittedView.map((m) => m.value!.toString()).sort(),
+      ["aborted", "committed", "end"],
+    );
+  },
+);

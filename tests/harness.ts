@@ -1,0 +1,65 @@
+/**
+ * What integration tests share: the broker this test run uses (started once
+ * per run by `deno task test`, see scripts/test.ts), unique names so that
+ * tests never see each other's topics and groups, and condition waits with
+ * deadlines instead of fixed sleeps.
+ * @module
+ */
+import type { Kafka } from "kafkajs";
+import { createKafka } from "../shared/kafka.ts";
+import { createLogger, type Logger } from "../shared/log.ts";
+
+/** A logger for tests: quiet unless TEST_LOG_LEVEL says otherwise. */
+export function testLogger(name: string): Logger {
+  const level = (Deno.env.get("TEST_LOG_LEVEL") ?? "error") as "debug" | "info" | "warn" | "error";
+  return createLogger({ name, level });
+}
+
+/**
+ * The bootstrap servers of this run's broker. `deno task test` exports
+ * KAFKA_BROKERS after starting (or finding) one; a plain `deno test` without
+ * it fails here with a sentence saying what to do.
+ */
+export function testBrokers(): string[] {
+  const raw = Deno.env.get("KAFKA_BROKERS");
+  if (!raw) {
+    throw new Error(
+      "KAFKA_BROKERS is not set: run the suite with `deno task test` (it starts a broker), " +
+        "or point KAFKA_BROKERS at a running cluster",
+    );
+  }
+  return raw.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+/** A kafkajs client on this run's broker. */
+export function testKafka(clientId = "test"): Kafka {
+  return createKafka({ brokers: testBrokers(), clientId }, testLogger(clientId));
+}
+
+/** A name no other test (or earlier run) uses: `prefix-<time>-<random>`. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Waits until `check` returns a truthy value, or throws after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  { timeoutMs = 30_000, intervalMs = 100 } = {},
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` + (last ? `: ${last}` : ""));
+}
+
+/** Test options for integration tests: kafkajs keeps timers and sockets. */
+export const integration = { sanitizeOps: false, sanitizeResources: false } as const;
