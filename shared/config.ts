@@ -68,7 +68,7 @@ export type FlagSpec = StringFlag | NumberFlag | BooleanFlag | ListFlag | EnumFl
 export type FlagSpecs = Record<string, FlagSpec>;
 
 type Known<F> = F extends { default: unknown } ? true : F extends { required: true } ? true
-  : false;
+: false;
 type Base<F> = F extends { type: "string" } ? string
   : F extends { type: "number" } ? number
   : F extends { type: "boolean" } ? boolean
@@ -153,17 +153,18 @@ export function parseConfig<S extends FlagSpecs>(
   args: readonly string[],
   env: (name: string) => string | undefined,
 ): ConfigOf<S> {
-  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> =
-    {};
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; short?: string; multiple?: boolean }
+  > = {};
   const byFlag = new Map<string, string>();
   for (const [key, spec] of Object.entries(specs)) {
     const flag = flagName(key);
     byFlag.set(flag, key);
-    options[flag] = {
-      type: spec.type === "boolean" ? "boolean" : "string",
-      multiple: spec.type === "list" ? true : undefined,
-      short: spec.short,
-    };
+    // node:util rejects keys whose value is undefined, so add only what is set.
+    options[flag] = { type: spec.type === "boolean" ? "boolean" : "string" };
+    if (spec.type === "list") options[flag].multiple = true;
+    if (spec.short) options[flag].short = spec.short;
     if (spec.type === "boolean") options[`no-${flag}`] = { type: "boolean" };
   }
   let values: Record<string, unknown>;
