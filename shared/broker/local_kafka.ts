@@ -319,11 +319,16 @@ export interface LocalKafka {
   stop(graceMs?: number): Promise<void>;
 }
 
-async function canConnect(port: number): Promise<boolean> {
+/** The line KafkaRaftServer logs once broker and controller both serve. */
+const STARTED_LINE = "Kafka Server started";
+
+/**
+ * Whether the broker logged that it started. A TCP connect is not enough:
+ * something else may hold the port while our broker fails to bind it.
+ */
+async function hasStarted(logFile: string): Promise<boolean> {
   try {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.close();
-    return true;
+    return (await Deno.readTextFile(logFile)).includes(STARTED_LINE);
   } catch {
     return false;
   }
@@ -413,7 +418,7 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   const status = child.status.then((s) => (exited = s));
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 90_000);
-  while (!(await canConnect(layout.port))) {
+  while (!(await hasStarted(logFile))) {
     if (exited) {
       throw new LocalKafkaError(
         `the local Kafka broker exited during start-up with code ${exited.code}:\n${await tail(

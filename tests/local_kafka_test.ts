@@ -1,0 +1,120 @@
+/**
+ * The local Apache Kafka as a user meets it: a broker that starts, serves
+ * Kafka's own tools and stops cleanly; a start-up failure that names the
+ * log; a broker orphaned by a killed process that the next start stops; and
+ * a missing Java that is one sentence, not a stack trace.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  kafkaTool,
+  provisionKafka,
+  startLocalKafka,
+  sweepOrphans,
+} from "../shared/broker/local_kafka.ts";
+import { integration, testLogger, waitFor } from "./harness.ts";
+
+const log = testLogger("local-kafka-test");
+
+function alive(pid: number): boolean {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test(
+  "a local broker starts, serves kafka-topics, and stops cleanly",
+  integration,
+  async () => {
+    const cacheDir = Deno.env.get("KAFKA_CACHE_DIR");
+    const broker = await startLocalKafka({ log, cacheDir, heapMb: 256 });
+    try {
+      assert.match(broker.bootstrap, /^127\.0\.0\.1:\d+$/);
+      const create = await kafkaTool(broker.install, "kafka-topics", [
+        "--bootstrap-server",
+        broker.bootstrap,
+        "--create",
+        "--topic",
+        "tool-made",
+        "--partitions",
+        "2",
+      ], { stdout: "piped", stderr: "piped" }).output();
+      assert.ok(create.success, new TextDecoder().decode(create.stderr));
+      const list = await kafkaTool(broker.install, "kafka-topics", [
+        "--bootstrap-server",
+        broker.bootstrap,
+        "--list",
+      ], { stdout: "piped", stderr: "piped" }).output();
+      assert.match(new TextDecoder().decode(list.stdout), /^tool-made$/m);
+    } finally {
+      await broker.stop();
+    }
+    assert.equal(alive(broker.pid), false, "the broker process is gone");
+    await assert.rejects(Deno.stat(broker.runDir), "its run folder is removed");
+  },
+);
+
+Deno.test("a broker that cannot start names its log", integration, async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (taken.addr as Deno.NetAddr).port;
+    const error = await startLocalKafka({ log, port, heapMb: 256, startTimeoutMs: 60_000 }).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    assert.ok(error, "start-up must fail when the port is taken");
+    assert.match(error.message, /exited during start-up/);
+    assert.match(error.message, /\(log: .*broker\.log\)/);
+  } finally {
+    taken.close();
+  }
+});
+
+Deno.test("the next start stops a broker whose owner was killed", integration, async () => {
+  const runsDir = await Deno.makeTempDir();
+  const runDir = join(runsDir, "orphan");
+  await Deno.mkdir(runDir);
+  // A dead owner: a process that has already exited.
+  const dead = await new Deno.Command("true").spawn().status.then(() => 999_999_999);
+  await Deno.writeTextFile(join(runDir, "owner.pid"), String(dead));
+  // A stand-in broker whose command line names its run folder, as a real one does.
+  const orphan = new Deno.Command("sh", { args: ["-c", `sleep 60; : ${runDir}`] }).spawn();
+  await Deno.writeTextFile(join(runDir, "broker.pid"), String(orphan.pid));
+  // A live owner's run is left alone.
+  const keptDir = join(runsDir, "kept");
+  await Deno.mkdir(keptDir);
+  await Deno.writeTextFile(join(keptDir, "owner.pid"), String(Deno.pid));
+
+  await sweepOrphans(runsDir, log);
+  const status = await orphan.status;
+  assert.equal(status.signal, "SIGKILL");
+  await assert.rejects(Deno.stat(runDir));
+  await Deno.stat(keptDir);
+  await Deno.remove(runsDir, { recursive: true });
+});
+
+Deno.test("without Java the CLI says what to install in one sentence", integration, async () => {
+  const emptyCache = await Deno.makeTempDir();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "scripts/local_kafka.ts", "provision"],
+    env: { PATH: "/nonexistent", KAFKA_CACHE_DIR: emptyCache, NO_COLOR: "1" },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  await Deno.remove(emptyCache, { recursive: true });
+  const stderr = new TextDecoder().decode(out.stderr).trim();
+  assert.equal(out.code, 1);
+  assert.match(stderr, /^local_kafka: Java 17 or newer is needed .*install/);
+  assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
+});
+
+Deno.test("a warm provision only checks the cache", integration, async () => {
+  const started = performance.now();
+  const install = await provisionKafka({ log, cacheDir: Deno.env.get("KAFKA_CACHE_DIR") });
+  assert.ok(performance.now() - started < 5000);
+  await waitFor("kafka jars", () => Deno.stat(join(install.libsDir, "kafka-clients-4.3.1.jar")));
+});
