@@ -172,8 +172,10 @@ export function parseConfig<S extends FlagSpecs>(
     ({ values } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false }));
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    const m = /'(--?[\w-]+)/.exec(msg);
-    throw new ConfigError(m?.[1] ?? "?", `${msg.replace(/\. To specify.*$/s, "")}`);
+    // "Option '-n, --name <value>' …": name the long flag, by its key when known.
+    const named = /'(?:-\w, )?(--?[\w-]+)/.exec(msg)?.[1] ?? "?";
+    const key = named.startsWith("--") ? byFlag.get(named.slice(2)) : undefined;
+    throw new ConfigError(key ?? named, `${msg.replace(/\. To specify.*$/s, "")}`);
   }
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(specs)) {

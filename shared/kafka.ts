@@ -14,7 +14,7 @@
 import { Kafka, logLevel as KafkaLogLevel, type SASLOptions } from "kafkajs";
 import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "./log.ts";
-import { ConfigError, type ConfigOf, type FlagSpecs, flagName } from "./config.ts";
+import { ConfigError, type ConfigOf, flagName, type FlagSpecs } from "./config.ts";
 
 export type SaslMechanism = "plain" | "scram-sha-256" | "scram-sha-512";
 
@@ -123,16 +123,26 @@ export function kafkaConnectionFrom(
     throw new ConfigError("brokers", "--brokers (or KAFKA_BROKERS) is required");
   }
   for (const b of brokers) {
-    if (!/^[^\s:]+:\d{1,5}$/.test(b)) {
-      throw new ConfigError("brokers", `--brokers: "${b}" is not host:port`);
+    const m = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):(\d{1,5})$/.exec(b);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) {
+      throw new ConfigError("brokers", `--brokers: "${b}" is not host:port (port 1-65535)`);
     }
+  }
+  if (cfg.sslCertFile && !cfg.sslKeyFile || !cfg.sslCertFile && cfg.sslKeyFile) {
+    throw new ConfigError(
+      cfg.sslCertFile ? "sslKeyFile" : "sslCertFile",
+      "--ssl-cert-file and --ssl-key-file go together (mutual TLS needs both)",
+    );
   }
   const file = (flag: string, path: string | undefined) => {
     if (!path) return undefined;
     try {
       return readFile(path);
     } catch (err) {
-      throw new ConfigError(flag, `--${flagName(flag)}: cannot read ${path}: ${(err as Error).message}`);
+      throw new ConfigError(
+        flag,
+        `--${flagName(flag)}: cannot read ${path}: ${(err as Error).message}`,
+      );
     }
   };
   const tlsFiles = cfg.sslCaFile || cfg.sslCertFile || cfg.sslKeyFile;
@@ -144,10 +154,16 @@ export function kafkaConnectionFrom(
     }
     : cfg.ssl || undefined;
   let sasl: KafkaConnection["sasl"];
+  if (!cfg.saslMechanism && (cfg.saslUsername || cfg.saslPassword)) {
+    throw new ConfigError(
+      "saslMechanism",
+      "--sasl-username/--sasl-password need --sasl-mechanism (KAFKA_SASL_MECHANISM): plain, scram-sha-256 or scram-sha-512",
+    );
+  }
   if (cfg.saslMechanism) {
     if (!cfg.saslUsername || !cfg.saslPassword) {
       throw new ConfigError(
-        "saslUsername",
+        cfg.saslUsername ? "saslPassword" : "saslUsername",
         "--sasl-mechanism needs --sasl-username and --sasl-password (KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD)",
       );
     }

@@ -47,12 +47,13 @@ function writeStderr(line: string): void {
 }
 
 /** Errors do not survive JSON.stringify; turn them into plain fields. */
-function plain(value: unknown): unknown {
+function plain(value: unknown, depth = 0): unknown {
   if (value instanceof Error) {
     const out: LogFields = { name: value.name, message: value.message };
     const code = (value as { code?: unknown }).code;
     if (code !== undefined) out.code = code;
-    if (value.cause !== undefined) out.cause = plain(value.cause);
+    // A cause chain may loop back on itself; five levels say enough.
+    if (value.cause !== undefined && depth < 5) out.cause = plain(value.cause, depth + 1);
     return out;
   }
   if (typeof value === "bigint") return value.toString();
@@ -69,9 +70,10 @@ export function formatLogLine(
 ): string {
   const line: LogFields = { ts: now.toISOString(), level, logger: name, msg };
   for (const [k, v] of Object.entries(fields)) {
-    if (v !== undefined && !(k in line)) line[k] = plain(v);
+    if (v !== undefined && !Object.hasOwn(line, k)) line[k] = plain(v);
   }
-  return JSON.stringify(line);
+  // The replacer reaches nested values too: a bigint there would throw, an Error print {}.
+  return JSON.stringify(line, (_k, v) => plain(v));
 }
 
 /** Creates a structured logger. See the module example. */
@@ -94,4 +96,8 @@ export function createLogger(options: LoggerOptions): Logger {
 }
 
 /** A logger that writes nothing, for library callers that pass none. */
-export const silentLogger: Logger = createLogger({ name: "silent", level: "error", write: () => {} });
+export const silentLogger: Logger = createLogger({
+  name: "silent",
+  level: "error",
+  write: () => {},
+});

@@ -69,8 +69,9 @@ export async function dockerAnswers(socketPath = dockerSocketPath()): Promise<bo
     conn = await Deno.connect({ transport: "unix", path: socketPath });
     await conn.write(new TextEncoder().encode("GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n"));
     const buf = new Uint8Array(256);
-    const timeout = new Promise<null>((r) => setTimeout(() => r(null), 2000));
-    const n = await Promise.race([conn.read(buf), timeout]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<null>((r) => timer = setTimeout(() => r(null), 2000));
+    const n = await Promise.race([conn.read(buf), timeout]).finally(() => clearTimeout(timer));
     return typeof n === "number" && new TextDecoder().decode(buf.subarray(0, n)).includes(" 200 ");
   } catch {
     return false;

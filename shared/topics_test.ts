@@ -1,0 +1,156 @@
+import assert from "node:assert/strict";
+import { renamed, topicConfigEntries, TOPICS, type TopicSpec } from "./topics.ts";
+
+const DAY = 24 * 60 * 60 * 1000;
+const ALL: [string, TopicSpec][] = Object.entries(TOPICS);
+
+Deno.test("topicConfigEntries for a delete topic: cleanup.policy and retention.ms", () => {
+  assert.deepEqual(
+    topicConfigEntries({
+      name: "t",
+      partitions: 3,
+      replication: 1,
+      cleanup: "delete",
+      retentionMs: 3_600_000,
+      purpose: "test",
+    }),
+    [
+      { name: "cleanup.policy", value: "delete" },
+      { name: "retention.ms", value: "3600000" },
+    ],
+  );
+});
+
+Deno.test("topicConfigEntries for a compact topic: cleanup.policy only", () => {
+  assert.deepEqual(
+    topicConfigEntries({
+      name: "t",
+      partitions: 1,
+      replication: 1,
+      cleanup: "compact",
+      purpose: "test",
+    }),
+    [{ name: "cleanup.policy", value: "compact" }],
+  );
+});
+
+Deno.test("topicConfigEntries without retention leaves the broker default", () => {
+  const entries = topicConfigEntries({
+    name: "t",
+    partitions: 1,
+    replication: -1,
+    cleanup: "delete",
+    purpose: "test",
+  });
+  assert.deepEqual(entries, [{ name: "cleanup.policy", value: "delete" }]);
+});
+
+Deno.test("topicConfigEntries keeps retention.ms 0 and -1 (infinite) as given", () => {
+  const base: TopicSpec = {
+    name: "t",
+    partitions: 1,
+    replication: 1,
+    cleanup: "delete",
+    purpose: "",
+  };
+  assert.deepEqual(topicConfigEntries({ ...base, retentionMs: 0 })[1], {
+    name: "retention.ms",
+    value: "0",
+  });
+  assert.deepEqual(topicConfigEntries({ ...base, retentionMs: -1 })[1], {
+    name: "retention.ms",
+    value: "-1",
+  });
+});
+
+Deno.test("topicConfigEntries values are all strings, as the Kafka protocol wants", () => {
+  for (const [key, spec] of ALL) {
+    for (const entry of topicConfigEntries(spec)) {
+      assert.equal(typeof entry.value, "string", `${key}: ${entry.name}`);
+    }
+  }
+});
+
+Deno.test("the declared topics map onto their Kafka configs", () => {
+  assert.deepEqual(topicConfigEntries(TOPICS.orders), [
+    { name: "cleanup.policy", value: "delete" },
+    { name: "retention.ms", value: String(7 * DAY) },
+  ]);
+  assert.deepEqual(topicConfigEntries(TOPICS.orderStatus), [
+    { name: "cleanup.policy", value: "delete" },
+    { name: "retention.ms", value: String(30 * DAY) },
+  ]);
+  assert.deepEqual(topicConfigEntries(TOPICS.schemas), [
+    { name: "cleanup.policy", value: "compact" },
+  ]);
+});
+
+Deno.test("every TOPICS entry has at least one partition (a whole number)", () => {
+  for (const [key, spec] of ALL) {
+    assert.ok(Number.isInteger(spec.partitions) && spec.partitions >= 1, `${key}`);
+  }
+});
+
+Deno.test("every TOPICS entry has a valid replication factor: -1 or at least 1", () => {
+  for (const [key, spec] of ALL) {
+    assert.ok(
+      Number.isInteger(spec.replication) && (spec.replication === -1 || spec.replication >= 1),
+      `${key}: ${spec.replication}`,
+    );
+  }
+});
+
+Deno.test("every TOPICS name is a legal Kafka topic name", () => {
+  for (const [key, spec] of ALL) {
+    assert.match(spec.name, /^[a-zA-Z0-9._-]+$/, key);
+    assert.ok(spec.name.length <= 249, `${key} is too long`);
+    assert.ok(spec.name !== "." && spec.name !== "..", `${key} is . or ..`);
+  }
+});
+
+Deno.test("TOPICS names are unique, also after Kafka's . / _ folding", () => {
+  const names = ALL.map(([, s]) => s.name);
+  assert.equal(new Set(names).size, names.length, names.join(", "));
+  // Kafka's metric names treat '.' and '_' alike, so "a.b" and "a_b" collide.
+  const folded = names.map((n) => n.replaceAll(".", "_"));
+  assert.equal(new Set(folded).size, names.length, names.join(", "));
+});
+
+Deno.test("every TOPICS entry is consistent: delete topics retain, compact ones do not", () => {
+  for (const [key, spec] of ALL) {
+    assert.ok(spec.cleanup === "delete" || spec.cleanup === "compact", key);
+    if (spec.cleanup === "delete") {
+      assert.ok(
+        spec.retentionMs !== undefined && Number.isInteger(spec.retentionMs) &&
+          spec.retentionMs > 0,
+        `${key} needs a positive retentionMs`,
+      );
+    } else {
+      assert.equal(spec.retentionMs, undefined, key);
+    }
+    assert.ok(spec.purpose.trim().length > 0, `${key} needs a purpose`);
+  }
+});
+
+Deno.test("the schema registry topic is compacted with a single partition", () => {
+  assert.equal(TOPICS.schemas.name, "_schemas");
+  assert.equal(TOPICS.schemas.cleanup, "compact");
+  assert.equal(TOPICS.schemas.partitions, 1);
+});
+
+Deno.test("renamed keeps every setting and changes only the name", () => {
+  for (const [key, spec] of ALL) {
+    const copy = renamed(spec, `test-${key}-1`);
+    assert.equal(copy.name, `test-${key}-1`);
+    assert.deepEqual({ ...copy, name: spec.name }, spec);
+    assert.deepEqual(topicConfigEntries(copy), topicConfigEntries(spec));
+  }
+});
+
+Deno.test("renamed returns a copy and leaves the original alone", () => {
+  const copy = renamed(TOPICS.orders, "orders-test");
+  assert.notEqual(copy, TOPICS.orders);
+  copy.partitions = 99;
+  assert.equal(TOPICS.orders.name, "orders");
+  assert.equal(TOPICS.orders.partitions, 6);
+});
