@@ -215,10 +215,16 @@ Deno.test("an unreadable TLS file is a ConfigError naming its flag and path", ()
     ["--ssl-key-file", "sslKeyFile"],
   ] as const;
   for (const [flag, key] of cases) {
-    const fs = fakeFs({});
+    const fs = fakeFs({ "/present.pem": "PEM" });
+    // A certificate and its key go together; the other one of the pair exists.
+    const partner = key === "sslCertFile"
+      ? ["--ssl-key-file", "/present.pem"]
+      : key === "sslKeyFile"
+      ? ["--ssl-cert-file", "/present.pem"]
+      : [];
     const err = configError(() =>
       kafkaConnectionFrom(
-        flags(["--brokers", "b:9093", flag, "/missing.pem"]),
+        flags(["--brokers", "b:9093", flag, "/missing.pem", ...partner]),
         DEFAULTS,
         fs.readFile,
       )
