@@ -28,6 +28,11 @@ export const KAFKA_ENV = [
   "KAFKA_SASL_USERNAME",
   "KAFKA_SASL_PASSWORD",
   "KAFKAJS_NO_PARTITIONER_WARNING",
+  // Read by kafkajs itself; without them it fails with a permission error.
+  "NODE_ENV",
+  "KAFKAJS_LOG_LEVEL",
+  "KAFKAJS_DEBUG_PROTOCOL_BUFFERS",
+  "KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS",
 ];
 
 export const SCRIPTS: ScriptEntry[] = [

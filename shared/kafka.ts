@@ -32,6 +32,11 @@ export interface KafkaConnection {
   sasl?: { mechanism: SaslMechanism; username: string; password: string };
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /**
+   * How often kafkajs retries a failed request (default 5, about 11 s in
+   * all); start-up checks pass a small number to fail fast.
+   */
+  retries?: number;
 }
 
 /** kafkajs log levels mapped onto ours; kafkajs' own chatter is info. */
@@ -60,6 +65,7 @@ export function createKafka(conn: KafkaConnection, log: Logger): Kafka {
     sasl: conn.sasl as SASLOptions | undefined,
     connectionTimeout: conn.connectionTimeoutMs ?? 3000,
     requestTimeout: conn.requestTimeoutMs ?? 30000,
+    retry: conn.retries === undefined ? undefined : { retries: conn.retries },
     logLevel: log.level === "debug" ? KafkaLogLevel.DEBUG : KafkaLogLevel.WARN,
     logCreator: () => ({ namespace, level, log: entry }) => {
       const { message, timestamp: _t, logger: _l, ...fields } = entry as Record<string, unknown>;

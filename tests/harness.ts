@@ -1,6 +1,6 @@
 /**
  * What integration tests share: the broker this test run uses (started once
- * per run by `deno task test`, see scripts/test.ts), unique names so that
+ * per run by `deno task test`, see scripts/run_tests.ts), unique names so that
  * tests never see each other's topics and groups, and condition waits with
  * deadlines instead of fixed sleeps.
  * @module
@@ -58,7 +58,9 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` + (last ? `: ${last}` : ""));
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}` + (last ? `: ${last}` : ""),
+  );
 }
 
 /** Test options for integration tests: kafkajs keeps timers and sockets. */

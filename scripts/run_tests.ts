@@ -6,7 +6,7 @@
  *
  * Extra arguments go to `deno test`, e.g. `deno task test tests/broker_test.ts`.
  *
- *   deno run --allow-all scripts/test.ts [deno test args]
+ *   deno run --allow-all scripts/run_tests.ts [deno test args]
  *
  * (It runs the test suite, which itself needs every permission.)
  * @module
@@ -19,6 +19,11 @@ import { createLogger } from "../shared/log.ts";
 const log = createLogger({ name: "test-runner" });
 
 async function main(): Promise<number> {
+  // The suite must never start the runner again (a fork bomb, once).
+  if (Deno.env.get("PIPELINE_TEST_RUNNER") === "1") {
+    log.error("run_tests.ts was started from inside a test run; refusing to recurse");
+    return 1;
+  }
   let broker;
   try {
     broker = await provideBroker({ log });
@@ -38,10 +43,14 @@ async function main(): Promise<number> {
   try {
     // The warm-up meets "coordinator loading" answers by design; keep them out of the output.
     const quiet = createLogger({ name: "test-runner", level: "error" });
-    await waitUntilReady(createKafka({ brokers: broker.brokers, clientId: "test-runner" }, quiet), log);
+    await waitUntilReady(
+      createKafka({ brokers: broker.brokers, clientId: "test-runner" }, quiet),
+      log,
+    );
     const env: Record<string, string> = {
       KAFKA_BROKERS: broker.brokers.join(","),
       TEST_BROKER_KIND: broker.kind,
+      PIPELINE_TEST_RUNNER: "1",
       KAFKAJS_NO_PARTITIONER_WARNING: "1",
     };
     if (broker.local) env.KAFKA_TOOLS_CLASSPATH = broker.local.install.classpath;

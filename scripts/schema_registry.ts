@@ -1,0 +1,121 @@
+/**
+ * A schema registry that speaks the Confluent Schema Registry REST API (Avro
+ * schemas), stored in a compacted Kafka topic: the pipeline's embedded
+ * default where Confluent's own server is not at hand. Run one instance per
+ * topic: it is the topic's single writer.
+ *
+ * ```sh
+ * deno run --allow-net --allow-env=KAFKA_BROKERS,KAFKA_CLIENT_ID,KAFKA_SSL,KAFKA_SSL_CA_FILE,KAFKA_SSL_CERT_FILE,KAFKA_SSL_KEY_FILE,KAFKA_SASL_MECHANISM,KAFKA_SASL_USERNAME,KAFKA_SASL_PASSWORD,SCHEMA_REGISTRY_PORT,SCHEMA_REGISTRY_HOST,SCHEMA_REGISTRY_TOPIC,LOG_LEVEL,NODE_ENV,KAFKAJS_LOG_LEVEL,KAFKAJS_DEBUG_PROTOCOL_BUFFERS,KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS \
+ *   scripts/schema_registry.ts --help
+ * ```
+ *
+ * `--allow-net` is unscoped because brokers hand out their own addresses;
+ * the last four variables are read by kafkajs itself; add `--allow-read` for
+ * the TLS files of `--ssl-*-file`.
+ *
+ * The API: `POST /subjects/{subject}/versions` registers, `GET /schemas/ids/{id}`
+ * resolves an id, `GET|PUT /config[/{subject}]` sets compatibility,
+ * `POST /compatibility/subjects/{subject}/versions/latest` tests a schema,
+ * `DELETE /subjects/{subject}[?permanent=true]` deletes; see
+ * shared/registry/http.ts for every route.
+ *
+ * @module
+ */
+import { defineConfig } from "../shared/config.ts";
+import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
+import { createLogger, LOG_LEVELS } from "../shared/log.ts";
+import { shutdownSignal } from "../shared/shutdown.ts";
+import { TOPICS } from "../shared/topics.ts";
+import { startRegistry } from "../shared/registry/server.ts";
+
+const config = defineConfig({
+  name: "schema_registry",
+  summary: "Serves the Confluent Schema Registry API (Avro), stored in a compacted Kafka topic.",
+  flags: {
+    port: {
+      type: "number",
+      env: "SCHEMA_REGISTRY_PORT",
+      integer: true,
+      min: 0,
+      max: 65535,
+      default: 8081,
+      description: "HTTP port to listen on (0: any free port)",
+    },
+    host: {
+      type: "string",
+      env: "SCHEMA_REGISTRY_HOST",
+      default: "127.0.0.1",
+      description: "address to listen on",
+    },
+    topic: {
+      type: "string",
+      env: "SCHEMA_REGISTRY_TOPIC",
+      default: TOPICS.schemas.name,
+      description: "compacted topic that stores schemas, versions and configs",
+    },
+    logLevel: {
+      type: "enum",
+      choices: LOG_LEVELS,
+      env: "LOG_LEVEL",
+      default: "info",
+      description: "lowest level logged",
+    },
+    ...kafkaFlags,
+  },
+});
+
+async function main(): Promise<number> {
+  const cfg = config.load();
+  const log = createLogger({ name: "schema-registry", level: cfg.logLevel });
+  let connection;
+  try {
+    connection = kafkaConnectionFrom(cfg, { clientId: "schema-registry" });
+  } catch (err) {
+    console.error(`schema_registry: ${(err as Error).message}\nRun with --help to see every flag.`);
+    return 2;
+  }
+  // kafkajs logs every retried connection attempt; those say nothing the
+  // registry's own lines do not, so it speaks up at error level unless debugging.
+  const kafkaLog = cfg.logLevel === "debug"
+    ? log
+    : createLogger({ name: "schema-registry", level: "error" });
+  const kafka = createKafka(connection, kafkaLog);
+  const shutdown = shutdownSignal(log);
+  try {
+    const starting = startRegistry({
+      kafka,
+      topic: cfg.topic,
+      hostname: cfg.host,
+      port: cfg.port,
+      log,
+    });
+    starting.catch(() => {}); // a failure after a signal won the race is moot
+    let registry;
+    try {
+      registry = await Promise.race([starting, untilAborted(shutdown.signal)]);
+    } catch (err) {
+      // One line that says what failed, not a stack trace.
+      log.error("schema registry failed to start", {
+        error: (err as Error).message,
+        brokers: connection.brokers,
+      });
+      return 1;
+    }
+    if (!registry) return 0; // stopped while starting; exiting drops the half-open clients
+    await untilAborted(shutdown.signal);
+    await registry.close();
+    return 0;
+  } finally {
+    shutdown.dispose();
+  }
+}
+
+/** Resolves (with nothing) once `signal` aborts. */
+function untilAborted(signal: AbortSignal): Promise<undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve) =>
+    signal.addEventListener("abort", () => resolve(undefined), { once: true })
+  );
+}
+
+if (import.meta.main) Deno.exit(await main());
