@@ -1,0 +1,17 @@
+/**
+ * The delivery orders producer: keeps the `delivery` orders of the raw
+ * `orders` topic, validates and enriches them, and produces them Avro-encoded
+ * to `delivery_orders` inside Kafka transactions that also commit the
+ * consumed offsets: each order is visible to `read_committed` readers once.
+ * The delivery and inventory producers are one program (./routing_producer.ts)
+ * with a different route.
+ *
+ *   deno run --allow-net --allow-env --allow-read producers/delivery_orders_producer.ts --help
+ *
+ * (See scripts/catalog.ts for the exact --allow-env list.)
+ * @module
+ */
+import { DELIVERY_ROUTE } from "../shared/router/route.ts";
+import { runRoutingProducer } from "./routing_producer.ts";
+
+if (import.meta.main) Deno.exit(await runRoutingProducer(DELIVERY_ROUTE));

@@ -1,0 +1,189 @@
+/**
+ * The one program behind both routing producers; each entry file runs it
+ * with its {@linkcode RouteSpec}. Read top to bottom: configuration, the
+ * pieces from `shared/`, run until a signal, shut down.
+ * @module
+ */
+import { createAvroCodec, RegistryError } from "../shared/avro_codec.ts";
+import { ConfigError, defineConfig } from "../shared/config.ts";
+import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
+import { createLogger, LOG_LEVELS } from "../shared/log.ts";
+import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
+import { shutdownSignal } from "../shared/shutdown.ts";
+import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import type { RouteSpec } from "../shared/router/route.ts";
+import { createRouter } from "../shared/router/router.ts";
+
+/** The flags of a routing producer; defaults depend on the route. */
+export function routingProducerConfig(route: RouteSpec) {
+  return defineConfig({
+    name: route.script,
+    summary: `routes ${route.type} orders from the raw topic to ${route.target.name}, ` +
+      `Avro-encoded, keyed by ${route.keyDescription}, exactly once`,
+    flags: {
+      ...kafkaFlags,
+      registryUrl: {
+        type: "string",
+        env: "SCHEMA_REGISTRY_URL",
+        default: "http://127.0.0.1:8081",
+        description: "schema registry (Confluent REST API)",
+      },
+      sourceTopic: {
+        type: "string",
+        env: "ROUTER_SOURCE_TOPIC",
+        default: TOPICS.orders.name,
+        description: "raw orders to read",
+      },
+      targetTopic: {
+        type: "string",
+        env: "ROUTER_TARGET_TOPIC",
+        default: route.target.name,
+        description: `where ${route.type} orders go`,
+      },
+      dlqTopic: {
+        type: "string",
+        env: "ROUTER_DLQ_TOPIC",
+        default: TOPICS.ordersDlq.name,
+        description: "where invalid orders go, with the reasons in headers",
+      },
+      groupId: {
+        type: "string",
+        env: "ROUTER_GROUP_ID",
+        default: route.groupId,
+        description: "consumer group",
+      },
+      transactionalIdPrefix: {
+        type: "string",
+        env: "ROUTER_TRANSACTIONAL_ID_PREFIX",
+        description: "transactional id prefix, one id per input partition [default: the group id]",
+      },
+      transactionSize: {
+        type: "number",
+        integer: true,
+        min: 1,
+        max: 100_000,
+        env: "ROUTER_TRANSACTION_SIZE",
+        default: 500,
+        description: "most raw records per transaction",
+      },
+      lingerMs: {
+        type: "number",
+        integer: true,
+        min: 0,
+        max: 60_000,
+        env: "ROUTER_LINGER_MS",
+        default: 100,
+        description: "how long a fetch may wait to fill a batch",
+      },
+      concurrency: {
+        type: "number",
+        integer: true,
+        min: 1,
+        max: 64,
+        env: "ROUTER_CONCURRENCY",
+        default: 3,
+        description: "input partitions processed at once",
+      },
+      createTopics: {
+        type: "boolean",
+        env: "ROUTER_CREATE_TOPICS",
+        default: true,
+        description: "create missing topics from the declared table at start-up",
+      },
+      metricsPort: {
+        type: "number",
+        integer: true,
+        min: 0,
+        max: 65535,
+        env: "METRICS_PORT",
+        default: route.defaultMetricsPort,
+        description: "port of /metrics (0 = any free port)",
+      },
+      metricsHost: {
+        type: "string",
+        env: "METRICS_HOST",
+        default: "127.0.0.1",
+        description: "address of /metrics",
+      },
+      progressInterval: {
+        type: "number",
+        min: 0,
+        env: "PROGRESS_INTERVAL",
+        default: 10,
+        description: "seconds between progress lines (0 = none)",
+      },
+      logLevel: {
+        type: "enum",
+        choices: LOG_LEVELS,
+        env: "LOG_LEVEL",
+        default: "info",
+        description: "log level",
+      },
+    },
+  });
+}
+
+/** Runs a routing producer for `route` until SIGINT/SIGTERM; returns the exit code. */
+export async function runRoutingProducer(route: RouteSpec): Promise<number> {
+  const cfg = routingProducerConfig(route).load();
+  const log = createLogger({ name: route.script, level: cfg.logLevel });
+  const shutdown = shutdownSignal(log);
+  try {
+    const connection = kafkaConnectionFrom(cfg, {
+      clientId: route.script,
+      brokers: ["127.0.0.1:9092"],
+    });
+    const kafka = createKafka(connection, log);
+
+    if (cfg.createTopics) {
+      // Few retries, so an unreachable broker is said in seconds, not minutes.
+      const admin = createKafka({ ...connection, retries: 2 }, log).admin();
+      await admin.connect();
+      await ensureTopics(admin, [
+        renamed(TOPICS.orders, cfg.sourceTopic),
+        renamed(route.target, cfg.targetTopic),
+        renamed(TOPICS.ordersDlq, cfg.dlqTopic),
+      ], log);
+      await admin.disconnect();
+    }
+    const codec = await createAvroCodec({
+      url: cfg.registryUrl,
+      subject: route.subject,
+      schemas: route.schemas,
+    });
+    log.info("schema registered", { subject: codec.subject, id: codec.schemaId });
+
+    const metrics = new MetricsRegistry({ script: route.script });
+    const server = serveMetrics(metrics, { hostname: cfg.metricsHost, port: cfg.metricsPort });
+    log.info("metrics", { url: server.url });
+
+    const router = createRouter({
+      route,
+      kafka,
+      codec,
+      log,
+      metrics,
+      sourceTopic: cfg.sourceTopic,
+      targetTopic: cfg.targetTopic,
+      dlqTopic: cfg.dlqTopic,
+      groupId: cfg.groupId,
+      transactionalIdPrefix: cfg.transactionalIdPrefix ?? cfg.groupId,
+      transactionSize: cfg.transactionSize,
+      lingerMs: cfg.lingerMs,
+      concurrency: cfg.concurrency,
+      progressIntervalS: cfg.progressInterval,
+    });
+    await router.run(shutdown.signal);
+    await server.close();
+    return 0;
+  } catch (err) {
+    if (err instanceof RegistryError || err instanceof ConfigError) {
+      log.error(err.message);
+    } else {
+      log.error("stopped by an error", { error: err });
+    }
+    return 1;
+  } finally {
+    shutdown.dispose();
+  }
+}

@@ -1,0 +1,324 @@
+/**
+ * The routing producer: consume raw orders, keep one type, produce Avro
+ * records, exactly once. Consume-transform-produce runs in Kafka
+ * transactions that also carry the consumed offsets, so after any crash a
+ * `read_committed` reader sees each routed order once: the transaction
+ * either committed both the records and the offsets, or neither.
+ *
+ * Zombie fencing: each input partition has its own transactional producer
+ * (`<prefix>-<topic>-<partition>`). Whoever owns a partition next, after a
+ * crash or a rebalance, initialises the same transactional id, which aborts
+ * the old owner's open transaction and fences it off. (kafkajs cannot send
+ * the consumer group generation with offsets, so KIP-447's one producer per
+ * instance would not be safe here.)
+ *
+ * @example
+ * ```ts
+ * // const router = createRouter({ route: INVENTORY_ROUTE, kafka, codec, log, metrics });
+ * // await router.run(shutdown.signal);
+ * ```
+ * @module
+ */
+import type { Consumer, Kafka, KafkaMessage, Message, Producer } from "kafkajs";
+import { deadLetter } from "../dlq.ts";
+import type { AvroCodec } from "../avro_codec.ts";
+import type { Logger } from "../log.ts";
+import type { MetricsRegistry } from "../metrics.ts";
+import { DEFAULT_CATALOG, type ProductLookup } from "../orders/catalog.ts";
+import { routeRecord, type RouteSpec } from "./route.ts";
+
+export interface RouterOptions {
+  route: RouteSpec;
+  kafka: Kafka;
+  codec: AvroCodec;
+  log: Logger;
+  metrics: MetricsRegistry;
+  sourceTopic: string;
+  targetTopic: string;
+  dlqTopic: string;
+  groupId: string;
+  transactionalIdPrefix: string;
+  /** Most records consumed per transaction. */
+  transactionSize: number;
+  /** How long the broker may hold a fetch to fill a batch (the linger). */
+  lingerMs: number;
+  /** Input partitions processed at once. */
+  concurrency: number;
+  /** Seconds between progress lines; 0 = none. */
+  progressIntervalS: number;
+  catalog?: ProductLookup;
+  now?: () => number;
+}
+
+/** Running totals, for progress lines and tests. */
+export interface RouterTotals {
+  consumed: number;
+  routedOrders: number;
+  routedRecords: number;
+  skipped: number;
+  deadLettered: number;
+  ignoredUnparseable: number;
+  transactions: number;
+  aborts: number;
+}
+
+export interface Router {
+  /** Runs until `signal` aborts; then finishes the open transaction and disconnects. */
+  run(signal: AbortSignal): Promise<void>;
+  readonly totals: Readonly<RouterTotals>;
+}
+
+/** Builds a router; nothing connects until `run`. */
+export function createRouter(options: RouterOptions): Router {
+  const { route, kafka, codec, log, metrics } = options;
+  const catalog = options.catalog ?? DEFAULT_CATALOG;
+  const now = options.now ?? Date.now;
+  const totals: RouterTotals = {
+    consumed: 0,
+    routedOrders: 0,
+    routedRecords: 0,
+    skipped: 0,
+    deadLettered: 0,
+    ignoredUnparseable: 0,
+    transactions: 0,
+    aborts: 0,
+  };
+  const m = {
+    consumed: metrics.counter("router_consumed_total", "raw records consumed"),
+    routed: metrics.counter("router_routed_orders_total", "orders routed to the target topic"),
+    records: metrics.counter("router_routed_records_total", "records produced to the target topic"),
+    skipped: metrics.counter("router_skipped_total", "orders of other types, skipped", ["type"]),
+    dead: metrics.counter("router_dead_lettered_total", "records sent to the DLQ", ["class"]),
+    ignored: metrics.counter(
+      "router_ignored_unparseable_total",
+      "unparseable records left to the producer that owns them",
+    ),
+    tx: metrics.counter("router_transactions_total", "transactions by result", ["result"]),
+    txSeconds: metrics.histogram("router_transaction_seconds", "transaction duration"),
+    txSize: metrics.histogram(
+      "router_transaction_records",
+      "records consumed per transaction",
+      [],
+      [
+        1,
+        10,
+        50,
+        100,
+        250,
+        500,
+        1000,
+        5000,
+      ],
+    ),
+    rebalances: metrics.counter("router_rebalances_total", "consumer group joins"),
+    partitions: metrics.gauge("router_assigned_partitions", "input partitions owned"),
+  };
+
+  const producers = new Map<number, Promise<Producer>>();
+  const producerFor = (partition: number): Promise<Producer> => {
+    let p = producers.get(partition);
+    if (!p) {
+      const transactionalId =
+        `${options.transactionalIdPrefix}-${options.sourceTopic}-${partition}`;
+      const producer = kafka.producer({
+        transactionalId,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionTimeout: 60_000,
+      });
+      // connect() initialises the transactional id: this fences any older owner.
+      p = producer.connect().then(() => {
+        log.debug("transactional producer ready", { transactionalId });
+        return producer;
+      });
+      p.catch(() => producers.delete(partition));
+      producers.set(partition, p);
+    }
+    return p;
+  };
+  const dropProducer = async (partition: number) => {
+    const p = producers.get(partition);
+    producers.delete(partition);
+    await p?.then((producer) => producer.disconnect()).catch(() => {});
+  };
+
+  /** Transforms one chunk into the messages of one transaction. */
+  const transform = async (partition: number, messages: KafkaMessage[]) => {
+    const routed: Message[] = [];
+    const dead: Message[] = [];
+    const routedAt = now();
+    const counts = { routedOrders: 0, skipped: 0, dead: 0, ignored: 0 };
+    for (const msg of messages) {
+      const outcome = routeRecord(route, msg.value, routedAt, catalog);
+      const source = {
+        topic: options.sourceTopic,
+        partition,
+        offset: msg.offset,
+        key: msg.key,
+        value: msg.value,
+      };
+      switch (outcome.kind) {
+        case "routed": {
+          try {
+            const encoded = await Promise.all(outcome.records.map(async (r) => ({
+              key: r.key,
+              value: Buffer.from(await codec.encode(r.value)),
+            })));
+            routed.push(...encoded);
+            counts.routedOrders++;
+          } catch (err) {
+            // The registry client validates against the schema before encoding.
+            dead.push(deadLetter(source, {
+              errorClass: "encoding",
+              reason: `cannot encode with ${codec.subject} id ${codec.schemaId}: ${
+                (err as Error).message
+              }`,
+              stage: route.script,
+            }, new Date(routedAt)) as Message);
+            counts.dead++;
+            m.dead.inc({ class: "encoding" });
+          }
+          break;
+        }
+        case "skipped":
+          counts.skipped++;
+          m.skipped.inc({ type: outcome.type });
+          break;
+        case "dead-letter":
+          dead.push(deadLetter(source, {
+            errorClass: outcome.errorClass,
+            reason: outcome.reason,
+            stage: route.script,
+          }, new Date(routedAt)) as Message);
+          counts.dead++;
+          m.dead.inc({ class: outcome.errorClass });
+          if (counts.dead <= 5) {
+            log.warn("dead-lettered", {
+              offset: msg.offset,
+              partition,
+              class: outcome.errorClass,
+              reason: outcome.reason,
+            });
+          }
+          break;
+        case "ignored-unparseable":
+          counts.ignored++;
+          m.ignored.inc();
+          break;
+      }
+    }
+    return { routed, dead, counts };
+  };
+
+  const run = async (signal: AbortSignal) => {
+    const consumer: Consumer = kafka.consumer({
+      groupId: options.groupId,
+      readUncommitted: false,
+      maxWaitTimeInMs: options.lingerMs,
+      sessionTimeout: 30_000,
+      rebalanceTimeout: 60_000,
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      const owned = e.payload.memberAssignment[options.sourceTopic] ?? [];
+      m.rebalances.inc();
+      m.partitions.set({}, owned.length);
+      log.info("partitions assigned", { topic: options.sourceTopic, partitions: owned });
+      for (const partition of [...producers.keys()]) {
+        if (!owned.includes(partition)) void dropProducer(partition);
+      }
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      log.error("consumer crashed; kafkajs restarts it", {
+        error: e.payload.error,
+        restart: e.payload.restart,
+      });
+    });
+
+    let progressTimer: ReturnType<typeof setInterval> | undefined;
+    let last = { at: performance.now(), consumed: 0 };
+    if (options.progressIntervalS > 0) {
+      progressTimer = setInterval(() => {
+        const at = performance.now();
+        const rate = (totals.consumed - last.consumed) / ((at - last.at) / 1000);
+        last = { at, consumed: totals.consumed };
+        log.info("progress", { ...totals, consumedPerSec: Math.round(rate) });
+      }, options.progressIntervalS * 1000);
+    }
+
+    await consumer.connect();
+    await consumer.subscribe({ topics: [options.sourceTopic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.concurrency,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const producer = await producerFor(batch.partition);
+        for (let i = 0; i < batch.messages.length; i += options.transactionSize) {
+          if (!isRunning() || isStale()) return;
+          const chunk = batch.messages.slice(i, i + options.transactionSize);
+          const lastOffset = chunk[chunk.length - 1].offset;
+          const started = performance.now();
+          const { routed, dead, counts } = await transform(batch.partition, chunk);
+          const tx = await producer.transaction();
+          try {
+            const topicMessages = [];
+            if (routed.length) topicMessages.push({ topic: options.targetTopic, messages: routed });
+            if (dead.length) topicMessages.push({ topic: options.dlqTopic, messages: dead });
+            if (topicMessages.length) await tx.sendBatch({ topicMessages, acks: -1 });
+            await tx.sendOffsets({
+              consumerGroupId: options.groupId,
+              topics: [{
+                topic: batch.topic,
+                partitions: [{
+                  partition: batch.partition,
+                  offset: (BigInt(lastOffset) + 1n).toString(),
+                }],
+              }],
+            });
+            await tx.commit();
+          } catch (err) {
+            totals.aborts++;
+            m.tx.inc({ result: "abort" });
+            log.warn("transaction aborted; the chunk will be consumed again", {
+              partition: batch.partition,
+              fromOffset: chunk[0].offset,
+              error: err,
+            });
+            await tx.abort().catch(() => {});
+            // A fenced or broken producer is replaced on the next attempt.
+            await dropProducer(batch.partition);
+            throw err;
+          }
+          resolveOffset(lastOffset);
+          totals.transactions++;
+          totals.consumed += chunk.length;
+          totals.routedOrders += counts.routedOrders;
+          totals.routedRecords += routed.length;
+          totals.skipped += counts.skipped;
+          totals.deadLettered += counts.dead;
+          totals.ignoredUnparseable += counts.ignored;
+          m.tx.inc({ result: "commit" });
+          m.consumed.inc({}, chunk.length);
+          m.routed.inc({}, counts.routedOrders);
+          m.records.inc({}, routed.length);
+          m.txSeconds.observe({}, (performance.now() - started) / 1000);
+          m.txSize.observe({}, chunk.length);
+          await heartbeat();
+        }
+      },
+    });
+
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    log.info("stopping: finishing the open transaction", { ...totals });
+    // disconnect() waits for the running batch, whose transaction commits or aborts.
+    await consumer.disconnect();
+    if (progressTimer !== undefined) clearInterval(progressTimer);
+    for (const partition of [...producers.keys()]) await dropProducer(partition);
+    log.info("stopped", { ...totals });
+  };
+
+  return { run, totals };
+}

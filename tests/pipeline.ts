@@ -1,0 +1,220 @@
+/**
+ * Helpers for tests that run the pipeline's scripts as real processes on
+ * the real broker: per-test topics and registry, raw orders in, scripts
+ * started (and killed) by pid, and complete read_committed reads of outputs.
+ * @module
+ */
+import type { Kafka, KafkaMessage } from "kafkajs";
+import { startRegistry } from "../shared/registry/server.ts";
+import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
+import { testBrokers, testLogger, uniqueName, waitFor } from "./harness.ts";
+
+/** A per-test copy of every pipeline topic, and a registry on its own store. */
+export interface TestPipeline {
+  topics: {
+    orders: TopicSpec;
+    inventoryOrders: TopicSpec;
+    deliveryOrders: TopicSpec;
+    ordersDlq: TopicSpec;
+  };
+  registryUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startTestPipeline(kafka: Kafka, name: string): Promise<TestPipeline> {
+  const topics = {
+    orders: renamed(TOPICS.orders, uniqueName(`${name}-orders`)),
+    inventoryOrders: renamed(TOPICS.inventoryOrders, uniqueName(`${name}-inventory`)),
+    deliveryOrders: renamed(TOPICS.deliveryOrders, uniqueName(`${name}-delivery`)),
+    ordersDlq: renamed(TOPICS.ordersDlq, uniqueName(`${name}-dlq`)),
+  };
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, Object.values(topics));
+  await admin.disconnect();
+  const registry = await startRegistry({
+    kafka,
+    topic: uniqueName("_schemas"),
+    port: 0,
+    log: testLogger("registry"),
+  });
+  return { topics, registryUrl: registry.url, close: () => registry.close() };
+}
+
+/** Produces raw values (already JSON text, or any bytes) keyed as given. */
+export async function produceRaw(
+  kafka: Kafka,
+  topic: string,
+  records: { key: string; value: string }[],
+): Promise<void> {
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  try {
+    for (let i = 0; i < records.length; i += 500) {
+      await producer.send({ topic, acks: -1, messages: records.slice(i, i + 500) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** A script started as its own process, with its output kept for failures. */
+export interface ScriptProcess {
+  readonly pid: number;
+  readonly status: Promise<Deno.CommandStatus>;
+  /** Everything it wrote to stderr so far. */
+  output(): string;
+  kill(signal?: Deno.Signal): void;
+}
+
+/** Starts `entry` (relative to the repository root) with `args`, by pid. */
+export function startScript(
+  entry: string,
+  args: string[],
+  env: Record<string, string> = {},
+): ScriptProcess {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", entry, ...args],
+    env: { NO_COLOR: "1", KAFKAJS_NO_PARTITIONER_WARNING: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const drain = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  };
+  const drained = Promise.all([drain(child.stdout), drain(child.stderr)]);
+  return {
+    pid: child.pid,
+    status: child.status.then(async (s) => {
+      await drained;
+      return s;
+    }),
+    output: () => text,
+    kill(signal: Deno.Signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch { /* already exited */ }
+    },
+  };
+}
+
+/** The routing producer's arguments for a test pipeline. */
+export function routerArgs(
+  pipeline: TestPipeline,
+  target: "inventory" | "delivery",
+  extra: string[] = [],
+): string[] {
+  const t = pipeline.topics;
+  return [
+    "--brokers",
+    testBrokers().join(","),
+    "--registry-url",
+    pipeline.registryUrl,
+    "--source-topic",
+    t.orders.name,
+    "--target-topic",
+    target === "inventory" ? t.inventoryOrders.name : t.deliveryOrders.name,
+    "--dlq-topic",
+    t.ordersDlq.name,
+    "--group-id",
+    `${t.orders.name}-${target}`,
+    "--metrics-port",
+    "0",
+    "--progress-interval",
+    "0",
+    "--log-level",
+    "info",
+    ...extra,
+  ];
+}
+
+/** Committed offsets of `groupId` on `topic`, summed over partitions. */
+export async function committedCount(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return offsets.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Whether `groupId` has committed every record of `topic` (its lag is zero). */
+export async function caughtUp(kafka: Kafka, groupId: string, topic: string): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const committed = new Map(offsets.partitions.map((p) => [p.partition, Number(p.offset)]));
+    return ends.every((e) => (committed.get(e.partition) ?? -1) >= Number(e.high));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const END_HEADER = "test-end-of-topic";
+
+/**
+ * Reads every committed record of `topic`, completely: it first appends a
+ * marker to each partition, then reads with read_committed until it has
+ * seen every marker. Anything committed before the call is in the result,
+ * once per time it is in the topic: duplicates are not hidden.
+ */
+/** A consumed message and the partition it came from. */
+export type PartitionedMessage = KafkaMessage & { partition: number };
+
+export async function readAllCommitted(
+  kafka: Kafka,
+  topic: string,
+): Promise<PartitionedMessage[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => p.partition);
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({
+    topic,
+    acks: -1,
+    messages: partitions.map((partition) => ({
+      partition,
+      value: "end",
+      headers: { [END_HEADER]: "1" },
+    })),
+  });
+  await producer.disconnect();
+
+  const consumer = kafka.consumer({
+    groupId: uniqueName("reader"),
+    readUncommitted: false,
+    maxWaitTimeInMs: 200,
+  });
+  const got: PartitionedMessage[] = [];
+  const ended = new Set<number>();
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: ({ partition, message }) => {
+        if (message.headers?.[END_HEADER]) ended.add(partition);
+        else got.push({ ...message, partition });
+        return Promise.resolve();
+      },
+    });
+    await waitFor(`the end of ${topic}`, () => ended.size === partitions.length, {
+      timeoutMs: 60_000,
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return got;
+}

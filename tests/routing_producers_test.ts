@@ -1,0 +1,184 @@
+/**
+ * The two routing producers, as real processes on the real broker:
+ * filtering by type, Avro through the registry, dead-lettering, partition
+ * keys, start-up errors, and exactly-once across SIGKILLs.
+ */
+import assert from "node:assert/strict";
+import type { KafkaMessage } from "kafkajs";
+import { registryClient } from "../shared/avro_codec.ts";
+import { DLQ_HEADERS, readDeadLetterHeaders } from "../shared/dlq.ts";
+import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
+import { createOrderGenerator } from "../shared/orders/generate.ts";
+import { DELIVERY_ROUTE, INVENTORY_ROUTE, routeRecord } from "../shared/router/route.ts";
+import { integration, testKafka, waitFor } from "./harness.ts";
+import {
+  caughtUp,
+  committedCount,
+  produceRaw,
+  readAllCommitted,
+  routerArgs,
+  startScript,
+  startTestPipeline,
+} from "./pipeline.ts";
+
+const INVENTORY = "producers/inventory_orders_producer.ts";
+const DELIVERY = "producers/delivery_orders_producer.ts";
+
+/** Raw records from the generator, plus whatever extra values a test adds. */
+function rawOrders(
+  count: number,
+  options: { seed: number; invalidRate: number; mix: Record<string, number> },
+) {
+  const generator = createOrderGenerator({
+    seed: options.seed,
+    mix: options.mix,
+    catalog: DEFAULT_CATALOG,
+    invalidRate: options.invalidRate,
+  });
+  return Array.from({ length: count }, () => {
+    const order = generator.next();
+    return { key: order.orderId, value: JSON.stringify(order) };
+  });
+}
+
+/** What each route must do with each raw record, from the pure router. */
+function expectedOutcomes(records: { key: string; value: string }[]) {
+  const inventoryLines = new Set<string>();
+  const deliveryIds = new Set<string>();
+  const deadKeys: string[] = [];
+  for (const r of records) {
+    const bytes = new TextEncoder().encode(r.value);
+    for (const route of [INVENTORY_ROUTE, DELIVERY_ROUTE]) {
+      const outcome = routeRecord(route, bytes, 0);
+      if (outcome.kind === "dead-letter") deadKeys.push(r.key);
+      if (outcome.kind !== "routed") continue;
+      for (const rec of outcome.records) {
+        if (route === INVENTORY_ROUTE) {
+          inventoryLines.add(`${rec.value.orderId}#${rec.value.lineIndex}`);
+        } else deliveryIds.add(String(rec.value.orderId));
+      }
+    }
+  }
+  return { inventoryLines, deliveryIds, deadKeys: deadKeys.sort() };
+}
+
+async function decodeAll(url: string, messages: KafkaMessage[]) {
+  const registry = registryClient(url);
+  return await Promise.all(
+    messages.map(async (m) => ({
+      key: m.key!.toString(),
+      value: await registry.decode(m.value!) as Record<string, unknown>,
+    })),
+  );
+}
+
+async function stopped(proc: ReturnType<typeof startScript>): Promise<void> {
+  proc.kill("SIGTERM");
+  const status = await proc.status;
+  assert.equal(status.code, 0, `clean exit expected:\n${proc.output().slice(-3000)}`);
+}
+
+Deno.test(
+  "each producer routes exactly its own orders, and invalid ones to the DLQ",
+  integration,
+  async (t) => {
+    const kafka = testKafka();
+    const pipeline = await startTestPipeline(kafka, "filter");
+    const records = rawOrders(300, {
+      seed: 7,
+      invalidRate: 0.1,
+      mix: { inventory: 40, delivery: 40, return: 20 },
+    });
+    records.push({ key: "junk-1", value: "{not json" }, { key: "junk-2", value: "[1,2]" });
+    const expected = expectedOutcomes(records);
+    assert.ok(expected.inventoryLines.size > 50 && expected.deliveryIds.size > 50);
+    assert.ok(expected.deadKeys.length >= 10, "the mix must contain invalid orders");
+
+    await produceRaw(kafka, pipeline.topics.orders.name, records);
+    const inventory = startScript(INVENTORY, routerArgs(pipeline, "inventory"));
+    const delivery = startScript(DELIVERY, routerArgs(pipeline, "delivery"));
+    try {
+      const groups = [
+        `${pipeline.topics.orders.name}-inventory`,
+        `${pipeline.topics.orders.name}-delivery`,
+      ];
+      await waitFor(
+        "both producers to consume every raw order",
+        async () =>
+          (await caughtUp(kafka, groups[0], pipeline.topics.orders.name)) &&
+          (await caughtUp(kafka, groups[1], pipeline.topics.orders.name)),
+        { timeoutMs: 90_000, intervalMs: 500 },
+      );
+    } catch (err) {
+      throw new Error(
+        `${err}\ninventory:\n${inventory.output().slice(-2000)}\ndelivery:\n${
+          delivery.output().slice(-2000)
+        }`,
+      );
+    } finally {
+      await stopped(inventory);
+      await stopped(delivery);
+    }
+
+    const inventoryOut = await decodeAll(
+      pipeline.registryUrl,
+      await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name),
+    );
+    await t.step("inventory_orders holds exactly the inventory lines, once each", () => {
+      const lines = inventoryOut.map((r) => `${r.value.orderId}#${r.value.lineIndex}`);
+      assert.equal(lines.length, expected.inventoryLines.size, "no duplicates, nothing else");
+      assert.deepEqual(new Set(lines), expected.inventoryLines);
+      for (const r of inventoryOut) {
+        assert.equal(r.key, r.value.sku, "keyed by SKU");
+        assert.ok(["RESERVE", "RESTOCK", "RELEASE"].includes(String(r.value.movement)));
+        assert.ok("warehouse" in r.value, "written with schema v2");
+      }
+    });
+
+    await t.step("all stock movements of one SKU land in one partition", async () => {
+      const raw = await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name);
+      const partitionsOfSku = new Map<string, Set<number>>();
+      for (const m of raw) {
+        const sku = m.key!.toString();
+        partitionsOfSku.set(sku, (partitionsOfSku.get(sku) ?? new Set()).add(m.partition));
+      }
+      assert.ok(partitionsOfSku.size > 5, "several SKUs");
+      for (const [sku, partitions] of partitionsOfSku) {
+        assert.equal(partitions.size, 1, `${sku} is in partitions ${[...partitions]}`);
+      }
+      assert.ok(new Set(raw.map((m) => m.partition)).size > 1, "SKUs spread over partitions");
+    });
+
+    const deliveryOut = await decodeAll(
+      pipeline.registryUrl,
+      await readAllCommitted(kafka, pipeline.topics.deliveryOrders.name),
+    );
+    await t.step("delivery_orders holds exactly the delivery orders, once each", () => {
+      const ids = deliveryOut.map((r) => String(r.value.orderId));
+      assert.equal(ids.length, expected.deliveryIds.size);
+      assert.deepEqual(new Set(ids), expected.deliveryIds);
+      for (const r of deliveryOut) assert.equal(r.key, r.value.orderId, "keyed by order id");
+    });
+
+    await t.step(
+      "the DLQ holds each invalid or unparseable record once, with its reason",
+      async () => {
+        const dead = await readAllCommitted(kafka, pipeline.topics.ordersDlq.name);
+        assert.deepEqual(dead.map((m) => m.key!.toString()).sort(), expected.deadKeys);
+        for (const m of dead) {
+          const h = readDeadLetterHeaders(m.headers);
+          assert.ok(h.reason && h.reason.length > 0, "a reason");
+          assert.ok(["validation", "unparseable"].includes(h.errorClass!));
+          assert.equal(h.originalTopic, pipeline.topics.orders.name);
+          assert.ok(h.originalOffset && h.originalPartition);
+        }
+        const junk = dead.find((m) => m.key!.toString() === "junk-1")!;
+        assert.match(readDeadLetterHeaders(junk.headers).reason!, /not JSON/);
+        assert.equal(readDeadLetterHeaders(junk.headers).stage, "inventory_orders_producer");
+        assert.equal(junk.value!.toString(), "{not json", "the original bytes are kept");
+        assert.ok(DLQ_HEADERS.reason);
+      },
+    );
+    await pipeline.close();
+  },
+);
