@@ -84,6 +84,16 @@ export function routingProducerConfig(route: RouteSpec) {
         default: 3,
         description: "input partitions processed at once",
       },
+      sessionTimeoutMs: {
+        type: "number",
+        integer: true,
+        min: 6000,
+        max: 300_000,
+        env: "ROUTER_SESSION_TIMEOUT_MS",
+        default: 30_000,
+        description: "how long the group waits for a silent (crashed) member before " +
+          "handing its partitions to others",
+      },
       createTopics: {
         type: "boolean",
         env: "ROUTER_CREATE_TOPICS",
@@ -171,6 +181,7 @@ export async function runRoutingProducer(route: RouteSpec): Promise<number> {
       transactionSize: cfg.transactionSize,
       lingerMs: cfg.lingerMs,
       concurrency: cfg.concurrency,
+      sessionTimeoutMs: cfg.sessionTimeoutMs,
       progressIntervalS: cfg.progressInterval,
     });
     await router.run(shutdown.signal);

@@ -117,6 +117,9 @@ export async function ensureTopics(
       })),
     });
   }
+  // A new topic's leaders can be known to the controller before every
+  // broker serves the partitions; wait until its offsets can be listed.
+  for (const s of missing) await untilServed(admin, s.name);
   for (const s of specs) {
     log?.info(existing.has(s.name) ? "topic exists" : "topic created", {
       topic: s.name,
@@ -124,4 +127,17 @@ export async function ensureTopics(
     });
   }
   return missing.map((s) => s.name);
+}
+
+async function untilServed(admin: Admin, topic: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await admin.fetchTopicOffsets(topic);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }

@@ -127,6 +127,9 @@ export function routerArgs(
     "0",
     "--log-level",
     "info",
+    // A killed member's partitions move on after 6 s instead of 30 s.
+    "--session-timeout-ms",
+    "6000",
     ...extra,
   ];
 }

@@ -182,3 +182,113 @@ Deno.test(
     await pipeline.close();
   },
 );
+
+Deno.test(
+  "exactly once: a producer SIGKILLed mid-stream and restarted routes every order once",
+  integration,
+  async () => {
+    const kafka = testKafka();
+    const pipeline = await startTestPipeline(kafka, "eos");
+    const records = rawOrders(4000, {
+      seed: 11,
+      invalidRate: 0,
+      mix: { inventory: 70, delivery: 30 },
+    });
+    const expected = expectedOutcomes(records);
+    await produceRaw(kafka, pipeline.topics.orders.name, records);
+    const group = `${pipeline.topics.orders.name}-inventory`;
+    // Small transactions, so a kill very likely lands inside one.
+    const args = routerArgs(pipeline, "inventory", [
+      "--transaction-size",
+      "20",
+      "--linger-ms",
+      "20",
+    ]);
+
+    let kills = 0;
+    let before = 0;
+    while (kills < 3) {
+      const proc = startScript(INVENTORY, args);
+      // Let it make progress past the last kill, then kill it without warning.
+      const progressed = await waitFor(
+        "progress before the kill",
+        async () => {
+          const n = await committedCount(kafka, group, pipeline.topics.orders.name);
+          return n >= before + 300 || (await caughtUp(kafka, group, pipeline.topics.orders.name))
+            ? n || 1
+            : 0;
+        },
+        { timeoutMs: 90_000, intervalMs: 50 },
+      ).catch((err) => {
+        proc.kill("SIGKILL");
+        throw new Error(`${err}\n${proc.output().slice(-3000)}`);
+      });
+      proc.kill("SIGKILL");
+      const status = await proc.status;
+      assert.equal(status.signal, "SIGKILL");
+      if (await caughtUp(kafka, group, pipeline.topics.orders.name)) break;
+      before = progressed;
+      kills++;
+    }
+    assert.ok(kills >= 1, "at least one kill landed before the end of the stream");
+
+    const last = startScript(INVENTORY, args);
+    try {
+      await waitFor(
+        "the restarted producer to finish the stream",
+        () => caughtUp(kafka, group, pipeline.topics.orders.name),
+        { timeoutMs: 120_000, intervalMs: 500 },
+      );
+    } finally {
+      await stopped(last);
+    }
+
+    const out = await decodeAll(
+      pipeline.registryUrl,
+      await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name),
+    );
+    const lines = out.map((r) => `${r.value.orderId}#${r.value.lineIndex}`);
+    const seen = new Map<string, number>();
+    for (const l of lines) seen.set(l, (seen.get(l) ?? 0) + 1);
+    const duplicated = [...seen].filter(([, n]) => n > 1);
+    assert.deepEqual(duplicated, [], "no line is visible twice to read_committed");
+    const missing = [...expected.inventoryLines].filter((l) => !seen.has(l));
+    assert.deepEqual(missing, [], "no line is lost");
+    assert.equal(lines.length, expected.inventoryLines.size);
+    await pipeline.close();
+  },
+);
+
+Deno.test("start-up errors are one clear line and exit code 1", integration, async (t) => {
+  const kafka = testKafka();
+  const pipeline = await startTestPipeline(kafka, "startup");
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const closedPort = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+
+  await t.step("the registry is down", async () => {
+    const args = routerArgs(pipeline, "inventory");
+    args[args.indexOf("--registry-url") + 1] = `http://127.0.0.1:${closedPort}`;
+    const proc = startScript(INVENTORY, args);
+    const status = await proc.status;
+    assert.equal(status.code, 1);
+    assert.match(proc.output(), /schema registry at http:\/\/127\.0\.0\.1:\d+ cannot be reached/);
+  });
+
+  await t.step("Kafka is down", async () => {
+    const args = routerArgs(pipeline, "delivery");
+    args[args.indexOf("--brokers") + 1] = `127.0.0.1:${closedPort}`;
+    const proc = startScript(DELIVERY, args);
+    const status = await proc.status;
+    assert.equal(status.code, 1);
+    assert.match(proc.output(), /"level":"error".*(Connection|connect|ECONNREFUSED)/);
+  });
+
+  await t.step("a bad flag names itself", async () => {
+    const proc = startScript(INVENTORY, ["--transaction-size", "0"]);
+    const status = await proc.status;
+    assert.equal(status.code, 2);
+    assert.match(proc.output(), /--transaction-size must be at least 1/);
+  });
+  await pipeline.close();
+});

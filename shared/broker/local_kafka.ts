@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import type { Logger } from "../log.ts";
 
@@ -251,6 +251,14 @@ function isAlive(pid: number): boolean {
   }
 }
 
+function ageMs(path: string): number {
+  try {
+    return Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0);
+  } catch {
+    return Infinity;
+  }
+}
+
 function readPid(path: string): number | undefined {
   try {
     const n = Number(Deno.readTextFileSync(path).trim());
@@ -277,6 +285,8 @@ export async function sweepOrphans(runsDir: string, log: Logger): Promise<void> 
     const dir = join(runsDir, entry.name);
     const owner = readPid(join(dir, "owner.pid"));
     if (owner !== undefined && isAlive(owner)) continue;
+    // A folder without an owner yet may be a start in progress elsewhere.
+    if (owner === undefined && ageMs(dir) < 120_000) continue;
     const broker = readPid(join(dir, "broker.pid"));
     if (broker !== undefined && isAlive(broker)) {
       let cmdline = "";
@@ -390,6 +400,7 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
 
   const heap = options.heapMb ?? 512;
   const started = performance.now();
+  let stopping: Promise<void> | undefined;
   // `sh -c exec` hands stdout/stderr to the log file directly, so the broker
   // does not depend on this process to drain a pipe.
   const child = new Deno.Command("sh", {
@@ -415,7 +426,21 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   }).spawn();
   await Deno.writeTextFile(join(runDir, "broker.pid"), `${child.pid}\n`);
   let exited: Deno.CommandStatus | undefined;
-  const status = child.status.then((s) => (exited = s));
+  const status = child.status.then((s) => {
+    exited = s;
+    if (!stopping) {
+      // Said now, with the log's end: the folder may be gone by the time anyone looks.
+      void tail(logFile, 20).then((lastLines) =>
+        log.error("the local Kafka broker exited unexpectedly", {
+          code: s.code,
+          signal: s.signal,
+          logFile,
+          lastLines,
+        })
+      );
+    }
+    return s;
+  });
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 90_000);
   while (!(await hasStarted(logFile))) {
@@ -445,7 +470,6 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
     logFile,
   });
 
-  let stopping: Promise<void> | undefined;
   return {
     bootstrap,
     pid: child.pid,
@@ -468,12 +492,27 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
           await status;
           clearTimeout(timer);
         }
-        log.info("local Kafka broker stopped", { pid: child.pid });
+        // The log outlives the run folder, for failures noticed afterwards.
+        const kept = await keepLog(cacheDir, runDir, logFile);
+        log.info("local Kafka broker stopped", { pid: child.pid, log: kept, code: exited?.code });
         await Deno.remove(runDir, { recursive: true }).catch(() => {});
       })();
       return stopping;
     },
   };
+}
+
+/** Copies a run's broker log to `<cache>/kafka/logs/`, keeping the newest ten. */
+async function keepLog(cacheDir: string, runDir: string, logFile: string): Promise<string> {
+  const logsDir = join(cacheDir, "kafka", "logs");
+  const kept = join(logsDir, `${basename(runDir)}.log`);
+  try {
+    await Deno.mkdir(logsDir, { recursive: true });
+    await Deno.copyFile(logFile, kept);
+    const old = [...Deno.readDirSync(logsDir)].map((e) => e.name).sort().slice(0, -10);
+    for (const name of old) await Deno.remove(join(logsDir, name)).catch(() => {});
+  } catch { /* keeping the log is a courtesy */ }
+  return kept;
 }
 
 /** Kafka's own command-line tools, by the name of their shell script. */

@@ -44,6 +44,8 @@ export interface RouterOptions {
   lingerMs: number;
   /** Input partitions processed at once. */
   concurrency: number;
+  /** How long the group waits for a silent member; default 30 s. */
+  sessionTimeoutMs?: number;
   /** Seconds between progress lines; 0 = none. */
   progressIntervalS: number;
   catalog?: ProductLookup;
@@ -215,8 +217,8 @@ export function createRouter(options: RouterOptions): Router {
       groupId: options.groupId,
       readUncommitted: false,
       maxWaitTimeInMs: options.lingerMs,
-      sessionTimeout: 30_000,
-      rebalanceTimeout: 60_000,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      rebalanceTimeout: Math.max(2 * (options.sessionTimeoutMs ?? 30_000), 10_000),
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       const owned = e.payload.memberAssignment[options.sourceTopic] ?? [];
