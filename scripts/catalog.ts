@@ -35,6 +35,11 @@ export const KAFKA_ENV = [
   "KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS",
 ];
 
+/** Finds a script by its entry file. */
+export function scriptByEntry(entry: string): ScriptEntry | undefined {
+  return SCRIPTS.find((s) => s.entry === entry);
+}
+
 export const SCRIPTS: ScriptEntry[] = [
   {
     name: "schema_registry",
@@ -55,6 +60,65 @@ export const SCRIPTS: ScriptEntry[] = [
       "--allow-read",
     ],
   },
+  {
+    name: "order_gateway",
+    entry: "scripts/order_gateway.ts",
+    summary: "HTTP intake: POST /orders into the raw orders topic, 202 once Kafka has them",
+    permissions: [
+      "--allow-net",
+      `--allow-env=${
+        [...KAFKA_ENV, "GATEWAY_PORT", "GATEWAY_HOST", "ORDERS_TOPIC", "LOG_LEVEL"].join(",")
+      }`,
+    ],
+  },
+  {
+    name: "order_generator",
+    entry: "scripts/order_generator.ts",
+    summary: "load generator: orders at a rate, count and type mix into the raw orders topic",
+    permissions: [
+      "--allow-net",
+      `--allow-env=${[...KAFKA_ENV, "ORDERS_TOPIC", "LOG_LEVEL"].join(",")}`,
+    ],
+  },
+  {
+    name: "order_import",
+    entry: "scripts/order_import.ts",
+    summary: "NDJSON import from a file or stdin into the raw orders topic, every line validated",
+    permissions: [
+      "--allow-net",
+      `--allow-env=${[...KAFKA_ENV, "ORDERS_TOPIC", "LOG_LEVEL"].join(",")}`,
+      // The file to import is the user's to name.
+      "--allow-read",
+    ],
+  },
+  ...(["inventory", "delivery"] as const).map((kind) => ({
+    name: `${kind}_orders_producer`,
+    entry: `producers/${kind}_orders_producer.ts`,
+    summary: `routes ${kind} orders to ${kind}_orders, Avro via the registry, exactly once`,
+    permissions: [
+      "--allow-net",
+      `--allow-env=${
+        [
+          ...KAFKA_ENV,
+          "SCHEMA_REGISTRY_URL",
+          "ROUTER_SOURCE_TOPIC",
+          "ROUTER_TARGET_TOPIC",
+          "ROUTER_DLQ_TOPIC",
+          "ROUTER_GROUP_ID",
+          "ROUTER_TRANSACTIONAL_ID_PREFIX",
+          "ROUTER_TRANSACTION_SIZE",
+          "ROUTER_LINGER_MS",
+          "ROUTER_CONCURRENCY",
+          "ROUTER_SESSION_TIMEOUT_MS",
+          "ROUTER_CREATE_TOPICS",
+          "METRICS_PORT",
+          "METRICS_HOST",
+          "PROGRESS_INTERVAL",
+          "LOG_LEVEL",
+        ].join(",")
+      }`,
+    ],
+  })),
   {
     name: "local_kafka",
     entry: "scripts/local_kafka.ts",

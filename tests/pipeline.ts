@@ -5,6 +5,7 @@
  * @module
  */
 import type { Kafka, KafkaMessage } from "kafkajs";
+import { scriptByEntry } from "../scripts/catalog.ts";
 import { startRegistry } from "../shared/registry/server.ts";
 import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
 import { testBrokers, testLogger, uniqueName, waitFor } from "./harness.ts";
@@ -67,14 +68,20 @@ export interface ScriptProcess {
   kill(signal?: Deno.Signal): void;
 }
 
-/** Starts `entry` (relative to the repository root) with `args`, by pid. */
+/**
+ * Starts `entry` (relative to the repository root) with `args`, by pid, under
+ * the narrow permission flags scripts/catalog.ts declares for it: every test
+ * run proves those flags are enough.
+ */
 export function startScript(
   entry: string,
   args: string[],
   env: Record<string, string> = {},
 ): ScriptProcess {
+  const script = scriptByEntry(entry);
+  if (!script) throw new Error(`${entry} is not in scripts/catalog.ts`);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", entry, ...args],
+    args: ["run", ...script.permissions, entry, ...args],
     env: { NO_COLOR: "1", KAFKAJS_NO_PARTITIONER_WARNING: "1", ...env },
     stdin: "null",
     stdout: "piped",

@@ -1,0 +1,167 @@
+/**
+ * The HTTP order gateway: `POST /orders` (one order or a batch) into the raw
+ * `orders` topic, answering 202 with the ids once Kafka acknowledged them,
+ * 400 naming each bad field (a batch is all or nothing), 413, 415, and 503
+ * with `Retry-After` when Kafka is unreachable; `GET /healthz` and
+ * `GET /metrics` on the same port. See shared/intake_http.ts for every answer.
+ *
+ * ```sh
+ * deno run --allow-net --allow-env=KAFKA_BROKERS,KAFKA_CLIENT_ID,KAFKA_SSL,KAFKA_SSL_CA_FILE,KAFKA_SSL_CERT_FILE,KAFKA_SSL_KEY_FILE,KAFKA_SASL_MECHANISM,KAFKA_SASL_USERNAME,KAFKA_SASL_PASSWORD,KAFKAJS_NO_PARTITIONER_WARNING,NODE_ENV,KAFKAJS_LOG_LEVEL,KAFKAJS_DEBUG_PROTOCOL_BUFFERS,KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS,GATEWAY_PORT,GATEWAY_HOST,ORDERS_TOPIC,LOG_LEVEL \
+ *   scripts/order_gateway.ts --help
+ * ```
+ *
+ * `--allow-net` is unscoped because brokers hand out their own addresses;
+ * add `--allow-read` for the TLS files of `--ssl-*-file`.
+ *
+ * Kafka down at start-up does not stop the gateway: it listens at once,
+ * answers 503 (and `/healthz` 503) and keeps reconnecting in the background
+ * (0.5 s, doubling to 10 s); once Kafka is back, orders flow again. Kafka
+ * going away mid-run turns into 503s: within a second when its port refuses,
+ * within `--send-timeout-ms` (5 s) when it hangs; then the same reconnecting.
+ *
+ * @module
+ */
+import { defineConfig } from "../shared/config.ts";
+import { createOrderIntake } from "../shared/intake.ts";
+import { createGatewayHandler } from "../shared/intake_http.ts";
+import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
+import { createLogger, LOG_LEVELS } from "../shared/log.ts";
+import { MetricsRegistry } from "../shared/metrics.ts";
+import { shutdownSignal } from "../shared/shutdown.ts";
+import { TOPICS } from "../shared/topics.ts";
+
+const config = defineConfig({
+  name: "order_gateway",
+  summary: "Takes orders over HTTP (POST /orders) into the raw orders topic.",
+  flags: {
+    port: {
+      type: "number",
+      env: "GATEWAY_PORT",
+      integer: true,
+      min: 0,
+      max: 65535,
+      default: 8080,
+      description: "HTTP port to listen on (0: any free port)",
+    },
+    host: {
+      type: "string",
+      env: "GATEWAY_HOST",
+      default: "127.0.0.1",
+      description: "address to listen on (0.0.0.0 for every interface)",
+    },
+    topic: {
+      type: "string",
+      env: "ORDERS_TOPIC",
+      default: TOPICS.orders.name,
+      description: "the raw orders topic (created as declared when missing)",
+    },
+    maxBodyBytes: {
+      type: "number",
+      integer: true,
+      min: 1,
+      default: 1024 * 1024,
+      description: "largest request body; larger ones get 413",
+    },
+    maxBatch: {
+      type: "number",
+      integer: true,
+      min: 1,
+      default: 500,
+      description: "most orders in one request; more get 413",
+    },
+    sendTimeoutMs: {
+      type: "number",
+      integer: true,
+      min: 100,
+      default: 5000,
+      description: "how long a request waits for Kafka's acknowledgement before it gets 503",
+    },
+    logLevel: {
+      type: "enum",
+      choices: LOG_LEVELS,
+      env: "LOG_LEVEL",
+      default: "info",
+      description: "lowest level logged",
+    },
+    ...kafkaFlags,
+  },
+});
+
+async function main(): Promise<number> {
+  const cfg = config.load();
+  const log = createLogger({ name: "order-gateway", level: cfg.logLevel });
+  let connection;
+  try {
+    connection = kafkaConnectionFrom(cfg, { clientId: "order-gateway" });
+  } catch (err) {
+    console.error(`order_gateway: ${(err as Error).message}\nRun with --help to see every flag.`);
+    return 2;
+  }
+  // Short timeouts and few retries: a caller waits seconds for its 503, not minutes.
+  // kafkajs' own lines about each retried connection say nothing ours do not.
+  const kafka = createKafka(
+    { ...connection, requestTimeoutMs: cfg.sendTimeoutMs, retries: 1 },
+    cfg.logLevel === "debug" ? log : createLogger({ name: "order-gateway", level: "error" }),
+  );
+  const metrics = new MetricsRegistry({ script: "order_gateway" });
+  const intake = createOrderIntake({
+    kafka,
+    topic: cfg.topic,
+    log,
+    metrics,
+    source: "gateway",
+    maxBatch: cfg.maxBatch,
+    retries: 2,
+    ackTimeoutMs: cfg.sendTimeoutMs,
+    sendTimeoutMs: cfg.sendTimeoutMs,
+    createTopic: true,
+    reconnect: true,
+  });
+  const shutdown = shutdownSignal(log);
+  // Kafka down now is not fatal: the intake logs it once and keeps trying.
+  intake.connect().then(
+    () => log.info("connected to Kafka", { brokers: connection.brokers, topic: cfg.topic }),
+    () => {},
+  );
+  const handler = createGatewayHandler({
+    intake,
+    healthy: () => intake.connected,
+    metrics,
+    log,
+    maxBodyBytes: cfg.maxBodyBytes,
+    maxBatch: cfg.maxBatch,
+  });
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({ hostname: cfg.host, port: cfg.port, onListen: () => {} }, handler);
+  } catch (err) {
+    log.error("cannot listen", { host: cfg.host, port: cfg.port, error: (err as Error).message });
+    await intake.close();
+    shutdown.dispose();
+    return 1;
+  }
+  const { hostname, port } = server.addr;
+  log.info("order gateway listening", {
+    url: `http://${hostname}:${port}/orders`,
+    topic: cfg.topic,
+    maxBodyBytes: cfg.maxBodyBytes,
+    maxBatch: cfg.maxBatch,
+  });
+  await untilAborted(shutdown.signal);
+  // Requests in flight finish (their orders are acknowledged or refused), then the producer goes.
+  await server.shutdown();
+  await intake.close();
+  shutdown.dispose();
+  log.info("order gateway stopped");
+  return 0;
+}
+
+/** Resolves once `signal` aborts. */
+function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) =>
+    signal.addEventListener("abort", () => resolve(), { once: true })
+  );
+}
+
+if (import.meta.main) Deno.exit(await main());

@@ -1,0 +1,200 @@
+/**
+ * The load generator, the demo's source of orders: seeded orders from the
+ * product catalog at a steady rate, in a mix of types, into the raw `orders`
+ * topic through the intake (batched, idempotent producer). A share of them
+ * can be made invalid on purpose (`--invalid-rate`); those are sent as they
+ * are, since they exist to exercise the producers' dead-lettering.
+ *
+ * ```sh
+ * deno run --allow-net --allow-env=KAFKA_BROKERS,KAFKA_CLIENT_ID,KAFKA_SSL,KAFKA_SSL_CA_FILE,KAFKA_SSL_CERT_FILE,KAFKA_SSL_KEY_FILE,KAFKA_SASL_MECHANISM,KAFKA_SASL_USERNAME,KAFKA_SASL_PASSWORD,KAFKAJS_NO_PARTITIONER_WARNING,NODE_ENV,KAFKAJS_LOG_LEVEL,KAFKAJS_DEBUG_PROTOCOL_BUFFERS,KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS,ORDERS_TOPIC,LOG_LEVEL \
+ *   scripts/order_generator.ts --help
+ * ```
+ *
+ * `--allow-net` is unscoped because brokers hand out their own addresses;
+ * add `--allow-read` for the TLS files of `--ssl-*-file`.
+ *
+ * It logs its seed at start (rerun with `--seed` for the same orders), a
+ * progress line every `--progress-interval` seconds, and ends after
+ * `--count` orders (or on Ctrl-C, after the sends in flight) by printing its
+ * totals as one JSON line on stdout. Exit 1 when Kafka is unreachable at
+ * start or a send failed.
+ *
+ * @module
+ */
+import { defineConfig } from "../shared/config.ts";
+import { createOrderIntake } from "../shared/intake.ts";
+import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
+import { createLogger, LOG_LEVELS } from "../shared/log.ts";
+import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
+import { emptyLoadStats, reportProgress, runOrderLoad } from "../shared/order_load.ts";
+import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
+import { createOrderGenerator, formatMix, MixError, parseMix } from "../shared/orders/generate.ts";
+import { shutdownSignal } from "../shared/shutdown.ts";
+import { TOPICS } from "../shared/topics.ts";
+
+const config = defineConfig({
+  name: "order_generator",
+  summary: "Generates orders at a rate, count and type mix into the raw orders topic.",
+  flags: {
+    rate: {
+      type: "number",
+      min: 0,
+      default: 50,
+      description: "orders per second (0: as fast as Kafka takes them)",
+    },
+    count: {
+      type: "number",
+      integer: true,
+      min: 0,
+      default: 0,
+      description: "orders in all (0: until Ctrl-C)",
+    },
+    mix: {
+      type: "string",
+      default: "inventory=45,delivery=45,return=10",
+      description: "relative weights of the order types, type=weight,...",
+    },
+    seed: {
+      type: "number",
+      integer: true,
+      min: 0,
+      description: "seed for reproducible orders (default: the time, logged at start)",
+    },
+    invalidRate: {
+      type: "number",
+      min: 0,
+      max: 1,
+      default: 0,
+      description: "share of orders (0..1) made invalid on purpose, sent as they are",
+    },
+    batchSize: {
+      type: "number",
+      integer: true,
+      min: 1,
+      default: 500,
+      description: "most orders per send",
+    },
+    progressInterval: {
+      type: "number",
+      min: 0,
+      default: 5,
+      description: "seconds between progress lines (0: none)",
+    },
+    metricsPort: {
+      type: "number",
+      integer: true,
+      min: 0,
+      max: 65535,
+      default: 0,
+      description: "serve Prometheus /metrics on this port (0: off)",
+    },
+    topic: {
+      type: "string",
+      env: "ORDERS_TOPIC",
+      default: TOPICS.orders.name,
+      description: "the raw orders topic (created as declared when missing)",
+    },
+    logLevel: {
+      type: "enum",
+      choices: LOG_LEVELS,
+      env: "LOG_LEVEL",
+      default: "info",
+      description: "lowest level logged",
+    },
+    ...kafkaFlags,
+  },
+});
+
+async function main(): Promise<number> {
+  const cfg = config.load();
+  const log = createLogger({ name: "order-generator", level: cfg.logLevel });
+  let mix, connection;
+  try {
+    mix = parseMix(cfg.mix);
+    connection = kafkaConnectionFrom(cfg, { clientId: "order-generator" });
+  } catch (err) {
+    const message = err instanceof MixError ? `--mix: ${err.message}` : (err as Error).message;
+    console.error(`order_generator: ${message}\nRun with --help to see every flag.`);
+    return 2;
+  }
+  const seed = cfg.seed ?? Date.now();
+  const generator = createOrderGenerator({
+    seed,
+    mix,
+    catalog: DEFAULT_CATALOG,
+    invalidRate: cfg.invalidRate,
+  });
+  const kafka = createKafka(
+    connection,
+    cfg.logLevel === "debug" ? log : createLogger({ name: "order-generator", level: "error" }),
+  );
+  const metrics = new MetricsRegistry({ script: "order_generator" });
+  const intake = createOrderIntake({
+    kafka,
+    topic: cfg.topic,
+    log,
+    metrics,
+    source: "generator",
+    maxBatch: cfg.batchSize,
+    createTopic: true,
+  });
+  const shutdown = shutdownSignal(log);
+  try {
+    log.info("order generator starting", {
+      seed,
+      rate: cfg.rate || "unlimited",
+      count: cfg.count || "until stopped",
+      mix: formatMix(mix),
+      invalidRate: cfg.invalidRate,
+      topic: cfg.topic,
+    });
+    try {
+      await intake.connect();
+    } catch (err) {
+      log.error("cannot reach Kafka", {
+        brokers: connection.brokers,
+        error: (err as Error).message,
+      });
+      await intake.close();
+      return 1;
+    }
+    const metricsServer = cfg.metricsPort > 0
+      ? serveMetrics(metrics, { port: cfg.metricsPort, healthy: () => intake.connected })
+      : undefined;
+    const stats = emptyLoadStats();
+    const stopProgress = reportProgress(stats, cfg.progressInterval * 1000, log);
+    const started = performance.now();
+    await runOrderLoad({
+      sink: intake,
+      next: generator.nextSample,
+      rate: cfg.rate,
+      count: cfg.count,
+      batchSize: cfg.batchSize,
+      signal: shutdown.signal,
+    }, stats);
+    stopProgress();
+    await intake.close();
+    await metricsServer?.close();
+    const seconds = (performance.now() - started) / 1000;
+    const totals = {
+      seed,
+      sent: stats.sent,
+      invalid: stats.invalid,
+      failed: stats.failed,
+      byType: stats.byType,
+      seconds: Math.round(seconds * 100) / 100,
+      ratePerSec: Math.round((stats.sent / Math.max(seconds, 0.001)) * 10) / 10,
+    };
+    console.log(JSON.stringify(totals));
+    if (stats.error) {
+      log.error("stopped: a send failed", { error: stats.error.message, ...totals });
+      return 1;
+    }
+    log.info("order generator done", totals);
+    return 0;
+  } finally {
+    shutdown.dispose();
+  }
+}
+
+if (import.meta.main) Deno.exit(await main());

@@ -1,0 +1,140 @@
+/**
+ * NDJSON import into the raw `orders` topic, from a file or stdin: one order
+ * per line, blank lines skipped, every line validated. Invalid or malformed
+ * lines are not sent and not dropped silently: each is logged on stderr
+ * (line number and problems) and counted, and the import exits 1 at the end
+ * if any was; the valid lines are still sent, in batches. Nothing is filled
+ * in (unlike the gateway): every line needs its `orderId` and `createdAt`.
+ *
+ * ```sh
+ * deno run --allow-net --allow-env=KAFKA_BROKERS,KAFKA_CLIENT_ID,KAFKA_SSL,KAFKA_SSL_CA_FILE,KAFKA_SSL_CERT_FILE,KAFKA_SSL_KEY_FILE,KAFKA_SASL_MECHANISM,KAFKA_SASL_USERNAME,KAFKA_SASL_PASSWORD,KAFKAJS_NO_PARTITIONER_WARNING,NODE_ENV,KAFKAJS_LOG_LEVEL,KAFKAJS_DEBUG_PROTOCOL_BUFFERS,KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS,ORDERS_TOPIC,LOG_LEVEL --allow-read \
+ *   scripts/order_import.ts --help
+ * ```
+ *
+ * `--allow-read` is unscoped because the file to import is the user's to
+ * name (reading stdin needs none); `--allow-net` is unscoped because brokers
+ * hand out their own addresses.
+ *
+ * Prints its totals as one JSON line on stdout. Exit 0 when every line was
+ * sent (or, with `--dry-run`, valid); 1 when a line was rejected, a send
+ * failed or Kafka was unreachable; 2 for a bad flag.
+ *
+ * @module
+ */
+import { defineConfig } from "../shared/config.ts";
+import { createOrderIntake } from "../shared/intake.ts";
+import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
+import { createLogger, LOG_LEVELS } from "../shared/log.ts";
+import { importOrders, readLines } from "../shared/order_import.ts";
+import { shutdownSignal } from "../shared/shutdown.ts";
+import { TOPICS } from "../shared/topics.ts";
+
+const config = defineConfig({
+  name: "order_import",
+  summary: "Imports orders from NDJSON (a file or stdin) into the raw orders topic.",
+  usage: "order_import [--file PATH|-] [flags]   e.g. order_import --file orders.ndjson",
+  flags: {
+    file: {
+      type: "string",
+      short: "f",
+      default: "-",
+      description: "NDJSON file to import, one order per line (-: stdin)",
+    },
+    batchSize: {
+      type: "number",
+      integer: true,
+      min: 1,
+      default: 500,
+      description: "orders per send",
+    },
+    dryRun: {
+      type: "boolean",
+      description: "validate every line, send nothing (needs no Kafka)",
+    },
+    topic: {
+      type: "string",
+      env: "ORDERS_TOPIC",
+      default: TOPICS.orders.name,
+      description: "the raw orders topic (created as declared when missing)",
+    },
+    logLevel: {
+      type: "enum",
+      choices: LOG_LEVELS,
+      env: "LOG_LEVEL",
+      default: "info",
+      description: "lowest level logged",
+    },
+    ...kafkaFlags,
+  },
+});
+
+async function main(): Promise<number> {
+  const cfg = config.load();
+  const log = createLogger({ name: "order-import", level: cfg.logLevel });
+  let connection;
+  try {
+    connection = cfg.dryRun ? undefined : kafkaConnectionFrom(cfg, { clientId: "order-import" });
+  } catch (err) {
+    console.error(`order_import: ${(err as Error).message}\nRun with --help to see every flag.`);
+    return 2;
+  }
+  let input: ReadableStream<Uint8Array>;
+  try {
+    input = cfg.file === "-" ? Deno.stdin.readable : (await Deno.open(cfg.file)).readable;
+  } catch (err) {
+    log.error("cannot open the file to import", { file: cfg.file, error: (err as Error).message });
+    return 1;
+  }
+  const intake = connection && createOrderIntake({
+    kafka: createKafka(
+      connection,
+      cfg.logLevel === "debug" ? log : createLogger({ name: "order-import", level: "error" }),
+    ),
+    topic: cfg.topic,
+    log,
+    source: "import",
+    maxBatch: cfg.batchSize,
+    createTopic: true,
+  });
+  const shutdown = shutdownSignal(log);
+  try {
+    if (intake) {
+      try {
+        await intake.connect();
+      } catch (err) {
+        log.error("cannot reach Kafka", {
+          brokers: connection!.brokers,
+          error: (err as Error).message,
+        });
+        await intake.close();
+        return 1;
+      }
+    }
+    const stats = await importOrders({
+      lines: readLines(input),
+      sink: intake,
+      log,
+      batchSize: cfg.batchSize,
+      signal: shutdown.signal,
+    });
+    await intake?.close();
+    const { error, ...totals } = stats;
+    console.log(
+      JSON.stringify({ file: cfg.file, topic: intake ? cfg.topic : undefined, ...totals }),
+    );
+    if (error) {
+      log.error("stopped: a send failed", { error: error.message, ...totals });
+      return 1;
+    }
+    if (stats.rejected > 0) {
+      log.error("some lines were rejected (logged above with their problems)", totals);
+      return 1;
+    }
+    log.info(stats.dryRun ? "every line is valid" : "import done", totals);
+    return stats.interrupted ? 130 : 0;
+  } finally {
+    shutdown.dispose();
+  }
+}
+
+if (import.meta.main) Deno.exit(await main());

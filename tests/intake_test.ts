@@ -1,0 +1,446 @@
+/**
+ * Intake on the real broker: the gateway (its handler under Deno.serve, the
+ * real intake, a topic per test), the intake's batching, Kafka down, and the
+ * generator and import scripts run as subprocesses with the permission flags
+ * of scripts/catalog.ts. What a test claims is in the topic is read back.
+ */
+import assert from "node:assert/strict";
+import type { Kafka, KafkaMessage } from "kafkajs";
+import { createOrderIntake, IntakeError } from "../shared/intake.ts";
+import { createGatewayHandler } from "../shared/intake_http.ts";
+import { createKafka } from "../shared/kafka.ts";
+import { MetricsRegistry } from "../shared/metrics.ts";
+import type { RawOrder } from "../shared/orders/model.ts";
+import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { SCRIPTS } from "../scripts/catalog.ts";
+import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+async function newOrdersTopic(kafka: Kafka): Promise<string> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const spec = renamed(TOPICS.orders, uniqueName("orders"));
+    await ensureTopics(admin, [spec]);
+    return spec.name;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Every record of `topic`: counted exactly from its offsets, then read with a consumer. */
+async function readTopic(kafka: Kafka, topic: string): Promise<KafkaMessage[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let total = 0;
+  try {
+    for (const p of await admin.fetchTopicOffsets(topic)) total += Number(p.high) - Number(p.low);
+  } finally {
+    await admin.disconnect();
+  }
+  if (total === 0) return [];
+  const consumer = kafka.consumer({ groupId: uniqueName("intake-reader"), maxWaitTimeInMs: 200 });
+  const got: KafkaMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: ({ message }) => Promise.resolve(void got.push(message)) });
+    await waitFor(`${total} records on ${topic}`, () => got.length >= total);
+  } finally {
+    await consumer.disconnect();
+  }
+  return got;
+}
+
+function order(orderId: string | undefined, type = "inventory"): Record<string, unknown> {
+  return {
+    ...(orderId === undefined ? {} : { orderId }),
+    type,
+    customerId: "cust-7",
+    items: [{ sku: "SKU-1001", quantity: 2, unitPrice: 24.99 }],
+  };
+}
+
+function postOrders(url: string, body: unknown): Promise<Response> {
+  return fetch(`${url}/orders`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+/** Runs a catalog script with exactly its catalog permissions. */
+async function runScript(name: string, args: string[], stdin?: string) {
+  const script = SCRIPTS.find((s) => s.name === name);
+  assert.ok(script, `${name} is in scripts/catalog.ts`);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...script.permissions, script.entry, ...args],
+    cwd: ROOT,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin));
+    await writer.close();
+  }
+  const { code, stdout, stderr } = await child.output();
+  return {
+    code,
+    stdout: new TextDecoder().decode(stdout),
+    stderr: new TextDecoder().decode(stderr),
+  };
+}
+
+Deno.test(
+  "gateway: every 202 is in the topic, keyed by order id; refused orders are not",
+  integration,
+  async () => {
+    const kafka = testKafka("intake-gateway");
+    const topic = await newOrdersTopic(kafka);
+    const metrics = new MetricsRegistry();
+    const intake = createOrderIntake({
+      kafka,
+      topic,
+      log: testLogger("intake"),
+      metrics,
+      source: "gateway",
+      reconnect: true,
+    });
+    await intake.connect();
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      createGatewayHandler({ intake, healthy: () => intake.connected, metrics }),
+    );
+    const url = `http://127.0.0.1:${server.addr.port}`;
+    try {
+      const health = await fetch(`${url}/healthz`);
+      assert.equal(health.status, 200);
+      await health.body?.cancel();
+
+      const accepted: string[] = [];
+      const one = await postOrders(url, order(uniqueName("ord")));
+      assert.equal(one.status, 202);
+      accepted.push(...(await one.json()).orderIds);
+
+      const batch = await postOrders(url, [
+        order(undefined),
+        order(uniqueName("ord"), "delivery-later"),
+        order(undefined, "return"),
+      ]);
+      assert.equal(batch.status, 202);
+      const batchIds: string[] = (await batch.json()).orderIds;
+      assert.equal(batchIds.length, 3);
+      accepted.push(...batchIds);
+
+      // Requests at once: each 202 still means its own orders are in.
+      const together = await Promise.all(
+        Array.from({ length: 8 }, () => postOrders(url, order(undefined))),
+      );
+      for (const res of together) {
+        assert.equal(res.status, 202);
+        accepted.push(...(await res.json()).orderIds);
+      }
+
+      const refusedId = uniqueName("refused");
+      const mixed = await postOrders(url, [
+        order(refusedId),
+        { ...order(uniqueName("bad")), items: [] },
+      ]);
+      assert.equal(mixed.status, 400);
+      assert.deepEqual((await mixed.json()).problems.map((p: { path: string }) => p.path), [
+        "[1].items",
+      ]);
+      const invalid = await postOrders(url, { ...order(uniqueName("bad")), customerId: 5 });
+      assert.equal(invalid.status, 400);
+      await invalid.body?.cancel();
+
+      const records = await readTopic(kafka, topic);
+      assert.equal(records.length, accepted.length, "exactly the accepted orders");
+      const byId = new Map(records.map((m) => [m.key!.toString(), m]));
+      assert.deepEqual([...byId.keys()].sort(), [...accepted].sort());
+      assert.ok(!byId.has(refusedId), "the valid order of a refused batch was not sent");
+      for (const [key, m] of byId) {
+        const value = JSON.parse(m.value!.toString()) as RawOrder;
+        assert.equal(value.orderId, key);
+        assert.equal(m.headers?.["content-type"]?.toString(), "application/json");
+        assert.ok(!Number.isNaN(Date.parse(value.createdAt)), "createdAt filled in");
+      }
+      assert.equal(
+        metrics.counter("intake_orders_total", "", ["source"]).get({ source: "gateway" }),
+        accepted.length,
+      );
+    } finally {
+      await server.shutdown();
+      await intake.close();
+    }
+  },
+);
+
+Deno.test(
+  "intake: sends in one tick share one produce request, each resolved on its own ack",
+  integration,
+  async () => {
+    const kafka = testKafka("intake-batching");
+    const topic = await newOrdersTopic(kafka);
+    const metrics = new MetricsRegistry();
+    const intake = createOrderIntake({ kafka, topic, log: testLogger("intake"), metrics });
+    try {
+      await intake.connect();
+      const ids = Array.from({ length: 10 }, () => uniqueName("ord"));
+      const orders = ids.map((id) => ({ ...order(id), createdAt: "2024-06-18T12:00:00Z" }));
+      await Promise.all(orders.map((o) => intake.send([o as unknown as RawOrder])));
+      const batches = metrics.histogram("intake_batch_orders", "").stats();
+      assert.deepEqual(batches, { count: 1, sum: 10 }, "ten sends, one request");
+      const records = await readTopic(kafka, topic);
+      assert.deepEqual(records.map((m) => m.key!.toString()).sort(), [...ids].sort());
+      assert.equal(JSON.parse(records[0].value!.toString()).createdAt, "2024-06-18T12:00:00Z");
+    } finally {
+      await intake.close();
+    }
+    await assert.rejects(
+      intake.send([order("late") as unknown as RawOrder]),
+      (err: Error) => err instanceof IntakeError && err.kind === "closed",
+    );
+  },
+);
+
+Deno.test(
+  "Kafka down: the intake refuses, the gateway answers 503 and /healthz 503",
+  integration,
+  async () => {
+    // A loopback port nobody listens on.
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    const kafka = createKafka(
+      { brokers: [`127.0.0.1:${port}`], clientId: "intake-down", retries: 1 },
+      testLogger("intake-down"),
+    );
+    const gatewayIntake = createOrderIntake({
+      kafka,
+      topic: "orders-nowhere",
+      log: testLogger("intake"),
+      retries: 1,
+      reconnect: true,
+    });
+    const lazyIntake = createOrderIntake({
+      kafka,
+      topic: "orders-nowhere",
+      log: testLogger("intake"),
+      retries: 1,
+    });
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      createGatewayHandler({ intake: gatewayIntake, healthy: () => gatewayIntake.connected }),
+    );
+    const url = `http://127.0.0.1:${server.addr.port}`;
+    try {
+      await assert.rejects(gatewayIntake.connect(), (err: Error) => {
+        assert.ok(err instanceof IntakeError);
+        assert.equal(err.kind, "unavailable");
+        assert.match(err.message, /cannot connect to Kafka/);
+        return true;
+      });
+      const res = await postOrders(url, order(uniqueName("ord")));
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get("retry-after"), "5");
+      assert.match((await res.json()).error, /Kafka is unavailable/);
+      const health = await fetch(`${url}/healthz`);
+      assert.equal(health.status, 503);
+      await health.body?.cancel();
+
+      // Without reconnect, a send connects first, and fails the same way.
+      await assert.rejects(
+        lazyIntake.send([order("ord-1") as unknown as RawOrder]),
+        (err: Error) => err instanceof IntakeError && err.kind === "unavailable",
+      );
+    } finally {
+      await server.shutdown();
+      await Promise.all([gatewayIntake.close(), lazyIntake.close()]);
+    }
+  },
+);
+
+/**
+ * A TCP forwarder from `port` to the broker: Kafka "coming back" on an
+ * address the client was given. Bootstrap goes through it; the broker's
+ * metadata then sends the client to the broker's own address.
+ */
+function forwardToBroker(port: number) {
+  const [host, brokerPort] = testBrokers()[0].split(":");
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  const conns: Deno.Conn[] = [];
+  (async () => {
+    for await (const conn of listener) {
+      const upstream = await Deno.connect({ hostname: host, port: Number(brokerPort) });
+      conns.push(conn, upstream);
+      conn.readable.pipeTo(upstream.writable).catch(() => {});
+      upstream.readable.pipeTo(conn.writable).catch(() => {});
+    }
+  })().catch(() => {});
+  return {
+    close() {
+      listener.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* already closed */ }
+      }
+    },
+  };
+}
+
+Deno.test(
+  "gateway started with Kafka down answers 503, then recovers when Kafka is reachable",
+  integration,
+  async () => {
+    const topic = await newOrdersTopic(testKafka("intake-recover-admin"));
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    const kafka = createKafka(
+      { brokers: [`127.0.0.1:${port}`], clientId: "intake-recover", retries: 1 },
+      testLogger("intake-recover"),
+    );
+    const intake = createOrderIntake({
+      kafka,
+      topic,
+      log: testLogger("intake"),
+      retries: 1,
+      reconnect: true,
+      reconnectMaxMs: 1000,
+    });
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      createGatewayHandler({ intake, healthy: () => intake.connected }),
+    );
+    const url = `http://127.0.0.1:${server.addr.port}`;
+    let forwarder: { close(): void } | undefined;
+    try {
+      await assert.rejects(intake.connect());
+      const down = await postOrders(url, order(uniqueName("ord")));
+      assert.equal(down.status, 503);
+      await down.body?.cancel();
+
+      forwarder = forwardToBroker(port);
+      await waitFor("/healthz 200 after Kafka came back", async () => {
+        const res = await fetch(`${url}/healthz`);
+        await res.body?.cancel();
+        return res.status === 200;
+      });
+      const id = uniqueName("ord");
+      const up = await postOrders(url, order(id));
+      assert.equal(up.status, 202);
+      await up.body?.cancel();
+      const records = await readTopic(testKafka("intake-recover-reader"), topic);
+      assert.deepEqual(records.map((m) => m.key!.toString()), [id]);
+    } finally {
+      await server.shutdown();
+      await intake.close();
+      forwarder?.close();
+    }
+  },
+);
+
+Deno.test(
+  "generator: --count 200 --rate 0 puts exactly 200 orders, keyed by id, in the mix",
+  integration,
+  async () => {
+    const kafka = testKafka("intake-generator");
+    const topic = await newOrdersTopic(kafka);
+    const run = await runScript("order_generator", [
+      "--brokers",
+      testBrokers().join(","),
+      "--topic",
+      topic,
+      "--count",
+      "200",
+      "--rate",
+      "0",
+      "--seed",
+      "7",
+      "--batch-size",
+      "50",
+      "--mix",
+      "inventory=45,delivery=45,return=10",
+      "--progress-interval",
+      "0",
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const totals = JSON.parse(run.stdout.trim());
+    assert.equal(totals.sent, 200);
+    assert.equal(totals.seed, 7);
+    assert.match(run.stderr, /"seed":7/, "the seed is logged at start");
+
+    const records = await readTopic(kafka, topic);
+    assert.equal(records.length, 200);
+    const orders = records.map((m) => JSON.parse(m.value!.toString()) as RawOrder);
+    assert.deepEqual(records.map((m) => m.key!.toString()), orders.map((o) => o.orderId));
+    assert.equal(new Set(orders.map((o) => o.orderId)).size, 200);
+    const byType: Record<string, number> = {};
+    for (const o of orders) byType[o.type] = (byType[o.type] ?? 0) + 1;
+    assert.deepEqual(byType, totals.byType);
+    assert.ok(byType.inventory >= 65 && byType.inventory <= 115, JSON.stringify(byType));
+    assert.ok(byType.delivery >= 65 && byType.delivery <= 115, JSON.stringify(byType));
+    assert.ok(byType.return >= 8 && byType.return <= 35, JSON.stringify(byType));
+  },
+);
+
+Deno.test(
+  "import: valid lines go in, bad ones are reported by line number, exit 1",
+  integration,
+  async () => {
+    const kafka = testKafka("intake-import");
+    // Not created here: the import creates it as declared for `orders`.
+    const topic = uniqueName("orders");
+    const good = [uniqueName("imp"), uniqueName("imp")];
+    const line = (id: string, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ ...order(id), createdAt: "2024-06-18T12:00:00Z", ...extra });
+    const file = await Deno.makeTempFile({ suffix: ".ndjson" });
+    try {
+      await Deno.writeTextFile(
+        file,
+        [
+          line(good[0]),
+          '{"orderId": "broken",',
+          "",
+          line(uniqueName("imp"), { items: [{ sku: "SKU-1001", quantity: -3, unitPrice: 1 }] }),
+          line(good[1]),
+        ].join("\n") + "\n",
+      );
+      const run = await runScript("order_import", [
+        "--brokers",
+        testBrokers().join(","),
+        "--topic",
+        topic,
+        "--file",
+        file,
+      ]);
+      assert.equal(run.code, 1, run.stderr);
+      const rejected = run.stderr.split("\n").filter((l) => l.includes('"line rejected"'))
+        .map((l) => JSON.parse(l));
+      assert.deepEqual(rejected.map((l) => l.line), [2, 4]);
+      assert.match(rejected[0].reason, /malformed JSON/);
+      assert.match(rejected[1].reason, /items\[0\]\.quantity/);
+      const totals = JSON.parse(run.stdout.trim());
+      assert.equal(totals.sent, 2);
+      assert.equal(totals.rejected, 2);
+
+      const records = await readTopic(kafka, topic);
+      assert.deepEqual(records.map((m) => m.key!.toString()).sort(), [...good].sort());
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+        assert.equal(meta.topics[0].partitions.length, TOPICS.orders.partitions);
+      } finally {
+        await admin.disconnect();
+      }
+    } finally {
+      await Deno.remove(file);
+    }
+  },
+);

@@ -1,0 +1,24 @@
+/**
+ * Every runnable script answers `--help` under exactly the permission flags
+ * scripts/catalog.ts (and so the README) gives for it, and lists each of
+ * its flags with its environment variable.
+ */
+import assert from "node:assert/strict";
+import { SCRIPTS } from "../scripts/catalog.ts";
+
+for (const script of SCRIPTS) {
+  Deno.test(`${script.name} --help runs under its declared permissions`, async () => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", ...script.permissions, script.entry, "--help"],
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, `exit ${out.code}\n${stderr}`);
+    assert.match(stdout, /--help/);
+    assert.doesNotMatch(stderr, /NotCapable|PermissionDenied|Requires .* access/);
+  });
+}
