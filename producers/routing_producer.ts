@@ -5,9 +5,9 @@
  * @module
  */
 import { createAvroCodec, RegistryError } from "../shared/avro_codec.ts";
-import { ConfigError, defineConfig } from "../shared/config.ts";
+import { defineConfig } from "../shared/config.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
-import { createLogger, LOG_LEVELS } from "../shared/log.ts";
+import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
@@ -122,27 +122,21 @@ export function routingProducerConfig(route: RouteSpec) {
         default: 10,
         description: "seconds between progress lines (0 = none)",
       },
-      logLevel: {
-        type: "enum",
-        choices: LOG_LEVELS,
-        env: "LOG_LEVEL",
-        default: "info",
-        description: "log level",
-      },
+      logLevel: logLevelFlag,
     },
   });
 }
 
 /** Runs a routing producer for `route` until SIGINT/SIGTERM; returns the exit code. */
 export async function runRoutingProducer(route: RouteSpec): Promise<number> {
-  const cfg = routingProducerConfig(route).load();
+  const config = routingProducerConfig(route);
+  const cfg = config.load();
   const log = createLogger({ name: route.script, level: cfg.logLevel });
   const shutdown = shutdownSignal(log);
   try {
-    const connection = kafkaConnectionFrom(cfg, {
-      clientId: route.script,
-      brokers: ["127.0.0.1:9092"],
-    });
+    const connection = config.orExit(() =>
+      kafkaConnectionFrom(cfg, { clientId: route.script, brokers: ["127.0.0.1:9092"] })
+    );
     const kafka = createKafka(connection, log);
 
     if (cfg.createTopics) {
@@ -188,7 +182,7 @@ export async function runRoutingProducer(route: RouteSpec): Promise<number> {
     await server.close();
     return 0;
   } catch (err) {
-    if (err instanceof RegistryError || err instanceof ConfigError) {
+    if (err instanceof RegistryError) {
       log.error(err.message);
     } else {
       log.error("stopped by an error", { error: err });

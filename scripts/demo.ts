@@ -13,7 +13,7 @@
  */
 import { defineConfig } from "../shared/config.ts";
 import { createKafka } from "../shared/kafka.ts";
-import { createLogger, LOG_LEVELS } from "../shared/log.ts";
+import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { shutdownSignal, sleep } from "../shared/shutdown.ts";
 import { ensureTopics, TOPICS } from "../shared/topics.ts";
 import { provideBroker } from "../shared/broker/provide.ts";
@@ -40,13 +40,7 @@ const config = defineConfig({
       env: "SCHEMA_REGISTRY_PORT",
       description: "port of the schema registry (0 = any free port)",
     },
-    logLevel: {
-      type: "enum",
-      choices: LOG_LEVELS,
-      default: "info",
-      env: "LOG_LEVEL",
-      description: "log level",
-    },
+    logLevel: logLevelFlag,
   },
 });
 

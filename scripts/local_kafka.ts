@@ -11,7 +11,7 @@
  * @module
  */
 import { defineConfig } from "../shared/config.ts";
-import { createLogger, LOG_LEVELS } from "../shared/log.ts";
+import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import {
   KAFKA_TOOLS,
@@ -52,13 +52,7 @@ const config = defineConfig({
       description: "broker JVM heap in MiB",
     },
     cacheDir: { type: "string", env: "KAFKA_CACHE_DIR", description: "where the jars are kept" },
-    logLevel: {
-      type: "enum",
-      choices: LOG_LEVELS,
-      default: "info",
-      env: "LOG_LEVEL",
-      description: "log level",
-    },
+    logLevel: logLevelFlag,
   },
 });
 

@@ -24,8 +24,8 @@
 import { defineConfig } from "../shared/config.ts";
 import { createOrderIntake } from "../shared/intake.ts";
 import { createGatewayHandler } from "../shared/intake_http.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
-import { createLogger, LOG_LEVELS } from "../shared/log.ts";
+import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry } from "../shared/metrics.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { TOPICS } from "../shared/topics.ts";
@@ -76,13 +76,7 @@ const config = defineConfig({
       default: 5000,
       description: "how long a request waits for Kafka's acknowledgement before it gets 503",
     },
-    logLevel: {
-      type: "enum",
-      choices: LOG_LEVELS,
-      env: "LOG_LEVEL",
-      default: "info",
-      description: "lowest level logged",
-    },
+    logLevel: logLevelFlag,
     ...kafkaFlags,
   },
 });
@@ -90,18 +84,11 @@ const config = defineConfig({
 async function main(): Promise<number> {
   const cfg = config.load();
   const log = createLogger({ name: "order-gateway", level: cfg.logLevel });
-  let connection;
-  try {
-    connection = kafkaConnectionFrom(cfg, { clientId: "order-gateway" });
-  } catch (err) {
-    console.error(`order_gateway: ${(err as Error).message}\nRun with --help to see every flag.`);
-    return 2;
-  }
+  const connection = config.orExit(() => kafkaConnectionFrom(cfg, { clientId: "order-gateway" }));
   // Short timeouts and few retries: a caller waits seconds for its 503, not minutes.
-  // kafkajs' own lines about each retried connection say nothing ours do not.
   const kafka = createKafka(
     { ...connection, requestTimeoutMs: cfg.sendTimeoutMs, retries: 1 },
-    cfg.logLevel === "debug" ? log : createLogger({ name: "order-gateway", level: "error" }),
+    kafkaLogger(log),
   );
   const metrics = new MetricsRegistry({ script: "order_gateway" });
   const intake = createOrderIntake({

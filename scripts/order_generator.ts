@@ -21,10 +21,10 @@
  *
  * @module
  */
-import { defineConfig } from "../shared/config.ts";
+import { ConfigError, defineConfig } from "../shared/config.ts";
 import { createOrderIntake } from "../shared/intake.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
-import { createLogger, LOG_LEVELS } from "../shared/log.ts";
+import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
 import { emptyLoadStats, reportProgress, runOrderLoad } from "../shared/order_load.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
@@ -94,13 +94,7 @@ const config = defineConfig({
       default: TOPICS.orders.name,
       description: "the raw orders topic (created as declared when missing)",
     },
-    logLevel: {
-      type: "enum",
-      choices: LOG_LEVELS,
-      env: "LOG_LEVEL",
-      default: "info",
-      description: "lowest level logged",
-    },
+    logLevel: logLevelFlag,
     ...kafkaFlags,
   },
 });
@@ -108,15 +102,15 @@ const config = defineConfig({
 async function main(): Promise<number> {
   const cfg = config.load();
   const log = createLogger({ name: "order-generator", level: cfg.logLevel });
-  let mix, connection;
-  try {
-    mix = parseMix(cfg.mix);
-    connection = kafkaConnectionFrom(cfg, { clientId: "order-generator" });
-  } catch (err) {
-    const message = err instanceof MixError ? `--mix: ${err.message}` : (err as Error).message;
-    console.error(`order_generator: ${message}\nRun with --help to see every flag.`);
-    return 2;
-  }
+  const mix = config.orExit(() => {
+    try {
+      return parseMix(cfg.mix);
+    } catch (err) {
+      if (err instanceof MixError) throw new ConfigError("mix", `--mix: ${err.message}`);
+      throw err;
+    }
+  });
+  const connection = config.orExit(() => kafkaConnectionFrom(cfg, { clientId: "order-generator" }));
   const seed = cfg.seed ?? Date.now();
   const generator = createOrderGenerator({
     seed,
@@ -126,7 +120,7 @@ async function main(): Promise<number> {
   });
   const kafka = createKafka(
     connection,
-    cfg.logLevel === "debug" ? log : createLogger({ name: "order-generator", level: "error" }),
+    kafkaLogger(log),
   );
   const metrics = new MetricsRegistry({ script: "order_generator" });
   const intake = createOrderIntake({

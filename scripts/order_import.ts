@@ -24,7 +24,7 @@
 import { defineConfig } from "../shared/config.ts";
 import { createOrderIntake } from "../shared/intake.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
-import { createLogger, LOG_LEVELS } from "../shared/log.ts";
+import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { importOrders, readLines } from "../shared/order_import.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { TOPICS } from "../shared/topics.ts";
@@ -57,13 +57,7 @@ const config = defineConfig({
       default: TOPICS.orders.name,
       description: "the raw orders topic (created as declared when missing)",
     },
-    logLevel: {
-      type: "enum",
-      choices: LOG_LEVELS,
-      env: "LOG_LEVEL",
-      default: "info",
-      description: "lowest level logged",
-    },
+    logLevel: logLevelFlag,
     ...kafkaFlags,
   },
 });
@@ -71,13 +65,9 @@ const config = defineConfig({
 async function main(): Promise<number> {
   const cfg = config.load();
   const log = createLogger({ name: "order-import", level: cfg.logLevel });
-  let connection;
-  try {
-    connection = cfg.dryRun ? undefined : kafkaConnectionFrom(cfg, { clientId: "order-import" });
-  } catch (err) {
-    console.error(`order_import: ${(err as Error).message}\nRun with --help to see every flag.`);
-    return 2;
-  }
+  const connection = cfg.dryRun
+    ? undefined
+    : config.orExit(() => kafkaConnectionFrom(cfg, { clientId: "order-import" }));
   let input: ReadableStream<Uint8Array>;
   try {
     input = cfg.file === "-" ? Deno.stdin.readable : (await Deno.open(cfg.file)).readable;

@@ -22,8 +22,8 @@
  * @module
  */
 import { defineConfig } from "../shared/config.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
-import { createLogger, LOG_LEVELS } from "../shared/log.ts";
+import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { TOPICS } from "../shared/topics.ts";
 import { startRegistry } from "../shared/registry/server.ts";
@@ -53,13 +53,7 @@ const config = defineConfig({
       default: TOPICS.schemas.name,
       description: "compacted topic that stores schemas, versions and configs",
     },
-    logLevel: {
-      type: "enum",
-      choices: LOG_LEVELS,
-      env: "LOG_LEVEL",
-      default: "info",
-      description: "lowest level logged",
-    },
+    logLevel: logLevelFlag,
     ...kafkaFlags,
   },
 });
@@ -67,19 +61,8 @@ const config = defineConfig({
 async function main(): Promise<number> {
   const cfg = config.load();
   const log = createLogger({ name: "schema-registry", level: cfg.logLevel });
-  let connection;
-  try {
-    connection = kafkaConnectionFrom(cfg, { clientId: "schema-registry" });
-  } catch (err) {
-    console.error(`schema_registry: ${(err as Error).message}\nRun with --help to see every flag.`);
-    return 2;
-  }
-  // kafkajs logs every retried connection attempt; those say nothing the
-  // registry's own lines do not, so it speaks up at error level unless debugging.
-  const kafkaLog = cfg.logLevel === "debug"
-    ? log
-    : createLogger({ name: "schema-registry", level: "error" });
-  const kafka = createKafka(connection, kafkaLog);
+  const connection = config.orExit(() => kafkaConnectionFrom(cfg, { clientId: "schema-registry" }));
+  const kafka = createKafka(connection, kafkaLogger(log));
   const shutdown = shutdownSignal(log);
   try {
     const starting = startRegistry({

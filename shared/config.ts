@@ -254,6 +254,12 @@ export interface ConfigDefinition<S extends FlagSpecs> {
    * error and exits 2 on a bad flag; otherwise returns the typed config.
    */
   load(args?: readonly string[]): ConfigOf<S>;
+  /**
+   * For checks after parsing (e.g. building a Kafka connection from the
+   * flags): returns `check()`'s value, or on a {@linkcode ConfigError}
+   * prints it the way `load` does and exits 2.
+   */
+  orExit<T>(check: () => T): T;
 }
 
 /** Declares a script's configuration. See the module example. */
@@ -270,8 +276,11 @@ export function defineConfig<S extends FlagSpecs>(
         console.log(help);
         Deno.exit(0);
       }
+      return this.orExit(() => parseConfig(meta.flags, args, readEnv));
+    },
+    orExit(check) {
       try {
-        return parseConfig(meta.flags, args, readEnv);
+        return check();
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         console.error(`${meta.name}: ${err.message}\nRun with --help to see every flag.`);

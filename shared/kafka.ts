@@ -80,6 +80,15 @@ export function createKafka(conn: KafkaConnection, log: Logger): Kafka {
 }
 
 /**
+ * The logger to hand kafkajs: kafkajs reports every retried connection
+ * attempt, which says nothing a script's own lines do not, so below debug
+ * level only its errors are kept.
+ */
+export function kafkaLogger(log: Logger): Logger {
+  return log.level === "debug" ? log : log.withLevel("error");
+}
+
+/**
  * The connection flags every Kafka script shares; spread them into a
  * script's own flags with `...kafkaFlags`.
  */

@@ -24,10 +24,21 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every line it writes. */
   child(fields: LogFields): Logger;
+  /** The same logger with another lowest level. */
+  withLevel(level: LogLevel): Logger;
   readonly level: LogLevel;
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+/** The `--log-level` flag every script has (spread into its flags as `logLevel`). */
+export const logLevelFlag = {
+  type: "enum",
+  choices: ["debug", "info", "warn", "error"],
+  env: "LOG_LEVEL",
+  default: "info",
+  description: "lowest level logged",
+} as const;
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface LoggerOptions {
@@ -92,6 +103,7 @@ export function createLogger(options: LoggerOptions): Logger {
     warn: at("warn"),
     error: at("error"),
     child: (fields) => createLogger({ ...options, fields: { ...base, ...fields } }),
+    withLevel: (lvl) => createLogger({ ...options, level: lvl }),
   };
 }
 
