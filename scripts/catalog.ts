@@ -134,13 +134,13 @@ export const SCRIPTS: ScriptEntry[] = [
   {
     name: "demo",
     entry: "scripts/demo.ts",
-    summary: "bring the pipeline up on this machine",
+    summary: "bring the pipeline up on this machine and drive orders through it",
     permissions: [
       "--allow-net",
       "--allow-env",
       "--allow-read",
       "--allow-write",
-      "--allow-run=java,mvn,sh",
+      "--allow-run=java,mvn,sh,deno",
     ],
   },
 ];

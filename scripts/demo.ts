@@ -1,28 +1,41 @@
 /**
- * `deno task demo`: one command that brings the pipeline's services up on
- * this machine. Today that is the foundation: a broker (KAFKA_BROKERS, else
- * Testcontainers, else a local Apache Kafka fetched with Maven), every
- * declared topic, and our Confluent-compatible schema registry; it prints
- * where they are and waits for Ctrl-C (or `--duration`), then stops them in
- * order. The producers, consumers, aggregator and dashboard join as their
- * issues land.
+ * `deno task demo`: one command that brings the pipeline up on this machine
+ * and drives orders through it:
+ *
+ * 1. a broker (KAFKA_BROKERS, else Testcontainers, else a local Apache Kafka
+ *    fetched with Maven), every declared topic, and our schema registry;
+ * 2. the inventory and delivery producers, the HTTP order gateway and the
+ *    load generator, each as its own process under its narrow permissions,
+ *    with a log file each;
+ * 3. a status line every few seconds; on Ctrl-C (or after `--duration`) the
+ *    final figures, then everything stops in order, nothing left running.
+ *
+ * The generator sends a share of invalid orders (`--invalid-rate`) so the
+ * dead-letter topic has something to show. The consumers, retries,
+ * aggregator and dashboard join the demo as their issues land.
  *
  *   deno run --allow-net --allow-env --allow-read --allow-write \
- *     --allow-run=java,mvn,sh scripts/demo.ts [--duration 60]
+ *     --allow-run=java,mvn,sh,deno scripts/demo.ts [--duration 60] [--rate 20]
  * @module
  */
+import { join } from "node:path";
 import { defineConfig } from "../shared/config.ts";
-import { createKafka } from "../shared/kafka.ts";
-import { createLogger, logLevelFlag } from "../shared/log.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka.ts";
+import type { Kafka } from "kafkajs";
+import { consumerLag, totalLag } from "../shared/lag.ts";
+import { createLogger, type Logger, logLevelFlag } from "../shared/log.ts";
 import { shutdownSignal, sleep } from "../shared/shutdown.ts";
 import { ensureTopics, TOPICS } from "../shared/topics.ts";
+import { defaultCacheDir } from "../shared/broker/local_kafka.ts";
 import { provideBroker } from "../shared/broker/provide.ts";
 import { waitUntilReady } from "../shared/broker/ready.ts";
 import { startRegistry } from "../shared/registry/server.ts";
+import { DELIVERY_ROUTE, INVENTORY_ROUTE } from "../shared/router/route.ts";
+import { scrapeCounter, startProcess, type SupervisedProcess } from "./supervisor.ts";
 
 const config = defineConfig({
   name: "demo",
-  summary: "bring the pipeline up on this machine and keep it running",
+  summary: "bring the pipeline up on this machine and drive orders through it",
   flags: {
     duration: {
       type: "number",
@@ -30,6 +43,30 @@ const config = defineConfig({
       default: 0,
       env: "DEMO_DURATION",
       description: "seconds to run before stopping by itself; 0 runs until Ctrl-C",
+    },
+    rate: {
+      type: "number",
+      min: 0,
+      default: 20,
+      env: "DEMO_RATE",
+      description: "orders per second from the load generator",
+    },
+    mix: {
+      type: "string",
+      default: "inventory=45,delivery=45,return=10",
+      description: "order types and their weights",
+    },
+    invalidRate: {
+      type: "number",
+      min: 0,
+      max: 1,
+      default: 0.05,
+      description: "share of generated orders made invalid on purpose (they reach the DLQ)",
+    },
+    load: {
+      type: "boolean",
+      default: true,
+      description: "run the load generator (--no-load: only the gateway brings orders)",
     },
     registryPort: {
       type: "number",
@@ -40,19 +77,94 @@ const config = defineConfig({
       env: "SCHEMA_REGISTRY_PORT",
       description: "port of the schema registry (0 = any free port)",
     },
+    gatewayPort: {
+      type: "number",
+      integer: true,
+      min: 0,
+      max: 65535,
+      default: 8080,
+      env: "GATEWAY_PORT",
+      description: "port of the HTTP order gateway",
+    },
+    statusInterval: {
+      type: "number",
+      min: 1,
+      default: 10,
+      description: "seconds between status lines",
+    },
     logLevel: logLevelFlag,
   },
 });
+
+/** The figures the demo reads from the producers' /metrics. */
+async function figures(urls: { inventory: string; delivery: string }) {
+  const [consumed, inventory, inventoryRecords, delivery, deadInv, deadDel, skipped] = await Promise
+    .all([
+      scrapeCounter(urls.inventory, "router_consumed_total"),
+      scrapeCounter(urls.inventory, "router_routed_orders_total"),
+      scrapeCounter(urls.inventory, "router_routed_records_total"),
+      scrapeCounter(urls.delivery, "router_routed_orders_total"),
+      scrapeCounter(urls.inventory, "router_dead_lettered_total"),
+      scrapeCounter(urls.delivery, "router_dead_lettered_total"),
+      scrapeCounter(urls.delivery, "router_skipped_total"),
+    ]);
+  return {
+    rawOrdersConsumed: consumed ?? 0,
+    inventoryOrdersRouted: inventory ?? 0,
+    stockMovements: inventoryRecords ?? 0,
+    deliveryOrdersRouted: delivery ?? 0,
+    deadLettered: (deadInv ?? 0) + (deadDel ?? 0),
+    otherTypesSkipped: skipped ?? 0,
+  };
+}
+
+/** The generator's closing totals line (JSON on its stdout), from its log. */
+async function generatorTotals(
+  logFile: string,
+): Promise<{ sent: number; byType: Record<string, number> } | undefined> {
+  const lines = (await Deno.readTextFile(logFile).catch(() => "")).split("\n");
+  for (const line of lines.reverse()) {
+    if (!line.startsWith('{"seed"')) continue;
+    try {
+      return JSON.parse(line);
+    } catch { /* a torn line */ }
+  }
+  return undefined;
+}
+
+/** Waits (up to 30 s) until both producers have consumed every raw order. */
+async function drain(kafka: Kafka, log: Logger): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const lags = await Promise.all(
+        [INVENTORY_ROUTE, DELIVERY_ROUTE].map(async (r) =>
+          totalLag(await consumerLag(admin, r.groupId, TOPICS.orders.name))
+        ),
+      );
+      if (lags.every((l) => l === 0)) return;
+      await sleep(250);
+    }
+    log.warn("the producers did not drain the raw topic within 30 s");
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 async function main(): Promise<number> {
   const cfg = config.load();
   const log = createLogger({ name: "demo", level: cfg.logLevel });
   const { signal, dispose } = shutdownSignal(log);
-  const stack: { name: string; stop: () => Promise<void> }[] = [];
+  const stack: { name: string; stop: () => Promise<unknown> }[] = [];
+  const logDir = join(defaultCacheDir(), "demo");
+  let code = 0;
   try {
     const broker = await provideBroker({ log });
     stack.push({ name: "broker", stop: () => broker.stop() });
-    const kafka = createKafka({ brokers: broker.brokers, clientId: "demo" }, log);
+    const brokers = broker.brokers.join(",");
+    const kafka = createKafka({ brokers: broker.brokers, clientId: "demo" }, kafkaLogger(log));
     await waitUntilReady(kafka, log);
 
     const admin = kafka.admin();
@@ -69,29 +181,102 @@ async function main(): Promise<number> {
     });
     stack.push({ name: "schema registry", stop: () => registry.close() });
 
-    console.log(
-      [
-        "",
-        "Order pipeline: services are up",
-        `  Kafka            ${broker.brokers.join(",")}  (${broker.kind}: ${broker.reason})`,
-        broker.local ? `  Kafka log        ${broker.local.logFile}` : undefined,
-        `  Schema registry  ${registry.url}`,
-        `  Topics           ${Object.values(TOPICS).map((t) => t.name).join(", ")}`,
-        "",
-        "  The producers, consumers, aggregator and dashboard are not part of the demo yet.",
-        cfg.duration > 0
-          ? `  Stopping by itself in ${cfg.duration} s.`
-          : "  Ctrl-C stops everything.",
-        "",
-      ].filter((l) => l !== undefined).join("\n"),
-    );
+    const processes: SupervisedProcess[] = [];
+    const start = async (entry: string, args: string[]) => {
+      const p = await startProcess({ entry, args: ["--brokers", brokers, ...args], logDir });
+      processes.push(p);
+      log.info("started", { part: p.name, pid: p.pid, log: p.logFile });
+      stack.push({ name: p.name, stop: () => p.stop() });
+      return p;
+    };
+    for (const route of [INVENTORY_ROUTE, DELIVERY_ROUTE]) {
+      await start(`producers/${route.script}.ts`, [
+        "--registry-url",
+        registry.url,
+        "--progress-interval",
+        String(cfg.statusInterval),
+      ]);
+    }
+    await start("scripts/order_gateway.ts", ["--port", String(cfg.gatewayPort)]);
+    if (cfg.load) {
+      await start("scripts/order_generator.ts", [
+        "--rate",
+        String(cfg.rate),
+        "--mix",
+        cfg.mix,
+        "--invalid-rate",
+        String(cfg.invalidRate),
+        "--progress-interval",
+        String(cfg.statusInterval),
+      ]);
+    }
+    const metrics = {
+      inventory: `http://127.0.0.1:${INVENTORY_ROUTE.defaultMetricsPort}/metrics`,
+      delivery: `http://127.0.0.1:${DELIVERY_ROUTE.defaultMetricsPort}/metrics`,
+    };
 
-    await sleep(cfg.duration > 0 ? cfg.duration * 1000 : 2 ** 31 - 1, signal);
-    return 0;
+    console.log([
+      "",
+      "Order pipeline demo: running",
+      `  Kafka             ${brokers}  (${broker.kind}: ${broker.reason})`,
+      `  Schema registry   ${registry.url}`,
+      `  Order gateway     http://127.0.0.1:${cfg.gatewayPort}/orders  (POST JSON orders)`,
+      `  Producer metrics  ${metrics.inventory}  ${metrics.delivery}`,
+      cfg.load
+        ? `  Load              ${cfg.rate} orders/s, mix ${cfg.mix}, ${
+          cfg.invalidRate * 100
+        }% invalid`
+        : "  Load              none (--no-load)",
+      `  Logs              ${logDir}/`,
+      "",
+      "  Not in the demo yet: the consumers, retries, the aggregator and the dashboard.",
+      cfg.duration > 0
+        ? `  Stopping by itself in ${cfg.duration} s.`
+        : "  Ctrl-C stops everything.",
+      "",
+    ].join("\n"));
+
+    // Run until the duration ends, a signal comes, or a process dies.
+    const deadline = cfg.duration > 0 ? Date.now() + cfg.duration * 1000 : Infinity;
+    const died = Promise.race(processes.map((p) => p.exited.then((status) => ({ p, status }))));
+    let failure: { p: SupervisedProcess; status: Deno.CommandStatus } | undefined;
+    died.then((f) => (failure = f));
+    while (!signal.aborted && !failure && Date.now() < deadline) {
+      await sleep(Math.min(cfg.statusInterval * 1000, Math.max(0, deadline - Date.now())), signal);
+      if (!failure) log.info("status", await figures(metrics));
+    }
+    if (failure) {
+      log.error("a process stopped unexpectedly; stopping the demo", {
+        process: failure.p.name,
+        code: failure.status.code,
+        log: failure.p.logFile,
+      });
+      code = 1;
+    }
+    // A clean end: stop the load, let the producers drain what was sent.
+    const generator = processes.find((p) => p.name === "order_generator");
+    if (!failure) {
+      await generator?.stop();
+      await drain(kafka, log);
+    }
+    const generated = generator ? await generatorTotals(generator.logFile) : undefined;
+    const final = {
+      ordersGenerated: generated?.sent ?? 0,
+      ...await figures(metrics),
+      otherTypesGenerated: generated
+        ? generated.sent - (generated.byType.inventory ?? 0) - (generated.byType.delivery ?? 0)
+        : 0,
+    };
+    console.log(
+      "\nFinal figures\n" +
+        Object.entries(final).map(([k, v]) => `  ${k.padEnd(22)} ${v}`).join("\n") + "\n",
+    );
+    return code;
   } catch (err) {
     log.error("demo failed", { error: err });
     return 1;
   } finally {
+    // Newest first: the load stops before what consumes it, the broker last.
     for (const part of stack.reverse()) {
       await part.stop().catch((err) => log.warn("stop failed", { part: part.name, error: err }));
       log.info("stopped", { part: part.name });

@@ -6,6 +6,7 @@
  */
 import type { Kafka, KafkaMessage } from "kafkajs";
 import { scriptByEntry } from "../scripts/catalog.ts";
+import { consumerLag } from "../shared/lag.ts";
 import { startRegistry } from "../shared/registry/server.ts";
 import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
 import { testBrokers, testLogger, uniqueName, waitFor } from "./harness.ts";
@@ -162,10 +163,7 @@ export async function caughtUp(kafka: Kafka, groupId: string, topic: string): Pr
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const committed = new Map(offsets.partitions.map((p) => [p.partition, Number(p.offset)]));
-    return ends.every((e) => (committed.get(e.partition) ?? -1) >= Number(e.high));
+    return (await consumerLag(admin, groupId, topic)).every((p) => p.committed >= p.end);
   } finally {
     await admin.disconnect();
   }

@@ -394,7 +394,8 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   await Deno.writeTextFile(log4jFile, log4jConfig(logFile));
   await java(
     install,
-    ["kafka.tools.StorageTool", "format", "-t", newClusterId(), "-c", propsFile],
+    // `--cluster-id=`: an id may start with "-", which would read as a flag.
+    ["kafka.tools.StorageTool", "format", `--cluster-id=${newClusterId()}`, "-c", propsFile],
     logFile,
   );
 

@@ -1,0 +1,72 @@
+/**
+ * `deno task demo` end to end on the suite's broker: it brings the pipeline
+ * up, orders flow, invalid ones reach the DLQ, the figures add up, and it
+ * stops by itself with every process it started gone.
+ */
+import assert from "node:assert/strict";
+import { scriptByEntry } from "../scripts/catalog.ts";
+import { integration, testBrokers } from "./harness.ts";
+
+function alive(pid: number): boolean {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test(
+  "the demo runs for its duration, routes orders, and leaves nothing running",
+  integration,
+  async () => {
+    const demo = scriptByEntry("scripts/demo.ts")!;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...demo.permissions,
+        demo.entry,
+        "--duration",
+        "20",
+        "--rate",
+        "100",
+        "--invalid-rate",
+        "0.1",
+        "--registry-port",
+        "0",
+        "--status-interval",
+        "5",
+      ],
+      env: { KAFKA_BROKERS: testBrokers().join(","), NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stdout + stderr.slice(-4000));
+    assert.match(stdout, /Order pipeline demo: running/);
+
+    const figure = (name: string) => {
+      const m = new RegExp(`^\\s+${name}\\s+(\\d+)$`, "m").exec(stdout);
+      assert.ok(m, `${name} in the final figures:\n${stdout}`);
+      return Number(m[1]);
+    };
+    const generated = figure("ordersGenerated");
+    const consumed = figure("rawOrdersConsumed");
+    const inventory = figure("inventoryOrdersRouted");
+    const delivery = figure("deliveryOrdersRouted");
+    const dead = figure("deadLettered");
+    const others = figure("otherTypesGenerated");
+    assert.ok(generated > 100, "orders flowed");
+    assert.ok(inventory > 0 && delivery > 0, "both producers routed");
+    assert.ok(dead > 0, "invalid orders reached the DLQ");
+    assert.equal(consumed, generated, "the producers drained every generated order");
+    assert.equal(inventory + delivery + dead + others, consumed, "every order is accounted for");
+    assert.ok(figure("stockMovements") >= inventory);
+
+    // Every process the demo started has exited.
+    const pids = [...stderr.matchAll(/"pid":(\d+)/g)].map((m) => Number(m[1]));
+    for (const pid of new Set(pids)) assert.equal(alive(pid), false, `pid ${pid} still running`);
+  },
+);
