@@ -67,6 +67,7 @@ Deno.test(
 
     // Every process the demo started has exited.
     const pids = [...stderr.matchAll(/"pid":(\d+)/g)].map((m) => Number(m[1]));
+    assert.ok(pids.length >= 4, "the demo names the pid of each process it starts");
     for (const pid of new Set(pids)) assert.equal(alive(pid), false, `pid ${pid} still running`);
   },
 );
