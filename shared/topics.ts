@@ -53,6 +53,15 @@ export const TOPICS = {
     retentionMs: 7 * DAY,
     purpose: "delivery orders, Avro, keyed by order id",
   },
+  deliveryEvents: {
+    name: "delivery_events",
+    partitions: 6,
+    replication: -1,
+    cleanup: "delete",
+    retentionMs: 7 * DAY,
+    purpose:
+      "carrier updates of deliveries (dispatched, in transit, delivered, failed), Avro, keyed by order id",
+  },
   orderStatus: {
     name: "order_status",
     partitions: 6,

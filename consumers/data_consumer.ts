@@ -1,0 +1,195 @@
+/**
+ * The one program behind both data consumers; each entry file runs it with
+ * its {@linkcode DataConsumerSpec}. Read top to bottom: configuration, the
+ * pieces from `shared/`, run until a signal, shut down.
+ * @module
+ */
+import { registryClient } from "../shared/avro_codec.ts";
+import { defineConfig } from "../shared/config.ts";
+import { createEffectConsumer, type EffectSpec } from "../shared/consumer/effect_consumer.ts";
+import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { createLogger, logLevelFlag } from "../shared/log.ts";
+import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
+import { shutdownSignal } from "../shared/shutdown.ts";
+import { openStore } from "../shared/store/open_store.ts";
+import { StoreError } from "../shared/store/store.ts";
+import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
+
+/** One data consumer's parameters. */
+export interface DataConsumerSpec<R> {
+  effects: EffectSpec<R>;
+  summary: string;
+  /** The topics it reads, as declared. */
+  sources: TopicSpec[];
+  groupId: string;
+  defaultMetricsPort: number;
+}
+
+/** The flags of a data consumer; defaults depend on the spec. */
+export function dataConsumerConfig<R>(spec: DataConsumerSpec<R>) {
+  return defineConfig({
+    name: spec.effects.script,
+    summary: spec.summary,
+    flags: {
+      ...kafkaFlags,
+      databaseUrl: {
+        type: "string",
+        env: "DATABASE_URL",
+        description: "postgres://… for PostgreSQL; sqlite:PATH or unset for embedded SQLite",
+      },
+      registryUrl: {
+        type: "string",
+        env: "SCHEMA_REGISTRY_URL",
+        default: "http://127.0.0.1:8081",
+        description: "schema registry (Confluent REST API), to decode Avro",
+      },
+      sourceTopics: {
+        type: "list",
+        env: "CONSUMER_SOURCE_TOPICS",
+        default: spec.sources.map((t) => t.name),
+        description: "topics to consume",
+      },
+      statusTopic: {
+        type: "string",
+        env: "CONSUMER_STATUS_TOPIC",
+        default: TOPICS.orderStatus.name,
+        description: "where order status events go",
+      },
+      dlqTopic: {
+        type: "string",
+        env: "CONSUMER_DLQ_TOPIC",
+        default: TOPICS.ordersDlq.name,
+        description: "where undecodable records go, with the reason in headers",
+      },
+      groupId: {
+        type: "string",
+        env: "CONSUMER_GROUP_ID",
+        default: spec.groupId,
+        description: "consumer group; instances in one group share partitions",
+      },
+      transactionalIdPrefix: {
+        type: "string",
+        env: "CONSUMER_TRANSACTIONAL_ID_PREFIX",
+        description: "transactional id prefix, one id per input partition [default: the group id]",
+      },
+      batchSize: {
+        type: "number",
+        integer: true,
+        min: 1,
+        max: 100_000,
+        env: "CONSUMER_BATCH_SIZE",
+        default: 500,
+        description: "most records per database and Kafka transaction",
+      },
+      lingerMs: {
+        type: "number",
+        integer: true,
+        min: 0,
+        env: "CONSUMER_LINGER_MS",
+        default: 100,
+        description: "how long a fetch may wait to fill a batch",
+      },
+      concurrency: {
+        type: "number",
+        integer: true,
+        min: 1,
+        max: 64,
+        env: "CONSUMER_CONCURRENCY",
+        default: 3,
+        description: "partitions processed at once",
+      },
+      sessionTimeoutMs: {
+        type: "number",
+        integer: true,
+        min: 6000,
+        max: 300_000,
+        env: "CONSUMER_SESSION_TIMEOUT_MS",
+        default: 30_000,
+        description: "how long the group waits for a silent instance before rebalancing",
+      },
+      metricsPort: {
+        type: "number",
+        integer: true,
+        min: 0,
+        max: 65535,
+        env: "METRICS_PORT",
+        default: spec.defaultMetricsPort,
+        description: "port of /metrics (0 = any free port)",
+      },
+      metricsHost: {
+        type: "string",
+        env: "METRICS_HOST",
+        default: "127.0.0.1",
+        description: "address of /metrics",
+      },
+      progressInterval: {
+        type: "number",
+        min: 0,
+        env: "PROGRESS_INTERVAL",
+        default: 10,
+        description: "seconds between progress lines with the checkpointed offsets (0 = none)",
+      },
+      logLevel: logLevelFlag,
+    },
+  });
+}
+
+/** Runs a data consumer until SIGINT/SIGTERM; returns the exit code. */
+export async function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<number> {
+  const config = dataConsumerConfig(spec);
+  const cfg = config.load();
+  const script = spec.effects.script;
+  const log = createLogger({ name: script, level: cfg.logLevel });
+  const connection = config.orExit(() =>
+    kafkaConnectionFrom(cfg, { clientId: script, brokers: ["127.0.0.1:9092"] })
+  );
+  const shutdown = shutdownSignal(log);
+  let store;
+  try {
+    store = await openStore({ url: cfg.databaseUrl, log });
+    log.info("store open", { backend: store.backend, location: store.location });
+
+    const admin = createKafka({ ...connection, retries: 2 }, kafkaLogger(log)).admin();
+    await admin.connect();
+    await ensureTopics(admin, [
+      ...cfg.sourceTopics.map((name, i) => renamed(spec.sources[i] ?? spec.sources[0], name)),
+      renamed(TOPICS.orderStatus, cfg.statusTopic),
+      renamed(TOPICS.ordersDlq, cfg.dlqTopic),
+    ], log);
+    await admin.disconnect();
+
+    const metrics = new MetricsRegistry({ script });
+    const server = serveMetrics(metrics, { hostname: cfg.metricsHost, port: cfg.metricsPort });
+    log.info("metrics", { url: server.url });
+
+    const registry = registryClient(cfg.registryUrl);
+    const consumer = createEffectConsumer({
+      spec: spec.effects,
+      kafka: createKafka(connection, kafkaLogger(log)),
+      store,
+      codec: { decode: (bytes) => registry.decode(Buffer.from(bytes)) },
+      log,
+      metrics,
+      sourceTopics: cfg.sourceTopics,
+      statusTopic: cfg.statusTopic,
+      dlqTopic: cfg.dlqTopic,
+      groupId: cfg.groupId,
+      transactionalIdPrefix: cfg.transactionalIdPrefix ?? cfg.groupId,
+      batchSize: cfg.batchSize,
+      lingerMs: cfg.lingerMs,
+      concurrency: cfg.concurrency,
+      sessionTimeoutMs: cfg.sessionTimeoutMs,
+      progressIntervalS: cfg.progressInterval,
+    });
+    await consumer.run(shutdown.signal);
+    await server.close();
+    return 0;
+  } catch (err) {
+    if (err instanceof StoreError) log.error(err.message);
+    else log.error("stopped by an error", { error: err });
+    return 1;
+  } finally {
+    await store?.close().catch(() => {});
+    shutdown.dispose();
+  }
+}

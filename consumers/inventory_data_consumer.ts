@@ -1,0 +1,29 @@
+/**
+ * The inventory data consumer (group `inventory-sync`): applies the stock
+ * movements of `inventory_orders` to the stock in a real database (embedded
+ * SQLite, or PostgreSQL when DATABASE_URL says so). A reservation that
+ * would take stock below zero is refused, never applied, and the refusal is
+ * published on `order_status`. Each line's effect is applied exactly once,
+ * even after a crash or a rebalance: see shared/consumer/effect_consumer.ts.
+ * The delivery data consumer is the same program with other effects.
+ *
+ *   deno run --allow-net --allow-env --allow-read --allow-write consumers/inventory_data_consumer.ts --help
+ *
+ * (See scripts/catalog.ts for the exact flags.)
+ * @module
+ */
+import { INVENTORY_EFFECTS } from "../shared/consumer/inventory_effects.ts";
+import { TOPICS } from "../shared/topics.ts";
+import { runDataConsumer } from "./data_consumer.ts";
+
+if (import.meta.main) {
+  Deno.exit(
+    await runDataConsumer({
+      effects: INVENTORY_EFFECTS,
+      summary: "applies stock movements to the stock database, never overselling, exactly once",
+      sources: [TOPICS.inventoryOrders],
+      groupId: "inventory-sync",
+      defaultMetricsPort: 9103,
+    }),
+  );
+}
