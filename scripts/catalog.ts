@@ -40,6 +40,57 @@ export function scriptByEntry(entry: string): ScriptEntry | undefined {
   return SCRIPTS.find((s) => s.entry === entry);
 }
 
+/** Environment variables the PostgreSQL client (npm pg) reads when it connects. */
+export const PG_ENV = [
+  "PGUSER",
+  "PGDATABASE",
+  "PGPORT",
+  "PGHOST",
+  "PGPASSWORD",
+  "PGBINARY",
+  "PGOPTIONS",
+  "PGSSLMODE",
+  "PGSSLNEGOTIATION",
+  "PGCLIENT_ENCODING",
+  "PGREPLICATION",
+  "PGAPPNAME",
+  "PGCONNECT_TIMEOUT",
+  "PGPASSFILE",
+  "USER",
+  "HOME",
+];
+
+/** The flags of a data consumer: Kafka, the database, its own settings. */
+function dataConsumerPermissions(): string[] {
+  return [
+    "--allow-net",
+    `--allow-env=${
+      [
+        ...KAFKA_ENV,
+        ...PG_ENV,
+        "DATABASE_URL",
+        "SCHEMA_REGISTRY_URL",
+        "CONSUMER_SOURCE_TOPICS",
+        "CONSUMER_STATUS_TOPIC",
+        "CONSUMER_DLQ_TOPIC",
+        "CONSUMER_GROUP_ID",
+        "CONSUMER_TRANSACTIONAL_ID_PREFIX",
+        "CONSUMER_BATCH_SIZE",
+        "CONSUMER_LINGER_MS",
+        "CONSUMER_CONCURRENCY",
+        "CONSUMER_SESSION_TIMEOUT_MS",
+        "METRICS_PORT",
+        "METRICS_HOST",
+        "PROGRESS_INTERVAL",
+        "LOG_LEVEL",
+      ].join(",")
+    }`,
+    // The SQLite database file (and its -wal/-shm companions).
+    "--allow-read",
+    "--allow-write",
+  ];
+}
+
 export const SCRIPTS: ScriptEntry[] = [
   {
     name: "schema_registry",
@@ -119,6 +170,61 @@ export const SCRIPTS: ScriptEntry[] = [
       }`,
     ],
   })),
+  {
+    name: "inventory_data_consumer",
+    entry: "consumers/inventory_data_consumer.ts",
+    summary: "applies stock movements to the stock database, never overselling, exactly once",
+    permissions: dataConsumerPermissions(),
+  },
+  {
+    name: "delivery_data_consumer",
+    entry: "consumers/delivery_data_consumer.ts",
+    summary: "drives each delivery through its lifecycle in the database, exactly once",
+    permissions: dataConsumerPermissions(),
+  },
+  {
+    name: "carrier_simulator",
+    entry: "scripts/carrier_simulator.ts",
+    summary: "stand-in for a carrier: dispatches, moves and delivers scheduled deliveries",
+    permissions: [
+      "--allow-net",
+      `--allow-env=${
+        [
+          ...KAFKA_ENV,
+          "SCHEMA_REGISTRY_URL",
+          "CARRIER_DELAY_MS",
+          "CARRIER_FAILURE_RATE",
+          "CARRIER_STATUS_TOPIC",
+          "CARRIER_EVENTS_TOPIC",
+          "CARRIER_GROUP_ID",
+          "CARRIER_SESSION_TIMEOUT_MS",
+          "METRICS_PORT",
+          "METRICS_HOST",
+          "PROGRESS_INTERVAL",
+          "LOG_LEVEL",
+        ].join(",")
+      }`,
+    ],
+  },
+  {
+    name: "order_status_service",
+    entry: "scripts/order_status_service.ts",
+    summary: "GET /orders/:id: an order's current status and history, from order_status",
+    permissions: [
+      "--allow-net",
+      `--allow-env=${
+        [
+          ...KAFKA_ENV,
+          "STATUS_PORT",
+          "STATUS_HOST",
+          "STATUS_TOPIC",
+          "STATUS_GROUP_PREFIX",
+          "PROGRESS_INTERVAL",
+          "LOG_LEVEL",
+        ].join(",")
+      }`,
+    ],
+  },
   {
     name: "local_kafka",
     entry: "scripts/local_kafka.ts",

@@ -88,7 +88,21 @@ Deno.test("the next start stops a broker whose owner was killed", integration, a
   await Deno.mkdir(keptDir);
   await Deno.writeTextFile(join(keptDir, "owner.pid"), String(Deno.pid));
 
+  // Its heartbeat stopped long ago.
+  const old = new Date(Date.now() - 10 * 60_000);
+  await Deno.writeTextFile(join(runDir, "heartbeat"), "0");
+  await Deno.utime(join(runDir, "heartbeat"), old, old);
+  await Deno.utime(runDir, old, old);
+  // A live owner in another pid namespace: invisible, but its heartbeat is fresh.
+  const hiddenDir = join(runsDir, "hidden-owner");
+  await Deno.mkdir(hiddenDir);
+  await Deno.writeTextFile(join(hiddenDir, "owner.pid"), "999999998");
+  await Deno.writeTextFile(join(hiddenDir, "heartbeat"), String(Date.now()));
+  await Deno.utime(hiddenDir, old, old);
+  await Deno.utime(keptDir, old, old);
+
   await sweepOrphans(runsDir, log);
+  await Deno.stat(hiddenDir);
   const status = await orphan.status;
   assert.equal(status.signal, "SIGKILL");
   await assert.rejects(Deno.stat(runDir));

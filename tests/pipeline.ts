@@ -163,7 +163,7 @@ export async function caughtUp(kafka: Kafka, groupId: string, topic: string): Pr
   const admin = kafka.admin();
   await admin.connect();
   try {
-    return (await consumerLag(admin, groupId, topic)).every((p) => p.committed >= p.end);
+    return (await consumerLag(admin, groupId, topic)).every((p) => p.lag === 0);
   } finally {
     await admin.disconnect();
   }

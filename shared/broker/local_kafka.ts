@@ -242,13 +242,33 @@ export function freePort(): number {
   return port;
 }
 
+/** The file a running broker's owner touches, so others can tell it lives. */
+const HEARTBEAT = "heartbeat";
+const HEARTBEAT_EVERY_MS = 5_000;
+const HEARTBEAT_STALE_MS = 60_000;
+
+/** Whether `pid` runs (a zombie, killed but not yet reaped, does not). */
 function isAlive(pid: number): boolean {
   try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) Z/.test(stat);
   } catch {
     return false;
   }
+}
+
+/** Touches `dir`'s heartbeat every few seconds until stopped; never keeps the process alive. */
+function heartbeat(dir: string): () => void {
+  const path = join(dir, HEARTBEAT);
+  const beat = () => {
+    try {
+      Deno.writeTextFileSync(path, `${Date.now()}\n`);
+    } catch { /* the folder is being removed */ }
+  };
+  beat();
+  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+  Deno.unrefTimer(timer);
+  return () => clearInterval(timer);
 }
 
 function ageMs(path: string): number {
@@ -283,10 +303,14 @@ export async function sweepOrphans(runsDir: string, log: Logger): Promise<void> 
   }
   for (const entry of entries) {
     const dir = join(runsDir, entry.name);
+    // A fresh heartbeat means the owner lives, even where its pid is not
+    // visible (another pid namespace); a folder that has none yet may be a
+    // start in progress elsewhere.
+    if (ageMs(join(dir, HEARTBEAT)) < HEARTBEAT_STALE_MS || ageMs(dir) < HEARTBEAT_STALE_MS) {
+      continue;
+    }
     const owner = readPid(join(dir, "owner.pid"));
     if (owner !== undefined && isAlive(owner)) continue;
-    // A folder without an owner yet may be a start in progress elsewhere.
-    if (owner === undefined && ageMs(dir) < 120_000) continue;
     const broker = readPid(join(dir, "broker.pid"));
     if (broker !== undefined && isAlive(broker)) {
       let cmdline = "";
@@ -381,6 +405,7 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   const dataDir = join(runDir, "data");
   await Deno.mkdir(dataDir, { recursive: true });
   await Deno.writeTextFile(join(runDir, "owner.pid"), `${Deno.pid}\n`);
+  const stopHeartbeat = heartbeat(runDir);
   const logFile = join(runDir, "broker.log");
   const layout: BrokerLayout = {
     nodeId: 1,
@@ -493,6 +518,7 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
           await status;
           clearTimeout(timer);
         }
+        stopHeartbeat();
         // The log outlives the run folder, for failures noticed afterwards.
         const kept = await keepLog(cacheDir, runDir, logFile);
         log.info("local Kafka broker stopped", { pid: child.pid, log: kept, code: exited?.code });

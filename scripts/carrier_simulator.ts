@@ -1,0 +1,265 @@
+/**
+ * The carrier simulator: the demo's stand-in for a carrier's webhook. It
+ * reads `order_status` (read_committed, group `carrier-simulator`) and, for
+ * every delivery that was scheduled, sends what a carrier would report,
+ * `--delay-ms` apart: dispatched, in_transit, then delivered, or failed with
+ * a reason for a share `--failure-rate` of the deliveries. The updates go
+ * Avro-encoded (subject `delivery_events-value`) to `delivery_events`,
+ * keyed by order id, with deterministic ids (`<orderId>:<status>`), from an
+ * idempotent producer.
+ *
+ *   deno run --allow-net --allow-env scripts/carrier_simulator.ts --help
+ *
+ * (See scripts/catalog.ts for the exact flags.)
+ *
+ * Delivery is at least once, like a real webhook: the offsets of a batch of
+ * scheduled deliveries are committed after its last update is acknowledged,
+ * so after a crash (or a stop mid-batch) the batch's updates are sent again
+ * with the same ids, and the delivery consumer recognises them as duplicates.
+ * Whether a delivery fails is decided from its order id, so a resend never
+ * changes the outcome. The logic is in shared/carrier.ts.
+ * @module
+ */
+import type { KafkaMessage } from "kafkajs";
+import { createAvroCodec, RegistryError } from "../shared/avro_codec.ts";
+import { carrierEventValue, carrierPlan, scheduledDelivery } from "../shared/carrier.ts";
+import { defineConfig } from "../shared/config.ts";
+import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { createLogger, logLevelFlag } from "../shared/log.ts";
+import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
+import {
+  DELIVERY_EVENT_SCHEMA,
+  DELIVERY_EVENTS_SUBJECT,
+} from "../shared/orders/delivery_event_schema.ts";
+import { shutdownSignal, sleep } from "../shared/shutdown.ts";
+import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+
+const config = defineConfig({
+  name: "carrier_simulator",
+  summary:
+    "Plays the carriers: dispatches, moves and delivers (or fails) every scheduled delivery.",
+  flags: {
+    delayMs: {
+      type: "number",
+      integer: true,
+      min: 0,
+      max: 3_600_000,
+      env: "CARRIER_DELAY_MS",
+      default: 1000,
+      description: "time between a delivery's updates (0 = all at once)",
+    },
+    failureRate: {
+      type: "number",
+      min: 0,
+      max: 1,
+      env: "CARRIER_FAILURE_RATE",
+      default: 0.05,
+      description: "share of deliveries that fail (0..1), decided per order id",
+    },
+    registryUrl: {
+      type: "string",
+      env: "SCHEMA_REGISTRY_URL",
+      default: "http://127.0.0.1:8081",
+      description: "schema registry (Confluent REST API), to encode Avro",
+    },
+    statusTopic: {
+      type: "string",
+      env: "CARRIER_STATUS_TOPIC",
+      default: TOPICS.orderStatus.name,
+      description: "order status events to watch for scheduled deliveries",
+    },
+    eventsTopic: {
+      type: "string",
+      env: "CARRIER_EVENTS_TOPIC",
+      default: TOPICS.deliveryEvents.name,
+      description: "where carrier updates go",
+    },
+    groupId: {
+      type: "string",
+      env: "CARRIER_GROUP_ID",
+      default: "carrier-simulator",
+      description: "consumer group on the status topic",
+    },
+    sessionTimeoutMs: {
+      type: "number",
+      integer: true,
+      min: 6000,
+      max: 300_000,
+      env: "CARRIER_SESSION_TIMEOUT_MS",
+      default: 30_000,
+      description: "how long the group waits for a silent instance before rebalancing",
+    },
+    metricsPort: {
+      type: "number",
+      integer: true,
+      min: 0,
+      max: 65535,
+      env: "METRICS_PORT",
+      default: 9105,
+      description: "port of /metrics (0 = any free port)",
+    },
+    metricsHost: {
+      type: "string",
+      env: "METRICS_HOST",
+      default: "127.0.0.1",
+      description: "address of /metrics",
+    },
+    progressInterval: {
+      type: "number",
+      min: 0,
+      env: "PROGRESS_INTERVAL",
+      default: 10,
+      description: "seconds between progress lines (0 = none)",
+    },
+    logLevel: logLevelFlag,
+    ...kafkaFlags,
+  },
+});
+
+async function main(): Promise<number> {
+  const cfg = config.load();
+  const log = createLogger({ name: "carrier-simulator", level: cfg.logLevel });
+  const connection = config.orExit(() =>
+    kafkaConnectionFrom(cfg, { clientId: "carrier-simulator", brokers: ["127.0.0.1:9092"] })
+  );
+  const shutdown = shutdownSignal(log);
+  const metrics = new MetricsRegistry({ script: "carrier_simulator" });
+  const m = {
+    scheduled: metrics.counter("carrier_deliveries_total", "scheduled deliveries handled", [
+      "outcome",
+    ]),
+    sent: metrics.counter("carrier_updates_sent_total", "carrier updates sent", ["status"]),
+    rebalances: metrics.counter("carrier_rebalances_total", "consumer group joins"),
+  };
+  const totals = { statusEvents: 0, deliveries: 0, updates: 0, failed: 0 };
+  let server: ReturnType<typeof serveMetrics> | undefined;
+  let progress: ReturnType<typeof setInterval> | undefined;
+  try {
+    const codec = await createAvroCodec({
+      url: cfg.registryUrl,
+      subject: DELIVERY_EVENTS_SUBJECT,
+      schemas: [DELIVERY_EVENT_SCHEMA],
+    });
+    const admin = createKafka({ ...connection, retries: 2 }, kafkaLogger(log)).admin();
+    await admin.connect();
+    await ensureTopics(admin, [
+      renamed(TOPICS.orderStatus, cfg.statusTopic),
+      renamed(TOPICS.deliveryEvents, cfg.eventsTopic),
+    ], log);
+    await admin.disconnect();
+
+    server = serveMetrics(metrics, { hostname: cfg.metricsHost, port: cfg.metricsPort });
+    log.info("metrics", { url: server.url });
+
+    const kafka = createKafka(connection, kafkaLogger(log));
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const consumer = kafka.consumer({
+      groupId: cfg.groupId,
+      readUncommitted: false,
+      sessionTimeout: cfg.sessionTimeoutMs,
+      rebalanceTimeout: Math.max(2 * cfg.sessionTimeoutMs, 10_000),
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      m.rebalances.inc();
+      log.info("rebalanced: partitions assigned", { assignment: e.payload.memberAssignment });
+    });
+    await producer.connect();
+    await consumer.connect();
+    await consumer.subscribe({ topic: cfg.statusTopic, fromBeginning: true });
+    if (cfg.progressInterval > 0) {
+      progress = setInterval(() => log.info("progress", totals), cfg.progressInterval * 1000);
+    }
+    log.info("carrier simulator running", {
+      statusTopic: cfg.statusTopic,
+      eventsTopic: cfg.eventsTopic,
+      delayMs: cfg.delayMs,
+      failureRate: cfg.failureRate,
+    });
+
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 6,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        if (batch.messages.length === 0) return;
+        const deliveries = scheduledIn(batch.messages);
+        totals.statusEvents += batch.messages.length;
+        const plans = deliveries.map((d) => ({
+          ...d,
+          steps: carrierPlan(d.orderId, { failureRate: cfg.failureRate }),
+        }));
+        for (let step = 0; step < 3 && plans.length > 0; step++) {
+          // Wait the delay in slices, staying in the group and stopping early on a signal.
+          const until = Date.now() + cfg.delayMs;
+          while (Date.now() < until && !shutdown.signal.aborted) {
+            await sleep(Math.min(1000, until - Date.now()), shutdown.signal);
+            await heartbeat();
+          }
+          if (shutdown.signal.aborted || !isRunning() || isStale()) {
+            log.info("stopping mid-batch; its updates are sent again on restart", {
+              partition: batch.partition,
+              deliveries: plans.length,
+            });
+            return;
+          }
+          const at = Date.now();
+          const messages = await Promise.all(plans.map(async (p) => ({
+            key: p.orderId,
+            value: Buffer.from(
+              await codec.encode({
+                ...carrierEventValue(p.orderId, p.steps[step], at, p.carrier),
+              }),
+            ),
+          })));
+          await producer.send({ topic: cfg.eventsTopic, acks: -1, messages });
+          for (const p of plans) m.sent.inc({ status: p.steps[step].status });
+          totals.updates += plans.length;
+        }
+        for (const p of plans) {
+          const outcome = p.steps[2].status;
+          m.scheduled.inc({ outcome });
+          if (outcome === "failed") totals.failed++;
+        }
+        totals.deliveries += plans.length;
+        // Every update of the batch is acknowledged: move on, and say so to the group.
+        resolveOffset(batch.lastOffset());
+        const next = String(Number(batch.lastOffset()) + 1);
+        await consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: next },
+        ]);
+        if (plans.length) {
+          log.debug("deliveries done", { partition: batch.partition, count: plans.length });
+        }
+      },
+    });
+
+    await new Promise<void>((resolve) => {
+      if (shutdown.signal.aborted) return resolve();
+      shutdown.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    await consumer.disconnect();
+    await producer.disconnect();
+    log.info("stopped", totals);
+    return 0;
+  } catch (err) {
+    if (err instanceof RegistryError) log.error(err.message);
+    else log.error("stopped by an error", { error: err });
+    return 1;
+  } finally {
+    if (progress !== undefined) clearInterval(progress);
+    await server?.close();
+    shutdown.dispose();
+  }
+}
+
+/** The scheduled deliveries among status messages, each order once. */
+function scheduledIn(messages: KafkaMessage[]) {
+  const byOrder = new Map<string, { orderId: string; carrier: string }>();
+  for (const msg of messages) {
+    const d = scheduledDelivery(msg.value);
+    if (d) byOrder.set(d.orderId, d);
+  }
+  return [...byOrder.values()];
+}
+
+if (import.meta.main) Deno.exit(await main());

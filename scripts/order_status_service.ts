@@ -1,0 +1,167 @@
+/**
+ * The order status service: reads the whole `order_status` stream
+ * (read_committed) into an in-memory view and answers what happened to an
+ * order: `GET /orders/:id` → its current status and every status event, in
+ * order; `GET /healthz`; `GET /metrics`. The view and the handler are in
+ * shared/order_status_view.ts.
+ *
+ *   deno run --allow-net --allow-env scripts/order_status_service.ts --help
+ *
+ * (See scripts/catalog.ts for the exact flags.)
+ *
+ * Each start reads the stream from the beginning in a consumer group of its
+ * own (`<group prefix>-<random>`) and never commits offsets. kafkajs has no
+ * manual partition assignment, and a group of its own is what assignment
+ * would give: every instance reads every partition (the view must know
+ * every order), nothing is shared or resumed (the view lives in memory and
+ * is rebuilt on each start), and an empty group without offsets is dropped
+ * by the broker once the instance leaves.
+ * @module
+ */
+import { defineConfig } from "../shared/config.ts";
+import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { createLogger, logLevelFlag } from "../shared/log.ts";
+import { MetricsRegistry } from "../shared/metrics.ts";
+import {
+  createStatusHandler,
+  OrderStatusView,
+  parseStatusEvent,
+} from "../shared/order_status_view.ts";
+import { shutdownSignal } from "../shared/shutdown.ts";
+import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+
+const config = defineConfig({
+  name: "order_status_service",
+  summary: "Answers GET /orders/:id with an order's status and history, from order_status.",
+  flags: {
+    port: {
+      type: "number",
+      env: "STATUS_PORT",
+      integer: true,
+      min: 0,
+      max: 65535,
+      default: 8082,
+      description: "HTTP port to listen on (0: any free port)",
+    },
+    host: {
+      type: "string",
+      env: "STATUS_HOST",
+      default: "127.0.0.1",
+      description: "address to listen on (0.0.0.0 for every interface)",
+    },
+    statusTopic: {
+      type: "string",
+      env: "STATUS_TOPIC",
+      default: TOPICS.orderStatus.name,
+      description: "the order status stream to read",
+    },
+    groupPrefix: {
+      type: "string",
+      env: "STATUS_GROUP_PREFIX",
+      default: "order-status-service",
+      description: "prefix of the consumer group each start creates for itself",
+    },
+    progressInterval: {
+      type: "number",
+      min: 0,
+      env: "PROGRESS_INTERVAL",
+      default: 10,
+      description: "seconds between progress lines (0 = none)",
+    },
+    logLevel: logLevelFlag,
+    ...kafkaFlags,
+  },
+});
+
+async function main(): Promise<number> {
+  const cfg = config.load();
+  const log = createLogger({ name: "order-status-service", level: cfg.logLevel });
+  const connection = config.orExit(() =>
+    kafkaConnectionFrom(cfg, { clientId: "order-status-service", brokers: ["127.0.0.1:9092"] })
+  );
+  const shutdown = shutdownSignal(log);
+  const metrics = new MetricsRegistry({ script: "order_status_service" });
+  const consumed = metrics.counter("status_events_total", "status events read, by result", [
+    "result",
+  ]);
+  const ordersGauge = metrics.gauge("status_view_orders", "orders in the view");
+  const view = new OrderStatusView();
+  let joined = false;
+  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  let progress: ReturnType<typeof setInterval> | undefined;
+  try {
+    const admin = createKafka({ ...connection, retries: 2 }, kafkaLogger(log)).admin();
+    await admin.connect();
+    await ensureTopics(admin, [renamed(TOPICS.orderStatus, cfg.statusTopic)], log);
+    await admin.disconnect();
+
+    const handler = createStatusHandler({ view, metrics, healthy: () => joined });
+    server = Deno.serve({ hostname: cfg.host, port: cfg.port, onListen: () => {} }, handler);
+    const { hostname, port } = server.addr;
+    log.info("order status service listening", {
+      url: `http://${hostname}:${port}/orders/:id`,
+      statusTopic: cfg.statusTopic,
+    });
+
+    const groupId = `${cfg.groupPrefix}-${crypto.randomUUID().slice(0, 8)}`;
+    const consumer = createKafka(connection, kafkaLogger(log)).consumer({
+      groupId,
+      readUncommitted: false,
+      maxWaitTimeInMs: 200,
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      joined = true;
+      log.info("reading the status stream", { groupId, assignment: e.payload.memberAssignment });
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      joined = false;
+      log.error("consumer crashed; kafkajs restarts it", { error: e.payload.error });
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: cfg.statusTopic, fromBeginning: true });
+    if (cfg.progressInterval > 0) {
+      progress = setInterval(
+        () => log.info("progress", { orders: view.orders, events: view.events }),
+        cfg.progressInterval * 1000,
+      );
+    }
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: ({ batch }) => {
+        for (const msg of batch.messages) {
+          const e = parseStatusEvent(msg.value);
+          if ("invalid" in e) {
+            consumed.inc({ result: "invalid" });
+            log.warn("not a status event; skipped", {
+              partition: batch.partition,
+              offset: msg.offset,
+              reason: e.invalid,
+            });
+            continue;
+          }
+          consumed.inc({ result: view.add(e) });
+        }
+        ordersGauge.set({}, view.orders);
+        return Promise.resolve();
+      },
+    });
+
+    await new Promise<void>((resolve) => {
+      if (shutdown.signal.aborted) return resolve();
+      shutdown.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    await server.shutdown();
+    await consumer.disconnect();
+    log.info("stopped", { orders: view.orders, events: view.events });
+    return 0;
+  } catch (err) {
+    log.error("stopped by an error", { error: err });
+    await server?.shutdown();
+    return 1;
+  } finally {
+    if (progress !== undefined) clearInterval(progress);
+    shutdown.dispose();
+  }
+}
+
+if (import.meta.main) Deno.exit(await main());

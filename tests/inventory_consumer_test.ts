@@ -1,0 +1,344 @@
+/**
+ * The inventory data consumer as real processes on the real broker, against
+ * both store backends (embedded SQLite and a real PostgreSQL): no oversell
+ * with two instances, every line's effect once across SIGKILLs with each
+ * status event once for read_committed readers, and a rebalance after one
+ * of three instances dies.
+ */
+import assert from "node:assert/strict";
+import type { Kafka } from "kafkajs";
+import { createAvroCodec } from "../shared/avro_codec.ts";
+import type { StatusSource } from "../shared/consumer/status_event.ts";
+import { INVENTORY_ORDER_SCHEMA, INVENTORY_ORDER_SCHEMA_V2 } from "../shared/orders/schemas.ts";
+import { INVENTORY_ORDERS_SUBJECT } from "../shared/orders/schemas.ts";
+import { openStore } from "../shared/store/open_store.ts";
+import { createDatabase, startLocalPostgres } from "../shared/store/local_postgres.ts";
+import type { StockMovement } from "../shared/orders/model.ts";
+import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
+import {
+  caughtUp,
+  committedCount,
+  readAllCommitted,
+  startScript,
+  startTestPipeline,
+} from "./pipeline.ts";
+
+const CONSUMER = "consumers/inventory_data_consumer.ts";
+const log = testLogger("inventory-consumer-test");
+
+interface Line {
+  orderId: string;
+  lineIndex: number;
+  sku: string;
+  quantity: number;
+  movement: StockMovement;
+}
+
+/** A deterministic stream of stock movements on a few SKUs, mostly reservations. */
+function movements(count: number, skus: string[], seed: number): Line[] {
+  let x = seed;
+  const rand = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  return Array.from({ length: count }, (_, i) => {
+    const r = rand();
+    const movement: StockMovement = r < 0.8 ? "RESERVE" : r < 0.93 ? "RESTOCK" : "RELEASE";
+    return {
+      orderId: `ord-${seed}-${i}`,
+      lineIndex: 0,
+      sku: skus[Math.floor(rand() * skus.length)],
+      quantity: 1 + Math.floor(rand() * 3),
+      movement,
+    };
+  });
+}
+
+/**
+ * What must happen, applied in order per SKU (one partition owns a SKU, so
+ * its movements are applied in the order they were produced).
+ */
+function simulate(initial: Record<string, number>, lines: Line[]) {
+  const stock = { ...initial };
+  const outcome = new Map<string, "reserved" | "refused" | "restocked" | "released">();
+  for (const l of lines) {
+    const id = `${l.orderId}#${l.lineIndex}`;
+    if (l.movement === "RESERVE") {
+      if ((stock[l.sku] ?? 0) >= l.quantity) {
+        stock[l.sku] -= l.quantity;
+        outcome.set(id, "reserved");
+      } else outcome.set(id, "refused");
+    } else {
+      stock[l.sku] = (stock[l.sku] ?? 0) + l.quantity;
+      outcome.set(id, l.movement === "RESTOCK" ? "restocked" : "released");
+    }
+  }
+  return { stock, outcome };
+}
+
+async function produceLines(kafka: Kafka, topic: string, registryUrl: string, lines: Line[]) {
+  const codec = await createAvroCodec({
+    url: registryUrl,
+    subject: INVENTORY_ORDERS_SUBJECT,
+    schemas: [INVENTORY_ORDER_SCHEMA, INVENTORY_ORDER_SCHEMA_V2],
+  });
+  const messages = await Promise.all(lines.map(async (l) => ({
+    key: l.sku,
+    value: Buffer.from(
+      await codec.encode({
+        ...l,
+        lineCount: 1,
+        productName: "",
+        unitPrice: 1,
+        customerId: "c",
+        orderTotal: l.quantity,
+        currency: "EUR",
+        createdAt: 0,
+        routedAt: 0,
+        warehouse: null,
+      }),
+    ),
+  })));
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  for (let i = 0; i < messages.length; i += 500) {
+    await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
+  }
+  await producer.disconnect();
+}
+
+interface Backend {
+  name: string;
+  /** A fresh, empty database for one test. */
+  database(): Promise<string>;
+  close(): Promise<void>;
+}
+
+async function sqliteBackend(): Promise<Backend> {
+  const dir = await Deno.makeTempDir({ prefix: "inventory-consumer-" });
+  let n = 0;
+  return {
+    name: "SQLite",
+    database: () => Promise.resolve(`sqlite:${dir}/stock-${n++}.db`),
+    close: () => Deno.remove(dir, { recursive: true }),
+  };
+}
+
+async function postgresBackend(): Promise<Backend> {
+  const fromEnv = Deno.env.get("TEST_DATABASE_URL");
+  const server = fromEnv ? undefined : await startLocalPostgres({ log });
+  const admin = fromEnv ?? server!.url;
+  return {
+    name: "PostgreSQL",
+    database: () => createDatabase(admin, uniqueName("stock").replace(/-/g, "_")),
+    close: async () => {
+      await server?.stop();
+    },
+  };
+}
+
+/** Runs `fn`; if it throws, the error carries the end of each process's output. */
+async function explained<T>(
+  procs: { output(): string }[],
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const outputs = procs.map((p, i) => `--- process ${i}:\n${p.output().slice(-3000)}`);
+    throw new Error(`${err}\n${outputs.join("\n")}`);
+  }
+}
+
+/** Per-test topics, registry and database; the consumer's arguments. */
+async function setup(
+  kafka: Kafka,
+  backend: Backend,
+  name: string,
+  initial: Record<string, number>,
+) {
+  const pipeline = await startTestPipeline(kafka, name);
+  const statusTopic = renamed(TOPICS.orderStatus, uniqueName(`${name}-status`));
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [statusTopic]);
+  await admin.disconnect();
+  const databaseUrl = await backend.database();
+  const store = await openStore({ url: databaseUrl, log });
+  for (const [sku, n] of Object.entries(initial)) await store.setStock(sku, n);
+  await store.close();
+  const group = uniqueName(`${name}-sync`);
+  const args = (extra: string[] = []) => [
+    "--brokers",
+    testBrokers().join(","),
+    "--registry-url",
+    pipeline.registryUrl,
+    "--database-url",
+    databaseUrl,
+    "--source-topics",
+    pipeline.topics.inventoryOrders.name,
+    "--status-topic",
+    statusTopic.name,
+    "--dlq-topic",
+    pipeline.topics.ordersDlq.name,
+    "--group-id",
+    group,
+    "--session-timeout-ms",
+    "6000",
+    "--metrics-port",
+    "0",
+    "--progress-interval",
+    "0",
+    ...extra,
+  ];
+  return { pipeline, statusTopic: statusTopic.name, databaseUrl, group, args };
+}
+
+async function verify(
+  kafka: Kafka,
+  ctx: Awaited<ReturnType<typeof setup>>,
+  initial: Record<string, number>,
+  lines: Line[],
+) {
+  const expected = simulate(initial, lines);
+  const store = await openStore({ url: ctx.databaseUrl, log });
+  try {
+    const stock = Object.fromEntries(await store.allStock());
+    for (const sku of Object.keys(expected.stock)) {
+      assert.ok(stock[sku] >= 0, `${sku} never negative`);
+      assert.equal(stock[sku], expected.stock[sku], `final stock of ${sku}`);
+    }
+  } finally {
+    await store.close();
+  }
+  const events = (await readAllCommitted(kafka, ctx.statusTopic)).map((m) =>
+    JSON.parse(m.value!.toString()) as { eventId: string; source: StatusSource; status: string }
+  );
+  const seen = new Map<string, number>();
+  for (const e of events) seen.set(e.eventId, (seen.get(e.eventId) ?? 0) + 1);
+  const twice = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+  assert.deepEqual(twice, [], "each status event once for read_committed readers");
+  assert.equal(events.length, lines.length, "one status event per line, none missing");
+  for (const e of events) {
+    const [, orderId, lineIndex] = e.eventId.split(":");
+    assert.equal(e.status, expected.outcome.get(`${orderId}#${lineIndex}`), e.eventId);
+  }
+}
+
+const INITIAL = { "SKU-A": 40, "SKU-B": 40, "SKU-C": 40, "SKU-D": 40 };
+
+for (const makeBackend of [sqliteBackend, postgresBackend]) {
+  Deno.test(
+    `inventory consumer on ${makeBackend === sqliteBackend ? "SQLite" : "PostgreSQL"}`,
+    integration,
+    async (t) => {
+      const backend = await makeBackend();
+      const kafka = testKafka();
+      try {
+        await t.step("two instances never oversell; stock and refusals match", async () => {
+          const ctx = await setup(kafka, backend, "oversell", INITIAL);
+          const lines = movements(600, Object.keys(INITIAL), 1);
+          await produceLines(
+            kafka,
+            ctx.pipeline.topics.inventoryOrders.name,
+            ctx.pipeline.registryUrl,
+            lines,
+          );
+          const a = startScript(CONSUMER, ctx.args(["--batch-size", "50"]));
+          const b = startScript(CONSUMER, ctx.args(["--batch-size", "50"]));
+          try {
+            await explained([a, b], () =>
+              waitFor(
+                "both instances to apply every line",
+                () => caughtUp(kafka, ctx.group, ctx.pipeline.topics.inventoryOrders.name),
+                { timeoutMs: 90_000, intervalMs: 300 },
+              ));
+          } finally {
+            for (const p of [a, b]) {
+              p.kill("SIGTERM");
+              const s = await p.status;
+              assert.equal(s.code, 0, p.output().slice(-2000));
+            }
+          }
+          await verify(kafka, ctx, INITIAL, lines);
+          await ctx.pipeline.close();
+        });
+
+        await t.step(
+          "SIGKILL mid-batch, restart: every effect and event exactly once",
+          async () => {
+            const ctx = await setup(kafka, backend, "eos", INITIAL);
+            const lines = movements(3000, Object.keys(INITIAL), 2);
+            const topic = ctx.pipeline.topics.inventoryOrders.name;
+            await produceLines(kafka, topic, ctx.pipeline.registryUrl, lines);
+            let kills = 0;
+            let before = 0;
+            while (kills < 3 && !(await caughtUp(kafka, ctx.group, topic))) {
+              const p = startScript(CONSUMER, ctx.args(["--batch-size", "20"]));
+              // Let it make progress past the last kill, then kill it without warning.
+              before = await waitFor("progress before the kill", async () => {
+                const n = await committedCount(kafka, ctx.group, topic);
+                return n >= before + 300 || (await caughtUp(kafka, ctx.group, topic)) ? n || 1 : 0;
+              }, { timeoutMs: 90_000, intervalMs: 50 });
+              p.kill("SIGKILL");
+              await p.status;
+              kills++;
+            }
+            const last = startScript(CONSUMER, ctx.args(["--batch-size", "20"]));
+            try {
+              await waitFor(
+                "the last instance to finish",
+                () => caughtUp(kafka, ctx.group, topic),
+                {
+                  timeoutMs: 120_000,
+                  intervalMs: 300,
+                },
+              );
+            } finally {
+              last.kill("SIGTERM");
+              assert.equal((await last.status).code, 0, last.output().slice(-2000));
+            }
+            await verify(kafka, ctx, INITIAL, lines);
+            await ctx.pipeline.close();
+          },
+        );
+
+        await t.step("three instances, one killed: the others take over and finish", async () => {
+          const ctx = await setup(kafka, backend, "rebalance", INITIAL);
+          const lines = movements(1500, Object.keys(INITIAL), 3);
+          const topic = ctx.pipeline.topics.inventoryOrders.name;
+          await produceLines(kafka, topic, ctx.pipeline.registryUrl, lines);
+          const procs = [0, 1, 2].map(() =>
+            startScript(CONSUMER, ctx.args(["--batch-size", "20"]))
+          );
+          try {
+            await waitFor(
+              "all three to join",
+              () => procs.every((p) => /rebalanced/.test(p.output())),
+              {
+                timeoutMs: 60_000,
+              },
+            );
+            procs[0].kill("SIGKILL");
+            await procs[0].status;
+            await waitFor("the survivors to finish", () => caughtUp(kafka, ctx.group, topic), {
+              timeoutMs: 120_000,
+              intervalMs: 300,
+            });
+            const rebalances = procs.slice(1).map((p) =>
+              p.output().match(/rebalanced/g)?.length ?? 0
+            );
+            assert.ok(rebalances.some((n) => n >= 2), `a survivor rebalanced again: ${rebalances}`);
+          } finally {
+            for (const p of procs.slice(1)) {
+              p.kill("SIGTERM");
+              assert.equal((await p.status).code, 0, p.output().slice(-2000));
+            }
+          }
+          await verify(kafka, ctx, INITIAL, lines);
+          await ctx.pipeline.close();
+        });
+      } finally {
+        await backend.close();
+      }
+    },
+  );
+}
