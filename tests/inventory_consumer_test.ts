@@ -12,9 +12,9 @@ import type { StatusSource } from "../shared/consumer/status_event.ts";
 import { INVENTORY_ORDER_SCHEMA, INVENTORY_ORDER_SCHEMA_V2 } from "../shared/orders/schemas.ts";
 import { INVENTORY_ORDERS_SUBJECT } from "../shared/orders/schemas.ts";
 import { openStore } from "../shared/store/open_store.ts";
-import { createDatabase, startLocalPostgres } from "../shared/store/local_postgres.ts";
 import type { StockMovement } from "../shared/orders/model.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { type Backend, BACKENDS } from "./backends.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
 import {
   caughtUp,
@@ -103,36 +103,6 @@ async function produceLines(kafka: Kafka, topic: string, registryUrl: string, li
     await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
   }
   await producer.disconnect();
-}
-
-interface Backend {
-  name: string;
-  /** A fresh, empty database for one test. */
-  database(): Promise<string>;
-  close(): Promise<void>;
-}
-
-async function sqliteBackend(): Promise<Backend> {
-  const dir = await Deno.makeTempDir({ prefix: "inventory-consumer-" });
-  let n = 0;
-  return {
-    name: "SQLite",
-    database: () => Promise.resolve(`sqlite:${dir}/stock-${n++}.db`),
-    close: () => Deno.remove(dir, { recursive: true }),
-  };
-}
-
-async function postgresBackend(): Promise<Backend> {
-  const fromEnv = Deno.env.get("TEST_DATABASE_URL");
-  const server = fromEnv ? undefined : await startLocalPostgres({ log });
-  const admin = fromEnv ?? server!.url;
-  return {
-    name: "PostgreSQL",
-    database: () => createDatabase(admin, uniqueName("stock").replace(/-/g, "_")),
-    close: async () => {
-      await server?.stop();
-    },
-  };
 }
 
 /** Runs `fn`; if it throws, the error carries the end of each process's output. */
@@ -225,120 +195,114 @@ async function verify(
 
 const INITIAL = { "SKU-A": 40, "SKU-B": 40, "SKU-C": 40, "SKU-D": 40 };
 
-for (const makeBackend of [sqliteBackend, postgresBackend]) {
-  Deno.test(
-    `inventory consumer on ${makeBackend === sqliteBackend ? "SQLite" : "PostgreSQL"}`,
-    integration,
-    async (t) => {
-      const backend = await makeBackend();
-      const kafka = testKafka();
-      try {
-        await t.step("two instances never oversell; stock and refusals match", async () => {
-          const ctx = await setup(kafka, backend, "oversell", INITIAL);
-          const lines = movements(600, Object.keys(INITIAL), 1);
-          await produceLines(
-            kafka,
-            ctx.pipeline.topics.inventoryOrders.name,
-            ctx.pipeline.registryUrl,
-            lines,
-          );
-          const a = startScript(CONSUMER, ctx.args(["--batch-size", "50"]));
-          const b = startScript(CONSUMER, ctx.args(["--batch-size", "50"]));
-          try {
-            await explained([a, b], () =>
-              waitFor(
-                "both instances to apply every line",
-                () => caughtUp(kafka, ctx.group, ctx.pipeline.topics.inventoryOrders.name),
-                { timeoutMs: 90_000, intervalMs: 300 },
-              ));
-          } finally {
-            for (const p of [a, b]) {
-              p.kill("SIGTERM");
-              const s = await p.status;
-              assert.equal(s.code, 0, p.output().slice(-2000));
-            }
-          }
-          await verify(kafka, ctx, INITIAL, lines);
-          await ctx.pipeline.close();
-        });
-
-        await t.step(
-          "SIGKILL mid-batch, restart: every effect and event exactly once",
-          async () => {
-            const ctx = await setup(kafka, backend, "eos", INITIAL);
-            const lines = movements(3000, Object.keys(INITIAL), 2);
-            const topic = ctx.pipeline.topics.inventoryOrders.name;
-            await produceLines(kafka, topic, ctx.pipeline.registryUrl, lines);
-            let kills = 0;
-            let before = 0;
-            while (kills < 3 && !(await caughtUp(kafka, ctx.group, topic))) {
-              const p = startScript(CONSUMER, ctx.args(["--batch-size", "20"]));
-              // Let it make progress past the last kill, then kill it without warning.
-              before = await waitFor("progress before the kill", async () => {
-                const n = await committedCount(kafka, ctx.group, topic);
-                return n >= before + 300 || (await caughtUp(kafka, ctx.group, topic)) ? n || 1 : 0;
-              }, { timeoutMs: 90_000, intervalMs: 50 });
-              p.kill("SIGKILL");
-              await p.status;
-              kills++;
-            }
-            const last = startScript(CONSUMER, ctx.args(["--batch-size", "20"]));
-            try {
-              await waitFor(
-                "the last instance to finish",
-                () => caughtUp(kafka, ctx.group, topic),
-                {
-                  timeoutMs: 120_000,
-                  intervalMs: 300,
-                },
-              );
-            } finally {
-              last.kill("SIGTERM");
-              assert.equal((await last.status).code, 0, last.output().slice(-2000));
-            }
-            await verify(kafka, ctx, INITIAL, lines);
-            await ctx.pipeline.close();
-          },
+for (const makeBackend of BACKENDS) {
+  Deno.test(`inventory consumer on ${makeBackend.label}`, integration, async (t) => {
+    const backend = await makeBackend();
+    const kafka = testKafka();
+    try {
+      await t.step("two instances never oversell; stock and refusals match", async () => {
+        const ctx = await setup(kafka, backend, "oversell", INITIAL);
+        const lines = movements(600, Object.keys(INITIAL), 1);
+        await produceLines(
+          kafka,
+          ctx.pipeline.topics.inventoryOrders.name,
+          ctx.pipeline.registryUrl,
+          lines,
         );
+        const a = startScript(CONSUMER, ctx.args(["--batch-size", "50"]));
+        const b = startScript(CONSUMER, ctx.args(["--batch-size", "50"]));
+        try {
+          await explained([a, b], () =>
+            waitFor(
+              "both instances to apply every line",
+              () => caughtUp(kafka, ctx.group, ctx.pipeline.topics.inventoryOrders.name),
+              { timeoutMs: 90_000, intervalMs: 300 },
+            ));
+        } finally {
+          for (const p of [a, b]) {
+            p.kill("SIGTERM");
+            const s = await p.status;
+            assert.equal(s.code, 0, p.output().slice(-2000));
+          }
+        }
+        await verify(kafka, ctx, INITIAL, lines);
+        await ctx.pipeline.close();
+      });
 
-        await t.step("three instances, one killed: the others take over and finish", async () => {
-          const ctx = await setup(kafka, backend, "rebalance", INITIAL);
-          const lines = movements(1500, Object.keys(INITIAL), 3);
+      await t.step(
+        "SIGKILL mid-batch, restart: every effect and event exactly once",
+        async () => {
+          const ctx = await setup(kafka, backend, "eos", INITIAL);
+          const lines = movements(3000, Object.keys(INITIAL), 2);
           const topic = ctx.pipeline.topics.inventoryOrders.name;
           await produceLines(kafka, topic, ctx.pipeline.registryUrl, lines);
-          const procs = [0, 1, 2].map(() =>
-            startScript(CONSUMER, ctx.args(["--batch-size", "20"]))
-          );
+          let kills = 0;
+          let before = 0;
+          while (kills < 3 && !(await caughtUp(kafka, ctx.group, topic))) {
+            const p = startScript(CONSUMER, ctx.args(["--batch-size", "20"]));
+            // Let it make progress past the last kill, then kill it without warning.
+            before = await waitFor("progress before the kill", async () => {
+              const n = await committedCount(kafka, ctx.group, topic);
+              return n >= before + 300 || (await caughtUp(kafka, ctx.group, topic)) ? n || 1 : 0;
+            }, { timeoutMs: 90_000, intervalMs: 50 });
+            p.kill("SIGKILL");
+            await p.status;
+            kills++;
+          }
+          const last = startScript(CONSUMER, ctx.args(["--batch-size", "20"]));
           try {
             await waitFor(
-              "all three to join",
-              () => procs.every((p) => /rebalanced/.test(p.output())),
+              "the last instance to finish",
+              () => caughtUp(kafka, ctx.group, topic),
               {
-                timeoutMs: 60_000,
+                timeoutMs: 120_000,
+                intervalMs: 300,
               },
             );
-            procs[0].kill("SIGKILL");
-            await procs[0].status;
-            await waitFor("the survivors to finish", () => caughtUp(kafka, ctx.group, topic), {
-              timeoutMs: 120_000,
-              intervalMs: 300,
-            });
-            const rebalances = procs.slice(1).map((p) =>
-              p.output().match(/rebalanced/g)?.length ?? 0
-            );
-            assert.ok(rebalances.some((n) => n >= 2), `a survivor rebalanced again: ${rebalances}`);
           } finally {
-            for (const p of procs.slice(1)) {
-              p.kill("SIGTERM");
-              assert.equal((await p.status).code, 0, p.output().slice(-2000));
-            }
+            last.kill("SIGTERM");
+            assert.equal((await last.status).code, 0, last.output().slice(-2000));
           }
           await verify(kafka, ctx, INITIAL, lines);
           await ctx.pipeline.close();
-        });
-      } finally {
-        await backend.close();
-      }
-    },
-  );
+        },
+      );
+
+      await t.step("three instances, one killed: the others take over and finish", async () => {
+        const ctx = await setup(kafka, backend, "rebalance", INITIAL);
+        const lines = movements(1500, Object.keys(INITIAL), 3);
+        const topic = ctx.pipeline.topics.inventoryOrders.name;
+        await produceLines(kafka, topic, ctx.pipeline.registryUrl, lines);
+        const procs = [0, 1, 2].map(() => startScript(CONSUMER, ctx.args(["--batch-size", "20"])));
+        try {
+          await waitFor(
+            "all three to join",
+            () => procs.every((p) => /rebalanced/.test(p.output())),
+            {
+              timeoutMs: 60_000,
+            },
+          );
+          procs[0].kill("SIGKILL");
+          await procs[0].status;
+          await waitFor("the survivors to finish", () => caughtUp(kafka, ctx.group, topic), {
+            timeoutMs: 120_000,
+            intervalMs: 300,
+          });
+          const rebalances = procs.slice(1).map((p) =>
+            p.output().match(/rebalanced/g)?.length ?? 0
+          );
+          assert.ok(rebalances.some((n) => n >= 2), `a survivor rebalanced again: ${rebalances}`);
+        } finally {
+          for (const p of procs.slice(1)) {
+            p.kill("SIGTERM");
+            assert.equal((await p.status).code, 0, p.output().slice(-2000));
+          }
+        }
+        await verify(kafka, ctx, INITIAL, lines);
+        await ctx.pipeline.close();
+      });
+    } finally {
+      await backend.close();
+    }
+  });
 }
