@@ -22,10 +22,12 @@ import { join } from "node:path";
 import { defineConfig } from "../shared/config.ts";
 import { createKafka, kafkaLogger } from "../shared/kafka.ts";
 import type { Kafka } from "kafkajs";
-import { consumerLag, totalLag } from "../shared/lag.ts";
+import { consumerLag, type PartitionLag, totalLag } from "../shared/lag.ts";
 import { createLogger, type Logger, logLevelFlag } from "../shared/log.ts";
 import { shutdownSignal, sleep } from "../shared/shutdown.ts";
 import { ensureTopics, TOPICS } from "../shared/topics.ts";
+import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
+import { openStore } from "../shared/store/open_store.ts";
 import { defaultCacheDir } from "../shared/broker/local_kafka.ts";
 import { provideBroker } from "../shared/broker/provide.ts";
 import { waitUntilReady } from "../shared/broker/ready.ts";
@@ -86,6 +88,22 @@ const config = defineConfig({
       env: "GATEWAY_PORT",
       description: "port of the HTTP order gateway",
     },
+    initialStock: {
+      type: "number",
+      integer: true,
+      min: 0,
+      default: 100,
+      description: "units of each catalog product in stock at the start (new databases)",
+    },
+    statusPort: {
+      type: "number",
+      integer: true,
+      min: 0,
+      max: 65535,
+      default: 8082,
+      env: "STATUS_PORT",
+      description: "port of the order status service (GET /orders/:id)",
+    },
     statusInterval: {
       type: "number",
       min: 1,
@@ -96,18 +114,38 @@ const config = defineConfig({
   },
 });
 
-/** The figures the demo reads from the producers' /metrics. */
-async function figures(urls: { inventory: string; delivery: string }) {
+/** Where the demo's scripts serve /metrics. */
+const METRICS = {
+  inventory: `http://127.0.0.1:${INVENTORY_ROUTE.defaultMetricsPort}/metrics`,
+  delivery: `http://127.0.0.1:${DELIVERY_ROUTE.defaultMetricsPort}/metrics`,
+  inventoryConsumer: "http://127.0.0.1:9103/metrics",
+  deliveryConsumer: "http://127.0.0.1:9104/metrics",
+};
+
+/** The figures the demo reads from its scripts' /metrics. */
+async function figures() {
+  const events = (url: string, status: string) =>
+    scrapeCounter(url, "consumer_status_events_total", { status }).then((n) => n ?? 0);
   const [consumed, inventory, inventoryRecords, delivery, deadInv, deadDel, skipped] = await Promise
     .all([
-      scrapeCounter(urls.inventory, "router_consumed_total"),
-      scrapeCounter(urls.inventory, "router_routed_orders_total"),
-      scrapeCounter(urls.inventory, "router_routed_records_total"),
-      scrapeCounter(urls.delivery, "router_routed_orders_total"),
-      scrapeCounter(urls.inventory, "router_dead_lettered_total"),
-      scrapeCounter(urls.delivery, "router_dead_lettered_total"),
-      scrapeCounter(urls.delivery, "router_skipped_total"),
+      scrapeCounter(METRICS.inventory, "router_consumed_total"),
+      scrapeCounter(METRICS.inventory, "router_routed_orders_total"),
+      scrapeCounter(METRICS.inventory, "router_routed_records_total"),
+      scrapeCounter(METRICS.delivery, "router_routed_orders_total"),
+      scrapeCounter(METRICS.inventory, "router_dead_lettered_total"),
+      scrapeCounter(METRICS.delivery, "router_dead_lettered_total"),
+      scrapeCounter(METRICS.delivery, "router_skipped_total"),
     ]);
+  const stock = await Promise.all(
+    ["reserved", "refused", "restocked", "released"].map((s) =>
+      events(METRICS.inventoryConsumer, s)
+    ),
+  );
+  const deliveries = await Promise.all(
+    ["scheduled", "delivered", "failed", "rejected"].map((s) =>
+      events(METRICS.deliveryConsumer, s)
+    ),
+  );
   return {
     rawOrdersConsumed: consumed ?? 0,
     inventoryOrdersRouted: inventory ?? 0,
@@ -115,6 +153,14 @@ async function figures(urls: { inventory: string; delivery: string }) {
     deliveryOrdersRouted: delivery ?? 0,
     deadLettered: (deadInv ?? 0) + (deadDel ?? 0),
     otherTypesSkipped: skipped ?? 0,
+    stockReserved: stock[0],
+    stockRefused: stock[1],
+    stockRestocked: stock[2],
+    stockReleased: stock[3],
+    deliveriesScheduled: deliveries[0],
+    deliveriesDelivered: deliveries[1],
+    deliveriesFailed: deliveries[2],
+    deliveryEventsRejected: deliveries[3],
   };
 }
 
@@ -132,22 +178,33 @@ async function generatorTotals(
   return undefined;
 }
 
-/** Waits (up to 30 s) until both producers have consumed every raw order. */
+/**
+ * 0 when a group has read a transactional topic to its end: what is left
+ * past its committed offset can only be the last transaction's commit marker.
+ */
+function markersOnly(lag: PartitionLag[]): number {
+  return lag.reduce((n, p) => n + (p.committed < 0 ? p.lag : Math.max(0, p.lag - 1)), 0);
+}
+
+/** Waits (up to 30 s) until the producers and consumers have drained what was sent. */
 async function drain(kafka: Kafka, log: Logger): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      const lags = await Promise.all(
-        [INVENTORY_ROUTE, DELIVERY_ROUTE].map(async (r) =>
+      const lags = await Promise.all([
+        ...[INVENTORY_ROUTE, DELIVERY_ROUTE].map(async (r) =>
           totalLag(await consumerLag(admin, r.groupId, TOPICS.orders.name))
         ),
-      );
+        // The consumers read transactional topics: their ends count commit markers.
+        consumerLag(admin, "inventory-sync", TOPICS.inventoryOrders.name).then(markersOnly),
+        consumerLag(admin, "delivery-tracker", TOPICS.deliveryOrders.name).then(markersOnly),
+      ]);
       if (lags.every((l) => l === 0)) return;
       await sleep(250);
     }
-    log.warn("the producers did not drain the raw topic within 30 s");
+    log.warn("the pipeline did not drain what was sent within 30 s");
   } finally {
     await admin.disconnect();
   }
@@ -181,6 +238,22 @@ async function main(): Promise<number> {
     });
     stack.push({ name: "schema registry", stop: () => registry.close() });
 
+    // A fresh embedded database each run, unless DATABASE_URL names one.
+    const databaseUrl = Deno.env.get("DATABASE_URL") ?? `sqlite:${join(logDir, "store.sqlite")}`;
+    if (!Deno.env.get("DATABASE_URL")) {
+      await Deno.mkdir(logDir, { recursive: true });
+      for (const suffix of ["", "-wal", "-shm"]) {
+        await Deno.remove(join(logDir, `store.sqlite${suffix}`)).catch(() => {});
+      }
+    }
+    const store = await openStore({ url: databaseUrl, log });
+    for (const product of DEFAULT_CATALOG.products) {
+      if ((await store.stock(product.sku)) === undefined) {
+        await store.setStock(product.sku, cfg.initialStock);
+      }
+    }
+    await store.close();
+
     const processes: SupervisedProcess[] = [];
     const start = async (entry: string, args: string[]) => {
       const p = await startProcess({ entry, args: ["--brokers", brokers, ...args], logDir });
@@ -197,6 +270,25 @@ async function main(): Promise<number> {
         String(cfg.statusInterval),
       ]);
     }
+    for (const name of ["inventory", "delivery"]) {
+      await start(`consumers/${name}_data_consumer.ts`, [
+        "--registry-url",
+        registry.url,
+        "--database-url",
+        databaseUrl,
+        "--progress-interval",
+        String(cfg.statusInterval),
+      ]);
+    }
+    await start("scripts/carrier_simulator.ts", [
+      "--registry-url",
+      registry.url,
+      "--delay-ms",
+      "2000",
+      "--progress-interval",
+      String(cfg.statusInterval),
+    ]);
+    await start("scripts/order_status_service.ts", ["--port", String(cfg.statusPort)]);
     await start("scripts/order_gateway.ts", ["--port", String(cfg.gatewayPort)]);
     if (cfg.load) {
       await start("scripts/order_generator.ts", [
@@ -210,10 +302,6 @@ async function main(): Promise<number> {
         String(cfg.statusInterval),
       ]);
     }
-    const metrics = {
-      inventory: `http://127.0.0.1:${INVENTORY_ROUTE.defaultMetricsPort}/metrics`,
-      delivery: `http://127.0.0.1:${DELIVERY_ROUTE.defaultMetricsPort}/metrics`,
-    };
 
     console.log([
       "",
@@ -221,7 +309,9 @@ async function main(): Promise<number> {
       `  Kafka             ${brokers}  (${broker.kind}: ${broker.reason})`,
       `  Schema registry   ${registry.url}`,
       `  Order gateway     http://127.0.0.1:${cfg.gatewayPort}/orders  (POST JSON orders)`,
-      `  Producer metrics  ${metrics.inventory}  ${metrics.delivery}`,
+      `  Order status      http://127.0.0.1:${cfg.statusPort}/orders/<id>`,
+      `  Database          ${store.location}  (${cfg.initialStock} units of each product to start)`,
+      `  Metrics           ${Object.values(METRICS).join("  ")}`,
       cfg.load
         ? `  Load              ${cfg.rate} orders/s, mix ${cfg.mix}, ${
           cfg.invalidRate * 100
@@ -229,7 +319,7 @@ async function main(): Promise<number> {
         : "  Load              none (--no-load)",
       `  Logs              ${logDir}/`,
       "",
-      "  Not in the demo yet: the consumers, retries, the aggregator and the dashboard.",
+      "  Not in the demo yet: retries with backoff, the DLQ replayer, the aggregator, the dashboard.",
       cfg.duration > 0
         ? `  Stopping by itself in ${cfg.duration} s.`
         : "  Ctrl-C stops everything.",
@@ -243,7 +333,7 @@ async function main(): Promise<number> {
     died.then((f) => (failure = f));
     while (!signal.aborted && !failure && Date.now() < deadline) {
       await sleep(Math.min(cfg.statusInterval * 1000, Math.max(0, deadline - Date.now())), signal);
-      if (!failure) log.info("status", await figures(metrics));
+      if (!failure) log.info("status", await figures());
     }
     if (failure) {
       log.error("a process stopped unexpectedly; stopping the demo", {
@@ -262,7 +352,7 @@ async function main(): Promise<number> {
     const generated = generator ? await generatorTotals(generator.logFile) : undefined;
     const final = {
       ordersGenerated: generated?.sent ?? 0,
-      ...await figures(metrics),
+      ...await figures(),
       otherTypesGenerated: generated
         ? generated.sent - (generated.byType.inventory ?? 0) - (generated.byType.delivery ?? 0)
         : 0,

@@ -92,13 +92,20 @@ function denoCommand(): string {
     : "deno";
 }
 
-/** Reads one counter's total (summed over its labels) from a /metrics URL. */
-export async function scrapeCounter(url: string, name: string): Promise<number | undefined> {
+/** Reads one counter's total (summed over its matching series) from a /metrics URL. */
+export async function scrapeCounter(
+  url: string,
+  name: string,
+  /** Only series with these label values, e.g. `{ status: "reserved" }`. */
+  labels: Record<string, string> = {},
+): Promise<number | undefined> {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   try {
     const res = await fetch(url);
     const text = await res.text();
     let total: number | undefined;
     for (const line of text.split("\n")) {
+      if (!wanted.every((w) => line.includes(w))) continue;
       if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
         total = (total ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1));
       }

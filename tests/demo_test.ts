@@ -64,6 +64,14 @@ Deno.test(
     assert.equal(consumed, generated, "the producers drained every generated order");
     assert.equal(inventory + delivery + dead + others, consumed, "every order is accounted for");
     assert.ok(figure("stockMovements") >= inventory);
+    // The consumers drained too: every stock movement had its effect, every delivery a schedule.
+    assert.equal(
+      figure("stockReserved") + figure("stockRefused") + figure("stockRestocked") +
+        figure("stockReleased"),
+      figure("stockMovements"),
+      "every stock movement was applied or refused",
+    );
+    assert.equal(figure("deliveriesScheduled"), delivery, "every routed delivery was scheduled");
 
     // Every process the demo started has exited.
     const pids = [...stderr.matchAll(/"pid":(\d+)/g)].map((m) => Number(m[1]));
