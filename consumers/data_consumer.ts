@@ -9,7 +9,7 @@ import { defineConfig } from "../shared/config.ts";
 import { createEffectConsumer, type EffectSpec } from "../shared/consumer/effect_consumer.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
-import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
+import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { openStore } from "../shared/store/open_store.ts";
 import { StoreError } from "../shared/store/store.ts";
@@ -107,28 +107,7 @@ export function dataConsumerConfig<R>(spec: DataConsumerSpec<R>) {
         default: 30_000,
         description: "how long the group waits for a silent instance before rebalancing",
       },
-      metricsPort: {
-        type: "number",
-        integer: true,
-        min: 0,
-        max: 65535,
-        env: "METRICS_PORT",
-        default: spec.defaultMetricsPort,
-        description: "port of /metrics (0 = any free port)",
-      },
-      metricsHost: {
-        type: "string",
-        env: "METRICS_HOST",
-        default: "127.0.0.1",
-        description: "address of /metrics",
-      },
-      progressInterval: {
-        type: "number",
-        min: 0,
-        env: "PROGRESS_INTERVAL",
-        default: 10,
-        description: "seconds between progress lines with the checkpointed offsets (0 = none)",
-      },
+      ...observabilityFlags(spec.defaultMetricsPort),
       logLevel: logLevelFlag,
     },
   });

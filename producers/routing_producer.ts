@@ -8,7 +8,7 @@ import { createAvroCodec, RegistryError } from "../shared/avro_codec.ts";
 import { defineConfig } from "../shared/config.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
-import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
+import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
 import type { RouteSpec } from "../shared/router/route.ts";
@@ -100,28 +100,7 @@ export function routingProducerConfig(route: RouteSpec) {
         default: true,
         description: "create missing topics from the declared table at start-up",
       },
-      metricsPort: {
-        type: "number",
-        integer: true,
-        min: 0,
-        max: 65535,
-        env: "METRICS_PORT",
-        default: route.defaultMetricsPort,
-        description: "port of /metrics (0 = any free port)",
-      },
-      metricsHost: {
-        type: "string",
-        env: "METRICS_HOST",
-        default: "127.0.0.1",
-        description: "address of /metrics",
-      },
-      progressInterval: {
-        type: "number",
-        min: 0,
-        env: "PROGRESS_INTERVAL",
-        default: 10,
-        description: "seconds between progress lines (0 = none)",
-      },
+      ...observabilityFlags(route.defaultMetricsPort),
       logLevel: logLevelFlag,
     },
   });

@@ -26,7 +26,7 @@ import { carrierEventValue, carrierPlan, scheduledDelivery } from "../shared/car
 import { defineConfig } from "../shared/config.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
-import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
+import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
 import {
   DELIVERY_EVENT_SCHEMA,
   DELIVERY_EVENTS_SUBJECT,
@@ -89,28 +89,7 @@ const config = defineConfig({
       default: 30_000,
       description: "how long the group waits for a silent instance before rebalancing",
     },
-    metricsPort: {
-      type: "number",
-      integer: true,
-      min: 0,
-      max: 65535,
-      env: "METRICS_PORT",
-      default: 9105,
-      description: "port of /metrics (0 = any free port)",
-    },
-    metricsHost: {
-      type: "string",
-      env: "METRICS_HOST",
-      default: "127.0.0.1",
-      description: "address of /metrics",
-    },
-    progressInterval: {
-      type: "number",
-      min: 0,
-      env: "PROGRESS_INTERVAL",
-      default: 10,
-      description: "seconds between progress lines (0 = none)",
-    },
+    ...observabilityFlags(9105),
     logLevel: logLevelFlag,
     ...kafkaFlags,
   },

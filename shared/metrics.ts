@@ -252,3 +252,35 @@ export function serveMetrics(
     close: () => server.shutdown(),
   };
 }
+
+/**
+ * The flags every long-running script has for being watched: where
+ * `/metrics` listens and how often a progress line is logged. Spread them
+ * into a script's flags: `...observabilityFlags(9101)`.
+ */
+export function observabilityFlags(defaultMetricsPort: number) {
+  return {
+    metricsPort: {
+      type: "number",
+      integer: true,
+      min: 0,
+      max: 65535,
+      env: "METRICS_PORT",
+      default: defaultMetricsPort,
+      description: "port of /metrics (0 = any free port)",
+    },
+    metricsHost: {
+      type: "string",
+      env: "METRICS_HOST",
+      default: "127.0.0.1",
+      description: "address of /metrics",
+    },
+    progressInterval: {
+      type: "number",
+      min: 0,
+      env: "PROGRESS_INTERVAL",
+      default: 10,
+      description: "seconds between progress lines (0 = none)",
+    },
+  } as const;
+}

@@ -21,7 +21,8 @@
  * producers, so the next owner of a partition fences the last.
  * @module
  */
-import type { Consumer, Kafka, KafkaMessage, Message, Producer } from "kafkajs";
+import type { Consumer, Kafka, KafkaMessage, Message } from "kafkajs";
+import { ownershipGuard, partitionId, transactionalProducers } from "../transactional_producers.ts";
 import type { AvroCodec } from "../avro_codec.ts";
 import { deadLetter } from "../dlq.ts";
 import type { Logger } from "../log.ts";
@@ -121,27 +122,7 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
     ),
   };
 
-  const producerFor = (topic: string, partition: number) => {
-    const id = `${topic}-${partition}`;
-    let p = producers.get(id);
-    if (!p) {
-      const producer = kafka.producer({
-        transactionalId: `${options.transactionalIdPrefix}-${id}`,
-        idempotent: true,
-        maxInFlightRequests: 1,
-      });
-      p = producer.connect().then(() => producer);
-      p.catch(() => producers.delete(id));
-      producers.set(id, p);
-    }
-    return p;
-  };
-  const producers = new Map<string, Promise<Producer>>();
-  const dropProducer = async (id: string) => {
-    const p = producers.get(id);
-    producers.delete(id);
-    await p?.then((producer) => producer.disconnect()).catch(() => {});
-  };
+  const producers = transactionalProducers(kafka, options.transactionalIdPrefix);
 
   /** Decodes a chunk; undecodable or invalid records become DLQ messages. */
   const decodeChunk = async (topic: string, partition: number, messages: KafkaMessage[]) => {
@@ -232,15 +213,19 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
       sessionTimeout: options.sessionTimeoutMs,
       rebalanceTimeout: Math.max(2 * options.sessionTimeoutMs, 10_000),
     });
+    const admin = kafka.admin();
+    await admin.connect();
+    const guard = ownershipGuard(admin, options.groupId);
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      guard.reset();
       const assignment = e.payload.memberAssignment;
       const owned = new Set(
-        Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => `${t}-${p}`)),
+        Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => partitionId(t, p))),
       );
       m.rebalances.inc();
       m.partitions.set({}, owned.size);
       log.info("rebalanced: partitions assigned", { assignment });
-      for (const id of [...producers.keys()]) if (!owned.has(id)) void dropProducer(id);
+      producers.retain(owned);
     });
     consumer.on(consumer.events.CRASH, (e) => {
       log.error("consumer crashed; kafkajs restarts it", { error: e.payload.error });
@@ -262,10 +247,25 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.concurrency,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const producer = await producerFor(batch.topic, batch.partition);
-        for (let i = 0; i < batch.messages.length; i += options.batchSize) {
+        const producer = await producers.get(batch.topic, batch.partition);
+        // After a crash the group may hand out an offset from before the last
+        // owner's final transaction; what that transaction covered is skipped.
+        const messages = await guard.fresh(batch.topic, batch.partition, batch.messages);
+        if (messages.length < batch.messages.length) {
+          log.info("skipped records the previous owner had already committed", {
+            topic: batch.topic,
+            partition: batch.partition,
+            skipped: batch.messages.length - messages.length,
+          });
+          if (messages.length === 0) {
+            resolveOffset(batch.messages[batch.messages.length - 1].offset);
+            await heartbeat();
+            return;
+          }
+        }
+        for (let i = 0; i < messages.length; i += options.batchSize) {
           if (!isRunning() || isStale()) return;
-          const chunk = batch.messages.slice(i, i + options.batchSize);
+          const chunk = messages.slice(i, i + options.batchSize);
           const started = performance.now();
           const firstOffset = Number(chunk[0].offset);
           const lastOffset = chunk[chunk.length - 1].offset;
@@ -307,7 +307,7 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
               error: err,
             });
             await tx.abort().catch(() => {});
-            await dropProducer(`${batch.topic}-${batch.partition}`);
+            await producers.drop(batch.topic, batch.partition);
             throw err;
           }
           resolveOffset(lastOffset);
@@ -335,8 +335,9 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
     });
     log.info("stopping: finishing the open batch", { ...totals });
     await consumer.disconnect();
+    await admin.disconnect();
     if (progressTimer !== undefined) clearInterval(progressTimer);
-    for (const id of [...producers.keys()]) await dropProducer(id);
+    await producers.closeAll();
     log.info("stopped", { ...totals });
   };
 

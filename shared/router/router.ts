@@ -6,11 +6,8 @@
  * either committed both the records and the offsets, or neither.
  *
  * Zombie fencing: each input partition has its own transactional producer
- * (`<prefix>-<topic>-<partition>`). Whoever owns a partition next, after a
- * crash or a rebalance, initialises the same transactional id, which aborts
- * the old owner's open transaction and fences it off. (kafkajs cannot send
- * the consumer group generation with offsets, so KIP-447's one producer per
- * instance would not be safe here.)
+ * (../transactional_producers.ts), so the next owner of a partition, after a
+ * crash or a rebalance, fences the last.
  *
  * @example
  * ```ts
@@ -19,7 +16,8 @@
  * ```
  * @module
  */
-import type { Consumer, Kafka, KafkaMessage, Message, Producer } from "kafkajs";
+import type { Consumer, Kafka, KafkaMessage, Message } from "kafkajs";
+import { ownershipGuard, partitionId, transactionalProducers } from "../transactional_producers.ts";
 import { deadLetter } from "../dlq.ts";
 import type { AvroCodec } from "../avro_codec.ts";
 import type { Logger } from "../log.ts";
@@ -116,33 +114,7 @@ export function createRouter(options: RouterOptions): Router {
     partitions: metrics.gauge("router_assigned_partitions", "input partitions owned"),
   };
 
-  const producers = new Map<number, Promise<Producer>>();
-  const producerFor = (partition: number): Promise<Producer> => {
-    let p = producers.get(partition);
-    if (!p) {
-      const transactionalId =
-        `${options.transactionalIdPrefix}-${options.sourceTopic}-${partition}`;
-      const producer = kafka.producer({
-        transactionalId,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        transactionTimeout: 60_000,
-      });
-      // connect() initialises the transactional id: this fences any older owner.
-      p = producer.connect().then(() => {
-        log.debug("transactional producer ready", { transactionalId });
-        return producer;
-      });
-      p.catch(() => producers.delete(partition));
-      producers.set(partition, p);
-    }
-    return p;
-  };
-  const dropProducer = async (partition: number) => {
-    const p = producers.get(partition);
-    producers.delete(partition);
-    await p?.then((producer) => producer.disconnect()).catch(() => {});
-  };
+  const producers = transactionalProducers(kafka, options.transactionalIdPrefix);
 
   /** Transforms one chunk into the messages of one transaction. */
   const transform = async (partition: number, messages: KafkaMessage[]) => {
@@ -220,14 +192,16 @@ export function createRouter(options: RouterOptions): Router {
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       rebalanceTimeout: Math.max(2 * (options.sessionTimeoutMs ?? 30_000), 10_000),
     });
+    const admin = kafka.admin();
+    await admin.connect();
+    const guard = ownershipGuard(admin, options.groupId);
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      guard.reset();
       const owned = e.payload.memberAssignment[options.sourceTopic] ?? [];
       m.rebalances.inc();
       m.partitions.set({}, owned.length);
       log.info("partitions assigned", { topic: options.sourceTopic, partitions: owned });
-      for (const partition of [...producers.keys()]) {
-        if (!owned.includes(partition)) void dropProducer(partition);
-      }
+      producers.retain(new Set(owned.map((p) => partitionId(options.sourceTopic, p))));
     });
     consumer.on(consumer.events.CRASH, (e) => {
       log.error("consumer crashed; kafkajs restarts it", {
@@ -254,10 +228,25 @@ export function createRouter(options: RouterOptions): Router {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.concurrency,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const producer = await producerFor(batch.partition);
-        for (let i = 0; i < batch.messages.length; i += options.transactionSize) {
+        const producer = await producers.get(batch.topic, batch.partition);
+        // After a crash the group may hand out an offset from before the last
+        // owner's final transaction; what that transaction covered is skipped.
+        const messages = await guard.fresh(batch.topic, batch.partition, batch.messages);
+        if (messages.length < batch.messages.length) {
+          log.info("skipped records the previous owner had already committed", {
+            topic: batch.topic,
+            partition: batch.partition,
+            skipped: batch.messages.length - messages.length,
+          });
+          if (messages.length === 0) {
+            resolveOffset(batch.messages[batch.messages.length - 1].offset);
+            await heartbeat();
+            return;
+          }
+        }
+        for (let i = 0; i < messages.length; i += options.transactionSize) {
           if (!isRunning() || isStale()) return;
-          const chunk = batch.messages.slice(i, i + options.transactionSize);
+          const chunk = messages.slice(i, i + options.transactionSize);
           const lastOffset = chunk[chunk.length - 1].offset;
           const started = performance.now();
           const { routed, dead, counts } = await transform(batch.partition, chunk);
@@ -288,7 +277,7 @@ export function createRouter(options: RouterOptions): Router {
             });
             await tx.abort().catch(() => {});
             // A fenced or broken producer is replaced on the next attempt.
-            await dropProducer(batch.partition);
+            await producers.drop(batch.topic, batch.partition);
             throw err;
           }
           resolveOffset(lastOffset);
@@ -317,8 +306,9 @@ export function createRouter(options: RouterOptions): Router {
     log.info("stopping: finishing the open transaction", { ...totals });
     // disconnect() waits for the running batch, whose transaction commits or aborts.
     await consumer.disconnect();
+    await admin.disconnect();
     if (progressTimer !== undefined) clearInterval(progressTimer);
-    for (const partition of [...producers.keys()]) await dropProducer(partition);
+    await producers.closeAll();
     log.info("stopped", { ...totals });
   };
 

@@ -1,0 +1,117 @@
+/**
+ * One transactional producer per input partition, for consume-transform-
+ * produce loops (the routing producers and the data consumers).
+ *
+ * Each producer's transactional id is `<prefix>-<topic>-<partition>`, the
+ * same whoever owns the partition, so the next owner's `connect()` (which
+ * initialises the id) aborts the previous owner's open transaction and
+ * fences it off. (kafkajs cannot send the consumer group generation with
+ * offsets, so KIP-447's one producer per instance would not be safe.)
+ *
+ * @example
+ * ```ts
+ * // const pool = transactionalProducers(kafka, "inventory-sync");
+ * // const producer = await pool.get("inventory_orders", 3);
+ * // pool.retain(new Set(["inventory_orders-3"])); // after a rebalance
+ * // await pool.closeAll();
+ * ```
+ * @module
+ */
+import type { Admin, Kafka, Producer } from "kafkajs";
+
+export interface TransactionalProducers {
+  /** The partition's producer, connected (and so fencing older owners). */
+  get(topic: string, partition: number): Promise<Producer>;
+  /** Disconnects one partition's producer, e.g. after a failed transaction. */
+  drop(topic: string, partition: number): Promise<void>;
+  /** Keeps only the producers of `owned` (`<topic>-<partition>` ids), after a rebalance. */
+  retain(owned: ReadonlySet<string>): void;
+  closeAll(): Promise<void>;
+}
+
+/** The id of one input partition, as `retain` expects it. */
+export function partitionId(topic: string, partition: number): string {
+  return `${topic}-${partition}`;
+}
+
+export function transactionalProducers(kafka: Kafka, prefix: string): TransactionalProducers {
+  const producers = new Map<string, Promise<Producer>>();
+  const dropById = async (id: string) => {
+    const p = producers.get(id);
+    producers.delete(id);
+    await p?.then((producer) => producer.disconnect()).catch(() => {});
+  };
+  return {
+    get(topic, partition) {
+      const id = partitionId(topic, partition);
+      let p = producers.get(id);
+      if (!p) {
+        const producer = kafka.producer({
+          transactionalId: `${prefix}-${id}`,
+          idempotent: true,
+          maxInFlightRequests: 1,
+          transactionTimeout: 60_000,
+        });
+        p = producer.connect().then(() => producer);
+        p.catch(() => producers.delete(id));
+        producers.set(id, p);
+      }
+      return p;
+    },
+    drop: (topic, partition) => dropById(partitionId(topic, partition)),
+    retain(owned) {
+      for (const id of [...producers.keys()]) if (!owned.has(id)) void dropById(id);
+    },
+    async closeAll() {
+      for (const id of [...producers.keys()]) await dropById(id);
+    },
+  };
+}
+
+/**
+ * Where a new owner of a partition must start: the group's committed offset,
+ * read only after the partition's transactional producer is connected.
+ *
+ * kafkajs reads committed offsets without KIP-447's "require stable", so
+ * right after a crash it can be handed the offset from *before* the previous
+ * owner's last transaction, if that transaction was still completing. The
+ * producer's `connect()` (InitProducerId) waits until that transaction has
+ * committed or aborted; reading the offset after it gives the true start,
+ * and records below it must be skipped, not processed twice.
+ */
+export async function stableCommittedOffset(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  partition: number,
+): Promise<number> {
+  const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const found = offsets.partitions.find((p) => p.partition === partition);
+  return found ? Number(found.offset) : -1;
+}
+
+/**
+ * Checks each partition's first batch after a (re)assignment against
+ * {@linkcode stableCommittedOffset}. Call `reset()` on every rebalance and
+ * `fresh()` after the partition's producer is connected.
+ */
+export function ownershipGuard(admin: Admin, groupId: string) {
+  const checked = new Set<string>();
+  return {
+    reset(): void {
+      checked.clear();
+    },
+    /** The messages at or past the partition's stable committed offset. */
+    async fresh<M extends { offset: string }>(
+      topic: string,
+      partition: number,
+      messages: M[],
+    ): Promise<M[]> {
+      const id = partitionId(topic, partition);
+      if (checked.has(id)) return messages;
+      const start = await stableCommittedOffset(admin, groupId, topic, partition);
+      checked.add(id);
+      return start < 0 ? messages : messages.filter((m) => Number(m.offset) >= start);
+    },
+  };
+}
