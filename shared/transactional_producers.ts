@@ -95,11 +95,22 @@ export async function stableCommittedOffset(
  * {@linkcode stableCommittedOffset}. Call `reset()` on every rebalance and
  * `fresh()` after the partition's producer is connected.
  */
+/** How long `fresh` waits between its two reads of the committed offset. */
+const SETTLE_MS = 250;
+
 export function ownershipGuard(admin: Admin, groupId: string) {
   const checked = new Set<string>();
   return {
     reset(): void {
       checked.clear();
+    },
+    /**
+     * Forgets a partition's check, after a failed transaction: it may have
+     * committed all the same (the client saw a timeout, say), so the next
+     * batch must look again.
+     */
+    forget(topic: string, partition: number): void {
+      checked.delete(partitionId(topic, partition));
     },
     /** The messages at or past the partition's stable committed offset. */
     async fresh<M extends { offset: string }>(
@@ -109,7 +120,13 @@ export function ownershipGuard(admin: Admin, groupId: string) {
     ): Promise<M[]> {
       const id = partitionId(topic, partition);
       if (checked.has(id)) return messages;
-      const start = await stableCommittedOffset(admin, groupId, topic, partition);
+      // A stale read can only be lower; the group coordinator applies a
+      // completed transaction's offsets a moment after its markers, so a
+      // second read shortly after settles it.
+      const first = await stableCommittedOffset(admin, groupId, topic, partition);
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      const second = await stableCommittedOffset(admin, groupId, topic, partition);
+      const start = Math.max(first, second);
       checked.add(id);
       return start < 0 ? messages : messages.filter((m) => Number(m.offset) >= start);
     },

@@ -308,6 +308,7 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
             });
             await tx.abort().catch(() => {});
             await producers.drop(batch.topic, batch.partition);
+            guard.forget(batch.topic, batch.partition);
             throw err;
           }
           resolveOffset(lastOffset);

@@ -278,6 +278,7 @@ export function createRouter(options: RouterOptions): Router {
             await tx.abort().catch(() => {});
             // A fenced or broken producer is replaced on the next attempt.
             await producers.drop(batch.topic, batch.partition);
+            guard.forget(batch.topic, batch.partition);
             throw err;
           }
           resolveOffset(lastOffset);
