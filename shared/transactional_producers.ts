@@ -27,6 +27,13 @@ export interface TransactionalProducers {
   /** Keeps only the producers of `owned` (`<topic>-<partition>` ids), after a rebalance. */
   retain(owned: ReadonlySet<string>): void;
   closeAll(): Promise<void>;
+  /**
+   * Runs `work` alone for its partition: after a rebalance kafkajs can start
+   * the new generation's batch while the old one is still committing its
+   * last transaction; the new one must wait for it before it reads where to
+   * start.
+   */
+  exclusive<T>(topic: string, partition: number, work: () => Promise<T>): Promise<T>;
 }
 
 /** The id of one input partition, as `retain` expects it. */
@@ -36,6 +43,7 @@ export function partitionId(topic: string, partition: number): string {
 
 export function transactionalProducers(kafka: Kafka, prefix: string): TransactionalProducers {
   const producers = new Map<string, Promise<Producer>>();
+  const locks = new Map<string, Promise<unknown>>();
   const dropById = async (id: string) => {
     const p = producers.get(id);
     producers.delete(id);
@@ -64,6 +72,13 @@ export function transactionalProducers(kafka: Kafka, prefix: string): Transactio
     },
     async closeAll() {
       for (const id of [...producers.keys()]) await dropById(id);
+    },
+    exclusive(topic, partition, work) {
+      const id = partitionId(topic, partition);
+      const previous = locks.get(id) ?? Promise.resolve();
+      const run = previous.catch(() => {}).then(work);
+      locks.set(id, run.catch(() => {}));
+      return run;
     },
   };
 }
@@ -100,7 +115,14 @@ const SETTLE_MS = 250;
 
 export function ownershipGuard(admin: Admin, groupId: string) {
   const checked = new Set<string>();
+  // What this process itself committed last, per partition: never stale.
+  const ownCommits = new Map<string, number>();
   return {
+    /** Records that this process committed up to `nextOffset`. */
+    committed(topic: string, partition: number, nextOffset: number): void {
+      const id = partitionId(topic, partition);
+      ownCommits.set(id, Math.max(nextOffset, ownCommits.get(id) ?? -1));
+    },
     reset(): void {
       checked.clear();
     },
@@ -126,7 +148,7 @@ export function ownershipGuard(admin: Admin, groupId: string) {
       const first = await stableCommittedOffset(admin, groupId, topic, partition);
       await new Promise((r) => setTimeout(r, SETTLE_MS));
       const second = await stableCommittedOffset(admin, groupId, topic, partition);
-      const start = Math.max(first, second);
+      const start = Math.max(first, second, ownCommits.get(id) ?? -1);
       checked.add(id);
       return start < 0 ? messages : messages.filter((m) => Number(m.offset) >= start);
     },

@@ -246,88 +246,90 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.concurrency,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const producer = await producers.get(batch.topic, batch.partition);
-        // After a crash the group may hand out an offset from before the last
-        // owner's final transaction; what that transaction covered is skipped.
-        const messages = await guard.fresh(batch.topic, batch.partition, batch.messages);
-        if (messages.length < batch.messages.length) {
-          log.info("skipped records the previous owner had already committed", {
-            topic: batch.topic,
-            partition: batch.partition,
-            skipped: batch.messages.length - messages.length,
-          });
-          if (messages.length === 0) {
-            resolveOffset(batch.messages[batch.messages.length - 1].offset);
-            await heartbeat();
-            return;
-          }
-        }
-        for (let i = 0; i < messages.length; i += options.batchSize) {
-          if (!isRunning() || isStale()) return;
-          const chunk = messages.slice(i, i + options.batchSize);
-          const started = performance.now();
-          const firstOffset = Number(chunk[0].offset);
-          const lastOffset = chunk[chunk.length - 1].offset;
-          const nextOffset = Number(lastOffset) + 1;
-          const { records, dead } = await decodeChunk(batch.topic, batch.partition, chunk);
-          const { events, republished } = await applyChunk(
-            batch.topic,
-            batch.partition,
-            firstOffset,
-            nextOffset,
-            records,
-          );
-          const tx = await producer.transaction();
-          try {
-            const topicMessages = [];
-            if (events.length) {
-              topicMessages.push({
-                topic: options.statusTopic,
-                messages: events.map(statusMessage),
-              });
-            }
-            if (dead.length) topicMessages.push({ topic: options.dlqTopic, messages: dead });
-            if (topicMessages.length) await tx.sendBatch({ topicMessages, acks: -1 });
-            await tx.sendOffsets({
-              consumerGroupId: options.groupId,
-              topics: [{
-                topic: batch.topic,
-                partitions: [{ partition: batch.partition, offset: String(nextOffset) }],
-              }],
-            });
-            await tx.commit();
-          } catch (err) {
-            totals.aborts++;
-            m.tx.inc({ result: "abort" });
-            log.warn("Kafka transaction aborted; the batch will be consumed again", {
+      eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
+        producers.exclusive(batch.topic, batch.partition, async () => {
+          const producer = await producers.get(batch.topic, batch.partition);
+          // After a crash the group may hand out an offset from before the last
+          // owner's final transaction; what that transaction covered is skipped.
+          const messages = await guard.fresh(batch.topic, batch.partition, batch.messages);
+          if (messages.length < batch.messages.length) {
+            log.info("skipped records the previous owner had already committed", {
               topic: batch.topic,
               partition: batch.partition,
-              firstOffset,
-              error: err,
+              skipped: batch.messages.length - messages.length,
             });
-            await tx.abort().catch(() => {});
-            await producers.drop(batch.topic, batch.partition);
-            guard.forget(batch.topic, batch.partition);
-            throw err;
+            if (messages.length === 0) {
+              resolveOffset(batch.messages[batch.messages.length - 1].offset);
+              await heartbeat();
+              return;
+            }
           }
-          resolveOffset(lastOffset);
-          totals.transactions++;
-          totals.consumed += chunk.length;
-          totals.published += events.length;
-          totals.republished += republished;
-          totals.deadLettered += dead.length;
-          m.tx.inc({ result: "commit" });
-          m.consumed.inc({}, chunk.length);
-          for (const e of events) m.published.inc({ status: e.status });
-          m.republished.inc({}, republished);
-          m.dead.inc({}, dead.length);
-          m.checkpoint.set({ topic: batch.topic, partition: batch.partition }, nextOffset);
-          m.batchSeconds.observe({}, (performance.now() - started) / 1000);
-          checkpoints.set(`${batch.topic}/${batch.partition}`, nextOffset);
-          await heartbeat();
-        }
-      },
+          for (let i = 0; i < messages.length; i += options.batchSize) {
+            if (!isRunning() || isStale()) return;
+            const chunk = messages.slice(i, i + options.batchSize);
+            const started = performance.now();
+            const firstOffset = Number(chunk[0].offset);
+            const lastOffset = chunk[chunk.length - 1].offset;
+            const nextOffset = Number(lastOffset) + 1;
+            const { records, dead } = await decodeChunk(batch.topic, batch.partition, chunk);
+            const { events, republished } = await applyChunk(
+              batch.topic,
+              batch.partition,
+              firstOffset,
+              nextOffset,
+              records,
+            );
+            const tx = await producer.transaction();
+            try {
+              const topicMessages = [];
+              if (events.length) {
+                topicMessages.push({
+                  topic: options.statusTopic,
+                  messages: events.map(statusMessage),
+                });
+              }
+              if (dead.length) topicMessages.push({ topic: options.dlqTopic, messages: dead });
+              if (topicMessages.length) await tx.sendBatch({ topicMessages, acks: -1 });
+              await tx.sendOffsets({
+                consumerGroupId: options.groupId,
+                topics: [{
+                  topic: batch.topic,
+                  partitions: [{ partition: batch.partition, offset: String(nextOffset) }],
+                }],
+              });
+              await tx.commit();
+              guard.committed(batch.topic, batch.partition, Number(nextOffset));
+            } catch (err) {
+              totals.aborts++;
+              m.tx.inc({ result: "abort" });
+              log.warn("Kafka transaction aborted; the batch will be consumed again", {
+                topic: batch.topic,
+                partition: batch.partition,
+                firstOffset,
+                error: err,
+              });
+              await tx.abort().catch(() => {});
+              await producers.drop(batch.topic, batch.partition);
+              guard.forget(batch.topic, batch.partition);
+              throw err;
+            }
+            resolveOffset(lastOffset);
+            totals.transactions++;
+            totals.consumed += chunk.length;
+            totals.published += events.length;
+            totals.republished += republished;
+            totals.deadLettered += dead.length;
+            m.tx.inc({ result: "commit" });
+            m.consumed.inc({}, chunk.length);
+            for (const e of events) m.published.inc({ status: e.status });
+            m.republished.inc({}, republished);
+            m.dead.inc({}, dead.length);
+            m.checkpoint.set({ topic: batch.topic, partition: batch.partition }, nextOffset);
+            m.batchSeconds.observe({}, (performance.now() - started) / 1000);
+            checkpoints.set(`${batch.topic}/${batch.partition}`, nextOffset);
+            await heartbeat();
+          }
+        }),
     });
 
     await new Promise<void>((resolve) => {

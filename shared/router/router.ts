@@ -227,77 +227,85 @@ export function createRouter(options: RouterOptions): Router {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.concurrency,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const producer = await producers.get(batch.topic, batch.partition);
-        // After a crash the group may hand out an offset from before the last
-        // owner's final transaction; what that transaction covered is skipped.
-        const messages = await guard.fresh(batch.topic, batch.partition, batch.messages);
-        if (messages.length < batch.messages.length) {
-          log.info("skipped records the previous owner had already committed", {
-            topic: batch.topic,
-            partition: batch.partition,
-            skipped: batch.messages.length - messages.length,
-          });
-          if (messages.length === 0) {
-            resolveOffset(batch.messages[batch.messages.length - 1].offset);
-            await heartbeat();
-            return;
-          }
-        }
-        for (let i = 0; i < messages.length; i += options.transactionSize) {
-          if (!isRunning() || isStale()) return;
-          const chunk = messages.slice(i, i + options.transactionSize);
-          const lastOffset = chunk[chunk.length - 1].offset;
-          const started = performance.now();
-          const { routed, dead, counts } = await transform(batch.partition, chunk);
-          const tx = await producer.transaction();
-          try {
-            const topicMessages = [];
-            if (routed.length) topicMessages.push({ topic: options.targetTopic, messages: routed });
-            if (dead.length) topicMessages.push({ topic: options.dlqTopic, messages: dead });
-            if (topicMessages.length) await tx.sendBatch({ topicMessages, acks: -1 });
-            await tx.sendOffsets({
-              consumerGroupId: options.groupId,
-              topics: [{
-                topic: batch.topic,
-                partitions: [{
-                  partition: batch.partition,
-                  offset: (BigInt(lastOffset) + 1n).toString(),
-                }],
-              }],
-            });
-            await tx.commit();
-          } catch (err) {
-            totals.aborts++;
-            m.tx.inc({ result: "abort" });
-            log.warn("transaction aborted; the chunk will be consumed again", {
+      eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
+        producers.exclusive(batch.topic, batch.partition, async () => {
+          const producer = await producers.get(batch.topic, batch.partition);
+          // After a crash the group may hand out an offset from before the last
+          // owner's final transaction; what that transaction covered is skipped.
+          const messages = await guard.fresh(batch.topic, batch.partition, batch.messages);
+          if (messages.length < batch.messages.length) {
+            log.info("skipped records the previous owner had already committed", {
+              topic: batch.topic,
               partition: batch.partition,
-              fromOffset: chunk[0].offset,
-              error: err,
+              skipped: batch.messages.length - messages.length,
             });
-            await tx.abort().catch(() => {});
-            // A fenced or broken producer is replaced on the next attempt.
-            await producers.drop(batch.topic, batch.partition);
-            guard.forget(batch.topic, batch.partition);
-            throw err;
+            if (messages.length === 0) {
+              resolveOffset(batch.messages[batch.messages.length - 1].offset);
+              await heartbeat();
+              return;
+            }
           }
-          resolveOffset(lastOffset);
-          totals.transactions++;
-          totals.consumed += chunk.length;
-          totals.routedOrders += counts.routedOrders;
-          totals.routedRecords += routed.length;
-          totals.skipped += counts.skipped;
-          totals.deadLettered += counts.dead;
-          totals.ignoredUnparseable += counts.ignored;
-          m.tx.inc({ result: "commit" });
-          m.consumed.inc({}, chunk.length);
-          m.routed.inc({}, counts.routedOrders);
-          m.records.inc({}, routed.length);
-          m.txSeconds.observe({}, (performance.now() - started) / 1000);
-          m.txSize.observe({}, chunk.length);
-          await heartbeat();
-        }
-      },
+          for (let i = 0; i < messages.length; i += options.transactionSize) {
+            if (!isRunning() || isStale()) return;
+            const chunk = messages.slice(i, i + options.transactionSize);
+            const lastOffset = chunk[chunk.length - 1].offset;
+            const started = performance.now();
+            const { routed, dead, counts } = await transform(batch.partition, chunk);
+            const tx = await producer.transaction();
+            try {
+              const topicMessages = [];
+              if (routed.length) {
+                topicMessages.push({ topic: options.targetTopic, messages: routed });
+              }
+              if (dead.length) topicMessages.push({ topic: options.dlqTopic, messages: dead });
+              if (topicMessages.length) await tx.sendBatch({ topicMessages, acks: -1 });
+              await tx.sendOffsets({
+                consumerGroupId: options.groupId,
+                topics: [{
+                  topic: batch.topic,
+                  partitions: [{
+                    partition: batch.partition,
+                    offset: (BigInt(lastOffset) + 1n).toString(),
+                  }],
+                }],
+              });
+              await tx.commit();
+              guard.committed(
+                batch.topic,
+                batch.partition,
+                Number((BigInt(lastOffset) + 1n).toString()),
+              );
+            } catch (err) {
+              totals.aborts++;
+              m.tx.inc({ result: "abort" });
+              log.warn("transaction aborted; the chunk will be consumed again", {
+                partition: batch.partition,
+                fromOffset: chunk[0].offset,
+                error: err,
+              });
+              await tx.abort().catch(() => {});
+              // A fenced or broken producer is replaced on the next attempt.
+              await producers.drop(batch.topic, batch.partition);
+              guard.forget(batch.topic, batch.partition);
+              throw err;
+            }
+            resolveOffset(lastOffset);
+            totals.transactions++;
+            totals.consumed += chunk.length;
+            totals.routedOrders += counts.routedOrders;
+            totals.routedRecords += routed.length;
+            totals.skipped += counts.skipped;
+            totals.deadLettered += counts.dead;
+            totals.ignoredUnparseable += counts.ignored;
+            m.tx.inc({ result: "commit" });
+            m.consumed.inc({}, chunk.length);
+            m.routed.inc({}, counts.routedOrders);
+            m.records.inc({}, routed.length);
+            m.txSeconds.observe({}, (performance.now() - started) / 1000);
+            m.txSize.observe({}, chunk.length);
+            await heartbeat();
+          }
+        }),
     });
 
     await new Promise<void>((resolve) => {
