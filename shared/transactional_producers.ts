@@ -18,6 +18,7 @@
  * @module
  */
 import type { Admin, Kafka, Producer } from "kafkajs";
+import type { Logger } from "./log.ts";
 
 export interface TransactionalProducers {
   /** The partition's producer, connected (and so fencing older owners). */
@@ -113,7 +114,7 @@ export async function stableCommittedOffset(
 /** How long `fresh` waits between its two reads of the committed offset. */
 const SETTLE_MS = 250;
 
-export function ownershipGuard(admin: Admin, groupId: string) {
+export function ownershipGuard(admin: Admin, groupId: string, log?: Logger) {
   const checked = new Set<string>();
   // What this process itself committed last, per partition: never stale.
   const ownCommits = new Map<string, number>();
@@ -150,7 +151,15 @@ export function ownershipGuard(admin: Admin, groupId: string) {
       const second = await stableCommittedOffset(admin, groupId, topic, partition);
       const start = Math.max(first, second, ownCommits.get(id) ?? -1);
       checked.add(id);
-      return start < 0 ? messages : messages.filter((m) => Number(m.offset) >= start);
+      const fresh = start < 0 ? messages : messages.filter((m) => Number(m.offset) >= start);
+      if (fresh.length < messages.length) {
+        log?.info("skipped records the previous owner had already committed", {
+          topic,
+          partition,
+          skipped: messages.length - fresh.length,
+        });
+      }
+      return fresh;
     },
   };
 }

@@ -215,7 +215,7 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
     });
     const admin = kafka.admin();
     await admin.connect();
-    const guard = ownershipGuard(admin, options.groupId);
+    const guard = ownershipGuard(admin, options.groupId, log);
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       guard.reset();
       const assignment = e.payload.memberAssignment;
@@ -252,17 +252,10 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
           // After a crash the group may hand out an offset from before the last
           // owner's final transaction; what that transaction covered is skipped.
           const messages = await guard.fresh(batch.topic, batch.partition, batch.messages);
-          if (messages.length < batch.messages.length) {
-            log.info("skipped records the previous owner had already committed", {
-              topic: batch.topic,
-              partition: batch.partition,
-              skipped: batch.messages.length - messages.length,
-            });
-            if (messages.length === 0) {
-              resolveOffset(batch.messages[batch.messages.length - 1].offset);
-              await heartbeat();
-              return;
-            }
+          if (messages.length === 0 && batch.messages.length > 0) {
+            resolveOffset(batch.messages[batch.messages.length - 1].offset);
+            await heartbeat();
+            return;
           }
           for (let i = 0; i < messages.length; i += options.batchSize) {
             if (!isRunning() || isStale()) return;
