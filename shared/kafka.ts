@@ -15,6 +15,7 @@ import { Kafka, logLevel as KafkaLogLevel, type SASLOptions } from "kafkajs";
 import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "./log.ts";
 import { ConfigError, type ConfigOf, flagName, type FlagSpecs } from "./config.ts";
+import { installReadCommittedFilter } from "./read_committed.ts";
 
 export type SaslMechanism = "plain" | "scram-sha-256" | "scram-sha-512";
 
@@ -52,8 +53,12 @@ const LEVELS: Record<number, "debug" | "info" | "warn" | "error"> = {
  *
  * kafkajs logs transient coordinator errors (which it retries) at ERROR;
  * they are kept, but at warn, since they are not failures of ours.
+ *
+ * Its consumers read committed data only: kafkajs' own filter lets records
+ * of aborted transactions through in some fetches, see read_committed.ts.
  */
 export function createKafka(conn: KafkaConnection, log: Logger): Kafka {
+  installReadCommittedFilter();
   const kafkaLog = log.child({ component: "kafkajs" });
   const ssl: boolean | ConnectionOptions | undefined = typeof conn.ssl === "object"
     ? { ...conn.ssl }
