@@ -184,7 +184,7 @@ Deno.test(
 );
 
 Deno.test(
-  "a producer SIGKILLed mid-stream and restarted loses no order (duplicates: a known gap)",
+  "a producer SIGKILLed mid-stream and restarted routes every order exactly once",
   integration,
   async () => {
     const kafka = testKafka();
@@ -251,12 +251,10 @@ Deno.test(
     const seen = new Map<string, number>();
     for (const l of lines) seen.set(l, (seen.get(l) ?? 0) + 1);
     const duplicated = [...seen].filter(([, n]) => n > 1);
-    // KNOWN GAP (see the README): under load, a restart after a SIGKILL can
-    // route a few orders a second time. Counted here, not yet fixed; no loss.
-    if (duplicated.length) console.warn(`routed twice after a crash: ${duplicated.length}`);
+    assert.deepEqual(duplicated, [], "no line is visible twice to read_committed");
     const missing = [...expected.inventoryLines].filter((l) => !seen.has(l));
     assert.deepEqual(missing, [], "no line is lost");
-    assert.equal(seen.size, expected.inventoryLines.size);
+    assert.equal(lines.length, expected.inventoryLines.size);
     await pipeline.close();
   },
 );
