@@ -26,14 +26,26 @@ export const DLQ_HEADERS = {
   originalTopic: "dlq.original.topic",
   originalPartition: "dlq.original.partition",
   originalOffset: "dlq.original.offset",
+  /** The record's key as text (also the DLQ record's own key). */
+  originalKey: "dlq.original.key",
+  /** Attempts made in all, the first included. */
+  attempts: "dlq.attempts",
+  firstFailedAt: "dlq.first.failed.at",
+  /**
+   * Where a replay should send the record back to: the original topic, or
+   * for a stage that shares its input with others (the routing producers
+   * share `orders`), the stage's own first retry topic.
+   */
+  replayTopic: "dlq.replay.topic",
 } as const;
 
 /**
  * Why a record failed: `unparseable` (bytes that are no order at all),
  * `validation` (an order with bad fields), `encoding` (an order the schema
- * cannot carry). All three are permanent: retrying would not help.
+ * cannot carry), all permanent; or the class of the error that outlived
+ * every retry (database, registry, broker, injected, ...).
  */
-export type DeadLetterClass = "unparseable" | "validation" | "encoding";
+export type DeadLetterClass = "unparseable" | "validation" | "encoding" | (string & {});
 
 /** The record that failed, as it was consumed. */
 export interface FailedRecord {
@@ -61,8 +73,21 @@ export interface DeadLetterMessage {
 /** Longest reason kept in a header; the full list can be long for a bad batch. */
 export const MAX_REASON_LENGTH = 4000;
 
+/** The retry history of a record that went through retry topics first. */
+export interface FailureHistory {
+  /** Attempts made in all, the first included. */
+  attempts: number;
+  firstFailedAt: Date;
+  replayTopic?: string;
+}
+
 /** Builds the DLQ message for `record`. Pure. */
-export function deadLetter(record: FailedRecord, failure: Failure, at: Date): DeadLetterMessage {
+export function deadLetter(
+  record: FailedRecord,
+  failure: Failure,
+  at: Date,
+  history?: FailureHistory,
+): DeadLetterMessage {
   const reason = failure.reason.length > MAX_REASON_LENGTH
     ? failure.reason.slice(0, MAX_REASON_LENGTH - 1) + "…"
     : failure.reason;
@@ -77,6 +102,14 @@ export function deadLetter(record: FailedRecord, failure: Failure, at: Date): De
       [DLQ_HEADERS.originalTopic]: record.topic,
       [DLQ_HEADERS.originalPartition]: String(record.partition),
       [DLQ_HEADERS.originalOffset]: record.offset,
+      ...(record.key === null ? {} : {
+        [DLQ_HEADERS.originalKey]: typeof record.key === "string"
+          ? record.key
+          : new TextDecoder().decode(record.key),
+      }),
+      [DLQ_HEADERS.attempts]: String(history?.attempts ?? 1),
+      [DLQ_HEADERS.firstFailedAt]: (history?.firstFailedAt ?? at).toISOString(),
+      [DLQ_HEADERS.replayTopic]: history?.replayTopic ?? record.topic,
     },
   };
 }

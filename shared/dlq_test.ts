@@ -26,7 +26,28 @@ Deno.test("a dead letter keeps key and bytes and names origin, stage, class and 
     [DLQ_HEADERS.originalTopic]: "orders",
     [DLQ_HEADERS.originalPartition]: "2",
     [DLQ_HEADERS.originalOffset]: "17",
+    [DLQ_HEADERS.originalKey]: "ord-1",
+    [DLQ_HEADERS.attempts]: "1",
+    [DLQ_HEADERS.firstFailedAt]: "2026-11-21T10:00:00.000Z",
+    [DLQ_HEADERS.replayTopic]: "orders",
   });
+});
+
+Deno.test("a dead letter after retries says how many attempts, since when, and where to replay", () => {
+  const msg = deadLetter(
+    record,
+    { errorClass: "database", reason: "connect ECONNREFUSED", stage: "inventory_data_consumer" },
+    new Date("2026-11-21T10:00:14Z"),
+    {
+      attempts: 4,
+      firstFailedAt: new Date("2026-11-21T10:00:00Z"),
+      replayTopic: "orders-inventory-retry-1",
+    },
+  );
+  assert.equal(msg.headers[DLQ_HEADERS.attempts], "4");
+  assert.equal(msg.headers[DLQ_HEADERS.firstFailedAt], "2026-11-21T10:00:00.000Z");
+  assert.equal(msg.headers[DLQ_HEADERS.failedAt], "2026-11-21T10:00:14.000Z");
+  assert.equal(msg.headers[DLQ_HEADERS.replayTopic], "orders-inventory-retry-1");
 });
 
 Deno.test("an overlong reason is cut to the limit", () => {
