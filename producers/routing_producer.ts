@@ -13,6 +13,8 @@ import { shutdownSignal } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
 import type { RouteSpec } from "../shared/router/route.ts";
 import { createRouter } from "../shared/router/router.ts";
+import { backoffFlags, backoffFrom, retryTopicNames } from "../shared/retry/backoff.ts";
+import { failureInjectionFlags, failureInjectorFrom } from "../shared/retry/failure_injection.ts";
 
 /** The flags of a routing producer; defaults depend on the route. */
 export function routingProducerConfig(route: RouteSpec) {
@@ -44,8 +46,16 @@ export function routingProducerConfig(route: RouteSpec) {
         type: "string",
         env: "ROUTER_DLQ_TOPIC",
         default: TOPICS.ordersDlq.name,
-        description: "where invalid orders go, with the reasons in headers",
+        description: "where invalid orders go, and failed ones after their retries, with reasons",
       },
+      retryTopicPrefix: {
+        type: "string",
+        env: "ROUTER_RETRY_TOPIC_PREFIX",
+        description: "retry topics are <prefix>-retry-<n> [default: <source topic>-" +
+          `${route.type}]`,
+      },
+      ...backoffFlags,
+      ...failureInjectionFlags,
       groupId: {
         type: "string",
         env: "ROUTER_GROUP_ID",
@@ -117,6 +127,10 @@ export async function runRoutingProducer(route: RouteSpec): Promise<number> {
       kafkaConnectionFrom(cfg, { clientId: route.script, brokers: ["127.0.0.1:9092"] })
     );
     const kafka = createKafka(connection, log);
+    const backoff = config.orExit(() => backoffFrom(cfg));
+    const injector = config.orExit(() => failureInjectorFrom(cfg));
+    if (injector.active) log.warn("failure injection is on", { ...injector.settings });
+    const retryBase = cfg.retryTopicPrefix ?? `${cfg.sourceTopic}-${route.type}`;
 
     if (cfg.createTopics) {
       // Few retries, so an unreachable broker is said in seconds, not minutes.
@@ -126,6 +140,7 @@ export async function runRoutingProducer(route: RouteSpec): Promise<number> {
         renamed(TOPICS.orders, cfg.sourceTopic),
         renamed(route.target, cfg.targetTopic),
         renamed(TOPICS.ordersDlq, cfg.dlqTopic),
+        ...retryTopicNames(retryBase, backoff.attempts).map((t) => renamed(TOPICS.orders, t)),
       ], log);
       await admin.disconnect();
     }
@@ -149,6 +164,9 @@ export async function runRoutingProducer(route: RouteSpec): Promise<number> {
       sourceTopic: cfg.sourceTopic,
       targetTopic: cfg.targetTopic,
       dlqTopic: cfg.dlqTopic,
+      retryBase,
+      backoff,
+      injector,
       groupId: cfg.groupId,
       transactionalIdPrefix: cfg.transactionalIdPrefix ?? cfg.groupId,
       transactionSize: cfg.transactionSize,

@@ -18,12 +18,16 @@
  */
 import type { Consumer, Kafka, KafkaMessage, Message } from "kafkajs";
 import { ownershipGuard, partitionId, transactionalProducers } from "../transactional_producers.ts";
-import { deadLetter } from "../dlq.ts";
 import type { AvroCodec } from "../avro_codec.ts";
 import type { Logger } from "../log.ts";
 import type { MetricsRegistry } from "../metrics.ts";
 import { DEFAULT_CATALOG, type ProductLookup } from "../orders/catalog.ts";
 import { routeRecord, type RouteSpec } from "./route.ts";
+import type { BackoffPolicy } from "../retry/backoff.ts";
+import { classifyFailure, PermanentFailure } from "../retry/classify.ts";
+import { retryHistory } from "../retry/envelope.ts";
+import type { FailureInjector } from "../retry/failure_injection.ts";
+import { createRetryStage } from "../retry/retry_stage.ts";
 
 export interface RouterOptions {
   route: RouteSpec;
@@ -34,6 +38,11 @@ export interface RouterOptions {
   sourceTopic: string;
   targetTopic: string;
   dlqTopic: string;
+  /** Retry topics are `<retryBase>-retry-<n>`; the source is shared, so each route has its own. */
+  retryBase: string;
+  backoff: BackoffPolicy;
+  /** Injected failures (tests, demos); none by default. */
+  injector?: FailureInjector;
   groupId: string;
   transactionalIdPrefix: string;
   /** Most records consumed per transaction. */
@@ -57,6 +66,7 @@ export interface RouterTotals {
   routedRecords: number;
   skipped: number;
   deadLettered: number;
+  retried: number;
   ignoredUnparseable: number;
   transactions: number;
   aborts: number;
@@ -79,6 +89,7 @@ export function createRouter(options: RouterOptions): Router {
     routedRecords: 0,
     skipped: 0,
     deadLettered: 0,
+    retried: 0,
     ignoredUnparseable: 0,
     transactions: 0,
     aborts: 0,
@@ -115,42 +126,68 @@ export function createRouter(options: RouterOptions): Router {
   };
 
   const producers = transactionalProducers(kafka, options.transactionalIdPrefix);
+  const retry = createRetryStage({
+    // The first retry topic is this route's own way back in: a replay of its
+    // dead letters must not reach the other route through the shared source.
+    sources: [{
+      topic: options.sourceTopic,
+      retryBase: options.retryBase,
+      dlqTopic: options.dlqTopic,
+      replayTopic: `${options.retryBase}-retry-1`,
+    }],
+    policy: options.backoff,
+    stage: route.script,
+    log,
+    metrics,
+    now,
+  });
+
+  /** Encodes a routed order's records; a registry outage is transient, a schema misfit not. */
+  const encode = async (records: { key: string; value: Record<string, unknown> }[]) => {
+    try {
+      return await Promise.all(records.map(async (r) => ({
+        key: r.key,
+        value: Buffer.from(await codec.encode(r.value)),
+      })));
+    } catch (err) {
+      // Only an outage is worth a retry; anything else the schema refused.
+      if (["registry", "network", "broker"].includes(classifyFailure(err).errorClass)) throw err;
+      throw new PermanentFailure(
+        "encoding",
+        `cannot encode with ${codec.subject} id ${codec.schemaId}: ${(err as Error).message}`,
+      );
+    }
+  };
 
   /** Transforms one chunk into the messages of one transaction. */
-  const transform = async (partition: number, messages: KafkaMessage[]) => {
+  const transform = async (topic: string, partition: number, messages: KafkaMessage[]) => {
     const routed: Message[] = [];
-    const dead: Message[] = [];
+    const failed: { topic: string; message: Message }[] = [];
     const routedAt = now();
-    const counts = { routedOrders: 0, skipped: 0, dead: 0, ignored: 0 };
+    const counts = { routedOrders: 0, skipped: 0, dead: 0, retried: 0, ignored: 0 };
     for (const msg of messages) {
-      const outcome = routeRecord(route, msg.value, routedAt, catalog);
-      const source = {
-        topic: options.sourceTopic,
+      const consumed = {
+        topic,
         partition,
         offset: msg.offset,
         key: msg.key,
         value: msg.value,
+        headers: msg.headers,
       };
+      const outcome = routeRecord(route, msg.value, routedAt, catalog);
+      let failure: unknown;
       switch (outcome.kind) {
         case "routed": {
           try {
-            const encoded = await Promise.all(outcome.records.map(async (r) => ({
-              key: r.key,
-              value: Buffer.from(await codec.encode(r.value)),
-            })));
-            routed.push(...encoded);
+            const injected = options.injector?.failure(
+              outcome.orderId,
+              retryHistory(consumed).attempts + 1,
+            );
+            if (injected) throw injected;
+            routed.push(...await encode(outcome.records));
             counts.routedOrders++;
           } catch (err) {
-            // The registry client validates against the schema before encoding.
-            dead.push(deadLetter(source, {
-              errorClass: "encoding",
-              reason: `cannot encode with ${codec.subject} id ${codec.schemaId}: ${
-                (err as Error).message
-              }`,
-              stage: route.script,
-            }, new Date(routedAt)) as Message);
-            counts.dead++;
-            m.dead.inc({ class: "encoding" });
+            failure = err;
           }
           break;
         }
@@ -159,29 +196,24 @@ export function createRouter(options: RouterOptions): Router {
           m.skipped.inc({ type: outcome.type });
           break;
         case "dead-letter":
-          dead.push(deadLetter(source, {
-            errorClass: outcome.errorClass,
-            reason: outcome.reason,
-            stage: route.script,
-          }, new Date(routedAt)) as Message);
-          counts.dead++;
-          m.dead.inc({ class: outcome.errorClass });
-          if (counts.dead <= 5) {
-            log.warn("dead-lettered", {
-              offset: msg.offset,
-              partition,
-              class: outcome.errorClass,
-              reason: outcome.reason,
-            });
-          }
+          failure = new PermanentFailure(outcome.errorClass, outcome.reason);
           break;
         case "ignored-unparseable":
           counts.ignored++;
           m.ignored.inc();
           break;
       }
+      if (failure !== undefined) {
+        const out = retry.fail(consumed, failure);
+        failed.push({ topic: out.topic, message: out.message as Message });
+        if (out.outcome === "retry") counts.retried++;
+        else {
+          counts.dead++;
+          m.dead.inc({ class: classifyFailure(failure).errorClass });
+        }
+      }
     }
-    return { routed, dead, counts };
+    return { routed, failed, counts };
   };
 
   const run = async (signal: AbortSignal) => {
@@ -222,35 +254,44 @@ export function createRouter(options: RouterOptions): Router {
     }
 
     await consumer.connect();
-    await consumer.subscribe({ topics: [options.sourceTopic], fromBeginning: true });
+    await consumer.subscribe({
+      topics: [options.sourceTopic, ...retry.retryTopics],
+      fromBeginning: true,
+    });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.concurrency,
-      eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
+      eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) =>
         producers.exclusive(batch.topic, batch.partition, async () => {
           const producer = await producers.get(batch.topic, batch.partition);
           // After a crash the group may hand out an offset from before the last
           // owner's final transaction; what that transaction covered is skipped.
-          const messages = await guard.fresh(batch.topic, batch.partition, batch.messages);
-          if (messages.length === 0 && batch.messages.length > 0) {
+          const fresh = await guard.fresh(batch.topic, batch.partition, batch.messages);
+          if (fresh.length === 0 && batch.messages.length > 0) {
             resolveOffset(batch.messages[batch.messages.length - 1].offset);
             await heartbeat();
             return;
           }
+          // On a retry topic, only what is due runs; the rest waits, paused.
+          const { due: messages, holdUntil } = retry.due(fresh);
           for (let i = 0; i < messages.length; i += options.transactionSize) {
             if (!isRunning() || isStale()) return;
             const chunk = messages.slice(i, i + options.transactionSize);
             const lastOffset = chunk[chunk.length - 1].offset;
             const started = performance.now();
-            const { routed, dead, counts } = await transform(batch.partition, chunk);
+            const { routed, failed, counts } = await transform(
+              batch.topic,
+              batch.partition,
+              chunk,
+            );
             const tx = await producer.transaction();
             try {
               const topicMessages = [];
               if (routed.length) {
                 topicMessages.push({ topic: options.targetTopic, messages: routed });
               }
-              if (dead.length) topicMessages.push({ topic: options.dlqTopic, messages: dead });
+              topicMessages.push(...byTopic(failed));
               if (topicMessages.length) await tx.sendBatch({ topicMessages, acks: -1 });
               await tx.sendOffsets({
                 consumerGroupId: options.groupId,
@@ -289,6 +330,7 @@ export function createRouter(options: RouterOptions): Router {
             totals.routedRecords += routed.length;
             totals.skipped += counts.skipped;
             totals.deadLettered += counts.dead;
+            totals.retried += counts.retried;
             totals.ignoredUnparseable += counts.ignored;
             m.tx.inc({ result: "commit" });
             m.consumed.inc({}, chunk.length);
@@ -297,6 +339,9 @@ export function createRouter(options: RouterOptions): Router {
             m.txSeconds.observe({}, (performance.now() - started) / 1000);
             m.txSize.observe({}, chunk.length);
             await heartbeat();
+          }
+          if (holdUntil !== undefined && isRunning() && !isStale()) {
+            retry.hold(pause, holdUntil, batch.topic, batch.partition);
           }
         }),
     });
@@ -308,6 +353,7 @@ export function createRouter(options: RouterOptions): Router {
     log.info("stopping: finishing the open transaction", { ...totals });
     // disconnect() waits for the running batch, whose transaction commits or aborts.
     await consumer.disconnect();
+    retry.close();
     await admin.disconnect();
     if (progressTimer !== undefined) clearInterval(progressTimer);
     await producers.closeAll();
@@ -315,4 +361,15 @@ export function createRouter(options: RouterOptions): Router {
   };
 
   return { run, totals };
+}
+
+/** Groups hand-offs into one entry per topic, for one `sendBatch`. */
+function byTopic(items: readonly { topic: string; message: Message }[]) {
+  const groups = new Map<string, Message[]>();
+  for (const { topic, message } of items) {
+    const list = groups.get(topic);
+    if (list) list.push(message);
+    else groups.set(topic, [message]);
+  }
+  return [...groups].map(([topic, messages]) => ({ topic, messages }));
 }
