@@ -14,6 +14,13 @@ import { shutdownSignal } from "../shared/shutdown.ts";
 import { openStore } from "../shared/store/open_store.ts";
 import { StoreError } from "../shared/store/store.ts";
 import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
+import {
+  backoffFlags,
+  backoffFrom,
+  dlqTopicName,
+  retryTopicNames,
+} from "../shared/retry/backoff.ts";
+import { failureInjectionFlags, failureInjectorFrom } from "../shared/retry/failure_injection.ts";
 
 /** One data consumer's parameters. */
 export interface DataConsumerSpec<R> {
@@ -58,9 +65,11 @@ export function dataConsumerConfig<R>(spec: DataConsumerSpec<R>) {
       dlqTopic: {
         type: "string",
         env: "CONSUMER_DLQ_TOPIC",
-        default: TOPICS.ordersDlq.name,
-        description: "where undecodable records go, with the reason in headers",
+        description: "one DLQ for every source, for records that cannot be applied " +
+          "[default: <source>-dlq for each source]",
       },
+      ...backoffFlags,
+      ...failureInjectionFlags,
       groupId: {
         type: "string",
         env: "CONSUMER_GROUP_ID",
@@ -122,18 +131,29 @@ export async function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<num
   const connection = config.orExit(() =>
     kafkaConnectionFrom(cfg, { clientId: script, brokers: ["127.0.0.1:9092"] })
   );
+  const backoff = config.orExit(() => backoffFrom(cfg));
+  const injector = config.orExit(() => failureInjectorFrom(cfg));
   const shutdown = shutdownSignal(log);
   let store;
   try {
+    if (injector.active) log.warn("failure injection is on", { ...injector.settings });
     store = await openStore({ url: cfg.databaseUrl, log });
     log.info("store open", { backend: store.backend, location: store.location });
 
     const admin = createKafka({ ...connection, retries: 2 }, kafkaLogger(log)).admin();
     await admin.connect();
+    const sources = cfg.sourceTopics.map((name, i) =>
+      renamed(spec.sources[i] ?? spec.sources[0], name)
+    );
     await ensureTopics(admin, [
-      ...cfg.sourceTopics.map((name, i) => renamed(spec.sources[i] ?? spec.sources[0], name)),
+      ...sources,
+      ...sources.flatMap((s) =>
+        retryTopicNames(s.name, backoff.attempts).map((name) => renamed(s, name))
+      ),
+      ...new Set(sources.map((s) => cfg.dlqTopic ?? dlqTopicName(s.name))).values().map((name) =>
+        renamed(TOPICS.ordersDlq, name)
+      ),
       renamed(TOPICS.orderStatus, cfg.statusTopic),
-      renamed(TOPICS.ordersDlq, cfg.dlqTopic),
     ], log);
     await admin.disconnect();
 
@@ -152,6 +172,8 @@ export async function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<num
       sourceTopics: cfg.sourceTopics,
       statusTopic: cfg.statusTopic,
       dlqTopic: cfg.dlqTopic,
+      backoff,
+      injector,
       groupId: cfg.groupId,
       transactionalIdPrefix: cfg.transactionalIdPrefix ?? cfg.groupId,
       batchSize: cfg.batchSize,

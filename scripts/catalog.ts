@@ -5,6 +5,9 @@
  * @module
  */
 
+import { backoffFlags } from "../shared/retry/backoff.ts";
+import { failureInjectionFlags } from "../shared/retry/failure_injection.ts";
+
 export interface ScriptEntry {
   /** Binary name under build/. */
   name: string;
@@ -34,6 +37,10 @@ export const KAFKA_ENV = [
   "KAFKAJS_DEBUG_PROTOCOL_BUFFERS",
   "KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS",
 ];
+
+/** Environment variables of the retry and failure-injection flags (shared/retry/). */
+export const RETRY_ENV = [...Object.values(backoffFlags), ...Object.values(failureInjectionFlags)]
+  .map((flag) => flag.env);
 
 /** Finds a script by its entry file. */
 export function scriptByEntry(entry: string): ScriptEntry | undefined {
@@ -79,6 +86,7 @@ function dataConsumerPermissions(): string[] {
         "CONSUMER_LINGER_MS",
         "CONSUMER_CONCURRENCY",
         "CONSUMER_SESSION_TIMEOUT_MS",
+        ...RETRY_ENV,
         "METRICS_PORT",
         "METRICS_HOST",
         "PROGRESS_INTERVAL",
@@ -162,6 +170,8 @@ export const SCRIPTS: ScriptEntry[] = [
           "ROUTER_CONCURRENCY",
           "ROUTER_SESSION_TIMEOUT_MS",
           "ROUTER_CREATE_TOPICS",
+          "ROUTER_RETRY_TOPIC_PREFIX",
+          ...RETRY_ENV,
           "METRICS_PORT",
           "METRICS_HOST",
           "PROGRESS_INTERVAL",
@@ -219,6 +229,61 @@ export const SCRIPTS: ScriptEntry[] = [
           "STATUS_HOST",
           "STATUS_TOPIC",
           "STATUS_GROUP_PREFIX",
+          "PROGRESS_INTERVAL",
+          "LOG_LEVEL",
+        ].join(",")
+      }`,
+    ],
+  },
+  {
+    name: "dlq_replayer",
+    entry: "scripts/dlq_replayer.ts",
+    summary: "lists a dead-letter topic by reason, shows a record, replays a selection once",
+    permissions: [
+      "--allow-net",
+      `--allow-env=${
+        [
+          ...KAFKA_ENV,
+          "DLQ_TOPIC",
+          "DLQ_REPLAY_RATE",
+          "SCHEMA_REGISTRY_URL",
+          "PROGRESS_INTERVAL",
+          "LOG_LEVEL",
+        ].join(",")
+      }`,
+    ],
+  },
+  {
+    name: "aggregator",
+    entry: "scripts/aggregator.ts",
+    summary: "live order statistics and clickstream analytics, exactly once; GET /stats (SSE too)",
+    permissions: [
+      "--allow-net",
+      `--allow-env=${
+        [
+          ...KAFKA_ENV,
+          "AGGREGATOR_ORDERS_TOPIC",
+          "AGGREGATOR_STATUS_TOPIC",
+          "AGGREGATOR_CLICKS_TOPIC",
+          "AGGREGATOR_RETRY_PATTERN",
+          "AGGREGATOR_DLQ_PATTERN",
+          "AGGREGATOR_STATS_TOPIC",
+          "AGGREGATOR_GROUP_ID",
+          "AGGREGATOR_TRANSACTIONAL_ID",
+          "AGGREGATOR_COMMIT_INTERVAL_MS",
+          "AGGREGATOR_MAX_UNCOMMITTED",
+          "AGGREGATOR_TOP_N",
+          "AGGREGATOR_ORDERS_WINDOW_SECONDS",
+          "AGGREGATOR_ORDERS_WINDOWS_KEPT",
+          "AGGREGATOR_VIEW_WINDOW_SECONDS",
+          "AGGREGATOR_VIEW_SLIDE_SECONDS",
+          "AGGREGATOR_CONVERSION_RETENTION_SECONDS",
+          "AGGREGATOR_TOPIC_REFRESH_SECONDS",
+          "AGGREGATOR_SESSION_TIMEOUT_MS",
+          "AGGREGATOR_HTTP_PORT",
+          "AGGREGATOR_HTTP_HOST",
+          "METRICS_PORT",
+          "METRICS_HOST",
           "PROGRESS_INTERVAL",
           "LOG_LEVEL",
         ].join(",")

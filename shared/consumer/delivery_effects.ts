@@ -127,26 +127,33 @@ export function deliveryStatusEvent(
   });
 }
 
-/** The events of `records`, rebuilt from the store's history by eventId. */
+/**
+ * The events of `records`, rebuilt from the store's history by eventId;
+ * `missing` the records it has no entry of.
+ */
 async function recordedEvents(
   store: Store,
   records: readonly Consumed<DeliveryEffect>[],
-): Promise<OrderStatusEvent[]> {
+): Promise<{ events: OrderStatusEvent[]; missing: Consumed<DeliveryEffect>[] }> {
   const deliveries = new Map<string, DeliveryRecord | undefined>();
   for (const orderId of new Set(records.map((r) => r.record.orderId))) {
     deliveries.set(orderId, await store.delivery(orderId));
   }
   const events: OrderStatusEvent[] = [];
-  for (const { record } of records) {
+  const missing: Consumed<DeliveryEffect>[] = [];
+  for (const r of records) {
+    const { record } = r;
     const entry = deliveries.get(record.orderId)?.history.find((h) => h.eventId === record.eventId);
     if (entry) events.push(deliveryStatusEvent(record.orderId, entry, record.carrier));
+    else missing.push(r);
   }
-  return events;
+  return { events, missing };
 }
 
 export const DELIVERY_EFFECTS: EffectSpec<DeliveryEffect> = {
   script: "delivery_data_consumer",
   fromAvro: transitionFromAvro,
+  orderIdOf: (r) => r.orderId,
   async apply(store, position, records) {
     const result = await store.applyDeliveryBatch(
       position,
@@ -157,10 +164,10 @@ export const DELIVERY_EFFECTS: EffectSpec<DeliveryEffect> = {
     const refused = new Map(result.refused.map((r) => [r.eventId, r]));
     // Events seen before keep their first verdict: read those back.
     const seen = result.duplicates > 0
-      ? await recordedEvents(
+      ? (await recordedEvents(
         store,
         records.filter((r) => !applied.has(r.record.eventId) && !refused.has(r.record.eventId)),
-      )
+      )).events
       : [];
     const seenById = new Map(seen.map((e) => [e.eventId, e]));
     const events: OrderStatusEvent[] = [];

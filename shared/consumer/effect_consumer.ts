@@ -19,16 +19,27 @@
  *
  * Each input partition has its own transactional id, as in the routing
  * producers, so the next owner of a partition fences the last.
+ *
+ * Failures do not block a partition: a record that cannot be applied (the
+ * database down, an injected failure) is handed to its source's retry
+ * topics, which this loop also consumes once each record is due, and after
+ * the last attempt to the source's DLQ; a record that can never be applied
+ * (undecodable, invalid) goes to the DLQ at once (../retry/retry_stage.ts).
+ * Hand-offs travel in the same Kafka transaction as the offsets.
  * @module
  */
 import type { Consumer, Kafka, KafkaMessage, Message } from "kafkajs";
 import { ownershipGuard, partitionId, transactionalProducers } from "../transactional_producers.ts";
 import type { AvroCodec } from "../avro_codec.ts";
-import { deadLetter } from "../dlq.ts";
 import type { Logger } from "../log.ts";
 import type { MetricsRegistry } from "../metrics.ts";
 import type { BatchPosition, Store } from "../store/store.ts";
 import { type OrderStatusEvent, statusMessage } from "./status_event.ts";
+import type { BackoffPolicy } from "../retry/backoff.ts";
+import { classifyFailure, PermanentFailure, TransientFailure } from "../retry/classify.ts";
+import { type ConsumedRecord, type HandOff, retryHistory } from "../retry/envelope.ts";
+import type { FailureInjector } from "../retry/failure_injection.ts";
+import { createRetryStage, handOffsByTopic } from "../retry/retry_stage.ts";
 
 /** A consumed record with the offset it came from. */
 export interface Consumed<R> {
@@ -42,6 +53,8 @@ export interface EffectSpec<R> {
   script: string;
   /** Turns a decoded Avro value from `topic` into a domain record, or says why it cannot. */
   fromAvro(value: Record<string, unknown>, topic: string): R | { invalid: string };
+  /** The order a record belongs to (failure injection picks orders by id). */
+  orderIdOf(record: R): string;
   /**
    * Applies records (all at or after `position.firstOffset`) with their
    * offset; returns the events to publish, or `fenced` with the stored
@@ -54,8 +67,14 @@ export interface EffectSpec<R> {
   ): Promise<
     { fenced: true; storedOffset: number } | { fenced: false; events: OrderStatusEvent[] }
   >;
-  /** The events of records the store had already applied, rebuilt from it. */
-  republish(store: Store, records: readonly Consumed<R>[]): Promise<OrderStatusEvent[]>;
+  /**
+   * The events of records the store had already applied, rebuilt from it;
+   * `missing` are the records it has no trace of (failed ones, handed off).
+   */
+  republish(
+    store: Store,
+    records: readonly Consumed<R>[],
+  ): Promise<{ events: OrderStatusEvent[]; missing: Consumed<R>[] }>;
 }
 
 export interface EffectConsumerOptions<R> {
@@ -68,7 +87,11 @@ export interface EffectConsumerOptions<R> {
   /** One or more topics; offsets and transactional ids are kept per topic and partition. */
   sourceTopics: string[];
   statusTopic: string;
-  dlqTopic: string;
+  /** One DLQ for every source; default `<source>-dlq` each. */
+  dlqTopic?: string;
+  backoff: BackoffPolicy;
+  /** Injected failures (tests, demos); none by default. */
+  injector?: FailureInjector;
   groupId: string;
   transactionalIdPrefix: string;
   batchSize: number;
@@ -84,6 +107,7 @@ export interface EffectTotals {
   republished: number;
   fencedBatches: number;
   deadLettered: number;
+  retried: number;
   transactions: number;
   aborts: number;
 }
@@ -97,6 +121,7 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
     republished: 0,
     fencedBatches: 0,
     deadLettered: 0,
+    retried: 0,
     transactions: 0,
     aborts: 0,
   };
@@ -124,43 +149,109 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
 
   const producers = transactionalProducers(kafka, options.transactionalIdPrefix);
 
-  /** Decodes a chunk; undecodable or invalid records become DLQ messages. */
+  const retry = createRetryStage({
+    sources: options.sourceTopics.map((topic) => ({ topic, dlqTopic: options.dlqTopic })),
+    policy: options.backoff,
+    stage: spec.script,
+    log,
+    metrics,
+  });
+
+  /**
+   * Decodes a chunk. What can never be applied (empty, undecodable, invalid)
+   * fails permanently; a registry outage transiently; an injected failure
+   * is transient too.
+   */
   const decodeChunk = async (topic: string, partition: number, messages: KafkaMessage[]) => {
     const records: Consumed<R>[] = [];
-    const dead: Message[] = [];
+    const failed: HandOff[] = [];
+    const consumed = new Map<number, ConsumedRecord>();
     for (const msg of messages) {
       const offset = Number(msg.offset);
-      let reason: string | undefined;
-      let errorClass: "unparseable" | "validation" = "unparseable";
+      const source: ConsumedRecord = {
+        topic,
+        partition,
+        offset: msg.offset,
+        key: msg.key,
+        value: msg.value,
+        headers: msg.headers,
+      };
+      consumed.set(offset, source);
+      const history = retryHistory(source);
+      let failure: unknown;
       try {
-        const decoded = msg.value ? await codec.decode(msg.value) : undefined;
-        if (!decoded) reason = "empty record (no value)";
-        else {
-          const r = spec.fromAvro(decoded, topic);
-          if (typeof r === "object" && r !== null && "invalid" in r) {
-            reason = (r as { invalid: string }).invalid;
-            errorClass = "validation";
-          } else records.push({ offset, record: r as R });
+        const decoded = await decode(msg.value);
+        const r = spec.fromAvro(decoded, history.originalTopic);
+        if (typeof r === "object" && r !== null && "invalid" in r) {
+          failure = new PermanentFailure("validation", (r as { invalid: string }).invalid);
+        } else {
+          failure = options.injector?.failure(spec.orderIdOf(r as R), history.attempts + 1);
+          if (!failure) records.push({ offset, record: r as R });
         }
       } catch (err) {
-        reason = `cannot decode: ${(err as Error).message}`;
+        failure = err;
       }
-      if (reason !== undefined) {
-        dead.push(deadLetter(
-          {
-            topic,
-            partition,
-            offset: msg.offset,
-            key: msg.key,
-            value: msg.value,
-          },
-          { errorClass, reason, stage: spec.script },
-          new Date(),
-        ) as Message);
-        log.warn("dead-lettered", { partition, offset: msg.offset, reason });
+      if (failure !== undefined) failed.push(retry.fail(source, failure));
+    }
+    return { records, failed, consumed };
+  };
+
+  /** Avro bytes to a value; only a registry outage is worth retrying. */
+  const decode = async (value: Buffer | null): Promise<Record<string, unknown>> => {
+    if (!value || value.length === 0) {
+      throw new PermanentFailure("unparseable", "empty record (no value)");
+    }
+    try {
+      return await codec.decode(value);
+    } catch (err) {
+      const c = classifyFailure(err);
+      if (c.kind === "transient" && ["registry", "network", "broker"].includes(c.errorClass)) {
+        throw err;
+      }
+      throw new PermanentFailure(
+        c.kind === "permanent" ? c.errorClass : "decode",
+        `cannot decode: ${c.message}`,
+      );
+    }
+  };
+
+  /**
+   * Applies what decoded. When the chunk as a whole fails, each record is
+   * tried alone, so one bad record does not hold back the others; what
+   * still fails is handed off with its error.
+   */
+  const applyDecoded = async (
+    topic: string,
+    partition: number,
+    firstOffset: number,
+    nextOffset: number,
+    records: Consumed<R>[],
+    consumed: Map<number, ConsumedRecord>,
+  ) => {
+    try {
+      return await applyChunk(topic, partition, firstOffset, nextOffset, records, consumed);
+    } catch (err) {
+      if (err instanceof PartitionLost || records.length === 0) throw err;
+      log.warn("batch failed; applying its records one by one", {
+        topic,
+        partition,
+        firstOffset,
+        error: classifyFailure(err).message,
+      });
+    }
+    const result = { events: [] as OrderStatusEvent[], republished: 0, failed: [] as HandOff[] };
+    for (const r of records) {
+      try {
+        const one = await applyChunk(topic, partition, r.offset, r.offset + 1, [r], consumed);
+        result.events.push(...one.events);
+        result.republished += one.republished;
+        result.failed.push(...one.failed);
+      } catch (err) {
+        if (err instanceof PartitionLost) throw err;
+        result.failed.push(retry.fail(consumed.get(r.offset)!, err));
       }
     }
-    return { records, dead };
+    return result;
   };
 
   /** Applies a chunk to the store, handling a fenced start; returns the events. */
@@ -170,7 +261,8 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
     firstOffset: number,
     nextOffset: number,
     records: Consumed<R>[],
-  ): Promise<{ events: OrderStatusEvent[]; republished: number }> => {
+    consumed: Map<number, ConsumedRecord>,
+  ): Promise<{ events: OrderStatusEvent[]; republished: number; failed: HandOff[] }> => {
     const position = (first: number): BatchPosition => ({
       group: options.groupId,
       topic,
@@ -179,14 +271,22 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
       nextOffset,
     });
     const result = await spec.apply(store, position(firstOffset), records);
-    if (!result.fenced) return { events: result.events, republished: 0 };
+    if (!result.fenced) return { events: result.events, republished: 0, failed: [] };
     // The store is ahead: what it has seen is republished from it, the rest applied.
     totals.fencedBatches++;
     m.fenced.inc();
     const stored = result.storedOffset;
     const done = records.filter((r) => r.offset < stored);
     const rest = records.filter((r) => r.offset >= stored);
-    const replayed = await spec.republish(store, done);
+    const { events: replayed, missing } = await spec.republish(store, done);
+    // A record the store has no trace of failed last time, and its hand-off
+    // was rolled back with the crashed transaction: hand it off again.
+    const failed = missing.map((r) =>
+      retry.fail(
+        consumed.get(r.offset)!,
+        new TransientFailure("crash", "not applied before a crash; handed off again"),
+      )
+    );
     log.info("batch already applied up to the stored offset; republishing its events", {
       topic,
       partition,
@@ -194,15 +294,19 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
       storedOffset: stored,
       republished: replayed.length,
     });
-    if (stored >= nextOffset) return { events: replayed, republished: replayed.length };
+    if (stored >= nextOffset) return { events: replayed, republished: replayed.length, failed };
     const second = await spec.apply(store, position(stored), rest);
     if (second.fenced) {
-      throw new Error(
+      throw new PartitionLost(
         `${topic}/${partition}: the store moved on to ${second.storedOffset} meanwhile; ` +
           "another instance owns this partition",
       );
     }
-    return { events: [...replayed, ...second.events], republished: replayed.length };
+    return {
+      events: [...replayed, ...second.events],
+      republished: replayed.length,
+      failed,
+    };
   };
 
   const run = async (signal: AbortSignal) => {
@@ -241,22 +345,27 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
     }
 
     await consumer.connect();
-    await consumer.subscribe({ topics: options.sourceTopics, fromBeginning: true });
+    await consumer.subscribe({
+      topics: [...options.sourceTopics, ...retry.retryTopics],
+      fromBeginning: true,
+    });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.concurrency,
-      eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
+      eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) =>
         producers.exclusive(batch.topic, batch.partition, async () => {
           const producer = await producers.get(batch.topic, batch.partition);
           // After a crash the group may hand out an offset from before the last
           // owner's final transaction; what that transaction covered is skipped.
-          const messages = await guard.fresh(batch.topic, batch.partition, batch.messages);
-          if (messages.length === 0 && batch.messages.length > 0) {
+          const fresh = await guard.fresh(batch.topic, batch.partition, batch.messages);
+          if (fresh.length === 0 && batch.messages.length > 0) {
             resolveOffset(batch.messages[batch.messages.length - 1].offset);
             await heartbeat();
             return;
           }
+          // On a retry topic, only what is due runs; the rest waits, paused.
+          const { due: messages, holdUntil } = retry.due(fresh);
           for (let i = 0; i < messages.length; i += options.batchSize) {
             if (!isRunning() || isStale()) return;
             const chunk = messages.slice(i, i + options.batchSize);
@@ -264,14 +373,17 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
             const firstOffset = Number(chunk[0].offset);
             const lastOffset = chunk[chunk.length - 1].offset;
             const nextOffset = Number(lastOffset) + 1;
-            const { records, dead } = await decodeChunk(batch.topic, batch.partition, chunk);
-            const { events, republished } = await applyChunk(
+            const decoded = await decodeChunk(batch.topic, batch.partition, chunk);
+            const applied = await applyDecoded(
               batch.topic,
               batch.partition,
               firstOffset,
               nextOffset,
-              records,
+              decoded.records,
+              decoded.consumed,
             );
+            const { events, republished } = applied;
+            const failed = [...decoded.failed, ...applied.failed];
             const tx = await producer.transaction();
             try {
               const topicMessages = [];
@@ -281,7 +393,9 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
                   messages: events.map(statusMessage),
                 });
               }
-              if (dead.length) topicMessages.push({ topic: options.dlqTopic, messages: dead });
+              topicMessages.push(
+                ...handOffsByTopic(failed.map((f) => ({ ...f, message: f.message as Message }))),
+              );
               if (topicMessages.length) await tx.sendBatch({ topicMessages, acks: -1 });
               await tx.sendOffsets({
                 consumerGroupId: options.groupId,
@@ -311,16 +425,21 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
             totals.consumed += chunk.length;
             totals.published += events.length;
             totals.republished += republished;
-            totals.deadLettered += dead.length;
+            const dead = failed.filter((f) => f.outcome === "dead-letter").length;
+            totals.deadLettered += dead;
+            totals.retried += failed.length - dead;
             m.tx.inc({ result: "commit" });
             m.consumed.inc({}, chunk.length);
             for (const e of events) m.published.inc({ status: e.status });
             m.republished.inc({}, republished);
-            m.dead.inc({}, dead.length);
+            m.dead.inc({}, dead);
             m.checkpoint.set({ topic: batch.topic, partition: batch.partition }, nextOffset);
             m.batchSeconds.observe({}, (performance.now() - started) / 1000);
             checkpoints.set(`${batch.topic}/${batch.partition}`, nextOffset);
             await heartbeat();
+          }
+          if (holdUntil !== undefined && isRunning() && !isStale()) {
+            retry.hold(pause, holdUntil, batch.topic, batch.partition);
           }
         }),
     });
@@ -331,6 +450,7 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
     });
     log.info("stopping: finishing the open batch", { ...totals });
     await consumer.disconnect();
+    retry.close();
     await admin.disconnect();
     if (progressTimer !== undefined) clearInterval(progressTimer);
     await producers.closeAll();
@@ -338,4 +458,12 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
   };
 
   return { run, totals: totals as Readonly<EffectTotals> };
+}
+
+/** Another instance applied this partition meanwhile: the batch is not ours to finish. */
+class PartitionLost extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PartitionLost";
+  }
 }

@@ -54,31 +54,35 @@ export function movementFromAvro(v: Record<string, unknown>): StockMovementEffec
   return { orderId, lineIndex, sku, quantity, movement };
 }
 
+/** The events of `records`, rebuilt from the store; `missing` the records it has no line of. */
 async function recordedLines(
   store: Store,
   records: readonly Consumed<StockMovementEffect>[],
-): Promise<OrderStatusEvent[]> {
+): Promise<{ events: OrderStatusEvent[]; missing: Consumed<StockMovementEffect>[] }> {
   const byOrder = new Map<string, InventoryLineRecord[]>();
   for (const orderId of new Set(records.map((r) => r.record.orderId))) {
     byOrder.set(orderId, await store.orderHistory(orderId));
   }
   const events: OrderStatusEvent[] = [];
-  for (const { record } of records) {
-    const line = byOrder.get(record.orderId)?.find((l) => l.lineIndex === record.lineIndex);
+  const missing: Consumed<StockMovementEffect>[] = [];
+  for (const r of records) {
+    const line = byOrder.get(r.record.orderId)?.find((l) => l.lineIndex === r.record.lineIndex);
     if (line) events.push(inventoryLineEvent(line));
+    else missing.push(r);
   }
-  return events;
+  return { events, missing };
 }
 
 export const INVENTORY_EFFECTS: EffectSpec<StockMovementEffect> = {
   script: "inventory_data_consumer",
   fromAvro: movementFromAvro,
+  orderIdOf: (r) => r.orderId,
   async apply(store, position, records) {
     const result = await store.applyInventoryBatch(position, records.map((r) => r.record));
     if (result.fenced) return { fenced: true, storedOffset: result.committedOffset };
     // Lines seen before (a replayed record) keep their first outcome: read it back.
     if (result.duplicates > 0) {
-      return { fenced: false, events: await recordedLines(store, records) };
+      return { fenced: false, events: (await recordedLines(store, records)).events };
     }
     const now = Date.now();
     const refused = new Map(result.refused.map((r) => [`${r.orderId}#${r.lineIndex}`, r]));

@@ -179,3 +179,14 @@ export function createRetryStage(options: RetryStageOptions): RetryStage {
     },
   };
 }
+
+/** Groups hand-offs into one entry per topic, for one `sendBatch`. Pure. */
+export function handOffsByTopic<M>(items: readonly { topic: string; message: M }[]) {
+  const groups = new Map<string, M[]>();
+  for (const { topic, message } of items) {
+    const list = groups.get(topic);
+    if (list) list.push(message);
+    else groups.set(topic, [message]);
+  }
+  return [...groups].map(([topic, messages]) => ({ topic, messages }));
+}

@@ -27,7 +27,7 @@ import type { BackoffPolicy } from "../retry/backoff.ts";
 import { classifyFailure, PermanentFailure } from "../retry/classify.ts";
 import { retryHistory } from "../retry/envelope.ts";
 import type { FailureInjector } from "../retry/failure_injection.ts";
-import { createRetryStage } from "../retry/retry_stage.ts";
+import { createRetryStage, handOffsByTopic } from "../retry/retry_stage.ts";
 
 export interface RouterOptions {
   route: RouteSpec;
@@ -291,7 +291,7 @@ export function createRouter(options: RouterOptions): Router {
               if (routed.length) {
                 topicMessages.push({ topic: options.targetTopic, messages: routed });
               }
-              topicMessages.push(...byTopic(failed));
+              topicMessages.push(...handOffsByTopic(failed));
               if (topicMessages.length) await tx.sendBatch({ topicMessages, acks: -1 });
               await tx.sendOffsets({
                 consumerGroupId: options.groupId,
@@ -361,15 +361,4 @@ export function createRouter(options: RouterOptions): Router {
   };
 
   return { run, totals };
-}
-
-/** Groups hand-offs into one entry per topic, for one `sendBatch`. */
-function byTopic(items: readonly { topic: string; message: Message }[]) {
-  const groups = new Map<string, Message[]>();
-  for (const { topic, message } of items) {
-    const list = groups.get(topic);
-    if (list) list.push(message);
-    else groups.set(topic, [message]);
-  }
-  return [...groups].map(([topic, messages]) => ({ topic, messages }));
 }
