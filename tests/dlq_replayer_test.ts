@@ -1,0 +1,512 @@
+/**
+ * The DLQ replayer as a real process on the real broker, under its catalog
+ * permissions: list groups by reason, show decodes, replay sends exactly
+ * the selection back with fresh headers and records it in the ledger so a
+ * second run replays nothing, --dry-run writes nothing, no selection is
+ * refused, --rate holds. Every test has its own topics; the DLQ records are
+ * written in a transaction, as the pipeline writes them, so the topic ends
+ * with a control marker the reader must not hang on.
+ */
+import assert from "node:assert/strict";
+import type { Kafka, KafkaMessage } from "kafkajs";
+import { scriptByEntry } from "../scripts/catalog.ts";
+import { createAvroCodec } from "../shared/avro_codec.ts";
+import { deadLetter, type Failure } from "../shared/dlq.ts";
+import type { AvroRecordSchema } from "../shared/orders/schemas.ts";
+import { startRegistry } from "../shared/registry/server.ts";
+import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { readToEnd } from "../shared/dlq_replay/io.ts";
+import { integration, testBrokers, testKafka, testLogger, uniqueName } from "./harness.ts";
+import { readAllCommitted } from "./pipeline.ts";
+
+const ENTRY = "scripts/dlq_replayer.ts";
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** A dead letter to put on partition `partition` of the test's DLQ. */
+interface Seed {
+  partition: number;
+  key: string;
+  /** JSON text (or any text), or bytes such as Confluent-framed Avro. */
+  value: string | Uint8Array;
+  failure: Failure;
+  failedAt: string;
+  originalTopic: string;
+  replayTopic?: string;
+}
+
+interface TestDlq {
+  dlq: string;
+  /** The records' original topic, and a retry topic some of them go back to. */
+  origin: string;
+  retry: string;
+}
+
+/** Creates the test's DLQ (2 partitions) and target topics, and writes `seeds` in one transaction. */
+async function seedDlq(
+  kafka: Kafka,
+  name: string,
+  seeds: (t: TestDlq) => Seed[],
+): Promise<TestDlq> {
+  const t: TestDlq = {
+    dlq: uniqueName(`${name}`) + "-dlq",
+    origin: uniqueName(`${name}-orders`),
+    retry: uniqueName(`${name}-orders-retry-1`),
+  };
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [
+    { ...renamed(TOPICS.ordersDlq, t.dlq), partitions: 2 },
+    { ...renamed(TOPICS.orders, t.origin), partitions: 1 },
+    { ...renamed(TOPICS.orders, t.retry), partitions: 1 },
+  ]);
+  await admin.disconnect();
+  const producer = kafka.producer({
+    transactionalId: uniqueName("dlq-seed"),
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  try {
+    const txn = await producer.transaction();
+    for (const [i, s] of seeds(t).entries()) {
+      const msg = deadLetter(
+        {
+          topic: s.originalTopic,
+          partition: 0,
+          offset: String(i),
+          key: s.key,
+          value: typeof s.value === "string" ? enc.encode(s.value) : s.value,
+        },
+        s.failure,
+        new Date(s.failedAt),
+        s.replayTopic
+          ? { attempts: 4, firstFailedAt: new Date(s.failedAt), replayTopic: s.replayTopic }
+          : undefined,
+      );
+      await txn.send({
+        topic: t.dlq,
+        acks: -1,
+        messages: [{
+          partition: s.partition,
+          key: msg.key as string,
+          value: Buffer.from(msg.value!),
+          headers: { ...msg.headers, "retry.attempt": "3", "trace-id": `trace-${i}` },
+        }],
+      });
+    }
+    await txn.commit();
+  } finally {
+    await producer.disconnect();
+  }
+  return t;
+}
+
+const NOT_JSON: Failure = { errorClass: "unparseable", reason: "not JSON", stage: "router" };
+const BAD_QTY: Failure = {
+  errorClass: "validation",
+  reason: "items[0].quantity: must be positive",
+  stage: "inventory_orders_producer",
+};
+
+/** Five dead letters: three "not JSON" (partition 0), two "quantity" (partition 1, to the retry topic). */
+function fiveSeeds(t: TestDlq): Seed[] {
+  const common = { originalTopic: t.origin };
+  return [
+    {
+      ...common,
+      partition: 0,
+      key: "ord-1",
+      value: "{bad",
+      failure: NOT_JSON,
+      failedAt: "2026-01-02T00:00:00Z",
+    },
+    {
+      ...common,
+      partition: 0,
+      key: "ord-2",
+      value: "nope",
+      failure: NOT_JSON,
+      failedAt: "2026-01-01T00:00:00Z",
+    },
+    {
+      ...common,
+      partition: 0,
+      key: "ord-3",
+      value: "[",
+      failure: NOT_JSON,
+      failedAt: "2026-01-04T00:00:00Z",
+    },
+    {
+      ...common,
+      partition: 1,
+      key: "ord-4",
+      value: JSON.stringify({ orderId: "ord-4", items: [{ sku: "SKU-1", quantity: 0 }] }),
+      failure: BAD_QTY,
+      failedAt: "2026-01-03T00:00:00Z",
+      replayTopic: t.retry,
+    },
+    {
+      ...common,
+      partition: 1,
+      key: "ord-5",
+      value: JSON.stringify({ orderId: "ord-5", items: [{ sku: "SKU-2", quantity: -1 }] }),
+      failure: BAD_QTY,
+      failedAt: "2026-01-05T00:00:00Z",
+      replayTopic: t.retry,
+    },
+  ];
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The last stdout line, parsed: the summary (replay) or the listing (list --json). */
+  json(): Record<string, unknown>;
+}
+
+/**
+ * Runs the replayer to its end under the catalog's permission flags (as
+ * tests/pipeline.ts `startScript` does), keeping stdout apart from the
+ * logs on stderr.
+ */
+async function replayer(args: string[]): Promise<Run> {
+  const script = scriptByEntry(ENTRY);
+  assert.ok(script, `${ENTRY} is in scripts/catalog.ts`);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...script.permissions, ENTRY, ...args, "--brokers", testBrokers().join(",")],
+    env: { NO_COLOR: "1", KAFKAJS_NO_PARTITIONER_WARNING: "1", LOG_LEVEL: "info" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = dec.decode(out.stdout);
+  const stderr = dec.decode(out.stderr);
+  return {
+    code: out.code,
+    stdout,
+    stderr,
+    json() {
+      const last = stdout.trimEnd().split("\n").at(-1) ?? "";
+      try {
+        return JSON.parse(last);
+      } catch {
+        throw new Error(`stdout does not end with JSON (exit ${out.code}):\n${stdout}\n${stderr}`);
+      }
+    },
+  };
+}
+
+function ok(run: Run): Run {
+  assert.equal(run.code, 0, `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
+  return run;
+}
+
+function headerText(headers: Record<string, unknown> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers ?? {}).map((
+      [k, v],
+    ) => [k, typeof v === "string" ? v : dec.decode(v as Uint8Array)]),
+  );
+}
+
+async function highWatermark(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function topicExists(kafka: Kafka, topic: string): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.listTopics()).includes(topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+Deno.test(
+  "list groups a DLQ by reason with counts, oldest, newest, stage and class",
+  integration,
+  async () => {
+    const kafka = testKafka("dlq-list");
+    const t = await seedDlq(kafka, "dlq-list", fiveSeeds);
+    const listing = ok(await replayer(["list", "--topic", t.dlq, "--json"])).json();
+    assert.equal(listing.topic, t.dlq);
+    assert.equal(listing.total, 5);
+    assert.equal(listing.replayed, 0);
+    assert.deepEqual(listing.groups, [
+      {
+        reason: "not JSON",
+        count: 3,
+        replayed: 0,
+        oldest: "2026-01-01T00:00:00.000Z",
+        newest: "2026-01-04T00:00:00.000Z",
+        stages: ["router"],
+        errorClasses: ["unparseable"],
+        replayTopics: [t.origin],
+      },
+      {
+        reason: BAD_QTY.reason,
+        count: 2,
+        replayed: 0,
+        oldest: "2026-01-03T00:00:00.000Z",
+        newest: "2026-01-05T00:00:00.000Z",
+        stages: ["inventory_orders_producer"],
+        errorClasses: ["validation"],
+        replayTopics: [t.retry],
+      },
+    ]);
+    const text = ok(await replayer(["list", "--topic", t.dlq])).stdout;
+    assert.match(text, new RegExp(`^${t.dlq}: 5 records, 2 reasons, 0 already replayed$`, "m"));
+    assert.match(
+      text,
+      /^ +3 +0 +2026-01-01T00:00:00\.000Z +2026-01-04T00:00:00\.000Z +router +unparseable +\S+ +not JSON$/m,
+    );
+  },
+);
+
+Deno.test(
+  "show prints a record's headers and its JSON value pretty-printed",
+  integration,
+  async () => {
+    const kafka = testKafka("dlq-show");
+    const t = await seedDlq(kafka, "dlq-show", fiveSeeds);
+    // Partition 1 holds ord-4 at offset 0 and ord-5 at offset 1.
+    const out = ok(await replayer(["show", "1/1", "--topic", t.dlq])).stdout;
+    assert.match(out, new RegExp(`^${t.dlq}/1/1$`, "m"));
+    assert.match(out, /^ {2}key +ord-5$/m);
+    assert.match(out, /^ {2}replayed +no$/m);
+    assert.match(out, /^ {2}dlq\.reason: +items\[0\]\.quantity: must be positive$/m);
+    assert.match(out, /^ {2}dlq\.failed\.at: +2026-01-05T00:00:00\.000Z$/m);
+    assert.match(out, new RegExp(`^ {2}dlq\\.replay\\.topic: +${t.retry}$`, "m"));
+    assert.match(out, /^value \(json, \d+ bytes\):\n\{\n {2}"orderId": "ord-5",/m);
+    // The replay.of form is accepted too; a record that is not there is one error line.
+    const shown = ok(await replayer(["show", `${t.dlq}/0/2`, "--json"])).json();
+    assert.equal(shown.key, "ord-3");
+    assert.deepEqual((shown.value as Record<string, unknown>).kind, "text");
+    const missing = await replayer(["show", "0/99", "--topic", t.dlq]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /"no such record in the dead-letter topic"/);
+  },
+);
+
+Deno.test(
+  "replay by reason sends exactly those records back with fresh headers, once however often it runs",
+  integration,
+  async () => {
+    const kafka = testKafka("dlq-replay");
+    const t = await seedDlq(kafka, "dlq-replay", fiveSeeds);
+    const first = ok(await replayer(["replay", "--topic", t.dlq, "--reason", "QUANTITY"])).json();
+    assert.equal(first.matched, 2);
+    assert.equal(first.replayed, 2);
+    assert.equal(first.alreadyReplayed, 0);
+    assert.deepEqual(first.to, { [t.retry]: 2 });
+    const second = ok(await replayer(["replay", "--topic", t.dlq, "--reason", "quantity"])).json();
+    assert.equal(second.matched, 2);
+    assert.equal(second.replayed, 0, "the ledger says both were replayed");
+    assert.equal(second.alreadyReplayed, 2);
+
+    const replayed = await readAllCommitted(kafka, t.retry);
+    assert.equal(replayed.length, 2, "each record exactly once, after two runs");
+    assert.deepEqual(replayed.map((m) => dec.decode(m.key!)).sort(), ["ord-4", "ord-5"]);
+    for (const m of replayed) {
+      const h = headerText(m.headers);
+      assert.deepEqual(
+        Object.keys(h).filter((k) => k.startsWith("dlq.") || k.startsWith("retry.")),
+        [],
+        "no dlq.* or retry.* headers: a fresh attempt count",
+      );
+      assert.match(h["replay.of"], new RegExp(`^${t.dlq}/1/[01]$`));
+      assert.ok(!Number.isNaN(Date.parse(h["replay.at"])));
+      assert.equal(h["trace-id"].startsWith("trace-"), true, "other headers are kept");
+      assert.equal(JSON.parse(dec.decode(m.value!)).orderId, dec.decode(m.key!));
+    }
+    assert.equal(await highWatermark(kafka, t.origin), 0, "nothing went to the original topic");
+    // The ledger is compacted, so readAllCommitted's keyless end markers cannot go there.
+    const ledger: KafkaMessage[] = [];
+    await readToEnd(kafka, {
+      topics: [`${t.dlq}-replayed`],
+      onMessage: (_t, _p, m) => ledger.push(m),
+      log: testLogger("ledger-read"),
+    });
+    assert.deepEqual(ledger.map((m) => dec.decode(m.key!)).sort(), ["1/0", "1/1"]);
+    assert.equal(JSON.parse(dec.decode(ledger[0].value!)).to, t.retry);
+
+    const listing = ok(await replayer(["list", "--topic", t.dlq, "--json"])).json();
+    assert.equal(listing.replayed, 2);
+  },
+);
+
+Deno.test("--dry-run prints what would go and writes nothing", integration, async () => {
+  const kafka = testKafka("dlq-dry");
+  const t = await seedDlq(kafka, "dlq-dry", fiveSeeds);
+  const all = ok(await replayer(["replay", "--topic", t.dlq, "--all", "--dry-run"]));
+  const lines = all.stdout.trimEnd().split("\n");
+  assert.equal(lines.filter((l) => l.startsWith("would replay ")).length, 5);
+  assert.ok(lines.some((l) => l.startsWith(`would replay ${t.dlq}/1/0 -> ${t.retry}  key=ord-4`)));
+  const summary = all.json();
+  assert.equal(summary.dryRun, true);
+  assert.equal(summary.replayed, 0);
+  assert.deepEqual(summary.to, { [t.origin]: 3, [t.retry]: 2 });
+  // A time range: failed at or after Jan 2, before Jan 4.
+  const range = ok(
+    await replayer([
+      "replay",
+      "--topic",
+      t.dlq,
+      "--since",
+      "2026-01-02T00:00:00Z",
+      "--until",
+      "2026-01-04T00:00:00Z",
+      "--dry-run",
+    ]),
+  );
+  assert.deepEqual(
+    range.stdout.split("\n").filter((l) => l.startsWith("would")).map((l) =>
+      /key=(\S+)/.exec(l)?.[1]
+    ),
+    ["ord-1", "ord-4"],
+  );
+  assert.equal(await highWatermark(kafka, t.origin), 0);
+  assert.equal(await highWatermark(kafka, t.retry), 0);
+  assert.equal(await topicExists(kafka, `${t.dlq}-replayed`), false, "not even the ledger topic");
+});
+
+Deno.test("a replay with no selection is refused with one clear line", integration, async () => {
+  const run = await replayer(["replay", "--topic", "never-read-dlq"]);
+  assert.equal(run.code, 2);
+  assert.equal(run.stdout, "");
+  assert.match(
+    run.stderr.split("\n")[0],
+    /^dlq_replayer: replay needs a selection: --all, or --reason, --order-id, --since, --until/,
+  );
+});
+
+Deno.test(
+  "replay by order id matches the original key or the value's orderId",
+  integration,
+  async () => {
+    const kafka = testKafka("dlq-order");
+    const t = await seedDlq(kafka, "dlq-order", (t) => [
+      ...fiveSeeds(t),
+      // Keyed by SKU (as inventory records are), the order id only in the value.
+      {
+        originalTopic: t.origin,
+        partition: 0,
+        key: "SKU-9",
+        value: JSON.stringify({ orderId: "ord-2", items: [] }),
+        failure: BAD_QTY,
+        failedAt: "2026-01-06T00:00:00Z",
+      },
+    ]);
+    const summary = ok(await replayer(["replay", "--topic", t.dlq, "--order-id", "ord-2"])).json();
+    assert.equal(summary.replayed, 2);
+    const back = await readAllCommitted(kafka, t.origin);
+    assert.deepEqual(back.map((m) => dec.decode(m.key!)).sort(), ["SKU-9", "ord-2"]);
+    assert.deepEqual(back.map((m) => headerText(m.headers)["replay.of"]).sort(), [
+      `${t.dlq}/0/1`,
+      `${t.dlq}/0/3`,
+    ]);
+  },
+);
+
+Deno.test("--rate caps records per second (checked loosely)", integration, async () => {
+  const kafka = testKafka("dlq-rate");
+  const t = await seedDlq(kafka, "dlq-rate", (t) =>
+    Array.from({ length: 6 }, (_, i) => ({
+      originalTopic: t.origin,
+      partition: i % 2,
+      key: `ord-${i}`,
+      value: JSON.stringify({ orderId: `ord-${i}` }),
+      failure: NOT_JSON,
+      failedAt: "2026-01-01T00:00:00Z",
+    })));
+  // 6 records at 5/s: the last may not go before 1 s after the first.
+  const summary = ok(await replayer(["replay", "--topic", t.dlq, "--all", "--rate", "5"])).json();
+  assert.equal(summary.replayed, 6);
+  // The replay committed before the process exited: one complete read sees it all.
+  const back = await readAllCommitted(kafka, t.origin);
+  assert.equal(back.length, 6);
+  const times = back.map((m) => Date.parse(headerText(m.headers)["replay.at"])).sort((a, b) =>
+    a - b
+  );
+  assert.ok(
+    times.at(-1)! - times[0] >= 800,
+    `6 records at 5/s took only ${times.at(-1)! - times[0]} ms`,
+  );
+});
+
+Deno.test(
+  "an Avro dead letter is decoded through the registry by show and matched by --order-id",
+  integration,
+  async () => {
+    const kafka = testKafka("dlq-avro");
+    const registry = await startRegistry({
+      kafka,
+      topic: uniqueName("_schemas"),
+      port: 0,
+      log: testLogger("registry"),
+    });
+    try {
+      const schema = {
+        type: "record",
+        name: "StockMove",
+        namespace: "test.dlq",
+        fields: [{ name: "orderId", type: "string" }, { name: "sku", type: "string" }],
+      } as unknown as AvroRecordSchema;
+      const codec = await createAvroCodec({
+        url: registry.url,
+        subject: uniqueName("dlq-avro") + "-value",
+        schemas: [schema],
+      });
+      const avro = await codec.encode({ orderId: "ord-42", sku: "SKU-7" });
+      const t = await seedDlq(kafka, "dlq-avro", (t) => [{
+        originalTopic: t.origin,
+        partition: 0,
+        key: "SKU-7",
+        value: avro,
+        failure: { errorClass: "database", reason: "database is locked", stage: "inventory" },
+        failedAt: "2026-01-01T00:00:00Z",
+      }]);
+      const raw = ok(await replayer(["show", "0/0", "--topic", t.dlq])).stdout;
+      assert.match(
+        raw,
+        new RegExp(`^value \\(avro, schema id ${codec.schemaId}, \\d+ bytes\\):$`, "m"),
+      );
+      assert.match(raw, /^\(not decoded: give --registry-url\)$/m);
+      assert.match(raw, /^00 00 00 /m);
+      const decoded = ok(
+        await replayer(["show", "0/0", "--topic", t.dlq, "--registry-url", registry.url]),
+      ).stdout;
+      assert.match(decoded, /^\{\n {2}"orderId": "ord-42",\n {2}"sku": "SKU-7"\n\}$/m);
+      // Keyed by SKU: only the registry can tell the order id.
+      const blind = ok(
+        await replayer(["replay", "--topic", t.dlq, "--order-id", "ord-42", "--dry-run"]),
+      ).json();
+      assert.equal(blind.matched, 0);
+      const seen = ok(
+        await replayer([
+          "replay",
+          "--topic",
+          t.dlq,
+          "--order-id",
+          "ord-42",
+          "--registry-url",
+          registry.url,
+        ]),
+      ).json();
+      assert.equal(seen.replayed, 1);
+      const [back] = await readAllCommitted(kafka, t.origin);
+      assert.deepEqual(new Uint8Array(back.value!), avro, "the original bytes, unchanged");
+    } finally {
+      await registry.close();
+    }
+  },
+);
