@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import type { Kafka } from "kafkajs";
 import { createAvroCodec } from "../shared/avro_codec.ts";
+import { readDeadLetterHeaders } from "../shared/dlq.ts";
 import type { StatusSource } from "../shared/consumer/status_event.ts";
 import { INVENTORY_ORDER_SCHEMA, INVENTORY_ORDER_SCHEMA_V2 } from "../shared/orders/schemas.ts";
 import { INVENTORY_ORDERS_SUBJECT } from "../shared/orders/schemas.ts";
@@ -264,6 +265,116 @@ for (const makeBackend of BACKENDS) {
             assert.equal((await last.status).code, 0, last.output().slice(-2000));
           }
           await verify(kafka, ctx, INITIAL, lines);
+          await ctx.pipeline.close();
+        },
+      );
+
+      await t.step(
+        "bad records and failing ones: the DLQ with reasons, or retries; the partition moves on",
+        async () => {
+          const ctx = await setup(kafka, backend, "bad", INITIAL);
+          const topic = ctx.pipeline.topics.inventoryOrders.name;
+          // All on SKU-A: one partition, so good records sit behind bad ones.
+          const good = movements(30, ["SKU-A"], 4).map((l) => ({
+            ...l,
+            movement: "RESTOCK" as const,
+          }));
+          const [poison, flaky] = [good[3].orderId, good[7].orderId];
+          await produceLines(kafka, topic, ctx.pipeline.registryUrl, good.slice(0, 10));
+          const codec = await createAvroCodec({
+            url: ctx.pipeline.registryUrl,
+            subject: INVENTORY_ORDERS_SUBJECT,
+            schemas: [INVENTORY_ORDER_SCHEMA, INVENTORY_ORDER_SCHEMA_V2],
+          });
+          const framed = (id: number, body: number[]) =>
+            Buffer.from([
+              0,
+              (id >>> 24) & 255,
+              (id >>> 16) & 255,
+              (id >>> 8) & 255,
+              id & 255,
+              ...body,
+            ]);
+          const bad = [
+            { case: "no magic byte", value: Buffer.from('{"orderId":"x"}'), class: "decode" },
+            { case: "unknown schema id", value: framed(987_654, [2, 3]), class: "registry" },
+            {
+              case: "not the registered schema",
+              value: framed(codec.schemaId, [255]),
+              class: "decode",
+            },
+          ];
+          const producer = kafka.producer({ idempotent: true });
+          await producer.connect();
+          await producer.send({
+            topic,
+            acks: -1,
+            messages: bad.map((b) => ({ key: "SKU-A", value: b.value })),
+          });
+          await producer.disconnect();
+          await produceLines(kafka, topic, ctx.pipeline.registryUrl, [
+            { orderId: "ord-zero", lineIndex: 0, sku: "SKU-A", quantity: 0, movement: "RESTOCK" },
+            ...good.slice(10),
+          ]);
+          const proc = startScript(
+            CONSUMER,
+            ctx.args([
+              "--retry-attempts",
+              "1",
+              "--retry-initial-ms",
+              "300",
+              "--inject-poison-orders",
+              poison,
+              "--inject-flaky-orders",
+              `${flaky}:1`,
+            ]),
+          );
+          let dead: Awaited<ReturnType<typeof readAllCommitted>> = [];
+          try {
+            dead = await explained([proc], () =>
+              waitFor("five dead letters", async () => {
+                const got = await readAllCommitted(kafka, ctx.pipeline.topics.ordersDlq.name);
+                return got.length >= 5 ? got : undefined;
+              }, { timeoutMs: 60_000, intervalMs: 500 }));
+            await explained([proc], () =>
+              waitFor("every good line applied", async () => {
+                const events = await readAllCommitted(kafka, ctx.statusTopic);
+                return events.length >= good.length - 1;
+              }, { timeoutMs: 60_000, intervalMs: 500 }));
+          } finally {
+            proc.kill("SIGTERM");
+            assert.equal((await proc.status).code, 0, proc.output().slice(-2000));
+          }
+          const classes = dead.map((m) => readDeadLetterHeaders(m.headers))
+            .map((h) => `${h.errorClass}:${h.attempts}`).sort();
+          assert.deepEqual(classes, [
+            "decode:1",
+            "decode:1",
+            "injected:2",
+            "registry:1",
+            "validation:1",
+          ]);
+          for (const m of dead) {
+            const h = readDeadLetterHeaders(m.headers);
+            assert.equal(h.originalTopic, topic);
+            assert.equal(h.stage, "inventory_data_consumer");
+            assert.ok(h.reason && h.reason.length > 5, "a reason");
+          }
+          assert.match(proc.output(), /dead-lettered/);
+          const events = (await readAllCommitted(kafka, ctx.statusTopic)).map((m) =>
+            JSON.parse(m.value!.toString()).orderId as string
+          );
+          assert.equal(events.length, good.length - 1, "every good line once, the poison none");
+          assert.ok(events.includes(flaky), "the flaky line went through on its retry");
+          assert.ok(!events.includes(poison));
+          const store = await openStore({ url: ctx.databaseUrl, log });
+          try {
+            const restocked = good.filter((l) => l.orderId !== poison)
+              .reduce((n, l) => n + l.quantity, 0);
+            assert.equal(Object.fromEntries(await store.allStock())["SKU-A"], 40 + restocked);
+          } finally {
+            await store.close();
+          }
           await ctx.pipeline.close();
         },
       );

@@ -4,8 +4,12 @@
  * started (and killed) by pid, and complete read_committed reads of outputs.
  * @module
  */
+import assert from "node:assert/strict";
 import type { Kafka, KafkaMessage } from "kafkajs";
 import { scriptByEntry } from "../scripts/catalog.ts";
+import { registryClient } from "../shared/avro_codec.ts";
+import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
+import { createOrderGenerator } from "../shared/orders/generate.ts";
 import { consumerLag } from "../shared/lag.ts";
 import { startRegistry } from "../shared/registry/server.ts";
 import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
@@ -225,4 +229,40 @@ export async function readAllCommitted(
     await consumer.disconnect();
   }
   return got;
+}
+
+/** Raw records from the generator, plus whatever extra values a test adds. */
+export function rawOrders(
+  count: number,
+  options: { seed: number; invalidRate: number; mix: Record<string, number> },
+) {
+  const generator = createOrderGenerator({
+    seed: options.seed,
+    mix: options.mix,
+    catalog: DEFAULT_CATALOG,
+    invalidRate: options.invalidRate,
+  });
+  return Array.from({ length: count }, () => {
+    const order = generator.next();
+    return { key: order.orderId, value: JSON.stringify(order) };
+  });
+}
+
+/** Decodes Avro records through the registry at `url`. */
+export async function decodeAll(url: string, messages: KafkaMessage[]) {
+  const registry = registryClient(url);
+  return await Promise.all(
+    messages.map(async (m) => ({
+      key: m.key!.toString(),
+      timestamp: m.timestamp,
+      value: await registry.decode(m.value!) as Record<string, unknown>,
+    })),
+  );
+}
+
+/** Stops a script with SIGTERM and checks it exits cleanly. */
+export async function stopped(proc: ReturnType<typeof startScript>): Promise<void> {
+  proc.kill("SIGTERM");
+  const status = await proc.status;
+  assert.equal(status.code, 0, `clean exit expected:\n${proc.output().slice(-3000)}`);
 }

@@ -4,42 +4,24 @@
  * keys, start-up errors, and exactly-once across SIGKILLs.
  */
 import assert from "node:assert/strict";
-import type { KafkaMessage } from "kafkajs";
-import { registryClient } from "../shared/avro_codec.ts";
 import { DLQ_HEADERS, readDeadLetterHeaders } from "../shared/dlq.ts";
-import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
-import { createOrderGenerator } from "../shared/orders/generate.ts";
 import { DELIVERY_ROUTE, INVENTORY_ROUTE, routeRecord } from "../shared/router/route.ts";
 import { integration, testKafka, waitFor } from "./harness.ts";
 import {
   caughtUp,
   committedCount,
+  decodeAll,
   produceRaw,
+  rawOrders,
   readAllCommitted,
   routerArgs,
   startScript,
   startTestPipeline,
+  stopped,
 } from "./pipeline.ts";
 
 const INVENTORY = "producers/inventory_orders_producer.ts";
 const DELIVERY = "producers/delivery_orders_producer.ts";
-
-/** Raw records from the generator, plus whatever extra values a test adds. */
-function rawOrders(
-  count: number,
-  options: { seed: number; invalidRate: number; mix: Record<string, number> },
-) {
-  const generator = createOrderGenerator({
-    seed: options.seed,
-    mix: options.mix,
-    catalog: DEFAULT_CATALOG,
-    invalidRate: options.invalidRate,
-  });
-  return Array.from({ length: count }, () => {
-    const order = generator.next();
-    return { key: order.orderId, value: JSON.stringify(order) };
-  });
-}
 
 /** What each route must do with each raw record, from the pure router. */
 function expectedOutcomes(records: { key: string; value: string }[]) {
@@ -60,22 +42,6 @@ function expectedOutcomes(records: { key: string; value: string }[]) {
     }
   }
   return { inventoryLines, deliveryIds, deadKeys: deadKeys.sort() };
-}
-
-async function decodeAll(url: string, messages: KafkaMessage[]) {
-  const registry = registryClient(url);
-  return await Promise.all(
-    messages.map(async (m) => ({
-      key: m.key!.toString(),
-      value: await registry.decode(m.value!) as Record<string, unknown>,
-    })),
-  );
-}
-
-async function stopped(proc: ReturnType<typeof startScript>): Promise<void> {
-  proc.kill("SIGTERM");
-  const status = await proc.status;
-  assert.equal(status.code, 0, `clean exit expected:\n${proc.output().slice(-3000)}`);
 }
 
 Deno.test(

@@ -45,7 +45,11 @@ export class TransientFailure extends Error {
 const RULES: { test: RegExp; kind: FailureKind; errorClass: string }[] = [
   // The registry: a schema id it does not have will never appear; bytes
   // without the Confluent framing are not ours to decode.
-  { test: /schema not found|subject not found|404/i, kind: "permanent", errorClass: "registry" },
+  {
+    test: /schema\b.*\bnot found|subject\b.*\bnot found|\b404\b/i,
+    kind: "permanent",
+    errorClass: "registry",
+  },
   {
     test: /magic byte|invalid (avro|schema)|truncated|invalid union index/i,
     kind: "permanent",

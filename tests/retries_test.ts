@@ -1,0 +1,256 @@
+/**
+ * Non-blocking retries on the real broker, with failures injected into real
+ * processes: backoff gaps, a poison record dead-lettered with its whole
+ * history while the records behind it go through, and SIGKILLs during
+ * hand-offs losing and repeating nothing across main, retry and DLQ topics.
+ */
+import assert from "node:assert/strict";
+import type { KafkaMessage } from "kafkajs";
+import { DLQ_HEADERS, readDeadLetterHeaders } from "../shared/dlq.ts";
+import { RETRY_HEADERS, retryHistory } from "../shared/retry/envelope.ts";
+import { integration, testKafka, waitFor } from "./harness.ts";
+import {
+  caughtUp,
+  committedCount,
+  decodeAll,
+  produceRaw,
+  rawOrders,
+  readAllCommitted,
+  routerArgs,
+  startScript,
+  startTestPipeline,
+  stopped,
+} from "./pipeline.ts";
+
+const INVENTORY = "producers/inventory_orders_producer.ts";
+
+const header = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString();
+
+/** The order ids of raw records that are inventory orders. */
+function inventoryIds(records: { key: string; value: string }[]): string[] {
+  return records.filter((r) => JSON.parse(r.value).type === "inventory").map((r) => r.key);
+}
+
+Deno.test(
+  "backoff: an order failing twice goes through on its third attempt, after the configured waits",
+  integration,
+  async () => {
+    const kafka = testKafka();
+    const pipeline = await startTestPipeline(kafka, "backoff");
+    const records = rawOrders(20, { seed: 3, invalidRate: 0, mix: { inventory: 100 } });
+    const flaky = inventoryIds(records)[5];
+    const retryBase = `${pipeline.topics.orders.name}-inventory`;
+    const proc = startScript(
+      INVENTORY,
+      routerArgs(pipeline, "inventory", [
+        "--retry-initial-ms",
+        "800",
+        "--retry-multiplier",
+        "2",
+        "--inject-flaky-orders",
+        `${flaky}:2`,
+      ]),
+    );
+    let running = true;
+    try {
+      await produceRaw(kafka, pipeline.topics.orders.name, records);
+      const routed = await waitFor("the flaky order routed", async () => {
+        const got = await decodeAll(
+          pipeline.registryUrl,
+          await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name),
+        );
+        const ids = new Set(got.map((r) => String(r.value.orderId)));
+        return ids.has(flaky) && ids.size === 20 ? got : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 500 });
+      // Stopped first: reading a topic appends end markers, which it would consume.
+      running = false;
+      await stopped(proc);
+      const flakyLines = routed.filter((r) => r.value.orderId === flaky);
+      assert.ok(flakyLines.length >= 1);
+
+      const retry1 = await readAllCommitted(kafka, `${retryBase}-retry-1`);
+      const retry2 = await readAllCommitted(kafka, `${retryBase}-retry-2`);
+      assert.equal(retry1.length, 1, "one hand-off to retry-1");
+      assert.equal(retry2.length, 1, "one hand-off to retry-2");
+      assert.equal((await readAllCommitted(kafka, `${retryBase}-retry-3`)).length, 0);
+      assert.equal(retry1[0].key?.toString(), flaky);
+      assert.equal(header(retry2[0], RETRY_HEADERS.attempt), "2");
+      assert.equal(header(retry2[0], RETRY_HEADERS.errorClass), "injected");
+
+      // Waits: failure 1 → failure 2 ≥ 800 ms; failure 2 → success ≥ 1600 ms.
+      const failed1 = Date.parse(header(retry1[0], RETRY_HEADERS.lastFailedAt)!);
+      const failed2 = Date.parse(header(retry2[0], RETRY_HEADERS.lastFailedAt)!);
+      const succeeded = Number(flakyLines[0].timestamp);
+      const gap1 = failed2 - failed1, gap2 = succeeded - failed2;
+      console.log(`measured backoff gaps: ${gap1} ms (configured 800), ${gap2} ms (1600)`);
+      assert.ok(gap1 >= 800 && gap1 < 800 + 15_000, `first wait ${gap1} ms`);
+      assert.ok(gap2 >= 1600 && gap2 < 1600 + 15_000, `second wait ${gap2} ms`);
+      assert.equal(header(retry2[0], RETRY_HEADERS.firstFailedAt), new Date(failed1).toISOString());
+      assert.equal((await readAllCommitted(kafka, pipeline.topics.ordersDlq.name)).length, 0);
+    } finally {
+      if (running) await stopped(proc);
+      await pipeline.close();
+    }
+  },
+);
+
+Deno.test(
+  "poison: dead-lettered after its attempts with its whole history, never holding back the rest",
+  integration,
+  async () => {
+    const kafka = testKafka();
+    const pipeline = await startTestPipeline(kafka, "poison");
+    // Orders behind the poison one in its partition must not wait for it.
+    const records = rawOrders(200, { seed: 5, invalidRate: 0, mix: { inventory: 100 } });
+    const poison = inventoryIds(records)[0];
+    const proc = startScript(
+      INVENTORY,
+      routerArgs(pipeline, "inventory", [
+        "--retry-attempts",
+        "2",
+        "--retry-initial-ms",
+        "1500",
+        "--inject-poison-orders",
+        poison,
+      ]),
+    );
+    try {
+      await produceRaw(kafka, pipeline.topics.orders.name, records);
+      const dead = await waitFor("the poison order in the DLQ", async () => {
+        const got = await readAllCommitted(kafka, pipeline.topics.ordersDlq.name);
+        return got.length ? got : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 500 });
+      assert.equal(dead.length, 1);
+      const h = readDeadLetterHeaders(dead[0].headers);
+      const sent = records.find((r) => r.key === poison)!;
+      assert.equal(dead[0].key?.toString(), poison);
+      assert.equal(dead[0].value?.toString(), sent.value, "the original bytes");
+      assert.equal(h.originalTopic, pipeline.topics.orders.name);
+      assert.ok(Number(h.originalPartition) >= 0);
+      assert.ok(Number(h.originalOffset) >= 0);
+      assert.equal(h.originalKey, poison);
+      assert.equal(h.attempts, "3", "the first try and two retries");
+      assert.equal(h.errorClass, "injected");
+      assert.match(h.reason!, /poison/);
+      assert.equal(h.stage, "inventory_orders_producer");
+      assert.equal(h.replayTopic, `${pipeline.topics.orders.name}-inventory-retry-1`);
+      const first = Date.parse(h.firstFailedAt!), last = Date.parse(h.failedAt!);
+      assert.ok(last - first >= 1500 + 3000, `failures ${last - first} ms apart`);
+      assert.ok(DLQ_HEADERS.reason in (dead[0].headers ?? {}));
+
+      // Every other order was routed, and before the poison one gave up.
+      const routed = await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name);
+      const decoded = await decodeAll(pipeline.registryUrl, routed);
+      const ids = new Set(decoded.map((r) => String(r.value.orderId)));
+      assert.equal(ids.size, 199);
+      assert.ok(!ids.has(poison));
+      const lastRouted = Math.max(...routed.map((m) => Number(m.timestamp)));
+      assert.ok(
+        lastRouted < Number(dead[0].timestamp),
+        "the partition kept moving while the poison order waited",
+      );
+    } finally {
+      await stopped(proc);
+      await pipeline.close();
+    }
+  },
+);
+
+Deno.test(
+  "SIGKILLs during hand-offs: each order once, in the target topic or the DLQ, each hand-off once",
+  integration,
+  async () => {
+    const kafka = testKafka();
+    const pipeline = await startTestPipeline(kafka, "handoff");
+    const records = rawOrders(1500, { seed: 13, invalidRate: 0, mix: { inventory: 100 } });
+    await produceRaw(kafka, pipeline.topics.orders.name, records);
+    const group = `${pipeline.topics.orders.name}-inventory`;
+    const retryBase = `${pipeline.topics.orders.name}-inventory`;
+    const args = routerArgs(pipeline, "inventory", [
+      "--transaction-size",
+      "20",
+      "--linger-ms",
+      "20",
+      "--retry-attempts",
+      "2",
+      "--retry-initial-ms",
+      "200",
+      "--inject-failure-rate",
+      "0.3",
+    ]);
+    let before = 0;
+    for (let kills = 0; kills < 3; kills++) {
+      const proc = startScript(INVENTORY, args);
+      const progressed = await waitFor("progress before the kill", async () => {
+        const n = await committedCount(kafka, group, pipeline.topics.orders.name);
+        return n >= before + 250 ? n : 0;
+      }, { timeoutMs: 90_000, intervalMs: 50 }).catch((err) => {
+        proc.kill("SIGKILL");
+        throw new Error(`${err}\n${proc.output().slice(-3000)}`);
+      });
+      proc.kill("SIGKILL");
+      assert.equal((await proc.status).signal, "SIGKILL");
+      before = progressed;
+      if (before >= records.length - 250) break;
+    }
+    const last = startScript(INVENTORY, args);
+    const ids = inventoryIds(records);
+    try {
+      await waitFor("every order routed or dead-lettered", async () => {
+        if (!await caughtUp(kafka, group, pipeline.topics.orders.name)) return false;
+        const routed = await decodeAll(
+          pipeline.registryUrl,
+          await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name),
+        );
+        const dead = await readAllCommitted(kafka, pipeline.topics.ordersDlq.name);
+        const done = new Set([
+          ...routed.map((r) => String(r.value.orderId)),
+          ...dead.map((m) => m.key!.toString()),
+        ]);
+        return done.size === ids.length;
+      }, { timeoutMs: 150_000, intervalMs: 1000 });
+    } finally {
+      await stopped(last);
+    }
+
+    const routed = await decodeAll(
+      pipeline.registryUrl,
+      await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name),
+    );
+    const dead = (await readAllCommitted(kafka, pipeline.topics.ordersDlq.name)).map((m) =>
+      m.key!.toString()
+    );
+    const lines = routed.map((r) => `${r.value.orderId}#${r.value.lineIndex}`);
+    assert.equal(new Set(lines).size, lines.length, "no line routed twice");
+    assert.equal(new Set(dead).size, dead.length, "no order dead-lettered twice");
+    const routedIds = new Set(routed.map((r) => String(r.value.orderId)));
+    assert.deepEqual(dead.filter((id) => routedIds.has(id)), [], "never both routed and dead");
+    assert.equal(routedIds.size + dead.length, ids.length, "none lost");
+
+    // Each hand-off once: an order's attempt n is on retry-n at most once.
+    let handOffs = 0;
+    for (const level of [1, 2]) {
+      const retried = await readAllCommitted(kafka, `${retryBase}-retry-${level}`);
+      const keys = retried.map((m) => m.key!.toString());
+      assert.equal(new Set(keys).size, keys.length, `no order twice on retry-${level}`);
+      for (const m of retried) {
+        const h = retryHistory({
+          topic: "",
+          partition: m.partition,
+          offset: m.offset,
+          key: m.key,
+          value: m.value,
+          headers: m.headers,
+        });
+        assert.equal(h.attempts, level);
+      }
+      handOffs += retried.length;
+    }
+    console.log(
+      `hand-offs: ${handOffs} to retry topics, ${dead.length} dead-lettered, ` +
+        `${routedIds.size} routed`,
+    );
+    assert.ok(handOffs > 100, "failures were injected and retried");
+    await pipeline.close();
+  },
+);
