@@ -29,8 +29,10 @@ import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
 import { emptyLoadStats, reportProgress, runOrderLoad } from "../shared/order_load.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
 import { createOrderGenerator, formatMix, MixError, parseMix } from "../shared/orders/generate.ts";
+import type { RawOrder } from "../shared/orders/model.ts";
+import { clickMessage, createClickGenerator } from "../shared/orders/clicks.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
-import { TOPICS } from "../shared/topics.ts";
+import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
 
 const config = defineConfig({
   name: "order_generator",
@@ -88,6 +90,17 @@ const config = defineConfig({
       default: 0,
       description: "serve Prometheus /metrics on this port (0: off)",
     },
+    clicksPerOrder: {
+      type: "number",
+      min: 0,
+      default: 3,
+      description: "mean product views per order, sent to --clicks-topic (0: no clicks)",
+    },
+    clicksTopic: {
+      type: "string",
+      default: TOPICS.clicks.name,
+      description: "the clickstream topic, views keyed by user (created as declared when missing)",
+    },
     topic: {
       type: "string",
       env: "ORDERS_TOPIC",
@@ -132,6 +145,30 @@ async function main(): Promise<number> {
     maxBatch: cfg.batchSize,
     createTopic: true,
   });
+  // Views of the products around each order, on their own idempotent producer.
+  const clicks = createClickGenerator({
+    seed,
+    catalog: DEFAULT_CATALOG,
+    viewsPerOrder: cfg.clicksPerOrder,
+  });
+  const clickProducer = cfg.clicksPerOrder > 0 ? kafka.producer({ idempotent: true }) : undefined;
+  let clicksSent = 0;
+  const sink = {
+    send: async (orders: readonly RawOrder[]) => {
+      const views = clickProducer ? orders.flatMap((o) => clicks.forOrder(o)) : [];
+      await Promise.all([
+        intake.send(orders),
+        views.length
+          ? clickProducer!.send({
+            topic: cfg.clicksTopic,
+            acks: -1,
+            messages: views.map(clickMessage),
+          })
+          : undefined,
+      ]);
+      clicksSent += views.length;
+    },
+  };
   const shutdown = shutdownSignal(log);
   try {
     log.info("order generator starting", {
@@ -141,15 +178,25 @@ async function main(): Promise<number> {
       mix: formatMix(mix),
       invalidRate: cfg.invalidRate,
       topic: cfg.topic,
+      clicksPerOrder: cfg.clicksPerOrder,
+      clicksTopic: cfg.clicksPerOrder > 0 ? cfg.clicksTopic : undefined,
     });
     try {
       await intake.connect();
+      if (clickProducer) {
+        const admin = kafka.admin();
+        await admin.connect();
+        await ensureTopics(admin, [renamed(TOPICS.clicks, cfg.clicksTopic)], log)
+          .finally(() => admin.disconnect());
+        await clickProducer.connect();
+      }
     } catch (err) {
       log.error("cannot reach Kafka", {
         brokers: connection.brokers,
         error: (err as Error).message,
       });
       await intake.close();
+      await clickProducer?.disconnect();
       return 1;
     }
     const metricsServer = cfg.metricsPort > 0
@@ -159,7 +206,7 @@ async function main(): Promise<number> {
     const stopProgress = reportProgress(stats, cfg.progressInterval * 1000, log);
     const started = performance.now();
     await runOrderLoad({
-      sink: intake,
+      sink,
       next: generator.nextSample,
       rate: cfg.rate,
       count: cfg.count,
@@ -168,6 +215,7 @@ async function main(): Promise<number> {
     }, stats);
     stopProgress();
     await intake.close();
+    await clickProducer?.disconnect();
     await metricsServer?.close();
     const seconds = (performance.now() - started) / 1000;
     const totals = {
@@ -176,6 +224,7 @@ async function main(): Promise<number> {
       invalid: stats.invalid,
       failed: stats.failed,
       byType: stats.byType,
+      clicks: clicksSent,
       seconds: Math.round(seconds * 100) / 100,
       ratePerSec: Math.round((stats.sent / Math.max(seconds, 0.001)) * 10) / 10,
     };

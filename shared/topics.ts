@@ -78,6 +78,22 @@ export const TOPICS = {
     retentionMs: 30 * DAY,
     purpose: "orders that could not be routed, with the reason in headers",
   },
+  clicks: {
+    name: "clicks",
+    partitions: 6,
+    replication: -1,
+    cleanup: "delete",
+    retentionMs: 7 * DAY,
+    purpose: "product views (the clickstream), JSON, keyed by user id",
+  },
+  orderStats: {
+    name: "order_stats",
+    partitions: 1,
+    replication: -1,
+    cleanup: "compact",
+    purpose:
+      "the aggregator's state (with the offsets it covers) and dashboard snapshots, written in transactions (compacted)",
+  },
   schemas: {
     name: "_schemas",
     partitions: 1,

@@ -22,3 +22,11 @@ for (const script of SCRIPTS) {
     assert.doesNotMatch(stderr, /NotCapable|PermissionDenied|Requires .* access/);
   });
 }
+
+Deno.test("the README gives each script's `deno run` line exactly as the catalog does", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const missing = SCRIPTS.filter((s) =>
+    !readme.includes(`deno run ${s.permissions.join(" ")} \\\n  ${s.entry}`)
+  ).map((s) => s.entry);
+  assert.deepEqual(missing, [], "README sections out of date with scripts/catalog.ts");
+});
