@@ -33,6 +33,7 @@ import { provideBroker } from "../shared/broker/provide.ts";
 import { waitUntilReady } from "../shared/broker/ready.ts";
 import { startRegistry } from "../shared/registry/server.ts";
 import { DELIVERY_ROUTE, INVENTORY_ROUTE } from "../shared/router/route.ts";
+import { DEFAULT_BACKOFF, retryTopicNames } from "../shared/retry/backoff.ts";
 import { scrapeCounter, startProcess, type SupervisedProcess } from "./supervisor.ts";
 
 const config = defineConfig({
@@ -64,6 +65,15 @@ const config = defineConfig({
       max: 1,
       default: 0.05,
       description: "share of generated orders made invalid on purpose (they reach the DLQ)",
+    },
+    failureRate: {
+      type: "number",
+      min: 0,
+      max: 1,
+      default: 0.02,
+      env: "DEMO_FAILURE_RATE",
+      description: "share of the data consumers' attempts that fail on purpose, transiently " +
+        "(they are retried after 2 s, 4 s, 8 s; 0 turns it off)",
     },
     load: {
       type: "boolean",
@@ -146,6 +156,16 @@ async function figures() {
       events(METRICS.deliveryConsumer, s)
     ),
   );
+  const handOffs = (outcome: string) =>
+    Promise.all(
+      [METRICS.inventoryConsumer, METRICS.deliveryConsumer].map((url) =>
+        scrapeCounter(url, "retry_handoffs_total", { outcome }).then((n) => n ?? 0)
+      ),
+    ).then(([a, b]) => a + b);
+  const [retried, consumerDead] = await Promise.all([
+    handOffs("retry"),
+    handOffs("dead-letter"),
+  ]);
   return {
     rawOrdersConsumed: consumed ?? 0,
     inventoryOrdersRouted: inventory ?? 0,
@@ -161,6 +181,8 @@ async function figures() {
     deliveriesDelivered: deliveries[1],
     deliveriesFailed: deliveries[2],
     deliveryEventsRejected: deliveries[3],
+    consumerAttemptsRetried: retried,
+    consumerDeadLettered: consumerDead,
   };
 }
 
@@ -186,12 +208,19 @@ function markersOnly(lag: PartitionLag[]): number {
   return lag.reduce((n, p) => n + (p.committed < 0 ? p.lag : Math.max(0, p.lag - 1)), 0);
 }
 
-/** Waits (up to 30 s) until the producers and consumers have drained what was sent. */
+/**
+ * Waits (up to 45 s: a record can wait 2 + 4 + 8 s in retry topics) until
+ * the producers and consumers have drained what was sent, retries included.
+ */
 async function drain(kafka: Kafka, log: Logger): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 45_000;
+    const retrying = (group: string, sources: string[]) =>
+      sources.flatMap((t) => retryTopicNames(t, DEFAULT_BACKOFF.attempts)).map(async (topic) =>
+        markersOnly(await consumerLag(admin, group, topic))
+      );
     while (Date.now() < deadline) {
       const lags = await Promise.all([
         ...[INVENTORY_ROUTE, DELIVERY_ROUTE].map(async (r) =>
@@ -200,11 +229,13 @@ async function drain(kafka: Kafka, log: Logger): Promise<void> {
         // The consumers read transactional topics: their ends count commit markers.
         consumerLag(admin, "inventory-sync", TOPICS.inventoryOrders.name).then(markersOnly),
         consumerLag(admin, "delivery-tracker", TOPICS.deliveryOrders.name).then(markersOnly),
+        ...retrying("inventory-sync", [TOPICS.inventoryOrders.name]),
+        ...retrying("delivery-tracker", [TOPICS.deliveryOrders.name, TOPICS.deliveryEvents.name]),
       ]);
       if (lags.every((l) => l === 0)) return;
       await sleep(250);
     }
-    log.warn("the pipeline did not drain what was sent within 30 s");
+    log.warn("the pipeline did not drain what was sent within 45 s");
   } finally {
     await admin.disconnect();
   }
@@ -276,6 +307,8 @@ async function main(): Promise<number> {
         registry.url,
         "--database-url",
         databaseUrl,
+        "--inject-failure-rate",
+        String(cfg.failureRate),
         "--progress-interval",
         String(cfg.statusInterval),
       ]);
@@ -319,7 +352,10 @@ async function main(): Promise<number> {
         : "  Load              none (--no-load)",
       `  Logs              ${logDir}/`,
       "",
-      "  Not in the demo yet: retries with backoff, the DLQ replayer, the aggregator, the dashboard.",
+      `  Failures          ${
+        cfg.failureRate * 100
+      }% of the consumers' attempts fail on purpose and are retried`,
+      "  Not in the demo yet: the DLQ replayer, the aggregator, the dashboard.",
       cfg.duration > 0
         ? `  Stopping by itself in ${cfg.duration} s.`
         : "  Ctrl-C stops everything.",

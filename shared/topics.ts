@@ -132,15 +132,23 @@ export async function ensureTopics(
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.name));
   if (missing.length > 0) {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((s) => ({
-        topic: s.name,
-        numPartitions: s.partitions,
-        replicationFactor: s.replication,
-        configEntries: topicConfigEntries(s),
-      })),
-    });
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({
+          topic: s.name,
+          numPartitions: s.partitions,
+          replicationFactor: s.replication,
+          configEntries: topicConfigEntries(s),
+        })),
+      });
+    } catch (err) {
+      // While several processes create topics at once, kafkajs' wait for
+      // leaders can see a new topic missing from the metadata; whether it is
+      // there is what untilServed below finds out.
+      if (!NOT_YET_SERVED.includes((err as { type?: string }).type ?? "")) throw err;
+      log?.debug("topics created; not yet in the metadata", { error: (err as Error).message });
+    }
   }
   // A new topic's leaders can be known to the controller before every
   // broker serves the partitions; wait until its offsets can be listed.
@@ -153,6 +161,12 @@ export async function ensureTopics(
   }
   return missing.map((s) => s.name);
 }
+
+const NOT_YET_SERVED = [
+  "UNKNOWN_TOPIC_OR_PARTITION",
+  "LEADER_NOT_AVAILABLE",
+  "TOPIC_ALREADY_EXISTS",
+];
 
 async function untilServed(admin: Admin, topic: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
