@@ -45,7 +45,7 @@ export const DLQ_HEADERS = {
  * cannot carry), all permanent; or the class of the error that outlived
  * every retry (database, registry, broker, injected, ...).
  */
-export type DeadLetterClass = "unparseable" | "validation" | "encoding" | (string & {});
+export type DeadLetterClass = "unparseable" | "validation" | "encoding" | string;
 
 /** The record that failed, as it was consumed. */
 export interface FailedRecord {
