@@ -31,9 +31,10 @@ export const KNOWN_TYPES = ["inventory", "delivery", "return", "exchange"] as co
 export type OrderType = typeof KNOWN_TYPES[number];
 
 /**
- * The kinds that have their own topic and producer. Everything else on the
- * raw stream (`return`, `exchange`, and kinds we have never heard of) is an
- * "other kind": the producers count it and skip it, it is never an error.
+ * The kinds that have their own topic and producer. The other known kinds
+ * on the raw stream (`return`, `exchange`) are counted and skipped; a kind
+ * nobody knows is dead-lettered by the routing producers (a typo, or a
+ * producer gone wrong), though the gateway accepts it as a raw order.
  */
 export const ROUTED_TYPES = ["inventory", "delivery"] as const;
 /** An order kind with its own topic and producer. */

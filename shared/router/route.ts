@@ -25,7 +25,7 @@ import {
   INVENTORY_ORDER_SCHEMA_V2,
   INVENTORY_ORDERS_SUBJECT,
 } from "../orders/schemas.ts";
-import type { RawOrder, RoutedType } from "../orders/model.ts";
+import { isKnownType, KNOWN_TYPES, type RawOrder, type RoutedType } from "../orders/model.ts";
 import {
   deliveryKey,
   inventoryKey,
@@ -124,10 +124,11 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * Routes one raw record. Pure: the same bytes, clock and catalog give the
- * same outcome. Other order types are skipped (counted, never errors); an
- * order of this route's type that fails validation is dead-lettered with
- * every problem; bytes that are no order at all are dead-lettered by the
- * producer that owns them and ignored (but counted) by the other.
+ * same outcome. Other known order types are skipped (counted, never
+ * errors); an order of this route's type that fails validation is
+ * dead-lettered with every problem; bytes that are no order at all, and
+ * orders of a type nobody knows, are dead-lettered by the producer that owns
+ * them and ignored (but counted) by the other.
  */
 export function routeRecord(
   route: RouteSpec,
@@ -152,6 +153,17 @@ export function routeRecord(
   const type = (parsed as { type?: unknown }).type;
   if (typeof type !== "string" || type === "") {
     return unparseable("type: missing or not a string");
+  }
+  if (!isKnownType(type)) {
+    // A kind nobody routes or skips on purpose: a typo or a producer gone
+    // wrong, so it is dead-lettered (once, by the owner), not silently skipped.
+    return route.ownsUnparseable
+      ? {
+        kind: "dead-letter",
+        errorClass: "validation",
+        reason: `type: unknown order type "${type}" (known: ${KNOWN_TYPES.join(", ")})`,
+      }
+      : { kind: "ignored-unparseable", reason: `unknown order type "${type}"` };
   }
   if (type !== route.type) return { kind: "skipped", type };
   const result = route.validate(parsed);

@@ -50,6 +50,17 @@ Deno.test("each route skips the other's orders and other kinds, counting the typ
   });
 });
 
+Deno.test("an order of a type nobody knows is dead-lettered once, by the inventory route", () => {
+  const odd = enc({ ...inventory, type: "gift-card" });
+  const owner = routeRecord(INVENTORY_ROUTE, odd, 0);
+  assert.equal(owner.kind, "dead-letter");
+  if (owner.kind === "dead-letter") {
+    assert.equal(owner.errorClass, "validation");
+    assert.match(owner.reason, /unknown order type "gift-card"/);
+  }
+  assert.equal(routeRecord(DELIVERY_ROUTE, odd, 0).kind, "ignored-unparseable");
+});
+
 Deno.test("an invalid order of the route's type is dead-lettered with every problem", () => {
   const bad = { ...inventory, items: [{ sku: "SKU-1001", quantity: -2, unitPrice: -1 }] };
   const out = routeRecord(INVENTORY_ROUTE, enc(bad), 0);
