@@ -275,7 +275,15 @@ Deno.test("a batch behind the store is fenced; republish rebuilds identical even
       nextOffset: values.length,
     }, records);
     assert.deepEqual(replay, { fenced: true, storedOffset: values.length });
-    assert.deepEqual(await DELIVERY_EFFECTS.republish(store, records), published);
+    assert.deepEqual(await DELIVERY_EFFECTS.republish(store, records), {
+      events: published,
+      missing: [],
+    });
+    // A record the store never saw is reported missing, to be handed off again.
+    const unseen = { offset: 9, record: decoded(deliveryOrder("o-9"), "delivery_orders") };
+    const partial = await DELIVERY_EFFECTS.republish(store, [records[0], unseen]);
+    assert.deepEqual(partial.missing, [unseen]);
+    assert.equal(partial.events.length, 1);
   });
 });
 
