@@ -1,0 +1,325 @@
+/**
+ * The web dashboard in a real browser (Debian's Chromium, driven by
+ * playwright-core), on the real broker, with the aggregator and the
+ * dashboard as real processes under their catalog permissions, on topics
+ * of their own:
+ *
+ * - the page loads with its panels, says no load runs, and follows the
+ *   stream ("live");
+ * - the demo load started from the page makes the numbers move (orders in,
+ *   the recent-orders table), and stops from the page;
+ * - the DLQ panel lists the reasons of dead letters seeded with
+ *   `deadLetter()`, its replay button sends them back once (records with
+ *   `replay.of` on the replay topic), and asking again replays nothing;
+ * - a screenshot is kept at build/test-artifacts/dashboard.png.
+ *
+ * Needs Chromium at /usr/bin/chromium (`apt-get install chromium`), or
+ * CHROMIUM_PATH.
+ */
+import assert from "node:assert/strict";
+import type { Kafka } from "kafkajs";
+import { chromium, type Page } from "playwright-core";
+import { deadLetter, type Failure } from "../shared/dlq.ts";
+import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { integration, testBrokers, testKafka, uniqueName, waitFor } from "./harness.ts";
+import { readAllCommitted, type ScriptProcess, startScript, stopped } from "./pipeline.ts";
+
+const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+const SCREENSHOT = "build/test-artifacts/dashboard.png";
+const NOT_JSON: Failure = { errorClass: "unparseable", reason: "not JSON", stage: "router" };
+const BAD_QTY: Failure = {
+  errorClass: "validation",
+  reason: "items[0].quantity: must be a positive whole number, got 0",
+  stage: "inventory_orders_producer",
+};
+
+interface Topics {
+  orders: string;
+  status: string;
+  clicks: string;
+  stats: string;
+  dlq: string;
+  /** Where the dead letters go back to on replay. */
+  replay: string;
+}
+
+async function createTopics(kafka: Kafka, prefix: string): Promise<Topics> {
+  const t: Topics = {
+    orders: `${prefix}-orders`,
+    status: `${prefix}-status`,
+    clicks: `${prefix}-clicks`,
+    stats: `${prefix}-stats`,
+    dlq: `${prefix}-orders-dlq`,
+    replay: `${prefix}-orders-inventory-retry-1`,
+  };
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [
+    { ...renamed(TOPICS.orders, t.orders), partitions: 2 },
+    { ...renamed(TOPICS.orderStatus, t.status), partitions: 2 },
+    { ...renamed(TOPICS.clicks, t.clicks), partitions: 1 },
+    { ...renamed(TOPICS.ordersDlq, t.dlq), partitions: 2 },
+    { ...renamed(TOPICS.orders, t.replay), partitions: 1 },
+  ]);
+  await admin.disconnect();
+  return t;
+}
+
+/** Three "not JSON" and one bad quantity, written in one transaction as the pipeline writes them. */
+async function seedDeadLetters(kafka: Kafka, t: Topics): Promise<void> {
+  const producer = kafka.producer({
+    transactionalId: uniqueName("dashboard-seed"),
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  try {
+    const txn = await producer.transaction();
+    const seeds: [string, string, Failure][] = [
+      ["ord-bad-1", "{not json", NOT_JSON],
+      ["ord-bad-2", "nope", NOT_JSON],
+      ["ord-bad-3", "[", NOT_JSON],
+      ["ord-bad-4", JSON.stringify({ orderId: "ord-bad-4", items: [{ quantity: 0 }] }), BAD_QTY],
+    ];
+    for (const [i, [key, value, failure]] of seeds.entries()) {
+      const msg = deadLetter(
+        {
+          topic: t.orders,
+          partition: 0,
+          offset: String(i),
+          key,
+          value: new TextEncoder().encode(value),
+        },
+        failure,
+        new Date(),
+        { attempts: 1, firstFailedAt: new Date(), replayTopic: t.replay },
+      );
+      await txn.send({
+        topic: t.dlq,
+        acks: -1,
+        messages: [{
+          partition: i % 2,
+          key,
+          value: Buffer.from(msg.value!),
+          headers: msg.headers,
+        }],
+      });
+    }
+    await txn.commit();
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** A URL a started script logs at start (`"<field>":"http://…"`). */
+function loggedUrl(proc: ScriptProcess, field: string, what: string): Promise<string> {
+  return waitFor(what, () => {
+    const m = new RegExp(`"${field}":"(http://[^"]+)"`).exec(proc.output());
+    if (!m && proc.output().includes("stopped by an error")) throw new Error(proc.output());
+    return m?.[1];
+  }, { timeoutMs: 90_000 });
+}
+
+/** The number shown in an element, or -1 while it shows none. */
+async function shownNumber(page: Page, selector: string): Promise<number> {
+  const text = (await page.textContent(selector)) ?? "";
+  const n = Number(text.replaceAll(",", ""));
+  return text.trim() === "" || Number.isNaN(n) ? -1 : n;
+}
+
+/** Waits until the text of `selector` matches `pattern`. */
+function waitForText(
+  page: Page,
+  selector: string,
+  pattern: RegExp,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<boolean> {
+  return waitFor(what, async () => pattern.test((await page.textContent(selector)) ?? ""), {
+    timeoutMs,
+    intervalMs: 200,
+  });
+}
+
+Deno.test({
+  name: "the dashboard in Chromium: live numbers, demo load, DLQ replay once",
+  ...integration,
+  async fn() {
+    const kafka = testKafka("dashboard-test");
+    const prefix = uniqueName("dash");
+    const t = await createTopics(kafka, prefix);
+    await seedDeadLetters(kafka, t);
+    const brokers = testBrokers().join(",");
+
+    const aggregator = startScript("scripts/aggregator.ts", [
+      "--brokers",
+      brokers,
+      "--orders-topic",
+      t.orders,
+      "--status-topic",
+      t.status,
+      "--clicks-topic",
+      t.clicks,
+      "--retry-pattern",
+      `^${prefix}-.*-retry-\\d+$`,
+      "--dlq-pattern",
+      `^${prefix}-.*-dlq$`,
+      "--stats-topic",
+      t.stats,
+      "--group-id",
+      `${prefix}-aggregator`,
+      "--commit-interval-ms",
+      "500",
+      "--http-port",
+      "0",
+      "--metrics-port",
+      "0",
+      "--progress-interval",
+      "0",
+      "--session-timeout-ms",
+      "6000",
+    ]);
+    let dashboard: ScriptProcess | undefined;
+    let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
+    try {
+      const statsUrl = (await loggedUrl(aggregator, "stats", "the aggregator's address"))
+        .replace(/\/stats$/, "");
+      const aggregatorMetrics = await loggedUrl(aggregator, "metrics", "the aggregator's metrics");
+      dashboard = startScript("scripts/dashboard.ts", [
+        "--brokers",
+        brokers,
+        "--port",
+        "0",
+        "--metrics-port",
+        "0",
+        "--stats-url",
+        statsUrl,
+        "--orders-topic",
+        t.orders,
+        "--status-topic",
+        t.status,
+        "--dlq-topics",
+        t.dlq,
+        "--lag",
+        `${prefix}-aggregator:${t.orders}`,
+        "--scrape",
+        `aggregator=${aggregatorMetrics}`,
+        "--max-rate",
+        "200",
+        "--dlq-refresh-seconds",
+        "5",
+        "--log-level",
+        "info",
+      ]);
+      const url = await loggedUrl(dashboard, "url", "the dashboard's address");
+
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+      const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+      const failures: string[] = [];
+      page.on("pageerror", (err) => failures.push(err.message));
+      page.on("requestfailed", (req) => {
+        if (!req.url().endsWith("/api/stream")) failures.push(`${req.url()} failed`);
+      });
+      await page.goto(url);
+
+      // Loads: title, panels, the stream, no load yet.
+      assert.match(await page.title(), /Order pipeline/);
+      for (
+        const panel of ["#cards", "#throughput-panel", "#lag-panel", "#orders-panel", "#dlq-panel"]
+      ) {
+        assert.ok(await page.isVisible(panel), `${panel} is shown`);
+      }
+      await waitForText(page, "#conn", /^live$/, "the page to follow the stream");
+      assert.match((await page.textContent("#load-state")) ?? "", /No load is running/);
+
+      // The DLQ panel lists the seeded reasons.
+      const notJson = `.dlq-topic[data-topic="${t.dlq}"] tr[data-reason="not JSON"]`;
+      await page.waitForSelector(`${notJson} button.replay:not([disabled])`, { timeout: 90_000 });
+      assert.equal((await page.textContent(`${notJson} button.replay`))?.trim(), "Replay 3");
+      assert.ok(await page.isVisible(`tr[data-reason="${BAD_QTY.reason}"] button.replay`));
+
+      // Numbers move while orders flow: the load started from the page.
+      await page.fill("#load-rate", "40");
+      await page.click("#load-start");
+      await waitForText(page, "#load-state", /Running at 40/, "the load to run");
+      await waitFor(
+        "orders counted on the page",
+        async () => await shownNumber(page, "#card-orders-in") > 0,
+        { timeoutMs: 90_000, intervalMs: 250 },
+      );
+      const first = await shownNumber(page, "#card-orders-in");
+      await waitFor(
+        "the orders count to grow on the page",
+        async () => await shownNumber(page, "#card-orders-in") > first,
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
+      await page.waitForSelector("#orders-table tbody tr[data-order]", { timeout: 60_000 });
+      await waitFor(
+        "the dead letters counted by the aggregator",
+        async () => await shownNumber(page, "#card-dead") >= 4,
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
+      await page.waitForSelector("#lag-table .group-row", { timeout: 30_000 });
+      await waitFor(
+        "a rate on the page",
+        async () => Number(await page.textContent("#card-rate")) > 0,
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
+
+      // Replay from the page: three records back, once.
+      await page.click(`${notJson} button.replay`);
+      await waitForText(page, "#dlq-result", /Replayed 3 records/, "the replay's result", 90_000);
+      await page.waitForSelector(`${notJson} button.replay[disabled]`);
+      assert.equal((await page.textContent(`${notJson} button.replay`))?.trim(), "Replayed");
+      const replayed = await readAllCommitted(kafka, t.replay);
+      assert.equal(replayed.length, 3);
+      const of = replayed.map((m) => m.headers?.["replay.of"]?.toString()).sort();
+      assert.ok(of.every((h) => h?.startsWith(`${t.dlq}/`)), `replay.of headers: ${of}`);
+      assert.deepEqual(replayed.map((m) => m.key?.toString()).sort(), [
+        "ord-bad-1",
+        "ord-bad-2",
+        "ord-bad-3",
+      ]);
+
+      // A second replay of the same reason (as a second click would post it) replays nothing.
+      const again = await page.evaluate(async ([topic]) => {
+        const res = await fetch("/api/dlq/replay", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ topic, reason: "not JSON" }),
+        });
+        return await res.json();
+      }, [t.dlq]);
+      assert.equal(again.replayed, 0);
+      assert.equal(again.alreadyReplayed, 3);
+      assert.equal((await readAllCommitted(kafka, t.replay)).length, 3);
+
+      // The screenshot, with everything on it, while the load runs.
+      await Deno.mkdir("build/test-artifacts", { recursive: true });
+      await page.waitForSelector("#chart polyline", { timeout: 30_000 });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      assert.ok((await Deno.stat(SCREENSHOT)).size > 10_000, "a real screenshot");
+
+      // Stop from the page; bad requests are refused with the field named.
+      await page.click("#load-stop");
+      await waitForText(page, "#load-state", /No load is running/, "the load to stop");
+      const bad = await page.evaluate(async () => {
+        const load = await fetch("/api/load", { method: "POST", body: '{"rate":-1}' });
+        const replay = await fetch("/api/dlq/replay", { method: "POST", body: '{"topic":"x"}' });
+        return [load.status, (await load.json()).error, replay.status, (await replay.json()).error];
+      });
+      assert.equal(bad[0], 400);
+      assert.match(bad[1], /^rate:/);
+      assert.equal(bad[2], 400);
+      assert.match(bad[3], /^topic:/);
+      assert.deepEqual(failures, [], "no script errors or failed requests on the page");
+    } catch (err) {
+      console.error(`dashboard output:\n${dashboard?.output().slice(-4000)}`);
+      throw err;
+    } finally {
+      await browser?.close();
+      if (dashboard) await stopped(dashboard);
+      await stopped(aggregator);
+    }
+  },
+});
