@@ -13,6 +13,8 @@ import type { StatusSource } from "../shared/consumer/status_event.ts";
 import { INVENTORY_ORDER_SCHEMA, INVENTORY_ORDER_SCHEMA_V2 } from "../shared/orders/schemas.ts";
 import { INVENTORY_ORDERS_SUBJECT } from "../shared/orders/schemas.ts";
 import { openStore } from "../shared/store/open_store.ts";
+import { withDatabase } from "../shared/store/local_postgres.ts";
+import pg from "pg";
 import type { StockMovement } from "../shared/orders/model.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
 import { type Backend, BACKENDS } from "./backends.ts";
@@ -252,19 +254,92 @@ for (const makeBackend of BACKENDS) {
           }
           const last = startScript(CONSUMER, ctx.args(["--batch-size", "20"]));
           try {
-            await waitFor(
-              "the last instance to finish",
-              () => caughtUp(kafka, ctx.group, topic),
-              {
-                timeoutMs: 120_000,
-                intervalMs: 300,
-              },
-            );
+            await explained([last], () =>
+              waitFor(
+                "the last instance to finish",
+                () => caughtUp(kafka, ctx.group, topic),
+                { timeoutMs: 120_000, intervalMs: 300 },
+              ));
           } finally {
             last.kill("SIGTERM");
             assert.equal((await last.status).code, 0, last.output().slice(-2000));
           }
           await verify(kafka, ctx, INITIAL, lines);
+          await ctx.pipeline.close();
+        },
+      );
+
+      await t.step(
+        "SIGKILLs while a fifth of attempts fail: each line applied once or dead-lettered once",
+        async () => {
+          const ctx = await setup(kafka, backend, "eos-retry", INITIAL);
+          const topic = ctx.pipeline.topics.inventoryOrders.name;
+          // Restocks only: the final stock does not depend on the order retries change.
+          const lines = movements(1200, Object.keys(INITIAL), 9).map((l) => ({
+            ...l,
+            movement: "RESTOCK" as const,
+          }));
+          await produceLines(kafka, topic, ctx.pipeline.registryUrl, lines);
+          const args = ctx.args([
+            "--batch-size",
+            "20",
+            "--inject-failure-rate",
+            "0.2",
+            "--retry-initial-ms",
+            "200",
+            "--retry-multiplier",
+            "1.5",
+          ]);
+          let before = 0;
+          for (let kills = 0; kills < 3; kills++) {
+            const p = startScript(CONSUMER, args);
+            before = await explained([p], () =>
+              waitFor("progress before the kill", async () => {
+                const n = await committedCount(kafka, ctx.group, topic);
+                return n >= before + 250 || (await caughtUp(kafka, ctx.group, topic)) ? n || 1 : 0;
+              }, { timeoutMs: 90_000, intervalMs: 50 }));
+            p.kill("SIGKILL");
+            await p.status;
+          }
+          const last = startScript(CONSUMER, args);
+          const done = async () => {
+            const events = await readAllCommitted(kafka, ctx.statusTopic);
+            const dead = await readAllCommitted(kafka, ctx.pipeline.topics.ordersDlq.name);
+            return events.length + dead.length >= lines.length ? { events, dead } : undefined;
+          };
+          let outcome: NonNullable<Awaited<ReturnType<typeof done>>>;
+          try {
+            outcome = await explained(
+              [last],
+              () =>
+                waitFor("every line applied or dead-lettered", done, {
+                  timeoutMs: 120_000,
+                  intervalMs: 1000,
+                }),
+            );
+          } finally {
+            last.kill("SIGTERM");
+            assert.equal((await last.status).code, 0, last.output().slice(-2000));
+          }
+          const applied = outcome.events.map((m) => JSON.parse(m.value!.toString()).orderId);
+          const dead = outcome.dead.map((m) => readDeadLetterHeaders(m.headers).originalKey);
+          assert.equal(new Set(applied).size, applied.length, "no line applied twice");
+          const deadIds = outcome.dead.map((m) => {
+            const h = readDeadLetterHeaders(m.headers);
+            return `${h.originalPartition}/${h.originalOffset}`;
+          });
+          assert.equal(new Set(deadIds).size, deadIds.length, "no line dead-lettered twice");
+          assert.equal(applied.length + dead.length, lines.length, "none lost");
+          // The dead-lettered lines' restocks never happened.
+          const appliedSet = new Set(applied);
+          const expected = simulate(INITIAL, lines.filter((l) => appliedSet.has(l.orderId))).stock;
+          const store = await openStore({ url: ctx.databaseUrl, log });
+          try {
+            assert.deepEqual(Object.fromEntries(await store.allStock()), expected);
+          } finally {
+            await store.close();
+          }
+          console.log(`applied ${applied.length}, dead-lettered ${dead.length} after retries`);
           await ctx.pipeline.close();
         },
       );
@@ -378,6 +453,94 @@ for (const makeBackend of BACKENDS) {
           await ctx.pipeline.close();
         },
       );
+
+      if (backend.name === "SQLite") {
+        await t.step("the registry down while consuming: retried, then applied", async () => {
+          const ctx = await setup(kafka, backend, "registry-down", INITIAL);
+          const topic = ctx.pipeline.topics.inventoryOrders.name;
+          const lines = movements(100, ["SKU-B"], 6);
+          await produceLines(kafka, topic, ctx.pipeline.registryUrl, lines);
+          await ctx.pipeline.stopRegistry();
+          const proc = startScript(CONSUMER, ctx.args(["--retry-initial-ms", "1500"]));
+          try {
+            await explained([proc], () =>
+              waitFor(
+                "records handed to a retry topic",
+                () => /handed to a retry topic/.test(proc.output()),
+                { timeoutMs: 60_000 },
+              ));
+            await ctx.pipeline.startRegistry();
+            await explained([proc], () =>
+              waitFor("every line applied", async () => {
+                const events = await readAllCommitted(kafka, ctx.statusTopic);
+                return events.length >= lines.length;
+              }, { timeoutMs: 90_000, intervalMs: 500 }));
+          } finally {
+            proc.kill("SIGTERM");
+            assert.equal((await proc.status).code, 0, proc.output().slice(-2000));
+          }
+          assert.match(proc.output(), /"class":"(registry|network)"/);
+          await verify(kafka, ctx, INITIAL, lines);
+          assert.deepEqual(await readAllCommitted(kafka, ctx.pipeline.topics.ordersDlq.name), []);
+          await ctx.pipeline.close();
+        });
+      }
+
+      if (backend.name === "PostgreSQL") {
+        await t.step("the database down for a while: retried, then applied once", async () => {
+          const ctx = await setup(kafka, backend, "db-down", INITIAL);
+          const topic = ctx.pipeline.topics.inventoryOrders.name;
+          // Restocks only: their sum does not depend on the order retries change.
+          const restocks = (n: number, seed: number) =>
+            movements(n, ["SKU-C", "SKU-D"], seed).map((l) => ({
+              ...l,
+              movement: "RESTOCK" as const,
+            }));
+          const [before, during] = [restocks(50, 7), restocks(150, 8)];
+          await produceLines(kafka, topic, ctx.pipeline.registryUrl, before);
+          const proc = startScript(CONSUMER, ctx.args(["--retry-initial-ms", "2000"]));
+          const database = new URL(ctx.databaseUrl).pathname.slice(1);
+          const admin = new pg.Client({
+            connectionString: withDatabase(ctx.databaseUrl, "postgres"),
+          });
+          await admin.connect();
+          try {
+            await explained([proc], () =>
+              waitFor("the first lines applied", async () => {
+                return (await readAllCommitted(kafka, ctx.statusTopic)).length >= before.length;
+              }, { timeoutMs: 60_000, intervalMs: 500 }));
+            // The outage: no new connections, and the open ones cut.
+            await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS false`);
+            await admin.query(
+              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+              [database],
+            );
+            await produceLines(kafka, topic, ctx.pipeline.registryUrl, during);
+            await explained([proc], () =>
+              waitFor(
+                "records handed to a retry topic",
+                () => /handed to a retry topic/.test(proc.output()),
+                { timeoutMs: 60_000 },
+              ));
+            await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
+            await explained([proc], () =>
+              waitFor("every line applied", async () => {
+                const events = await readAllCommitted(kafka, ctx.statusTopic);
+                return events.length >= before.length + during.length;
+              }, { timeoutMs: 90_000, intervalMs: 500 }));
+          } finally {
+            await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`).catch(
+              () => {},
+            );
+            await admin.end();
+            proc.kill("SIGTERM");
+            assert.equal((await proc.status).code, 0, proc.output().slice(-2000));
+          }
+          await verify(kafka, ctx, INITIAL, [...before, ...during]);
+          assert.deepEqual(await readAllCommitted(kafka, ctx.pipeline.topics.ordersDlq.name), []);
+          await ctx.pipeline.close();
+        });
+      }
 
       await t.step("three instances, one killed: the others take over and finish", async () => {
         const ctx = await setup(kafka, backend, "rebalance", INITIAL);

@@ -24,6 +24,9 @@ export interface TestPipeline {
     ordersDlq: TopicSpec;
   };
   registryUrl: string;
+  /** Stops the registry (to test outages); `startRegistry` brings it back on the same URL. */
+  stopRegistry(): Promise<void>;
+  startRegistry(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,13 +41,28 @@ export async function startTestPipeline(kafka: Kafka, name: string): Promise<Tes
   await admin.connect();
   await ensureTopics(admin, Object.values(topics));
   await admin.disconnect();
-  const registry = await startRegistry({
-    kafka,
-    topic: uniqueName("_schemas"),
+  const options = { kafka, topic: uniqueName("_schemas"), log: testLogger("registry") };
+  let registry: Awaited<ReturnType<typeof startRegistry>> | undefined = await startRegistry({
+    ...options,
     port: 0,
-    log: testLogger("registry"),
   });
-  return { topics, registryUrl: registry.url, close: () => registry.close() };
+  const url = registry.url;
+  const port = Number(new URL(url).port);
+  return {
+    topics,
+    registryUrl: url,
+    stopRegistry: async () => {
+      await registry?.close();
+      registry = undefined;
+    },
+    startRegistry: async () => {
+      registry ??= await startRegistry({ ...options, port });
+    },
+    close: async () => {
+      await registry?.close();
+      registry = undefined;
+    },
+  };
 }
 
 /** Produces raw values (already JSON text, or any bytes) keyed as given. */

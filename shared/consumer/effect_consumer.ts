@@ -166,6 +166,10 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
     const records: Consumed<R>[] = [];
     const failed: HandOff[] = [];
     const consumed = new Map<number, ConsumedRecord>();
+    // Once the registry is found unreachable, the rest of the chunk fails with
+    // the same error at once, instead of each record waiting out the client's
+    // own retries.
+    let outage: unknown;
     for (const msg of messages) {
       const offset = Number(msg.offset);
       const source: ConsumedRecord = {
@@ -180,6 +184,7 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
       const history = retryHistory(source);
       let failure: unknown;
       try {
+        if (outage !== undefined) throw outage;
         const decoded = await decode(msg.value);
         const r = spec.fromAvro(decoded, history.originalTopic);
         if (typeof r === "object" && r !== null && "invalid" in r) {
@@ -190,6 +195,7 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
         }
       } catch (err) {
         failure = err;
+        if (!(err instanceof PermanentFailure)) outage = err;
       }
       if (failure !== undefined) failed.push(retry.fail(source, failure));
     }
