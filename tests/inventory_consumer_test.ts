@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import type { Kafka } from "kafkajs";
 import { createAvroCodec } from "../shared/avro_codec.ts";
 import { readDeadLetterHeaders } from "../shared/dlq.ts";
+import { scrapeCounter } from "../scripts/supervisor.ts";
 import type { StatusSource } from "../shared/consumer/status_event.ts";
 import { INVENTORY_ORDER_SCHEMA, INVENTORY_ORDER_SCHEMA_V2 } from "../shared/orders/schemas.ts";
 import { INVENTORY_ORDERS_SUBJECT } from "../shared/orders/schemas.ts";
@@ -416,6 +417,15 @@ for (const makeBackend of BACKENDS) {
                 const events = await readAllCommitted(kafka, ctx.statusTopic);
                 return events.length >= good.length - 1;
               }, { timeoutMs: 60_000, intervalMs: 500 }));
+            // The counters say it too.
+            const metrics = proc.output().match(/"msg":"metrics","url":"([^"]+)"/)?.[1];
+            assert.ok(metrics, "the consumer logs its metrics URL");
+            assert.equal(await scrapeCounter(metrics, "consumer_dead_lettered_total"), 5);
+            assert.equal(
+              await scrapeCounter(metrics, "retry_handoffs_total", { outcome: "retry" }),
+              2,
+              "the poison and the flaky line were each retried once",
+            );
           } finally {
             proc.kill("SIGTERM");
             assert.equal((await proc.status).code, 0, proc.output().slice(-2000));

@@ -56,7 +56,27 @@ Deno.test(
       mix: { inventory: 40, delivery: 40, return: 20 },
     });
     records.push({ key: "junk-1", value: "{not json" }, { key: "junk-2", value: "[1,2]" });
+    // The rest of the bad-input matrix: an unknown type, a missing quantity, wrong field types.
+    const template = JSON.parse(
+      records.find((r) => JSON.parse(r.value).type === "inventory")!.value,
+    );
+    const variant = (orderId: string, change: (o: Record<string, unknown>) => void) => {
+      const o = structuredClone(template);
+      o.orderId = orderId;
+      delete o.total;
+      change(o);
+      records.push({ key: orderId, value: JSON.stringify(o) });
+    };
+    variant("odd-type", (o) => o.type = "gift-card");
+    variant("odd-no-quantity", (o) => delete (o.items as Record<string, unknown>[])[0].quantity);
+    variant("odd-types", (o) => {
+      (o.items as Record<string, unknown>[])[0].quantity = "2";
+      o.customerId = 42;
+    });
     const expected = expectedOutcomes(records);
+    for (const id of ["odd-type", "odd-no-quantity", "odd-types"]) {
+      assert.ok(expected.deadKeys.includes(id), `${id} is dead-lettered`);
+    }
     assert.ok(expected.inventoryLines.size > 50 && expected.deliveryIds.size > 50);
     assert.ok(expected.deadKeys.length >= 10, "the mix must contain invalid orders");
 

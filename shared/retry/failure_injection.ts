@@ -1,8 +1,13 @@
 /**
  * Failure injection, for the demo and the tests, off by default: poison
  * orders fail every attempt, flaky orders fail their first N attempts, and
- * a rate makes any attempt fail at random. Injected failures are transient
+ * a rate makes a share of attempts fail. Injected failures are transient
  * (they look like a database hiccup), so they travel the retry topics.
+ *
+ * The rate is a pseudo-random function of the order and the attempt, not a
+ * dice roll: a record consumed again after a crash meets the same fate as
+ * the first time. (A roll could fail, on the second reading, a record the
+ * store had applied on the first, and dead-letter an applied record.)
  *
  * @example
  * ```ts
@@ -34,10 +39,24 @@ export interface FailureInjector {
   failure(orderId: string, attempt: number): TransientFailure | undefined;
 }
 
+/** A number in [0, 1) fixed by `orderId` and `attempt` (FNV-1a). Pure. */
+export function attemptChance(orderId: string, attempt: number): number {
+  let h = 0x811c9dc5;
+  for (const ch of `${orderId}#${attempt}`) {
+    h ^= ch.charCodeAt(0);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  // A final avalanche, so that neighbouring ids spread over the range.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  return (h >>> 0) / 2 ** 32;
+}
+
 /** Builds an injector; refuses a malformed flaky entry. */
 export function createFailureInjector(
   options: FailureInjection,
-  random: () => number = Math.random,
+  chance: (orderId: string, attempt: number) => number = attemptChance,
 ): FailureInjector {
   const poison = new Set(options.poisonOrders);
   const flaky = new Map<string, number>();
@@ -64,7 +83,7 @@ export function createFailureInjector(
           `injected failure: ${orderId} fails its first ${times} attempts (this was ${attempt})`,
         );
       }
-      if (options.failureRate > 0 && random() < options.failureRate) {
+      if (options.failureRate > 0 && chance(orderId, attempt) < options.failureRate) {
         return new TransientFailure("injected", `injected failure (rate ${options.failureRate})`);
       }
       return undefined;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../config.ts";
 import { classifyFailure } from "./classify.ts";
-import { createFailureInjector } from "./failure_injection.ts";
+import { attemptChance, createFailureInjector } from "./failure_injection.ts";
 
 Deno.test("nothing is injected by default", () => {
   const inject = createFailureInjector({ poisonOrders: [], flakyOrders: [], failureRate: 0 });
@@ -25,14 +25,21 @@ Deno.test("poison orders fail always, flaky ones their first N attempts, transie
   assert.equal(classifyFailure(inject.failure("o-p", 1)).errorClass, "injected");
 });
 
-Deno.test("a rate fails about that share of attempts", () => {
-  let i = 0;
-  const inject = createFailureInjector(
-    { poisonOrders: [], flakyOrders: [], failureRate: 0.1 },
-    () => (i++ % 10) / 10,
-  );
-  const failures = Array.from({ length: 100 }, () => inject.failure("o", 1)).filter(Boolean);
-  assert.equal(failures.length, 10);
+Deno.test("a rate fails about that share of attempts, the same ones every time", () => {
+  const inject = createFailureInjector({ poisonOrders: [], flakyOrders: [], failureRate: 0.1 });
+  const ids = Array.from({ length: 2000 }, (_, i) => `ord-${i}`);
+  const failing = ids.filter((id) => inject.failure(id, 1));
+  assert.ok(failing.length > 150 && failing.length < 250, `${failing.length} of 2000`);
+  assert.deepEqual(ids.filter((id) => inject.failure(id, 1)), failing, "deterministic");
+  const again = failing.filter((id) => inject.failure(id, 2)).length;
+  assert.ok(again < 50, "a later attempt is decided afresh");
+});
+
+Deno.test("attemptChance spreads over [0, 1)", () => {
+  const values = Array.from({ length: 1000 }, (_, i) => attemptChance(`o-${i}`, 1));
+  assert.ok(values.every((v) => v >= 0 && v < 1));
+  const low = values.filter((v) => v < 0.5).length;
+  assert.ok(low > 430 && low < 570, `${low} below 0.5`);
 });
 
 Deno.test("a malformed flaky entry is refused, naming the flag", () => {
