@@ -11,8 +11,9 @@
  *    final figures, then everything stops in order, nothing left running.
  *
  * The generator sends a share of invalid orders (`--invalid-rate`) so the
- * dead-letter topic has something to show. The consumers, retries,
- * aggregator and dashboard join the demo as their issues land.
+ * dead-letter topic has something to show, and a share of the consumers'
+ * attempts fail on purpose (`--failure-rate`) so retries do too. The
+ * aggregator keeps the live statistics and the web dashboard shows them.
  *
  *   deno run --allow-net --allow-env --allow-read --allow-write \
  *     --allow-run=java,mvn,sh,deno scripts/demo.ts [--duration 60] [--rate 20]
@@ -33,7 +34,7 @@ import { provideBroker } from "../shared/broker/provide.ts";
 import { waitUntilReady } from "../shared/broker/ready.ts";
 import { startRegistry } from "../shared/registry/server.ts";
 import { DELIVERY_ROUTE, INVENTORY_ROUTE } from "../shared/router/route.ts";
-import { DEFAULT_BACKOFF, retryTopicNames } from "../shared/retry/backoff.ts";
+import { DEFAULT_BACKOFF, retryTopicsFor } from "../shared/retry/backoff.ts";
 import { scrapeCounter, startProcess, type SupervisedProcess } from "./supervisor.ts";
 
 const config = defineConfig({
@@ -105,6 +106,15 @@ const config = defineConfig({
       default: 100,
       description: "units of each catalog product in stock at the start (new databases)",
     },
+    dashboardPort: {
+      type: "number",
+      integer: true,
+      min: 0,
+      max: 65535,
+      default: 8084,
+      env: "DASHBOARD_PORT",
+      description: "port of the web dashboard",
+    },
     statusPort: {
       type: "number",
       integer: true,
@@ -125,6 +135,9 @@ const config = defineConfig({
 });
 
 /** Where the demo's scripts serve /metrics. */
+/** The aggregator's snapshot (scripts/aggregator.ts, default port). */
+const STATS_URL = "http://127.0.0.1:8083/stats";
+
 const METRICS = {
   inventory: `http://127.0.0.1:${INVENTORY_ROUTE.defaultMetricsPort}/metrics`,
   delivery: `http://127.0.0.1:${DELIVERY_ROUTE.defaultMetricsPort}/metrics`,
@@ -166,6 +179,9 @@ async function figures() {
     handOffs("retry"),
     handOffs("dead-letter"),
   ]);
+  const stats = await fetch(STATS_URL).then((r) => r.json()).catch(() => undefined) as
+    | { orders?: { count?: number; averagePrice?: number } }
+    | undefined;
   return {
     rawOrdersConsumed: consumed ?? 0,
     inventoryOrdersRouted: inventory ?? 0,
@@ -183,6 +199,8 @@ async function figures() {
     deliveryEventsRejected: deliveries[3],
     consumerAttemptsRetried: retried,
     consumerDeadLettered: consumerDead,
+    aggregatorOrders: stats?.orders?.count ?? 0,
+    averageOrderPrice: stats?.orders?.averagePrice ?? 0,
   };
 }
 
@@ -218,7 +236,7 @@ async function drain(kafka: Kafka, log: Logger): Promise<void> {
   try {
     const deadline = Date.now() + 45_000;
     const retrying = (group: string, sources: string[]) =>
-      sources.flatMap((t) => retryTopicNames(t, DEFAULT_BACKOFF.attempts)).map(async (topic) =>
+      sources.flatMap((t) => retryTopicsFor(t, DEFAULT_BACKOFF)).map(async (topic) =>
         markersOnly(await consumerLag(admin, group, topic))
       );
     while (Date.now() < deadline) {
@@ -321,6 +339,8 @@ async function main(): Promise<number> {
       "--progress-interval",
       String(cfg.statusInterval),
     ]);
+    await start("scripts/aggregator.ts", ["--progress-interval", String(cfg.statusInterval)]);
+    await start("scripts/dashboard.ts", ["--port", String(cfg.dashboardPort)]);
     await start("scripts/order_status_service.ts", ["--port", String(cfg.statusPort)]);
     await start("scripts/order_gateway.ts", ["--port", String(cfg.gatewayPort)]);
     if (cfg.load) {
@@ -343,6 +363,8 @@ async function main(): Promise<number> {
       `  Schema registry   ${registry.url}`,
       `  Order gateway     http://127.0.0.1:${cfg.gatewayPort}/orders  (POST JSON orders)`,
       `  Order status      http://127.0.0.1:${cfg.statusPort}/orders/<id>`,
+      `  Dashboard         http://127.0.0.1:${cfg.dashboardPort}/  (live; replay dead letters there)`,
+      `  Statistics        ${STATS_URL}  (the aggregator; scripts/terminal_dashboard.ts shows it in a terminal)`,
       `  Database          ${store.location}  (${cfg.initialStock} units of each product to start)`,
       `  Metrics           ${Object.values(METRICS).join("  ")}`,
       cfg.load
@@ -355,7 +377,7 @@ async function main(): Promise<number> {
       `  Failures          ${
         cfg.failureRate * 100
       }% of the consumers' attempts fail on purpose and are retried`,
-      "  Not in the demo yet: the DLQ replayer, the aggregator, the dashboard.",
+      "  DLQ replayer      deno run ... scripts/dlq_replayer.ts list --topic orders-dlq (see README)",
       cfg.duration > 0
         ? `  Stopping by itself in ${cfg.duration} s.`
         : "  Ctrl-C stops everything.",
