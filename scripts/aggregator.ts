@@ -26,6 +26,7 @@ import { DEFAULT_LIMITS } from "../shared/aggregate/state.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
+import { type LagMetrics, startLagMetrics } from "../shared/lag_metrics.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
@@ -240,6 +241,7 @@ async function main(): Promise<number> {
   });
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
   let metricsServer: ReturnType<typeof serveMetrics> | undefined;
+  let lag: LagMetrics | undefined;
   try {
     const admin = createKafka({ ...connection, retries: 2 }, kafkaLogger(log)).admin();
     await admin.connect();
@@ -265,6 +267,13 @@ async function main(): Promise<number> {
       port: cfg.metricsPort,
       healthy: () => aggregator.healthy,
     });
+    lag = startLagMetrics({
+      admin: kafka.admin(),
+      metrics,
+      groupId: cfg.groupId,
+      topics: [cfg.ordersTopic, cfg.statusTopic, cfg.clicksTopic],
+      log,
+    });
     log.info("aggregator starting", {
       stats: `http://${server.addr.hostname}:${server.addr.port}/stats`,
       metrics: metricsServer.url,
@@ -278,6 +287,7 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     await server?.shutdown();
+    await lag?.stop();
     await metricsServer?.close();
     shutdown.dispose();
   }

@@ -27,6 +27,7 @@ import { defineConfig } from "../shared/config.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
+import { startLagMetrics } from "../shared/lag_metrics.ts";
 import {
   DELIVERY_EVENT_SCHEMA,
   DELIVERY_EVENTS_SUBJECT,
@@ -109,6 +110,7 @@ async function main(): Promise<number> {
     ]),
     sent: metrics.counter("carrier_updates_sent_total", "carrier updates sent", ["status"]),
     rebalances: metrics.counter("carrier_rebalances_total", "consumer group joins"),
+    sendSeconds: metrics.histogram("carrier_send_seconds", "time to send one batch of updates"),
   };
   const totals = { statusEvents: 0, deliveries: 0, updates: 0, failed: 0 };
   let server: ReturnType<typeof serveMetrics> | undefined;
@@ -131,6 +133,13 @@ async function main(): Promise<number> {
     log.info("metrics", { url: server.url });
 
     const kafka = createKafka(connection, kafkaLogger(log));
+    const lag = startLagMetrics({
+      admin: kafka.admin(),
+      metrics,
+      groupId: cfg.groupId,
+      topics: [cfg.statusTopic],
+      log,
+    });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     const consumer = kafka.consumer({
       groupId: cfg.groupId,
@@ -190,7 +199,9 @@ async function main(): Promise<number> {
               }),
             ),
           })));
+          const sendStarted = performance.now();
           await producer.send({ topic: cfg.eventsTopic, acks: -1, messages });
+          m.sendSeconds.observe({}, (performance.now() - sendStarted) / 1000);
           for (const p of plans) m.sent.inc({ status: p.steps[step].status });
           totals.updates += plans.length;
         }
@@ -218,6 +229,7 @@ async function main(): Promise<number> {
     });
     await consumer.disconnect();
     await producer.disconnect();
+    await lag.stop();
     log.info("stopped", totals);
     return 0;
   } catch (err) {

@@ -291,6 +291,43 @@ export const SCRIPTS: ScriptEntry[] = [
     ],
   },
   {
+    name: "terminal_dashboard",
+    entry: "scripts/terminal_dashboard.ts",
+    summary: "the live figures in a terminal, redrawn in place from the aggregator's stream",
+    // Any host: the aggregator's address is the user's to give.
+    permissions: ["--allow-net", "--allow-env=STATS_URL,LOG_LEVEL"],
+  },
+  {
+    name: "dashboard",
+    entry: "scripts/dashboard.ts",
+    summary: "web dashboard, live over SSE: rates, lag, recent orders, DLQ by reason with replay",
+    permissions: [
+      "--allow-net",
+      `--allow-env=${
+        [
+          ...KAFKA_ENV,
+          "DASHBOARD_PORT",
+          "DASHBOARD_HOST",
+          "DASHBOARD_STATS_URL",
+          "DASHBOARD_ORDERS_TOPIC",
+          "DASHBOARD_STATUS_TOPIC",
+          "DASHBOARD_DLQ_TOPICS",
+          "DASHBOARD_LAG",
+          "DASHBOARD_SCRAPE",
+          "DASHBOARD_MAX_RATE",
+          "DASHBOARD_LOAD_INVALID_RATE",
+          "DASHBOARD_DLQ_REFRESH_SECONDS",
+          "METRICS_PORT",
+          "METRICS_HOST",
+          "PROGRESS_INTERVAL",
+          "LOG_LEVEL",
+        ].join(",")
+      }`,
+      // The page's own files, served as they are (run from the repository root).
+      "--allow-read=shared/dashboard/static",
+    ],
+  },
+  {
     name: "local_kafka",
     entry: "scripts/local_kafka.ts",
     summary: "fetch and run a local Apache Kafka broker, or one of its tools",

@@ -130,6 +130,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
     stateBytes: metrics.gauge("aggregator_state_bytes", "size of the persisted state (JSON)"),
     topics: metrics.gauge("aggregator_subscribed_topics", "topics read"),
     figures: metrics.gauge("aggregator_figure", "headline figures of the last commit", ["name"]),
+    rebalances: metrics.counter("aggregator_rebalances_total", "consumer group joins"),
   };
   let state: AggregateState | undefined;
   let lastSnapshot: StatsSnapshot | undefined;
@@ -302,6 +303,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
         });
         consumer.on(consumer.events.GROUP_JOIN, (e) => {
           joined = true;
+          m.rebalances.inc();
           log.info("partitions assigned", { assignment: e.payload.memberAssignment });
         });
         consumer.on(consumer.events.CRASH, (e) => {
