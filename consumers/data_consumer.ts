@@ -10,6 +10,7 @@ import { createEffectConsumer, type EffectSpec } from "../shared/consumer/effect
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
+import { startLagMetrics } from "../shared/lag_metrics.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { openStore } from "../shared/store/open_store.ts";
 import { StoreError } from "../shared/store/store.ts";
@@ -18,7 +19,7 @@ import {
   backoffFlags,
   backoffFrom,
   dlqTopicName,
-  retryTopicNames,
+  retryTopicsFor,
 } from "../shared/retry/backoff.ts";
 import { failureInjectionFlags, failureInjectorFrom } from "../shared/retry/failure_injection.ts";
 
@@ -147,9 +148,7 @@ export async function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<num
     );
     await ensureTopics(admin, [
       ...sources,
-      ...sources.flatMap((s) =>
-        retryTopicNames(s.name, backoff.attempts).map((name) => renamed(s, name))
-      ),
+      ...sources.flatMap((s) => retryTopicsFor(s.name, backoff).map((name) => renamed(s, name))),
       ...new Set(sources.map((s) => cfg.dlqTopic ?? dlqTopicName(s.name))).values().map((name) =>
         renamed(TOPICS.ordersDlq, name)
       ),
@@ -160,6 +159,13 @@ export async function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<num
     const metrics = new MetricsRegistry({ script });
     const server = serveMetrics(metrics, { hostname: cfg.metricsHost, port: cfg.metricsPort });
     log.info("metrics", { url: server.url });
+    const lag = startLagMetrics({
+      admin: createKafka(connection, kafkaLogger(log)).admin(),
+      metrics,
+      groupId: cfg.groupId,
+      topics: sources.flatMap((s) => [s.name, ...retryTopicsFor(s.name, backoff)]),
+      log,
+    });
 
     const registry = registryClient(cfg.registryUrl);
     const consumer = createEffectConsumer({
@@ -183,6 +189,7 @@ export async function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<num
       progressIntervalS: cfg.progressInterval,
     });
     await consumer.run(shutdown.signal);
+    await lag.stop();
     await server.close();
     return 0;
   } catch (err) {

@@ -9,11 +9,12 @@ import { defineConfig } from "../shared/config.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
+import { startLagMetrics } from "../shared/lag_metrics.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
 import type { RouteSpec } from "../shared/router/route.ts";
 import { createRouter } from "../shared/router/router.ts";
-import { backoffFlags, backoffFrom, retryTopicNames } from "../shared/retry/backoff.ts";
+import { backoffFlags, backoffFrom, retryTopicsFor } from "../shared/retry/backoff.ts";
 import { failureInjectionFlags, failureInjectorFrom } from "../shared/retry/failure_injection.ts";
 
 /** The flags of a routing producer; defaults depend on the route. */
@@ -140,7 +141,7 @@ export async function runRoutingProducer(route: RouteSpec): Promise<number> {
         renamed(TOPICS.orders, cfg.sourceTopic),
         renamed(route.target, cfg.targetTopic),
         renamed(TOPICS.ordersDlq, cfg.dlqTopic),
-        ...retryTopicNames(retryBase, backoff.attempts).map((t) => renamed(TOPICS.orders, t)),
+        ...retryTopicsFor(retryBase, backoff).map((t) => renamed(TOPICS.orders, t)),
       ], log);
       await admin.disconnect();
     }
@@ -154,6 +155,13 @@ export async function runRoutingProducer(route: RouteSpec): Promise<number> {
     const metrics = new MetricsRegistry({ script: route.script });
     const server = serveMetrics(metrics, { hostname: cfg.metricsHost, port: cfg.metricsPort });
     log.info("metrics", { url: server.url });
+    const lag = startLagMetrics({
+      admin: kafka.admin(),
+      metrics,
+      groupId: cfg.groupId,
+      topics: [cfg.sourceTopic, ...retryTopicsFor(retryBase, backoff)],
+      log,
+    });
 
     const router = createRouter({
       route,
@@ -176,6 +184,7 @@ export async function runRoutingProducer(route: RouteSpec): Promise<number> {
       progressIntervalS: cfg.progressInterval,
     });
     await router.run(shutdown.signal);
+    await lag.stop();
     await server.close();
     return 0;
   } catch (err) {

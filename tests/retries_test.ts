@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { KafkaMessage } from "kafkajs";
 import { DLQ_HEADERS, readDeadLetterHeaders } from "../shared/dlq.ts";
 import { RETRY_HEADERS, retryHistory } from "../shared/retry/envelope.ts";
-import { integration, testKafka, waitFor } from "./harness.ts";
+import { integration, testBrokers, testKafka, waitFor } from "./harness.ts";
 import {
   caughtUp,
   committedCount,
@@ -251,6 +251,75 @@ Deno.test(
         `${routedIds.size} routed`,
     );
     assert.ok(handOffs > 100, "failures were injected and retried");
+    await pipeline.close();
+  },
+);
+
+Deno.test(
+  "a dead-lettered order replayed from the DLQ is routed, once however often the replay runs",
+  integration,
+  async () => {
+    const kafka = testKafka();
+    const pipeline = await startTestPipeline(kafka, "replay");
+    const records = rawOrders(30, { seed: 9, invalidRate: 0, mix: { inventory: 100 } });
+    const poison = inventoryIds(records)[4];
+    const args = routerArgs(pipeline, "inventory", ["--retry-attempts", "0"]);
+    const routedIds = async () =>
+      new Set(
+        (await decodeAll(
+          pipeline.registryUrl,
+          await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name),
+        )).map((r) => String(r.value.orderId)),
+      );
+    await produceRaw(kafka, pipeline.topics.orders.name, records);
+    const failing = startScript(INVENTORY, [...args, "--inject-poison-orders", poison]);
+    try {
+      await waitFor("the poison order dead-lettered", async () => {
+        return (await readAllCommitted(kafka, pipeline.topics.ordersDlq.name)).length === 1;
+      }, { timeoutMs: 60_000, intervalMs: 500 });
+    } finally {
+      await stopped(failing);
+    }
+    assert.equal((await routedIds()).size, 29);
+
+    // The cause is fixed (no more injection); the replay sends it back.
+    const replay = async () => {
+      const proc = startScript("scripts/dlq_replayer.ts", [
+        "replay",
+        "--topic",
+        pipeline.topics.ordersDlq.name,
+        "--order-id",
+        poison,
+        "--brokers",
+        testBrokers().join(","),
+      ]);
+      const status = await proc.status;
+      assert.equal(status.code, 0, proc.output().slice(-3000));
+      const summary = proc.output().split("\n").find((l) => l.startsWith('{"command":"replay"'));
+      assert.ok(summary, proc.output().slice(-3000));
+      return JSON.parse(summary) as { replayed: number; to: Record<string, number> };
+    };
+    const first = await replay();
+    assert.equal(first.replayed, 1);
+    assert.deepEqual(first.to, { [`${pipeline.topics.orders.name}-inventory-retry-1`]: 1 });
+    assert.equal((await replay()).replayed, 0, "a second run replays nothing");
+
+    const fixed = startScript(INVENTORY, args);
+    try {
+      await waitFor("the replayed order routed", async () => (await routedIds()).has(poison), {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      });
+    } finally {
+      await stopped(fixed);
+    }
+    const lines = (await decodeAll(
+      pipeline.registryUrl,
+      await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name),
+    )).filter((r) => r.value.orderId === poison);
+    const expected = JSON.parse(records.find((r) => r.key === poison)!.value).items.length;
+    assert.equal(lines.length, expected, "each of its lines once");
+    assert.equal((await readAllCommitted(kafka, pipeline.topics.ordersDlq.name)).length, 1);
     await pipeline.close();
   },
 );

@@ -60,6 +60,15 @@ export function retryTopicNames(base: string, attempts: number): string[] {
   return Array.from({ length: attempts }, (_, i) => `${base}-retry-${i + 1}`);
 }
 
+/**
+ * The retry topics a stage with `policy` reads and creates: one per attempt,
+ * and `-retry-1` even with no attempts, since a replayed dead letter may be
+ * sent there.
+ */
+export function retryTopicsFor(base: string, policy: Pick<BackoffPolicy, "attempts">): string[] {
+  return retryTopicNames(base, Math.max(1, policy.attempts));
+}
+
 /** The retry level of a topic name of `base`'s, or 0 for any other topic. */
 export function retryLevel(base: string, topic: string): number {
   const prefix = `${base}-retry-`;

@@ -26,7 +26,7 @@
 import type { KafkaMessage } from "kafkajs";
 import type { Logger } from "../log.ts";
 import type { MetricsRegistry } from "../metrics.ts";
-import { type BackoffPolicy, dlqTopicName, retryTopicNames } from "./backoff.ts";
+import { type BackoffPolicy, dlqTopicName, retryTopicsFor } from "./backoff.ts";
 import { classifyFailure } from "./classify.ts";
 import {
   type ConsumedRecord,
@@ -117,7 +117,7 @@ export function createRetryStage(options: RetryStageOptions): RetryStage {
   };
 
   return {
-    retryTopics: [...routes.values()].flatMap((r) => retryTopicNames(r.retryBase, policy.attempts)),
+    retryTopics: [...routes.values()].flatMap((r) => retryTopicsFor(r.retryBase, policy)),
     dlqTopics: [...new Set([...routes.values()].map((r) => r.dlqTopic))],
     routeOf,
     due(messages) {
