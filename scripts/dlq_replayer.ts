@@ -63,15 +63,13 @@ import {
   avroDecoder,
   openReplayProducer,
   readToEnd,
-  sendReplayBatch,
+  replayEntries,
 } from "../shared/dlq_replay/io.ts";
 import {
-  ledgerEntry,
   type LedgerRecord,
   ledgerTopicName,
   ledgerTopicSpec,
   replayedKeys,
-  replayMessage,
   transactionalIdFor,
 } from "../shared/dlq_replay/ledger.ts";
 import { progressReporter } from "../shared/dlq_replay/progress.ts";
@@ -436,10 +434,7 @@ async function replayPending(
       });
       if (wait > 0) await sleep(wait, signal);
       if (signal.aborted) return "interrupted";
-      const at = new Date();
-      const messages = batch.map((e) => replayMessage(cfg.topic, e, at)!);
-      const ledger = batch.map((e, i) => ledgerEntry(e.partition, e.offset, messages[i].topic, at));
-      await sendReplayBatch(producer, messages, ledgerTopicName(cfg.topic), ledger);
+      await replayEntries(producer, cfg.topic, batch);
       sent += batch.length;
       batch.forEach(replayed);
       progress.update(sent);

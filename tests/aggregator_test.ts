@@ -15,8 +15,8 @@ import { createOrderGenerator, createRandom } from "../shared/orders/generate.ts
 import type { RawOrder } from "../shared/orders/model.ts";
 import type { StatsSnapshot } from "../shared/aggregate/snapshot.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
-import { integration, testBrokers, testKafka, uniqueName, waitFor } from "./harness.ts";
-import { type ScriptProcess, startScript } from "./pipeline.ts";
+import { integration, testKafka, uniqueName, waitFor } from "./harness.ts";
+import { aggregatorArgs, type ScriptProcess, startScript } from "./pipeline.ts";
 
 const AGGREGATOR = "scripts/aggregator.ts";
 const MINUTE = 60_000;
@@ -297,40 +297,16 @@ async function latestSnapshot(
   }
 }
 
-function aggregatorArgs(prefix: string, extra: string[] = []): string[] {
-  return [
-    "--brokers",
-    testBrokers().join(","),
-    "--orders-topic",
-    `${prefix}-orders`,
-    "--status-topic",
-    `${prefix}-status`,
-    "--clicks-topic",
-    `${prefix}-clicks`,
-    "--retry-pattern",
-    `^${prefix}-.*-retry-\\d+$`,
-    "--dlq-pattern",
-    `^${prefix}-.*-dlq$`,
-    "--stats-topic",
-    `${prefix}-stats`,
-    "--group-id",
-    `${prefix}-aggregator`,
+/** The aggregator's arguments here: frequent, small commits so kills land between them. */
+function testAggregatorArgs(prefix: string): string[] {
+  return aggregatorArgs(prefix, [
     "--commit-interval-ms",
     "200",
     "--max-uncommitted",
     "300",
     "--top-n",
     "25",
-    "--http-port",
-    "0",
-    "--metrics-port",
-    "0",
-    "--progress-interval",
-    "0",
-    "--session-timeout-ms",
-    "6000",
-    ...extra,
-  ];
+  ]);
 }
 
 /** The URL of a started aggregator's /stats, from its start-up log line. */
@@ -390,7 +366,7 @@ Deno.test(
     await createTopics(kafka, prefix, input);
 
     const slices = 8;
-    let proc = startScript(AGGREGATOR, aggregatorArgs(prefix));
+    let proc = startScript(AGGREGATOR, testAggregatorArgs(prefix));
     const logs: string[] = [];
     let kills = 0;
     let produced = 0;
@@ -418,7 +394,7 @@ Deno.test(
           await proc.status;
           kills++;
           logs.push(proc.output());
-          proc = startScript(AGGREGATOR, aggregatorArgs(prefix));
+          proc = startScript(AGGREGATOR, testAggregatorArgs(prefix));
         }
       }
       const url = await statsUrl(proc);
@@ -438,7 +414,7 @@ Deno.test(
       proc.kill("SIGTERM");
       assert.equal((await proc.status).code, 0, proc.output().slice(-3000));
       assertFigures(await latestSnapshot(kafka, `${prefix}-stats`, expected.records), expected);
-      proc = startScript(AGGREGATOR, aggregatorArgs(prefix));
+      proc = startScript(AGGREGATOR, testAggregatorArgs(prefix));
       const again = await waitFor(
         "the restarted aggregator's snapshot",
         () => statsUrl(proc).then(fetchStats),

@@ -12,7 +12,7 @@ import type { ClickEvent } from "../shared/orders/clicks.ts";
 import type { RawOrder } from "../shared/orders/model.ts";
 import { validateOrder } from "../shared/orders/validate.ts";
 import { integration, testBrokers, testKafka, uniqueName, waitFor } from "./harness.ts";
-import { startScript } from "./pipeline.ts";
+import { aggregatorArgs, startScript } from "./pipeline.ts";
 
 const WINDOW_MS = 60_000;
 const SLIDE_MS = 5_000;
@@ -141,38 +141,19 @@ Deno.test(
       .map((m) => validateOrder(JSON.parse(m.value!.toString())))
       .flatMap((r) => (r.ok ? [r.order] : []));
 
-    const proc = startScript("scripts/aggregator.ts", [
-      "--brokers",
-      testBrokers().join(","),
-      "--orders-topic",
-      `${prefix}-orders`,
-      "--status-topic",
-      `${prefix}-status`,
-      "--clicks-topic",
-      `${prefix}-clicks`,
-      "--retry-pattern",
-      `^${prefix}-.*-retry-\\d+$`,
-      "--dlq-pattern",
-      `^${prefix}-.*-dlq$`,
-      "--stats-topic",
-      `${prefix}-stats`,
-      "--group-id",
-      `${prefix}-aggregator`,
-      "--view-window-seconds",
-      String(WINDOW_MS / 1000),
-      "--view-slide-seconds",
-      String(SLIDE_MS / 1000),
-      "--top-n",
-      "5",
-      "--commit-interval-ms",
-      "200",
-      "--http-port",
-      "0",
-      "--metrics-port",
-      "0",
-      "--progress-interval",
-      "0",
-    ]);
+    const proc = startScript(
+      "scripts/aggregator.ts",
+      aggregatorArgs(prefix, [
+        "--view-window-seconds",
+        String(WINDOW_MS / 1000),
+        "--view-slide-seconds",
+        String(SLIDE_MS / 1000),
+        "--top-n",
+        "5",
+        "--commit-interval-ms",
+        "200",
+      ]),
+    );
     try {
       const url = await waitFor(
         "the aggregator's start-up line",

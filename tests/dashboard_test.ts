@@ -22,7 +22,13 @@ import { chromium, type Page } from "playwright-core";
 import { deadLetter, type Failure } from "../shared/dlq.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
 import { integration, testBrokers, testKafka, uniqueName, waitFor } from "./harness.ts";
-import { readAllCommitted, type ScriptProcess, startScript, stopped } from "./pipeline.ts";
+import {
+  aggregatorArgs,
+  readAllCommitted,
+  type ScriptProcess,
+  startScript,
+  stopped,
+} from "./pipeline.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const SCREENSHOT = "build/test-artifacts/dashboard.png";
@@ -151,34 +157,10 @@ Deno.test({
     await seedDeadLetters(kafka, t);
     const brokers = testBrokers().join(",");
 
-    const aggregator = startScript("scripts/aggregator.ts", [
-      "--brokers",
-      brokers,
-      "--orders-topic",
-      t.orders,
-      "--status-topic",
-      t.status,
-      "--clicks-topic",
-      t.clicks,
-      "--retry-pattern",
-      `^${prefix}-.*-retry-\\d+$`,
-      "--dlq-pattern",
-      `^${prefix}-.*-dlq$`,
-      "--stats-topic",
-      t.stats,
-      "--group-id",
-      `${prefix}-aggregator`,
-      "--commit-interval-ms",
-      "500",
-      "--http-port",
-      "0",
-      "--metrics-port",
-      "0",
-      "--progress-interval",
-      "0",
-      "--session-timeout-ms",
-      "6000",
-    ]);
+    const aggregator = startScript(
+      "scripts/aggregator.ts",
+      aggregatorArgs(prefix, ["--commit-interval-ms", "500"]),
+    );
     let dashboard: ScriptProcess | undefined;
     let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
     try {

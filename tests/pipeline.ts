@@ -284,3 +284,38 @@ export async function stopped(proc: ReturnType<typeof startScript>): Promise<voi
   const status = await proc.status;
   assert.equal(status.code, 0, `clean exit expected:\n${proc.output().slice(-3000)}`);
 }
+
+/**
+ * The aggregator's arguments for a test whose topics are `<prefix>-orders`,
+ * `-status`, `-clicks` and `-stats`, with retry and DLQ topics starting with
+ * `<prefix>-`; HTTP and metrics on free ports. Later flags in `extra` win.
+ */
+export function aggregatorArgs(prefix: string, extra: string[] = []): string[] {
+  return [
+    "--brokers",
+    testBrokers().join(","),
+    "--orders-topic",
+    `${prefix}-orders`,
+    "--status-topic",
+    `${prefix}-status`,
+    "--clicks-topic",
+    `${prefix}-clicks`,
+    "--retry-pattern",
+    `^${prefix}-.*-retry-\\d+$`,
+    "--dlq-pattern",
+    `^${prefix}-.*-dlq$`,
+    "--stats-topic",
+    `${prefix}-stats`,
+    "--group-id",
+    `${prefix}-aggregator`,
+    "--http-port",
+    "0",
+    "--metrics-port",
+    "0",
+    "--progress-interval",
+    "0",
+    "--session-timeout-ms",
+    "6000",
+    ...extra,
+  ];
+}

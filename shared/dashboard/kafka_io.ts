@@ -19,14 +19,12 @@
 import type { Admin, Consumer, Kafka, KafkaMessage } from "kafkajs";
 import type { OrderStatusEvent } from "../consumer/status_event.ts";
 import { type DlqEntry, toDlqEntry } from "../dlq_replay/entry.ts";
-import { openReplayProducer, readToEnd, sendReplayBatch } from "../dlq_replay/io.ts";
+import { openReplayProducer, readToEnd, replayEntries } from "../dlq_replay/io.ts";
 import {
-  ledgerEntry,
   type LedgerRecord,
   ledgerTopicName,
   ledgerTopicSpec,
   replayedKeys,
-  replayMessage,
   transactionalIdFor,
 } from "../dlq_replay/ledger.ts";
 import { consumerLag } from "../lag.ts";
@@ -221,13 +219,9 @@ export async function replayReason(kafka: Kafka, request: ReplayRequest, options
     if (!read) throw new Error(`the dead-letter topic ${request.topic} does not exist`);
     const plan = replayPlan(read.entries, read.replayed, request.reason);
     const to: Record<string, number> = {};
-    const ledgerTopic = ledgerTopicName(request.topic);
     for (let i = 0; i < plan.pending.length; i += REPLAY_BATCH) {
       const batch = plan.pending.slice(i, i + REPLAY_BATCH);
-      const at = new Date();
-      const messages = batch.map((e) => replayMessage(request.topic, e, at)!);
-      const ledger = batch.map((e, j) => ledgerEntry(e.partition, e.offset, messages[j].topic, at));
-      await sendReplayBatch(producer, messages, ledgerTopic, ledger);
+      const messages = await replayEntries(producer, request.topic, batch);
       for (const m of messages) to[m.topic] = (to[m.topic] ?? 0) + 1;
     }
     const { pending, ...counts } = plan;

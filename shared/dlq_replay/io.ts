@@ -17,7 +17,14 @@
 import type { Kafka, KafkaMessage, Message, Producer } from "kafkajs";
 import { registryClient } from "../avro_codec.ts";
 import type { Logger } from "../log.ts";
-import type { LedgerEntry, ReplayMessage } from "./ledger.ts";
+import type { DlqEntry } from "./entry.ts";
+import {
+  type LedgerEntry,
+  ledgerEntry,
+  ledgerTopicName,
+  type ReplayMessage,
+  replayMessage,
+} from "./ledger.ts";
 import { EndTracker, type PartitionMark } from "./read_end.ts";
 
 /** A read that stopped making progress before it reached the end it noted. */
@@ -191,4 +198,21 @@ export function avroDecoder(
       return { error: `registry ${url}: ${(err as Error).message}` };
     }
   };
+}
+
+/**
+ * Replays `entries` of `dlqTopic` in one transaction with their ledger
+ * entries (see {@link sendReplayBatch}); returns the replayed messages.
+ * The one way the replayer and the dashboard replay.
+ */
+export async function replayEntries(
+  producer: Producer,
+  dlqTopic: string,
+  entries: readonly DlqEntry[],
+  at: Date = new Date(),
+): Promise<ReplayMessage[]> {
+  const messages = entries.map((e) => replayMessage(dlqTopic, e, at)!);
+  const ledger = entries.map((e, i) => ledgerEntry(e.partition, e.offset, messages[i].topic, at));
+  await sendReplayBatch(producer, messages, ledgerTopicName(dlqTopic), ledger);
+  return messages;
 }
