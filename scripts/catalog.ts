@@ -17,6 +17,8 @@ export interface ScriptEntry {
   summary: string;
   /** Deno permission flags, as narrow as the script allows. */
   permissions: string[];
+  /** Files a standalone binary must carry besides the code (`deno compile --include`). */
+  include?: string[];
 }
 
 /** Environment variables every Kafka script may read (shared/kafka.ts). */
@@ -300,6 +302,7 @@ export const SCRIPTS: ScriptEntry[] = [
   {
     name: "dashboard",
     entry: "scripts/dashboard.ts",
+    include: ["shared/dashboard/static"],
     summary: "web dashboard, live over SSE: rates, lag, recent orders, DLQ by reason with replay",
     permissions: [
       "--allow-net",

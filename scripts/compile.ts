@@ -27,7 +27,14 @@ async function main(): Promise<number> {
   for (const script of wanted) {
     const output = `build/${script.name}`;
     const result = await new Deno.Command(Deno.execPath(), {
-      args: ["compile", ...script.permissions, "--output", output, script.entry],
+      args: [
+        "compile",
+        ...script.permissions,
+        ...(script.include ?? []).flatMap((path) => ["--include", path]),
+        "--output",
+        output,
+        script.entry,
+      ],
       stdout: "piped",
       stderr: "piped",
       env: { NO_COLOR: "1" },

@@ -76,6 +76,12 @@ const config = defineConfig({
       description: "share of the data consumers' attempts that fail on purpose, transiently " +
         "(they are retried after 2 s, 4 s, 8 s; 0 turns it off)",
     },
+    dashboard: {
+      type: "boolean",
+      default: true,
+      env: "DEMO_DASHBOARD",
+      description: "start the web dashboard (--no-dashboard: the aggregator's /stats only)",
+    },
     load: {
       type: "boolean",
       default: true,
@@ -135,8 +141,40 @@ const config = defineConfig({
 });
 
 /** Where the demo's scripts serve /metrics. */
-/** The aggregator's snapshot (scripts/aggregator.ts, default port). */
+/** The aggregator's snapshot and consumer group (scripts/aggregator.ts, defaults). */
 const STATS_URL = "http://127.0.0.1:8083/stats";
+const AGGREGATOR_GROUP = "order-aggregator";
+
+/** Seed 004's closing lines, from the aggregator: processed, retried, dead-lettered, average. */
+async function finalStatistics(): Promise<string | undefined> {
+  const s = await fetch(STATS_URL).then((r) => r.json()).catch(() => undefined) as
+    | {
+      orders: {
+        count: number;
+        value: number;
+        averagePrice: number;
+        invalid: number;
+        unparseable: number;
+      };
+      status: { processed: number };
+      retried: { total: number };
+      deadLettered: { total: number };
+    }
+    | undefined;
+  if (!s?.orders) return undefined;
+  const money = (n: number) => n.toLocaleString("en-US", { minimumFractionDigits: 2 });
+  return [
+    "Final statistics (the aggregator)",
+    `  Total orders processed   ${s.orders.count}`,
+    `  Invalid orders           ${s.orders.invalid + s.orders.unparseable}`,
+    `  Total price sum          ${money(s.orders.value)}`,
+    `  Final running average    ${money(s.orders.averagePrice)}`,
+    `  Status events processed  ${s.status.processed}`,
+    `  Retried (hand-offs)      ${s.retried.total}`,
+    `  Dead-lettered            ${s.deadLettered.total}`,
+    "",
+  ].join("\n");
+}
 
 const METRICS = {
   inventory: `http://127.0.0.1:${INVENTORY_ROUTE.defaultMetricsPort}/metrics`,
@@ -247,6 +285,10 @@ async function drain(kafka: Kafka, log: Logger): Promise<void> {
         // The consumers read transactional topics: their ends count commit markers.
         consumerLag(admin, "inventory-sync", TOPICS.inventoryOrders.name).then(markersOnly),
         consumerLag(admin, "delivery-tracker", TOPICS.deliveryOrders.name).then(markersOnly),
+        // The aggregator has folded (and committed) every order and status event.
+        consumerLag(admin, AGGREGATOR_GROUP, TOPICS.orders.name).then(totalLag),
+        consumerLag(admin, AGGREGATOR_GROUP, TOPICS.orderStatus.name).then(markersOnly),
+        consumerLag(admin, AGGREGATOR_GROUP, TOPICS.ordersDlq.name).then(markersOnly),
         ...retrying("inventory-sync", [TOPICS.inventoryOrders.name]),
         ...retrying("delivery-tracker", [TOPICS.deliveryOrders.name, TOPICS.deliveryEvents.name]),
       ]);
@@ -340,7 +382,7 @@ async function main(): Promise<number> {
       String(cfg.statusInterval),
     ]);
     await start("scripts/aggregator.ts", ["--progress-interval", String(cfg.statusInterval)]);
-    await start("scripts/dashboard.ts", ["--port", String(cfg.dashboardPort)]);
+    if (cfg.dashboard) await start("scripts/dashboard.ts", ["--port", String(cfg.dashboardPort)]);
     await start("scripts/order_status_service.ts", ["--port", String(cfg.statusPort)]);
     await start("scripts/order_gateway.ts", ["--port", String(cfg.gatewayPort)]);
     if (cfg.load) {
@@ -363,7 +405,9 @@ async function main(): Promise<number> {
       `  Schema registry   ${registry.url}`,
       `  Order gateway     http://127.0.0.1:${cfg.gatewayPort}/orders  (POST JSON orders)`,
       `  Order status      http://127.0.0.1:${cfg.statusPort}/orders/<id>`,
-      `  Dashboard         http://127.0.0.1:${cfg.dashboardPort}/  (live; replay dead letters there)`,
+      cfg.dashboard
+        ? `  Dashboard         http://127.0.0.1:${cfg.dashboardPort}/  (live; replay dead letters there)`
+        : "  Dashboard         none (--no-dashboard)",
       `  Statistics        ${STATS_URL}  (the aggregator; scripts/terminal_dashboard.ts shows it in a terminal)`,
       `  Database          ${store.location}  (${cfg.initialStock} units of each product to start)`,
       `  Metrics           ${Object.values(METRICS).join("  ")}`,
@@ -393,17 +437,19 @@ async function main(): Promise<number> {
       await sleep(Math.min(cfg.statusInterval * 1000, Math.max(0, deadline - Date.now())), signal);
       if (!failure) log.info("status", await figures());
     }
-    if (failure) {
+    // Taken now: stopping the generator below ends a process too, on purpose.
+    const crashed = failure as typeof failure;
+    if (crashed) {
       log.error("a process stopped unexpectedly; stopping the demo", {
-        process: failure.p.name,
-        code: failure.status.code,
-        log: failure.p.logFile,
+        process: crashed.p.name,
+        code: crashed.status.code,
+        log: crashed.p.logFile,
       });
       code = 1;
     }
     // A clean end: stop the load, let the producers drain what was sent.
     const generator = processes.find((p) => p.name === "order_generator");
-    if (!failure) {
+    if (!crashed) {
       await generator?.stop();
       await drain(kafka, log);
     }
@@ -419,6 +465,8 @@ async function main(): Promise<number> {
       "\nFinal figures\n" +
         Object.entries(final).map(([k, v]) => `  ${k.padEnd(22)} ${v}`).join("\n") + "\n",
     );
+    const stats = crashed ? undefined : await finalStatistics();
+    if (stats) console.log(stats);
     return code;
   } catch (err) {
     log.error("demo failed", { error: err });

@@ -1,7 +1,8 @@
 /**
  * `deno task demo` end to end on the suite's broker: it brings the pipeline
- * up, orders flow, invalid ones reach the DLQ, the figures add up, and it
- * stops by itself with every process it started gone.
+ * up, orders flow, invalid ones reach the DLQ, injected failures are
+ * retried, the producers', consumers' and aggregator's figures add up, and
+ * it stops by itself with every process it started gone.
  */
 import assert from "node:assert/strict";
 import { scriptByEntry } from "../scripts/catalog.ts";
@@ -36,6 +37,8 @@ Deno.test(
         "0",
         "--status-interval",
         "5",
+        "--failure-rate",
+        "0.05",
       ],
       env: { KAFKA_BROKERS: testBrokers().join(","), NO_COLOR: "1" },
       stdin: "null",
@@ -72,6 +75,27 @@ Deno.test(
       "every stock movement was applied or refused",
     );
     assert.equal(figure("deliveriesScheduled"), delivery, "every routed delivery was scheduled");
+    assert.ok(figure("consumerAttemptsRetried") > 0, "injected failures were retried");
+
+    // Seed 004's closing statistics, from the aggregator, agree with the producers.
+    const stat = (label: string) => {
+      const m = new RegExp(`^\\s+${label}\\s+([\\d,.]+)$`, "m").exec(stdout);
+      assert.ok(m, `${label} in the final statistics:\n${stdout}`);
+      return Number(m[1].replaceAll(",", ""));
+    };
+    // The aggregator validates every type; the producers skip other types unvalidated.
+    assert.equal(
+      stat("Total orders processed") + stat("Invalid orders"),
+      consumed,
+      "every order folded, valid or not",
+    );
+    assert.ok(stat("Invalid orders") >= dead, "the invalid orders the producers dead-lettered");
+    assert.ok(stat("Final running average") > 0);
+    assert.equal(
+      stat("Dead-lettered"),
+      dead + figure("consumerDeadLettered"),
+      "the aggregator counts every dead letter",
+    );
 
     // Every process the demo started has exited.
     const pids = [...stderr.matchAll(/"pid":(\d+)/g)].map((m) => Number(m[1]));
