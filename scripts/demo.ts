@@ -26,7 +26,7 @@ import type { Kafka } from "kafkajs";
 import { consumerLag, type PartitionLag, totalLag } from "../shared/lag.ts";
 import { createLogger, type Logger, logLevelFlag } from "../shared/log.ts";
 import { shutdownSignal, sleep } from "../shared/shutdown.ts";
-import { ensureTopics, TOPICS } from "../shared/topics.ts";
+import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
 import { openStore } from "../shared/store/open_store.ts";
 import { defaultCacheDir } from "../shared/broker/local_kafka.ts";
@@ -34,7 +34,7 @@ import { provideBroker } from "../shared/broker/provide.ts";
 import { waitUntilReady } from "../shared/broker/ready.ts";
 import { startRegistry } from "../shared/registry/server.ts";
 import { DELIVERY_ROUTE, INVENTORY_ROUTE } from "../shared/router/route.ts";
-import { DEFAULT_BACKOFF, retryTopicsFor } from "../shared/retry/backoff.ts";
+import { DEFAULT_BACKOFF, dlqTopicName, retryTopicsFor } from "../shared/retry/backoff.ts";
 import { scrapeCounter, startProcess, type SupervisedProcess } from "./supervisor.ts";
 
 const config = defineConfig({
@@ -141,6 +141,26 @@ const config = defineConfig({
 });
 
 /** Where the demo's scripts serve /metrics. */
+/** Where the demo's producers and consumers hand failed records (their default names). */
+const RETRY_SOURCES = [
+  ...[INVENTORY_ROUTE, DELIVERY_ROUTE].map((r) => ({
+    base: `${TOPICS.orders.name}-${r.type}`,
+    spec: TOPICS.orders,
+  })),
+  ...[TOPICS.inventoryOrders, TOPICS.deliveryOrders, TOPICS.deliveryEvents].map((spec) => ({
+    base: spec.name,
+    spec,
+  })),
+];
+
+/** The retry and dead-letter topics of the demo's scripts, as the scripts would create them. */
+function failureTopics(): TopicSpec[] {
+  return RETRY_SOURCES.flatMap(({ base, spec }) => [
+    ...retryTopicsFor(base, DEFAULT_BACKOFF).map((name) => renamed(spec, name)),
+    ...(base === spec.name ? [renamed(TOPICS.ordersDlq, dlqTopicName(base))] : []),
+  ]);
+}
+
 /** The aggregator's snapshot and consumer group (scripts/aggregator.ts, defaults). */
 const STATS_URL = "http://127.0.0.1:8083/stats";
 const AGGREGATOR_GROUP = "order-aggregator";
@@ -271,31 +291,35 @@ function markersOnly(lag: PartitionLag[]): number {
 async function drain(kafka: Kafka, log: Logger): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
+  // Consumers of transactional topics see commit markers past their last record.
+  const exact = (group: string, topic: string) => ({ group, topic, count: totalLag });
+  const txn = (group: string, topic: string) => ({ group, topic, count: markersOnly });
+  const retries = (group: string, sources: string[]) =>
+    sources.flatMap((t) => retryTopicsFor(t, DEFAULT_BACKOFF)).map((topic) => txn(group, topic));
+  const watched = [
+    ...[INVENTORY_ROUTE, DELIVERY_ROUTE].map((r) => exact(r.groupId, TOPICS.orders.name)),
+    txn("inventory-sync", TOPICS.inventoryOrders.name),
+    txn("delivery-tracker", TOPICS.deliveryOrders.name),
+    ...retries("inventory-sync", [TOPICS.inventoryOrders.name]),
+    ...retries("delivery-tracker", [TOPICS.deliveryOrders.name, TOPICS.deliveryEvents.name]),
+    // The aggregator has folded (and committed) every order, status event and failure.
+    exact(AGGREGATOR_GROUP, TOPICS.orders.name),
+    txn(AGGREGATOR_GROUP, TOPICS.orderStatus.name),
+    txn(AGGREGATOR_GROUP, TOPICS.ordersDlq.name),
+    ...failureTopics().map((t) => txn(AGGREGATOR_GROUP, t.name)),
+  ];
   try {
     const deadline = Date.now() + 45_000;
-    const retrying = (group: string, sources: string[]) =>
-      sources.flatMap((t) => retryTopicsFor(t, DEFAULT_BACKOFF)).map(async (topic) =>
-        markersOnly(await consumerLag(admin, group, topic))
-      );
+    let left: string[] = [];
     while (Date.now() < deadline) {
-      const lags = await Promise.all([
-        ...[INVENTORY_ROUTE, DELIVERY_ROUTE].map(async (r) =>
-          totalLag(await consumerLag(admin, r.groupId, TOPICS.orders.name))
-        ),
-        // The consumers read transactional topics: their ends count commit markers.
-        consumerLag(admin, "inventory-sync", TOPICS.inventoryOrders.name).then(markersOnly),
-        consumerLag(admin, "delivery-tracker", TOPICS.deliveryOrders.name).then(markersOnly),
-        // The aggregator has folded (and committed) every order and status event.
-        consumerLag(admin, AGGREGATOR_GROUP, TOPICS.orders.name).then(totalLag),
-        consumerLag(admin, AGGREGATOR_GROUP, TOPICS.orderStatus.name).then(markersOnly),
-        consumerLag(admin, AGGREGATOR_GROUP, TOPICS.ordersDlq.name).then(markersOnly),
-        ...retrying("inventory-sync", [TOPICS.inventoryOrders.name]),
-        ...retrying("delivery-tracker", [TOPICS.deliveryOrders.name, TOPICS.deliveryEvents.name]),
-      ]);
-      if (lags.every((l) => l === 0)) return;
+      const lags = await Promise.all(
+        watched.map(async (w) => w.count(await consumerLag(admin, w.group, w.topic))),
+      );
+      left = watched.filter((_, i) => lags[i] > 0).map((w, i) => `${w.group} on ${w.topic}`);
+      if (left.length === 0) return;
       await sleep(250);
     }
-    log.warn("the pipeline did not drain what was sent within 45 s");
+    log.warn("the pipeline did not drain what was sent within 45 s", { behind: left });
   } finally {
     await admin.disconnect();
   }
@@ -317,7 +341,9 @@ async function main(): Promise<number> {
 
     const admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, Object.values(TOPICS), log);
+    // The retry and dead-letter topics too, so that the aggregator, which
+    // finds them by pattern, reads them from its first moment.
+    await ensureTopics(admin, [...Object.values(TOPICS), ...failureTopics()], log);
     await admin.disconnect();
 
     const registry = await startRegistry({
