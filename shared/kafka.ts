@@ -16,6 +16,7 @@ import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "./log.ts";
 import { ConfigError, type ConfigOf, flagName, type FlagSpecs } from "./config.ts";
 import { installReadCommittedFilter } from "./read_committed.ts";
+import { installRequestQueueTimerFix } from "./request_queue_timer.ts";
 
 export type SaslMechanism = "plain" | "scram-sha-256" | "scram-sha-512";
 
@@ -56,9 +57,12 @@ const LEVELS: Record<number, "debug" | "info" | "warn" | "error"> = {
  *
  * Its consumers read committed data only: kafkajs' own filter lets records
  * of aborted transactions through in some fetches, see read_committed.ts.
+ * And kafkajs no longer prints a timer warning under Deno
+ * (request_queue_timer.ts).
  */
 export function createKafka(conn: KafkaConnection, log: Logger): Kafka {
   installReadCommittedFilter();
+  installRequestQueueTimerFix();
   const kafkaLog = log.child({ component: "kafkajs" });
   const ssl: boolean | ConnectionOptions | undefined = typeof conn.ssl === "object"
     ? { ...conn.ssl }
