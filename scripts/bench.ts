@@ -1,166 +1,291 @@
 /**
- * `deno task bench`: throughput on one broker, in one run, as ratios.
+ * `deno task bench`: one command, one run, one broker. Measures, in order:
  *
- * Today it measures the baseline every later stage will be compared with:
- * Kafka's own producer perf tool (the limit) against a plain, batched,
- * idempotent kafkajs producer with acks=all, same record size and count.
- * The pipeline's stages join this table with the performance issue.
+ * 1. the limit: Kafka's own producer and consumer perf tools;
+ * 2. plain kafkajs (batched, acks=all, idempotent producer; a consumer)
+ *    under Deno and under Node, the same file (bench/plain_kafkajs.mjs);
+ * 3. each stage of the product alone: both routing producers (and the
+ *    inventory one with 10% of records failing), each data consumer with
+ *    SQLite and with PostgreSQL, the aggregator;
+ * 4. the whole pipeline end to end: a backlog drained (orders/s, CPU per
+ *    10k orders, peak RSS per script), then a steady rate (latency from an
+ *    order's creation to its lines in the inventory database);
  *
- *   deno run --allow-all scripts/bench.ts [--records 200000] [--record-size 200]
+ * then prints the tables (measurements, end to end, ratios, targets) and
+ * writes build/bench.json. Every record is the size of a raw order.
  *
- * Prints a table and writes build/bench.json.
+ *   deno task bench [--short] [--orders 100000] [--partitions 6] [--instances 1]
+ *
  * @module
  */
+import { join } from "node:path";
 import { defineConfig } from "../shared/config.ts";
 import { createKafka } from "../shared/kafka.ts";
 import { createLogger } from "../shared/log.ts";
 import { provideBroker } from "../shared/broker/provide.ts";
 import { waitUntilReady } from "../shared/broker/ready.ts";
-import { kafkaTool, provisionKafka } from "../shared/broker/local_kafka.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { provisionKafka } from "../shared/broker/local_kafka.ts";
+import { startRegistry } from "../shared/registry/server.ts";
+import { createDatabase, startLocalPostgres } from "../shared/store/local_postgres.ts";
+import { ensureTopics } from "../shared/topics.ts";
+import { type BenchContext, benchTopic } from "../shared/bench/context.ts";
+import { measureKafkaTools, measurePlainKafkajs } from "../shared/bench/legs.ts";
+import { meanOrderBytes, produceBacklog } from "../shared/bench/orders.ts";
+import { measurePipeline } from "../shared/bench/pipeline.ts";
+import {
+  type BenchReport,
+  computeRatios,
+  evaluateTargets,
+  type Measurement,
+} from "../shared/bench/report.ts";
+import { measureAggregator, measureConsumer, measureRouter } from "../shared/bench/stages.ts";
+import { renderReport } from "../shared/bench/table.ts";
 
 const config = defineConfig({
   name: "bench",
-  summary: "producer throughput: Kafka's perf tool against plain kafkajs on one broker",
+  summary: "the benchmark: Kafka's tools, plain kafkajs (Deno and Node), each stage of the " +
+    "product and the whole pipeline, on one broker; prints tables, writes JSON",
   flags: {
+    short: {
+      type: "boolean",
+      env: "BENCH_SHORT",
+      description: "a small scale that only proves the bench works (CI), not a speed to judge",
+    },
     records: {
       type: "number",
       integer: true,
-      min: 1000,
-      default: 200_000,
+      min: 100,
       env: "BENCH_RECORDS",
-      description: "records per measurement",
+      description: "records for Kafka's tools and plain kafkajs [default: 200000; 5000 short]",
+    },
+    orders: {
+      type: "number",
+      integer: true,
+      min: 100,
+      env: "BENCH_ORDERS",
+      description: "raw orders for each stage, and the end-to-end backlog " +
+        "[default: 100000; 1500 short]",
+    },
+    partitions: {
+      type: "number",
+      integer: true,
+      min: 1,
+      max: 64,
+      env: "BENCH_PARTITIONS",
+      default: 6,
+      description: "partitions of every topic the bench creates",
+    },
+    instances: {
+      type: "number",
+      integer: true,
+      min: 1,
+      max: 8,
+      env: "BENCH_INSTANCES",
+      default: 1,
+      description: "end to end: instances of each routing producer and data consumer",
     },
     recordSize: {
       type: "number",
       integer: true,
       min: 10,
-      default: 200,
       env: "BENCH_RECORD_SIZE",
-      description: "bytes per record (about one Avro-encoded order)",
+      description: "bytes per record for the tools and plain kafkajs " +
+        "[default: the mean size of a generated raw order]",
     },
     batchSize: {
       type: "number",
       integer: true,
       min: 1,
       default: 1000,
-      description: "kafkajs: records per send() call",
+      description: "plain kafkajs: records per send() call",
     },
-    short: {
-      type: "boolean",
-      env: "BENCH_SHORT",
-      description: "a quick run that only proves the bench works",
+    latencyRate: {
+      type: "number",
+      integer: true,
+      min: 1,
+      env: "BENCH_LATENCY_RATE",
+      description:
+        "end to end: orders/s offered for the latency figures [default: 1000; 200 short]",
+    },
+    latencySeconds: {
+      type: "number",
+      min: 1,
+      env: "BENCH_LATENCY_SECONDS",
+      description: "end to end: how long the steady rate lasts [default: 20; 4 short]",
+    },
+    failureRate: {
+      type: "number",
+      min: 0,
+      max: 1,
+      default: 0.1,
+      description: "--inject-failure-rate of the failing routing run",
+    },
+    output: {
+      type: "string",
+      env: "BENCH_OUTPUT",
+      default: "build/bench.json",
+      description: "where the JSON goes",
     },
   },
 });
 
-/** One measured line of the table. */
-export interface BenchResult {
-  name: string;
-  records: number;
-  seconds: number;
-  recordsPerSec: number;
-  mbPerSec: number;
-}
-
-/** Parses the summary line of kafka-producer-perf-test. Pure. */
-export function parseProducerPerf(
-  output: string,
-): { recordsPerSec: number; mbPerSec: number } | undefined {
-  const lines = output.trim().split("\n").filter((l) => l.includes("records sent"));
-  const m = /([\d.]+) records\/sec \(([\d.]+) MB\/sec\)/.exec(lines.at(-1) ?? "");
-  return m ? { recordsPerSec: Number(m[1]), mbPerSec: Number(m[2]) } : undefined;
+/** The machine, as the results need it said. */
+async function machine(): Promise<BenchReport["machine"]> {
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const node = await new Deno.Command("node", { args: ["--version"], stdout: "piped" }).output()
+    .then((o) => new TextDecoder().decode(o.stdout).trim()).catch(() => undefined);
+  return {
+    cpus: navigator.hardwareConcurrency,
+    cpuModel: /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? "unknown",
+    memGb: Math.round(Deno.systemMemoryInfo().total / 1024 ** 3),
+    os: `${Deno.build.os} ${Deno.osRelease()}`,
+    deno: Deno.version.deno,
+    node,
+  };
 }
 
 async function main(): Promise<number> {
   const cfg = config.load();
-  const records = cfg.short ? 20_000 : cfg.records;
+  const started = performance.now();
+  const short = cfg.short ?? false;
+  const scale = {
+    records: cfg.records ?? (short ? 5_000 : 200_000),
+    orders: cfg.orders ?? (short ? 1_500 : 100_000),
+    partitions: cfg.partitions,
+    instances: cfg.instances,
+    recordSize: cfg.recordSize ?? meanOrderBytes(),
+    latencyRate: cfg.latencyRate ?? (short ? 200 : 1000),
+    latencySeconds: cfg.latencySeconds ?? (short ? 4 : 20),
+  };
   const log = createLogger({ name: "bench" });
+  const notes: string[] = [];
   const broker = await provideBroker({ log });
+  const runId = Date.now().toString(36);
+  const logDir = join("build", "bench", runId);
+  const kafka = createKafka(
+    { brokers: broker.brokers, clientId: "bench" },
+    createLogger({ name: "bench", level: "error" }),
+  );
+  const admin = kafka.admin();
+  let registry: Awaited<ReturnType<typeof startRegistry>> | undefined;
+  let postgres: Awaited<ReturnType<typeof startLocalPostgres>> | undefined;
   try {
-    const quiet = createLogger({ name: "bench", level: "error" });
-    const kafka = createKafka({ brokers: broker.brokers, clientId: "bench" }, quiet);
     await waitUntilReady(kafka, log);
-    const install = broker.local?.install ?? await provisionKafka({ log });
-    const admin = kafka.admin();
     await admin.connect();
-    const topicFor = (what: string) => renamed(TOPICS.orders, `bench-${what}-${Date.now()}`);
-    const toolTopic = topicFor("tool"), jsTopic = topicFor("kafkajs");
-    await ensureTopics(admin, [toolTopic, jsTopic]);
-    await admin.disconnect();
-    const results: BenchResult[] = [];
+    registry = await startRegistry({ kafka, topic: `bench-${runId}-_schemas`, port: 0, log });
+    const ctx: BenchContext = {
+      brokers: broker.brokers,
+      kafka,
+      admin,
+      registryUrl: registry.url,
+      runId,
+      partitions: scale.partitions,
+      logDir,
+      log,
+    };
+    log.info("bench", { runId, short, ...scale, logs: logDir });
+    const measurements: Measurement[] = [];
 
-    log.info("measuring kafka-producer-perf-test", { records, recordSize: cfg.recordSize });
-    const started = performance.now();
-    const out = await kafkaTool(install, "kafka-producer-perf-test", [
-      "--topic",
-      toolTopic.name,
-      "--num-records",
-      String(records),
-      "--record-size",
-      String(cfg.recordSize),
-      "--throughput",
-      "-1",
-      "--producer-props",
-      `bootstrap.servers=${broker.brokers.join(",")}`,
-      "acks=all",
-      "enable.idempotence=true",
-    ], { stdout: "piped", stderr: "piped" }).output();
-    const perf = parseProducerPerf(new TextDecoder().decode(out.stdout));
-    if (!out.success || !perf) {
-      log.error("kafka-producer-perf-test failed", {
-        stderr: new TextDecoder().decode(out.stderr),
-      });
-      return 1;
-    }
-    results.push({
-      name: "kafka-producer-perf-test (Java)",
-      records,
-      seconds: (performance.now() - started) / 1000,
-      ...perf,
-    });
-
-    log.info("measuring plain kafkajs", { records, batchSize: cfg.batchSize });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
-    await producer.connect();
-    const value = Buffer.alloc(cfg.recordSize, 120);
-    const t0 = performance.now();
-    for (let sent = 0; sent < records; sent += cfg.batchSize) {
-      const n = Math.min(cfg.batchSize, records - sent);
-      await producer.send({
-        topic: jsTopic.name,
-        acks: -1,
-        messages: Array.from({ length: n }, (_, i) => ({ key: String(sent + i), value })),
-      });
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    await producer.disconnect();
-    results.push({
-      name: "plain kafkajs producer (Deno)",
-      records,
-      seconds,
-      recordsPerSec: records / seconds,
-      mbPerSec: records * cfg.recordSize / seconds / 1024 / 1024,
-    });
-
-    console.log("\n| measurement | records/s | MB/s | ratio to Kafka's tool |");
-    console.log("|---|---:|---:|---:|");
-    for (const r of results) {
-      const ratio = r.recordsPerSec / results[0].recordsPerSec;
-      console.log(
-        `| ${r.name} | ${Math.round(r.recordsPerSec)} | ${r.mbPerSec.toFixed(2)} | ${
-          ratio.toFixed(2)
-        } |`,
+    // 1. The limit, and 2. plain kafkajs.
+    const install = broker.local?.install ?? await provisionKafka({ log });
+    const legs = { records: scale.records, recordSize: scale.recordSize };
+    measurements.push(...await measureKafkaTools(ctx, install, legs));
+    for (const runtime of ["deno", "node"] as const) {
+      measurements.push(
+        ...await measurePlainKafkajs(ctx, runtime, { ...legs, batchSize: cfg.batchSize }),
       );
     }
-    await Deno.mkdir("build", { recursive: true });
-    await Deno.writeTextFile(
-      "build/bench.json",
-      JSON.stringify({ at: new Date().toISOString(), broker: broker.kind, results }, null, 2),
+
+    // 3. Each stage alone, on one backlog of raw orders.
+    const raw = benchTopic(runId, "orders", scale.partitions);
+    await ensureTopics(admin, [raw]);
+    await produceBacklog(kafka, raw.name, scale.orders, 1);
+    const routed = {
+      inventory: await measureRouter(ctx, { route: "inventory", source: raw, total: scale.orders }),
+      delivery: await measureRouter(ctx, { route: "delivery", source: raw, total: scale.orders }),
+    };
+    measurements.push(routed.inventory.measurement, routed.delivery.measurement);
+    measurements.push(
+      (await measureRouter(ctx, {
+        route: "inventory",
+        source: raw,
+        total: scale.orders,
+        injectFailureRate: cfg.failureRate,
+      })).measurement,
     );
-    console.log("\nwritten build/bench.json");
+    postgres = await startLocalPostgres({ log }).catch((err) => {
+      notes.push(`PostgreSQL consumers not measured: ${err.message}`);
+      return undefined;
+    });
+    for (const kind of ["inventory", "delivery"] as const) {
+      for (const backend of ["sqlite", "postgres"] as const) {
+        if (backend === "postgres" && !postgres) continue;
+        const databaseUrl = backend === "sqlite"
+          ? `sqlite:${join(logDir, `${kind}.db`)}`
+          : await createDatabase(postgres!.url, `bench_${runId}_${kind}`);
+        measurements.push(
+          await measureConsumer(ctx, {
+            kind,
+            backend,
+            source: routed[kind].target,
+            total: routed[kind].routedRecords,
+            databaseUrl,
+          }),
+        );
+      }
+    }
+    measurements.push(await measureAggregator(ctx, { source: raw, total: scale.orders }));
+
+    // 4. The whole pipeline.
+    const e2e = await measurePipeline(ctx, {
+      orders: scale.orders,
+      instances: scale.instances,
+      latencyRate: scale.latencyRate,
+      latencySeconds: scale.latencySeconds,
+      brokerPid: broker.local?.pid,
+    });
+    measurements.push(e2e.measurement);
+
+    const load = Deno.loadavg();
+    notes.push(
+      `load average at the end ${load.map((x) => x.toFixed(2)).join(" ")} on ` +
+        `${navigator.hardwareConcurrency} cores: other work on the machine (test runs) skews figures`,
+    );
+    if (short) {
+      notes.push("short mode: proves the bench works; its figures are not speeds to judge");
+    }
+    const report: BenchReport = {
+      at: new Date().toISOString(),
+      short,
+      wallSeconds: (performance.now() - started) / 1000,
+      machine: await machine(),
+      broker: broker.kind,
+      scale: {
+        orders: scale.orders,
+        partitions: scale.partitions,
+        instances: scale.instances,
+        recordSize: scale.recordSize,
+        latencyRate: scale.latencyRate,
+        latencySeconds: scale.latencySeconds,
+      },
+      measurements,
+      pipeline: e2e.pipeline,
+      ratios: computeRatios(measurements),
+      targets: evaluateTargets(measurements, e2e.pipeline),
+      notes,
+    };
+    console.log(`\n${renderReport(report)}\n\n${notes.map((n) => `- ${n}`).join("\n")}`);
+    await Deno.mkdir(join(cfg.output, ".."), { recursive: true });
+    await Deno.writeTextFile(cfg.output, JSON.stringify(report, null, 2));
+    console.log(`\nwritten ${cfg.output} (${report.wallSeconds.toFixed(0)} s; logs in ${logDir})`);
     return 0;
+  } catch (err) {
+    log.error("bench failed", { error: err });
+    return 1;
   } finally {
+    await registry?.close().catch(() => {});
+    await admin.disconnect().catch(() => {});
+    await postgres?.stop().catch(() => {});
     await broker.stop();
   }
 }
