@@ -315,7 +315,7 @@ async function drain(kafka: Kafka, log: Logger): Promise<void> {
       const lags = await Promise.all(
         watched.map(async (w) => w.count(await consumerLag(admin, w.group, w.topic))),
       );
-      left = watched.filter((_, i) => lags[i] > 0).map((w, i) => `${w.group} on ${w.topic}`);
+      left = watched.filter((_, i) => lags[i] > 0).map((w) => `${w.group} on ${w.topic}`);
       if (left.length === 0) return;
       await sleep(250);
     }
