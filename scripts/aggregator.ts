@@ -31,6 +31,23 @@ import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
 
+/**
+ * The pipeline's own retry and dead-letter topics under their default names,
+ * anchored: on a shared cluster, other applications' `-dlq` topics are not
+ * ours to count.
+ */
+const SOURCES = [
+  TOPICS.orders,
+  TOPICS.inventoryOrders,
+  TOPICS.deliveryOrders,
+  TOPICS.deliveryEvents,
+]
+  .map((t) => t.name);
+const DEFAULT_RETRY_PATTERN = `^(${
+  [...SOURCES, `${TOPICS.orders.name}-inventory`, `${TOPICS.orders.name}-delivery`].join("|")
+})-retry-\\d+$`;
+const DEFAULT_DLQ_PATTERN = `^(${SOURCES.join("|")})-dlq$`;
+
 const config = defineConfig({
   name: "aggregator",
   summary:
@@ -57,14 +74,14 @@ const config = defineConfig({
     retryPattern: {
       type: "string",
       env: "AGGREGATOR_RETRY_PATTERN",
-      default: "-retry-\\d+$",
-      description: "regular expression of retry topic names",
+      default: DEFAULT_RETRY_PATTERN,
+      description: "regular expression of retry topic names (default: the pipeline's own)",
     },
     dlqPattern: {
       type: "string",
       env: "AGGREGATOR_DLQ_PATTERN",
-      default: "-dlq$",
-      description: "regular expression of dead-letter topic names",
+      default: DEFAULT_DLQ_PATTERN,
+      description: "regular expression of dead-letter topic names (default: the pipeline's own)",
     },
     statsTopic: {
       type: "string",
