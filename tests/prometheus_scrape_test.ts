@@ -173,15 +173,18 @@ Deno.test({
         const router = job("inventory_orders_producer");
         const consumer = job("inventory_data_consumer");
         const orderTopic = pipeline.topics.orders.name;
-        /** Waits until `promql` returns series, each with the given label values. */
-        const seriesOf = (promql: string, labels: Record<string, string>, timeoutMs = 90_000) =>
+        /**
+         * Waits until `promql` returns at least `atLeast` series, each with the
+         * given label values (targets come up one by one).
+         */
+        const seriesOf = (promql: string, labels: Record<string, string>, atLeast = 1) =>
           waitFor(promql, async () => {
             const result = await query(base, promql);
-            return result.length > 0 &&
+            return result.length >= atLeast &&
                 result.every((s) => Object.entries(labels).every(([k, v]) => s.metric[k] === v))
               ? result
               : undefined;
-          }, { timeoutMs, intervalMs: 500 });
+          }, { timeoutMs: 90_000, intervalMs: 500 });
 
         // Throughput: every raw order consumed, under the job and script the config names.
         const consumed = await seriesOf(
@@ -193,6 +196,7 @@ Deno.test({
         const up = await seriesOf(
           `up{job=~"inventory_orders_producer|inventory_data_consumer"} == 1`,
           {},
+          2,
         );
         assert.deepEqual(up.map((s) => s.metric.job).sort(), [
           "inventory_data_consumer",
@@ -221,7 +225,7 @@ Deno.test({
         const lag = await seriesOf(`consumer_group_lag{${router},topic="${orderTopic}"}`, {
           job: "inventory_orders_producer",
           topic: orderTopic,
-        });
+        }, pipeline.topics.orders.partitions);
         assert.equal(lag.length, pipeline.topics.orders.partitions);
         await seriesOf(`sum(consumer_group_lag{${router},topic="${orderTopic}"}) == 0`, {});
         // The consumer: records applied, its batch histogram, its own lag.
