@@ -40,6 +40,7 @@ import { classifyFailure, PermanentFailure, TransientFailure } from "../retry/cl
 import { type ConsumedRecord, type HandOff, retryHistory } from "../retry/envelope.ts";
 import type { FailureInjector } from "../retry/failure_injection.ts";
 import { createRetryStage, handOffsByTopic } from "../retry/retry_stage.ts";
+import { transactionalBatches } from "../transactional_batches.ts";
 
 /** A consumed record with the offset it came from. */
 export interface Consumed<R> {
@@ -359,95 +360,69 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.concurrency,
-      eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) =>
-        producers.exclusive(batch.topic, batch.partition, async () => {
-          const producer = await producers.get(batch.topic, batch.partition);
-          // After a crash the group may hand out an offset from before the last
-          // owner's final transaction; what that transaction covered is skipped.
-          const fresh = await guard.fresh(batch.topic, batch.partition, batch.messages);
-          if (fresh.length === 0 && batch.messages.length > 0) {
-            resolveOffset(batch.messages[batch.messages.length - 1].offset);
-            await heartbeat();
-            return;
-          }
-          // On a retry topic, only what is due runs; the rest waits, paused.
-          const { due: messages, holdUntil } = retry.due(fresh);
-          for (let i = 0; i < messages.length; i += options.batchSize) {
-            if (!isRunning() || isStale()) return;
-            const chunk = messages.slice(i, i + options.batchSize);
-            const started = performance.now();
-            const firstOffset = Number(chunk[0].offset);
-            const lastOffset = chunk[chunk.length - 1].offset;
-            const nextOffset = Number(lastOffset) + 1;
-            const decoded = await decodeChunk(batch.topic, batch.partition, chunk);
+      eachBatch: transactionalBatches({
+        producers,
+        guard,
+        retry,
+        groupId: options.groupId,
+        chunkSize: options.batchSize,
+        work: {
+          async prepare(chunk) {
+            const { topic, partition } = chunk;
+            const decoded = await decodeChunk(topic, partition, chunk.messages);
             const applied = await applyDecoded(
-              batch.topic,
-              batch.partition,
-              firstOffset,
-              nextOffset,
+              topic,
+              partition,
+              chunk.firstOffset,
+              chunk.nextOffset,
               decoded.records,
               decoded.consumed,
             );
-            const { events, republished } = applied;
             const failed = [...decoded.failed, ...applied.failed];
-            const tx = await producer.transaction();
-            try {
-              const topicMessages = [];
-              if (events.length) {
-                topicMessages.push({
-                  topic: options.statusTopic,
-                  messages: events.map(statusMessage),
-                });
-              }
-              topicMessages.push(
-                ...handOffsByTopic(failed.map((f) => ({ ...f, message: f.message as Message }))),
-              );
-              if (topicMessages.length) await tx.sendBatch({ topicMessages, acks: -1 });
-              await tx.sendOffsets({
-                consumerGroupId: options.groupId,
-                topics: [{
-                  topic: batch.topic,
-                  partitions: [{ partition: batch.partition, offset: String(nextOffset) }],
-                }],
+            const topicMessages = [];
+            if (applied.events.length) {
+              topicMessages.push({
+                topic: options.statusTopic,
+                messages: applied.events.map(statusMessage),
               });
-              await tx.commit();
-              guard.committed(batch.topic, batch.partition, Number(nextOffset));
-            } catch (err) {
-              totals.aborts++;
-              m.tx.inc({ result: "abort" });
-              log.warn("Kafka transaction aborted; the batch will be consumed again", {
-                topic: batch.topic,
-                partition: batch.partition,
-                firstOffset,
-                error: err,
-              });
-              await tx.abort().catch(() => {});
-              await producers.drop(batch.topic, batch.partition);
-              guard.forget(batch.topic, batch.partition);
-              throw err;
             }
-            resolveOffset(lastOffset);
+            topicMessages.push(
+              ...handOffsByTopic(failed.map((f) => ({ ...f, message: f.message as Message }))),
+            );
+            return {
+              topicMessages,
+              result: { events: applied.events, republished: applied.republished, failed },
+            };
+          },
+          committed(chunk, { events, republished, failed }) {
             totals.transactions++;
-            totals.consumed += chunk.length;
+            totals.consumed += chunk.messages.length;
             totals.published += events.length;
             totals.republished += republished;
             const dead = failed.filter((f) => f.outcome === "dead-letter").length;
             totals.deadLettered += dead;
             totals.retried += failed.length - dead;
             m.tx.inc({ result: "commit" });
-            m.consumed.inc({}, chunk.length);
+            m.consumed.inc({}, chunk.messages.length);
             for (const e of events) m.published.inc({ status: e.status });
             m.republished.inc({}, republished);
             m.dead.inc({}, dead);
-            m.checkpoint.set({ topic: batch.topic, partition: batch.partition }, nextOffset);
-            m.batchSeconds.observe({}, (performance.now() - started) / 1000);
-            checkpoints.set(`${batch.topic}/${batch.partition}`, nextOffset);
-            await heartbeat();
-          }
-          if (holdUntil !== undefined && isRunning() && !isStale()) {
-            retry.hold(pause, holdUntil, batch.topic, batch.partition);
-          }
-        }),
+            m.checkpoint.set({ topic: chunk.topic, partition: chunk.partition }, chunk.nextOffset);
+            m.batchSeconds.observe({}, (performance.now() - chunk.startedAt) / 1000);
+            checkpoints.set(`${chunk.topic}/${chunk.partition}`, chunk.nextOffset);
+          },
+          aborted(chunk, err) {
+            totals.aborts++;
+            m.tx.inc({ result: "abort" });
+            log.warn("Kafka transaction aborted; the batch will be consumed again", {
+              topic: chunk.topic,
+              partition: chunk.partition,
+              firstOffset: chunk.firstOffset,
+              error: err,
+            });
+          },
+        },
+      }),
     });
 
     await new Promise<void>((resolve) => {

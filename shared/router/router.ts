@@ -28,6 +28,7 @@ import { classifyFailure, PermanentFailure } from "../retry/classify.ts";
 import { retryHistory } from "../retry/envelope.ts";
 import type { FailureInjector } from "../retry/failure_injection.ts";
 import { createRetryStage, handOffsByTopic } from "../retry/retry_stage.ts";
+import { transactionalBatches } from "../transactional_batches.ts";
 
 export interface RouterOptions {
   route: RouteSpec;
@@ -262,70 +263,25 @@ export function createRouter(options: RouterOptions): Router {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.concurrency,
-      eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) =>
-        producers.exclusive(batch.topic, batch.partition, async () => {
-          const producer = await producers.get(batch.topic, batch.partition);
-          // After a crash the group may hand out an offset from before the last
-          // owner's final transaction; what that transaction covered is skipped.
-          const fresh = await guard.fresh(batch.topic, batch.partition, batch.messages);
-          if (fresh.length === 0 && batch.messages.length > 0) {
-            resolveOffset(batch.messages[batch.messages.length - 1].offset);
-            await heartbeat();
-            return;
-          }
-          // On a retry topic, only what is due runs; the rest waits, paused.
-          const { due: messages, holdUntil } = retry.due(fresh);
-          for (let i = 0; i < messages.length; i += options.transactionSize) {
-            if (!isRunning() || isStale()) return;
-            const chunk = messages.slice(i, i + options.transactionSize);
-            const lastOffset = chunk[chunk.length - 1].offset;
-            const started = performance.now();
-            const { routed, failed, counts } = await transform(
-              batch.topic,
-              batch.partition,
-              chunk,
-            );
-            const tx = await producer.transaction();
-            try {
-              const topicMessages = [];
-              if (routed.length) {
-                topicMessages.push({ topic: options.targetTopic, messages: routed });
-              }
-              topicMessages.push(...handOffsByTopic(failed));
-              if (topicMessages.length) await tx.sendBatch({ topicMessages, acks: -1 });
-              await tx.sendOffsets({
-                consumerGroupId: options.groupId,
-                topics: [{
-                  topic: batch.topic,
-                  partitions: [{
-                    partition: batch.partition,
-                    offset: (BigInt(lastOffset) + 1n).toString(),
-                  }],
-                }],
-              });
-              await tx.commit();
-              guard.committed(
-                batch.topic,
-                batch.partition,
-                Number((BigInt(lastOffset) + 1n).toString()),
-              );
-            } catch (err) {
-              totals.aborts++;
-              m.tx.inc({ result: "abort" });
-              log.warn("transaction aborted; the chunk will be consumed again", {
-                partition: batch.partition,
-                fromOffset: chunk[0].offset,
-                error: err,
-              });
-              await tx.abort().catch(() => {});
-              // A fenced or broken producer is replaced on the next attempt.
-              await producers.drop(batch.topic, batch.partition);
-              guard.forget(batch.topic, batch.partition);
-              throw err;
+      eachBatch: transactionalBatches({
+        producers,
+        guard,
+        retry,
+        groupId: options.groupId,
+        chunkSize: options.transactionSize,
+        work: {
+          async prepare(chunk) {
+            const transformed = await transform(chunk.topic, chunk.partition, chunk.messages);
+            const topicMessages = [];
+            if (transformed.routed.length) {
+              topicMessages.push({ topic: options.targetTopic, messages: transformed.routed });
             }
-            resolveOffset(lastOffset);
+            topicMessages.push(...handOffsByTopic(transformed.failed));
+            return { topicMessages, result: transformed };
+          },
+          committed(chunk, { routed, counts }) {
             totals.transactions++;
-            totals.consumed += chunk.length;
+            totals.consumed += chunk.messages.length;
             totals.routedOrders += counts.routedOrders;
             totals.routedRecords += routed.length;
             totals.skipped += counts.skipped;
@@ -333,17 +289,23 @@ export function createRouter(options: RouterOptions): Router {
             totals.retried += counts.retried;
             totals.ignoredUnparseable += counts.ignored;
             m.tx.inc({ result: "commit" });
-            m.consumed.inc({}, chunk.length);
+            m.consumed.inc({}, chunk.messages.length);
             m.routed.inc({}, counts.routedOrders);
             m.records.inc({}, routed.length);
-            m.txSeconds.observe({}, (performance.now() - started) / 1000);
-            m.txSize.observe({}, chunk.length);
-            await heartbeat();
-          }
-          if (holdUntil !== undefined && isRunning() && !isStale()) {
-            retry.hold(pause, holdUntil, batch.topic, batch.partition);
-          }
-        }),
+            m.txSeconds.observe({}, (performance.now() - chunk.startedAt) / 1000);
+            m.txSize.observe({}, chunk.messages.length);
+          },
+          aborted(chunk, err) {
+            totals.aborts++;
+            m.tx.inc({ result: "abort" });
+            log.warn("transaction aborted; the chunk will be consumed again", {
+              partition: chunk.partition,
+              fromOffset: chunk.messages[0].offset,
+              error: err,
+            });
+          },
+        },
+      }),
     });
 
     await new Promise<void>((resolve) => {

@@ -1,0 +1,115 @@
+/**
+ * The eachBatch handler both consume-transform-produce loops share (the
+ * routing producers and the data consumers): one partition at a time, the
+ * ownership guard's skip after a crash, only what is due on a retry topic,
+ * chunks of at most `chunkSize` records each carried by one Kafka
+ * transaction with its consumed offset, and the retry partition paused until
+ * its next record is due. What a chunk becomes is the loop's own business
+ * ({@link ChunkWork}); how it travels is decided once, here.
+ *
+ * @example
+ * ```ts
+ * // await consumer.run({
+ * //   autoCommit: false,
+ * //   eachBatchAutoResolve: false,
+ * //   eachBatch: transactionalBatches({ producers, guard, retry, groupId, chunkSize: 500, work }),
+ * // });
+ * ```
+ * @module
+ */
+import type { EachBatchPayload, KafkaMessage, TopicMessages } from "kafkajs";
+import type { ownershipGuard, TransactionalProducers } from "./transactional_producers.ts";
+import type { RetryStage } from "./retry/retry_stage.ts";
+
+/** One chunk of one partition's batch. */
+export interface Chunk {
+  topic: string;
+  partition: number;
+  messages: KafkaMessage[];
+  firstOffset: number;
+  lastOffset: string;
+  /** The offset committed with the chunk's transaction. */
+  nextOffset: number;
+  /** `performance.now()` when the chunk's work began. */
+  startedAt: number;
+}
+
+/** What a loop does with a chunk, around the transaction this module runs. */
+export interface ChunkWork<T> {
+  /** The records the chunk's transaction carries, and whatever `committed` needs. */
+  prepare(chunk: Chunk): Promise<{ topicMessages: TopicMessages[]; result: T }>;
+  /** After the commit: totals and metrics. */
+  committed(chunk: Chunk, result: T): void;
+  /** The transaction failed and was aborted; the chunk will be consumed again. */
+  aborted(chunk: Chunk, err: unknown): void;
+}
+
+export interface TransactionalBatchesOptions<T> {
+  producers: TransactionalProducers;
+  guard: ReturnType<typeof ownershipGuard>;
+  retry: RetryStage;
+  groupId: string;
+  /** Most records per transaction. */
+  chunkSize: number;
+  work: ChunkWork<T>;
+}
+
+/** Builds the eachBatch handler (run with autoCommit and eachBatchAutoResolve off). */
+export function transactionalBatches<T>(
+  options: TransactionalBatchesOptions<T>,
+): (payload: EachBatchPayload) => Promise<void> {
+  const { producers, guard, retry, work } = options;
+  return ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) =>
+    producers.exclusive(batch.topic, batch.partition, async () => {
+      const { topic, partition } = batch;
+      const producer = await producers.get(topic, partition);
+      // After a crash the group may hand out an offset from before the last
+      // owner's final transaction; what that transaction covered is skipped.
+      const fresh = await guard.fresh(topic, partition, batch.messages);
+      if (fresh.length === 0 && batch.messages.length > 0) {
+        resolveOffset(batch.messages[batch.messages.length - 1].offset);
+        await heartbeat();
+        return;
+      }
+      // On a retry topic, only what is due runs; the rest waits, paused.
+      const { due, holdUntil } = retry.due(fresh);
+      for (let i = 0; i < due.length; i += options.chunkSize) {
+        if (!isRunning() || isStale()) return;
+        const messages = due.slice(i, i + options.chunkSize);
+        const lastOffset = messages[messages.length - 1].offset;
+        const chunk: Chunk = {
+          topic,
+          partition,
+          messages,
+          firstOffset: Number(messages[0].offset),
+          lastOffset,
+          nextOffset: Number(BigInt(lastOffset) + 1n),
+          startedAt: performance.now(),
+        };
+        const { topicMessages, result } = await work.prepare(chunk);
+        const tx = await producer.transaction();
+        try {
+          if (topicMessages.length) await tx.sendBatch({ topicMessages, acks: -1 });
+          await tx.sendOffsets({
+            consumerGroupId: options.groupId,
+            topics: [{ topic, partitions: [{ partition, offset: String(chunk.nextOffset) }] }],
+          });
+          await tx.commit();
+          guard.committed(topic, partition, chunk.nextOffset);
+        } catch (err) {
+          work.aborted(chunk, err);
+          await tx.abort().catch(() => {});
+          // A fenced or broken producer is replaced on the next attempt.
+          await producers.drop(topic, partition);
+          guard.forget(topic, partition);
+          throw err;
+        }
+        resolveOffset(lastOffset);
+        work.committed(chunk, result);
+        await heartbeat();
+      }
+      if (holdUntil !== undefined && isRunning() && !isStale()) {
+        retry.hold(pause, holdUntil, topic, partition);
+      }
+    });
+}
