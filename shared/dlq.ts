@@ -102,16 +102,21 @@ export function deadLetter(
       [DLQ_HEADERS.originalTopic]: record.topic,
       [DLQ_HEADERS.originalPartition]: String(record.partition),
       [DLQ_HEADERS.originalOffset]: record.offset,
-      ...(record.key === null ? {} : {
-        [DLQ_HEADERS.originalKey]: typeof record.key === "string"
-          ? record.key
-          : new TextDecoder().decode(record.key),
-      }),
+      ...(record.key === null ? {} : { [DLQ_HEADERS.originalKey]: bytesText(record.key)! }),
       [DLQ_HEADERS.attempts]: String(history?.attempts ?? 1),
       [DLQ_HEADERS.firstFailedAt]: (history?.firstFailedAt ?? at).toISOString(),
       [DLQ_HEADERS.replayTopic]: history?.replayTopic ?? record.topic,
     },
   };
+}
+
+/**
+ * A header value or key as text: kafkajs gives Buffers, producers take
+ * strings; `undefined` for a missing value. Pure.
+ */
+export function bytesText(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  return typeof v === "string" ? v : new TextDecoder().decode(v as Uint8Array);
 }
 
 /** Reads the envelope back from consumed headers (kafkajs gives Buffers). */
@@ -120,11 +125,8 @@ export function readDeadLetterHeaders(
 ): Partial<Record<keyof typeof DLQ_HEADERS, string>> {
   const out: Partial<Record<keyof typeof DLQ_HEADERS, string>> = {};
   for (const [field, name] of Object.entries(DLQ_HEADERS)) {
-    const v = headers?.[name];
-    if (v === undefined || v === null) continue;
-    out[field as keyof typeof DLQ_HEADERS] = typeof v === "string"
-      ? v
-      : new TextDecoder().decode(v as Uint8Array);
+    const v = bytesText(headers?.[name]);
+    if (v !== undefined) out[field as keyof typeof DLQ_HEADERS] = v;
   }
   return out;
 }

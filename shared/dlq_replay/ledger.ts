@@ -20,6 +20,7 @@
  * ```
  * @module
  */
+import { bytesText } from "../dlq.ts";
 import type { TopicSpec } from "../topics.ts";
 import { type DlqEntry, ledgerKey, replayOf, replayTopicOf } from "./entry.ts";
 
@@ -75,10 +76,9 @@ export interface LedgerRecord {
  */
 export function replayedKeys(records: Iterable<LedgerRecord>): Set<string> {
   const keys = new Set<string>();
-  const text = (v: Uint8Array | string) => typeof v === "string" ? v : new TextDecoder().decode(v);
   for (const r of records) {
     if (r.key === null) continue;
-    const key = text(r.key);
+    const key = bytesText(r.key)!;
     if (r.value === null) keys.delete(key);
     else keys.add(key);
   }

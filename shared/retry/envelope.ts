@@ -23,7 +23,7 @@
  * ```
  * @module
  */
-import { deadLetter, type FailedRecord } from "../dlq.ts";
+import { bytesText, deadLetter, type FailedRecord } from "../dlq.ts";
 import { type BackoffPolicy, delayMs, retryTopicNames } from "./backoff.ts";
 import type { ClassifiedFailure } from "./classify.ts";
 
@@ -71,19 +71,11 @@ export interface RetryHistory {
   firstFailedAt?: Date;
 }
 
-const text = (v: unknown): string | undefined =>
-  v === undefined || v === null
-    ? undefined
-    : typeof v === "string"
-    ? v
-    : new TextDecoder().decode(v as Uint8Array);
-
-const keyText = (k: Uint8Array | string | null): string | null =>
-  k === null ? null : typeof k === "string" ? k : new TextDecoder().decode(k);
+const keyText = (k: Uint8Array | string | null): string | null => bytesText(k) ?? null;
 
 /** Reads a record's retry history: from its headers, or fresh from where it is. Pure. */
 export function retryHistory(record: ConsumedRecord): RetryHistory {
-  const h = (name: string) => text(record.headers?.[name]);
+  const h = (name: string) => bytesText(record.headers?.[name]);
   const originalTopic = h(RETRY_HEADERS.originalTopic);
   if (originalTopic === undefined) {
     return {
@@ -107,7 +99,7 @@ export function retryHistory(record: ConsumedRecord): RetryHistory {
 
 /** The epoch ms a retry record may run from; 0 for any other record. Pure. */
 export function dueAt(headers: Record<string, unknown> | undefined): number {
-  const v = text(headers?.[RETRY_HEADERS.dueAt]);
+  const v = bytesText(headers?.[RETRY_HEADERS.dueAt]);
   return v === undefined ? 0 : Number(v) || 0;
 }
 
