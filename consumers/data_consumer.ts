@@ -4,7 +4,7 @@
  * pieces from `shared/`, run until a signal, shut down.
  * @module
  */
-import { registryClient } from "../shared/avro_codec.ts";
+import { registryClient, wireDecoder } from "../shared/avro_codec.ts";
 import { defineConfig } from "../shared/config.ts";
 import { createEffectConsumer, type EffectSpec } from "../shared/consumer/effect_consumer.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
@@ -167,12 +167,12 @@ export async function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<num
       log,
     });
 
-    const registry = registryClient(cfg.registryUrl);
+    const decode = wireDecoder(registryClient(cfg.registryUrl));
     const consumer = createEffectConsumer({
       spec: spec.effects,
       kafka: createKafka(connection, kafkaLogger(log)),
       store,
-      codec: { decode: (bytes) => registry.decode(Buffer.from(bytes)) },
+      codec: { decode },
       log,
       metrics,
       sourceTopics: cfg.sourceTopics,

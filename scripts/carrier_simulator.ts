@@ -191,14 +191,10 @@ async function main(): Promise<number> {
             return;
           }
           const at = Date.now();
-          const messages = await Promise.all(plans.map(async (p) => ({
+          const messages = plans.map((p) => ({
             key: p.orderId,
-            value: Buffer.from(
-              await codec.encode({
-                ...carrierEventValue(p.orderId, p.steps[step], at, p.carrier),
-              }),
-            ),
-          })));
+            value: codec.encode({ ...carrierEventValue(p.orderId, p.steps[step], at, p.carrier) }),
+          }));
           const sendStarted = performance.now();
           await producer.send({ topic: cfg.eventsTopic, acks: -1, messages });
           m.sendSeconds.observe({}, (performance.now() - sendStarted) / 1000);

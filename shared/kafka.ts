@@ -15,6 +15,7 @@ import { Kafka, logLevel as KafkaLogLevel, type SASLOptions } from "kafkajs";
 import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "./log.ts";
 import { ConfigError, type ConfigOf, flagName, type FlagSpecs } from "./config.ts";
+import { installFastEncoder } from "./kafkajs_encoder.ts";
 import { installReadCommittedFilter } from "./read_committed.ts";
 import { installRequestQueueTimerFix } from "./request_queue_timer.ts";
 
@@ -62,6 +63,7 @@ const LEVELS: Record<number, "debug" | "info" | "warn" | "error"> = {
  */
 export function createKafka(conn: KafkaConnection, log: Logger): Kafka {
   installReadCommittedFilter();
+  installFastEncoder();
   installRequestQueueTimerFix();
   const kafkaLog = log.child({ component: "kafkajs" });
   const ssl: boolean | ConnectionOptions | undefined = typeof conn.ssl === "object"

@@ -218,6 +218,27 @@ export class MetricsRegistry {
   }
 }
 
+/**
+ * The process's memory as gauges (`process_resident_memory_bytes`, the
+ * standard name, and V8's heap and the memory outside it: Buffers, mostly);
+ * returns the function that samples them, called on every scrape.
+ */
+export function memoryGauges(registry: MetricsRegistry): () => void {
+  const rss = registry.gauge("process_resident_memory_bytes", "resident memory size in bytes");
+  const heap = registry.gauge("deno_heap_bytes", "V8 heap in bytes", ["kind"]);
+  const external = registry.gauge(
+    "deno_external_memory_bytes",
+    "memory V8 tracks outside its heap (ArrayBuffers behind Buffers), in bytes",
+  );
+  return () => {
+    const m = Deno.memoryUsage();
+    rss.set({}, m.rss);
+    heap.set({ kind: "used" }, m.heapUsed);
+    heap.set({ kind: "total" }, m.heapTotal);
+    external.set({}, m.external);
+  };
+}
+
 /** The content type Prometheus expects for the text format. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -229,11 +250,13 @@ export function serveMetrics(
   registry: MetricsRegistry,
   options: { hostname?: string; port: number; healthy?: () => boolean },
 ): { port: number; url: string; close(): Promise<void> } {
+  const sampleMemory = memoryGauges(registry);
   const server = Deno.serve(
     { hostname: options.hostname ?? "127.0.0.1", port: options.port, onListen: () => {} },
     (req) => {
       const { pathname } = new URL(req.url);
       if (req.method === "GET" && pathname === "/metrics") {
+        sampleMemory();
         return new Response(registry.render(), {
           headers: { "content-type": METRICS_CONTENT_TYPE },
         });

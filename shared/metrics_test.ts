@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MetricsRegistry, serveMetrics } from "./metrics.ts";
+import { memoryGauges, MetricsRegistry, serveMetrics } from "./metrics.ts";
 
 Deno.test("counters and gauges render in the Prometheus text format", () => {
   const m = new MetricsRegistry({ script: "t" });
@@ -58,4 +58,16 @@ Deno.test("serveMetrics answers /metrics and /healthz", async () => {
   } finally {
     await server.close();
   }
+});
+
+Deno.test("memoryGauges samples resident memory, the V8 heap and external memory", () => {
+  const registry = new MetricsRegistry({ script: "t" });
+  const sample = memoryGauges(registry);
+  sample();
+  const text = registry.render();
+  const value = (re: RegExp) => Number(text.match(re)?.[1]);
+  assert.ok(value(/^process_resident_memory_bytes\{script="t"\} (\d+)$/m) > 10 * 1024 * 1024);
+  assert.ok(value(/^deno_heap_bytes\{script="t",kind="used"\} (\d+)$/m) > 0);
+  assert.ok(value(/^deno_heap_bytes\{script="t",kind="total"\} (\d+)$/m) > 0);
+  assert.ok(value(/^deno_external_memory_bytes\{script="t"\} (\d+)$/m) >= 0);
 });

@@ -159,7 +159,7 @@ async function produce(
     values.map(async (v) =>
       "raw" in v ? { key: v.key, value: v.raw, partition } : {
         key: v.orderId,
-        value: Buffer.from(await codec.encode(v as unknown as Record<string, unknown>)),
+        value: codec.encode(v as unknown as Record<string, unknown>),
         partition,
       }
     ),

@@ -466,7 +466,7 @@ Deno.test(
         subject: uniqueName("dlq-avro") + "-value",
         schemas: [schema],
       });
-      const avro = await codec.encode({ orderId: "ord-42", sku: "SKU-7" });
+      const avro = new Uint8Array(codec.encode({ orderId: "ord-42", sku: "SKU-7" }));
       const t = await seedDlq(kafka, "dlq-avro", (t) => [{
         originalTopic: t.origin,
         partition: 0,

@@ -144,12 +144,9 @@ export function createRouter(options: RouterOptions): Router {
   });
 
   /** Encodes a routed order's records; a registry outage is transient, a schema misfit not. */
-  const encode = async (records: { key: string; value: Record<string, unknown> }[]) => {
+  const encode = (records: { key: string; value: Record<string, unknown> }[]) => {
     try {
-      return await Promise.all(records.map(async (r) => ({
-        key: r.key,
-        value: Buffer.from(await codec.encode(r.value)),
-      })));
+      return records.map((r) => ({ key: r.key, value: codec.encode(r.value) }));
     } catch (err) {
       // Only an outage is worth a retry; anything else the schema refused.
       if (["registry", "network", "broker"].includes(classifyFailure(err).errorClass)) throw err;
@@ -161,7 +158,7 @@ export function createRouter(options: RouterOptions): Router {
   };
 
   /** Transforms one chunk into the messages of one transaction. */
-  const transform = async (topic: string, partition: number, messages: KafkaMessage[]) => {
+  const transform = (topic: string, partition: number, messages: KafkaMessage[]) => {
     const routed: Message[] = [];
     const failed: { topic: string; message: Message }[] = [];
     const routedAt = now();
@@ -185,7 +182,7 @@ export function createRouter(options: RouterOptions): Router {
               retryHistory(consumed).attempts + 1,
             );
             if (injected) throw injected;
-            routed.push(...await encode(outcome.records));
+            routed.push(...encode(outcome.records));
             counts.routedOrders++;
           } catch (err) {
             failure = err;
@@ -270,14 +267,14 @@ export function createRouter(options: RouterOptions): Router {
         groupId: options.groupId,
         chunkSize: options.transactionSize,
         work: {
-          async prepare(chunk) {
-            const transformed = await transform(chunk.topic, chunk.partition, chunk.messages);
+          prepare(chunk) {
+            const transformed = transform(chunk.topic, chunk.partition, chunk.messages);
             const topicMessages = [];
             if (transformed.routed.length) {
               topicMessages.push({ topic: options.targetTopic, messages: transformed.routed });
             }
             topicMessages.push(...handOffsByTopic(transformed.failed));
-            return { topicMessages, result: transformed };
+            return Promise.resolve({ topicMessages, result: transformed });
           },
           committed(chunk, { routed, counts }) {
             totals.transactions++;
