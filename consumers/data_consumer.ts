@@ -88,7 +88,7 @@ export function dataConsumerConfig<R>(spec: DataConsumerSpec<R>) {
         min: 1,
         max: 100_000,
         env: "CONSUMER_BATCH_SIZE",
-        default: 500,
+        default: 1000,
         description: "most records per database and Kafka transaction",
       },
       lingerMs: {
@@ -105,7 +105,7 @@ export function dataConsumerConfig<R>(spec: DataConsumerSpec<R>) {
         min: 1,
         max: 64,
         env: "CONSUMER_CONCURRENCY",
-        default: 3,
+        default: 32,
         description: "partitions processed at once",
       },
       sessionTimeoutMs: {

@@ -74,7 +74,7 @@ export function routingProducerConfig(route: RouteSpec) {
         min: 1,
         max: 100_000,
         env: "ROUTER_TRANSACTION_SIZE",
-        default: 500,
+        default: 1000,
         description: "most raw records per transaction",
       },
       lingerMs: {
@@ -92,7 +92,7 @@ export function routingProducerConfig(route: RouteSpec) {
         min: 1,
         max: 64,
         env: "ROUTER_CONCURRENCY",
-        default: 3,
+        default: 32,
         description: "input partitions processed at once",
       },
       sessionTimeoutMs: {

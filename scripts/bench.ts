@@ -33,10 +33,13 @@ import { measureKafkaTools, measurePlainKafkajs } from "../shared/bench/legs.ts"
 import { meanOrderBytes, produceBacklog } from "../shared/bench/orders.ts";
 import { measurePipeline } from "../shared/bench/pipeline.ts";
 import {
+  BENCH_SECTIONS,
   type BenchReport,
+  type BenchSection,
   computeRatios,
   evaluateTargets,
   type Measurement,
+  pipelineNotMeasured,
 } from "../shared/bench/report.ts";
 import { measureAggregator, measureConsumer, measureRouter } from "../shared/bench/stages.ts";
 import { renderReport } from "../shared/bench/table.ts";
@@ -120,6 +123,11 @@ const config = defineConfig({
       default: 0.1,
       description: "--inject-failure-rate of the failing routing run",
     },
+    only: {
+      type: "list",
+      env: "BENCH_ONLY",
+      description: `sections to run, of ${BENCH_SECTIONS.join(",")} [default: all]`,
+    },
     output: {
       type: "string",
       env: "BENCH_OUTPUT",
@@ -144,6 +152,62 @@ async function machine(): Promise<BenchReport["machine"]> {
   };
 }
 
+/**
+ * Each stage alone on one backlog of raw orders: both routers (and the
+ * inventory one with failures), each consumer with each backend, the
+ * aggregator (PostgreSQL is a throwaway one, stopped at the end).
+ */
+async function measureStages(
+  ctx: BenchContext,
+  o: { orders: number; failureRate: number },
+  measurements: Measurement[],
+  notes: string[],
+): Promise<void> {
+  const { admin, kafka, log, logDir, runId } = ctx;
+  const raw = benchTopic(runId, "orders", ctx.partitions);
+  await ensureTopics(admin, [raw]);
+  await produceBacklog(kafka, raw.name, o.orders, 1);
+  const routed = {
+    inventory: await measureRouter(ctx, { route: "inventory", source: raw, total: o.orders }),
+    delivery: await measureRouter(ctx, { route: "delivery", source: raw, total: o.orders }),
+  };
+  measurements.push(routed.inventory.measurement, routed.delivery.measurement);
+  measurements.push(
+    (await measureRouter(ctx, {
+      route: "inventory",
+      source: raw,
+      total: o.orders,
+      injectFailureRate: o.failureRate,
+    })).measurement,
+  );
+  const postgres = await startLocalPostgres({ log }).catch((err) => {
+    notes.push(`PostgreSQL consumers not measured: ${err.message}`);
+    return undefined;
+  });
+  try {
+    for (const kind of ["inventory", "delivery"] as const) {
+      for (const backend of ["sqlite", "postgres"] as const) {
+        if (backend === "postgres" && !postgres) continue;
+        const databaseUrl = backend === "sqlite"
+          ? `sqlite:${join(logDir, `${kind}.db`)}`
+          : await createDatabase(postgres!.url, `bench_${runId}_${kind}`);
+        measurements.push(
+          await measureConsumer(ctx, {
+            kind,
+            backend,
+            source: routed[kind].target,
+            total: routed[kind].routedRecords,
+            databaseUrl,
+          }),
+        );
+      }
+    }
+    measurements.push(await measureAggregator(ctx, { source: raw, total: o.orders }));
+  } finally {
+    await postgres?.stop().catch(() => {});
+  }
+}
+
 async function main(): Promise<number> {
   const cfg = config.load();
   const started = performance.now();
@@ -157,8 +221,18 @@ async function main(): Promise<number> {
     latencyRate: cfg.latencyRate ?? (short ? 200 : 1000),
     latencySeconds: cfg.latencySeconds ?? (short ? 4 : 20),
   };
+  const only = cfg.only ?? [...BENCH_SECTIONS];
+  const unknown = only.filter((s) => !(BENCH_SECTIONS as readonly string[]).includes(s));
+  if (unknown.length) {
+    console.error(`bench: --only: unknown section ${unknown.join(", ")} (${BENCH_SECTIONS})`);
+    return 2;
+  }
+  const runs = (section: BenchSection) => only.includes(section);
   const log = createLogger({ name: "bench" });
   const notes: string[] = [];
+  if (only.length < BENCH_SECTIONS.length) {
+    notes.push(`only ${only.join(", ")} measured (--only): the other figures are n/a`);
+  }
   const broker = await provideBroker({ log });
   const runId = Date.now().toString(36);
   const logDir = join("build", "bench", runId);
@@ -168,7 +242,6 @@ async function main(): Promise<number> {
   );
   const admin = kafka.admin();
   let registry: Awaited<ReturnType<typeof startRegistry>> | undefined;
-  let postgres: Awaited<ReturnType<typeof startLocalPostgres>> | undefined;
   try {
     await waitUntilReady(kafka, log);
     await admin.connect();
@@ -187,65 +260,39 @@ async function main(): Promise<number> {
     const measurements: Measurement[] = [];
 
     // 1. The limit, and 2. plain kafkajs.
-    const install = broker.local?.install ?? await provisionKafka({ log });
     const legs = { records: scale.records, recordSize: scale.recordSize };
-    measurements.push(...await measureKafkaTools(ctx, install, legs));
-    for (const runtime of ["deno", "node"] as const) {
+    if (runs("tools")) {
+      const install = broker.local?.install ?? await provisionKafka({ log });
+      measurements.push(...await measureKafkaTools(ctx, install, legs));
+    }
+    for (const runtime of runs("kafkajs") ? ["deno", "node"] as const : []) {
       measurements.push(
         ...await measurePlainKafkajs(ctx, runtime, { ...legs, batchSize: cfg.batchSize }),
       );
     }
 
     // 3. Each stage alone, on one backlog of raw orders.
-    const raw = benchTopic(runId, "orders", scale.partitions);
-    await ensureTopics(admin, [raw]);
-    await produceBacklog(kafka, raw.name, scale.orders, 1);
-    const routed = {
-      inventory: await measureRouter(ctx, { route: "inventory", source: raw, total: scale.orders }),
-      delivery: await measureRouter(ctx, { route: "delivery", source: raw, total: scale.orders }),
-    };
-    measurements.push(routed.inventory.measurement, routed.delivery.measurement);
-    measurements.push(
-      (await measureRouter(ctx, {
-        route: "inventory",
-        source: raw,
-        total: scale.orders,
-        injectFailureRate: cfg.failureRate,
-      })).measurement,
-    );
-    postgres = await startLocalPostgres({ log }).catch((err) => {
-      notes.push(`PostgreSQL consumers not measured: ${err.message}`);
-      return undefined;
-    });
-    for (const kind of ["inventory", "delivery"] as const) {
-      for (const backend of ["sqlite", "postgres"] as const) {
-        if (backend === "postgres" && !postgres) continue;
-        const databaseUrl = backend === "sqlite"
-          ? `sqlite:${join(logDir, `${kind}.db`)}`
-          : await createDatabase(postgres!.url, `bench_${runId}_${kind}`);
-        measurements.push(
-          await measureConsumer(ctx, {
-            kind,
-            backend,
-            source: routed[kind].target,
-            total: routed[kind].routedRecords,
-            databaseUrl,
-          }),
-        );
-      }
+    if (runs("stages")) {
+      await measureStages(
+        ctx,
+        { orders: scale.orders, failureRate: cfg.failureRate },
+        measurements,
+        notes,
+      );
     }
-    measurements.push(await measureAggregator(ctx, { source: raw, total: scale.orders }));
 
     // 4. The whole pipeline.
-    const e2e = await measurePipeline(ctx, {
-      orders: scale.orders,
-      instances: scale.instances,
-      latencyRate: scale.latencyRate,
-      latencySeconds: scale.latencySeconds,
-      brokerPid: broker.local?.pid,
-    });
-    measurements.push(e2e.measurement);
-
+    const e2e = runs("pipeline")
+      ? await measurePipeline(ctx, {
+        orders: scale.orders,
+        instances: scale.instances,
+        latencyRate: scale.latencyRate,
+        latencySeconds: scale.latencySeconds,
+        brokerPid: broker.local?.pid,
+      })
+      : undefined;
+    if (e2e) measurements.push(e2e.measurement);
+    const pipeline = e2e?.pipeline ?? pipelineNotMeasured(scale.instances);
     const load = Deno.loadavg();
     notes.push(
       `load average at the end ${load.map((x) => x.toFixed(2)).join(" ")} on ` +
@@ -269,9 +316,9 @@ async function main(): Promise<number> {
         latencySeconds: scale.latencySeconds,
       },
       measurements,
-      pipeline: e2e.pipeline,
+      pipeline,
       ratios: computeRatios(measurements),
-      targets: evaluateTargets(measurements, e2e.pipeline),
+      targets: evaluateTargets(measurements, pipeline),
       notes,
     };
     console.log(`\n${renderReport(report)}\n\n${notes.map((n) => `- ${n}`).join("\n")}`);
@@ -285,7 +332,6 @@ async function main(): Promise<number> {
   } finally {
     await registry?.close().catch(() => {});
     await admin.disconnect().catch(() => {});
-    await postgres?.stop().catch(() => {});
     await broker.stop();
   }
 }

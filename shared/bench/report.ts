@@ -52,6 +52,24 @@ export interface PipelineResult {
   latency: LatencySummary & { offeredRate: number; achievedRate: number; seconds: number };
 }
 
+/** A pipeline section that did not run: every figure "n/a". */
+export function pipelineNotMeasured(instances: number): PipelineResult {
+  const none = { count: 0, p50: NaN, p95: NaN, p99: NaN, max: NaN, mean: NaN };
+  return {
+    backlogOrders: NaN,
+    seconds: NaN,
+    ordersPerSec: NaN,
+    cpuSecondsPer10k: NaN,
+    peakRssMb: {},
+    instances,
+    latency: { ...none, offeredRate: NaN, achievedRate: NaN, seconds: NaN },
+  };
+}
+
+/** The parts of a run, in order; `--only` picks some. */
+export const BENCH_SECTIONS = ["tools", "kafkajs", "stages", "pipeline"] as const;
+export type BenchSection = typeof BENCH_SECTIONS[number];
+
 export interface Ratio {
   id: string;
   name: string;
