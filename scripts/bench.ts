@@ -3,7 +3,8 @@
  *
  * 1. the limit: Kafka's own producer and consumer perf tools;
  * 2. plain kafkajs (batched, acks=all, idempotent producer; a consumer)
- *    under Deno and under Node, the same file (bench/plain_kafkajs.mjs);
+ *    under Deno and under Node, the same file (bench/plain_kafkajs.mjs), and
+ *    @platformatic/kafka the same way (bench/plain_platformatic.mjs);
  * 3. each stage of the product alone: both routing producers (and the
  *    inventory one with 10% of records failing), each data consumer with
  *    SQLite and with PostgreSQL, the aggregator;
@@ -15,6 +16,7 @@
  * writes build/bench.json. Every record is the size of a raw order.
  *
  *   deno task bench [--short] [--orders 100000] [--partitions 6] [--instances 1]
+ *                   [--only tools,kafkajs,stages,pipeline]
  *
  * @module
  */
@@ -29,7 +31,11 @@ import { startRegistry } from "../shared/registry/server.ts";
 import { createDatabase, startLocalPostgres } from "../shared/store/local_postgres.ts";
 import { ensureTopics } from "../shared/topics.ts";
 import { type BenchContext, benchTopic } from "../shared/bench/context.ts";
-import { measureKafkaTools, measurePlainKafkajs } from "../shared/bench/legs.ts";
+import {
+  measureKafkaTools,
+  measurePlainKafkajs,
+  measurePlainPlatformatic,
+} from "../shared/bench/legs.ts";
 import { meanOrderBytes, produceBacklog } from "../shared/bench/orders.ts";
 import { measurePipeline } from "../shared/bench/pipeline.ts";
 import {
@@ -266,9 +272,10 @@ async function main(): Promise<number> {
       measurements.push(...await measureKafkaTools(ctx, install, legs));
     }
     for (const runtime of runs("kafkajs") ? ["deno", "node"] as const : []) {
-      measurements.push(
-        ...await measurePlainKafkajs(ctx, runtime, { ...legs, batchSize: cfg.batchSize }),
-      );
+      const scale = { ...legs, batchSize: cfg.batchSize };
+      measurements.push(...await measurePlainKafkajs(ctx, runtime, scale));
+      // The other pure-JS client, the same way: is kafkajs the limit?
+      measurements.push(...await measurePlainPlatformatic(ctx, runtime, scale));
     }
 
     // 3. Each stage alone, on one backlog of raw orders.

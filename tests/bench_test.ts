@@ -1,12 +1,13 @@
 /**
  * `deno task bench --short` end to end on the runner's broker, at a tight
  * scale: it must finish, and its JSON must hold every section (Kafka's
- * tools, plain kafkajs under Deno and Node, every stage, the whole
- * pipeline, ratios, targets) with positive figures. Speed is not judged.
+ * tools, plain kafkajs and @platformatic/kafka under Deno and Node, every
+ * stage, the whole pipeline, ratios, targets) with positive figures. Speed
+ * is not judged.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { BenchReport } from "../shared/bench/report.ts";
+import { type BenchReport, RATIO_DEFS } from "../shared/bench/report.ts";
 
 const EXPECTED = [
   "tool.producer",
@@ -15,6 +16,10 @@ const EXPECTED = [
   "kafkajs.deno.consumer",
   "kafkajs.node.producer",
   "kafkajs.node.consumer",
+  "platformatic.deno.producer",
+  "platformatic.deno.consumer",
+  "platformatic.node.producer",
+  "platformatic.node.consumer",
   "stage.router.inventory",
   "stage.router.delivery",
   "stage.router.inventory.failures",
@@ -84,7 +89,7 @@ Deno.test({
     ) {
       assert.ok(p.peakRssMb[script] > 0, `peak RSS of ${script}`);
     }
-    assert.equal(report.ratios.length, 15);
+    assert.equal(report.ratios.length, RATIO_DEFS.length);
     assert.ok(report.ratios.every((r) => r.value > 0));
     assert.equal(report.targets.length, 5);
     // The table is printed too.

@@ -1,6 +1,7 @@
 /**
- * The reference legs: Kafka's own perf tools (the limit) and plain kafkajs
- * under Deno and under Node, all on records the size of a raw order.
+ * The reference legs: Kafka's own perf tools (the limit), plain kafkajs
+ * under Deno and under Node, and plain @platformatic/kafka the same way (is
+ * kafkajs the limit?), all on records the size of a raw order.
  *
  * @example
  * ```ts
@@ -95,7 +96,7 @@ export async function measureKafkaTools(
   ];
 }
 
-/** What bench/plain_kafkajs.mjs prints. */
+/** What bench/plain_kafkajs.mjs and bench/plain_platformatic.mjs print. */
 interface PlainOutput {
   runtime: string;
   producer: { seconds: number; recordsPerSec: number };
@@ -104,15 +105,30 @@ interface PlainOutput {
   peakRssMb?: number;
 }
 
-/** bench/plain_kafkajs.mjs under `runtime`: a producer then a consumer, one process. */
-export async function measurePlainKafkajs(
+/** How much a plain client writes and reads, and in batches of how many. */
+export interface PlainScale {
+  records: number;
+  recordSize: number;
+  batchSize: number;
+}
+
+/** A plain client's script: where it is, its measurement ids' prefix, its name in the table. */
+interface PlainClient {
+  script: string;
+  id: string;
+  label: string;
+}
+
+/** `client`'s script under `runtime` on a topic of its own: a producer then a consumer, one process. */
+async function measurePlain(
   ctx: BenchContext,
+  client: PlainClient,
   runtime: "deno" | "node",
-  o: { records: number; recordSize: number; batchSize: number },
+  o: PlainScale,
 ): Promise<Measurement[]> {
-  const topic = benchTopic(ctx.runId, `kafkajs-${runtime}`, ctx.partitions);
+  const topic = benchTopic(ctx.runId, `${client.id}-${runtime}`, ctx.partitions);
   await ensureTopics(ctx.admin, [topic]);
-  const script = "bench/plain_kafkajs.mjs";
+  const { script } = client;
   const args = [
     "--brokers",
     ctx.brokers.join(","),
@@ -147,9 +163,10 @@ export async function measurePlainKafkajs(
   const mb = (rate: number) => (rate * o.recordSize) / MB;
   return [
     {
-      id: `kafkajs.${runtime}.producer`,
+      id: `${client.id}.${runtime}.producer`,
       section: "plain",
-      name: `kafkajs producer under ${label} (batches of ${o.batchSize}, acks=all, idempotent)`,
+      name:
+        `${client.label} producer under ${label} (batches of ${o.batchSize}, acks=all, idempotent)`,
       records: o.records,
       seconds: r.producer.seconds,
       recordsPerSec: r.producer.recordsPerSec,
@@ -157,9 +174,9 @@ export async function measurePlainKafkajs(
       note: r.runtime,
     },
     {
-      id: `kafkajs.${runtime}.consumer`,
+      id: `${client.id}.${runtime}.consumer`,
       section: "plain",
-      name: `kafkajs consumer under ${label}`,
+      name: `${client.label} consumer under ${label}`,
       records: o.records,
       seconds: r.consumer.seconds,
       recordsPerSec: r.consumer.recordsPerSec,
@@ -169,4 +186,35 @@ export async function measurePlainKafkajs(
       note: "CPU and RSS: producer and consumer together",
     },
   ];
+}
+
+/** bench/plain_kafkajs.mjs under `runtime`: a producer then a consumer, one process. */
+export function measurePlainKafkajs(
+  ctx: BenchContext,
+  runtime: "deno" | "node",
+  o: PlainScale,
+): Promise<Measurement[]> {
+  return measurePlain(
+    ctx,
+    { script: "bench/plain_kafkajs.mjs", id: "kafkajs", label: "kafkajs" },
+    runtime,
+    o,
+  );
+}
+
+/**
+ * bench/plain_platformatic.mjs under `runtime`: the same producer and
+ * consumer with @platformatic/kafka, to tell whether kafkajs is the limit.
+ */
+export function measurePlainPlatformatic(
+  ctx: BenchContext,
+  runtime: "deno" | "node",
+  o: PlainScale,
+): Promise<Measurement[]> {
+  return measurePlain(
+    ctx,
+    { script: "bench/plain_platformatic.mjs", id: "platformatic", label: "@platformatic/kafka" },
+    runtime,
+    o,
+  );
 }

@@ -138,6 +138,30 @@ export const RATIO_DEFS: readonly (readonly [string, string, string, string])[] 
     "tool.consumer",
   ],
   [
+    "platformatic/kafkajs.producer.deno",
+    "@platformatic/kafka producer (Deno) / kafkajs producer (Deno)",
+    "platformatic.deno.producer",
+    "kafkajs.deno.producer",
+  ],
+  [
+    "platformatic/kafkajs.consumer.deno",
+    "@platformatic/kafka consumer (Deno) / kafkajs consumer (Deno)",
+    "platformatic.deno.consumer",
+    "kafkajs.deno.consumer",
+  ],
+  [
+    "platformatic/kafkajs.producer.node",
+    "@platformatic/kafka producer (Node) / kafkajs producer (Node)",
+    "platformatic.node.producer",
+    "kafkajs.node.producer",
+  ],
+  [
+    "platformatic/kafkajs.consumer.node",
+    "@platformatic/kafka consumer (Node) / kafkajs consumer (Node)",
+    "platformatic.node.consumer",
+    "kafkajs.node.consumer",
+  ],
+  [
     "deno/node.producer",
     "kafkajs producer: Deno / Node",
     "kafkajs.deno.producer",

@@ -33,7 +33,7 @@ export function num(n: number | undefined, digits = 0): string {
 
 const SECTION_TITLES = {
   limit: "Kafka's own tools (the limit)",
-  plain: "plain kafkajs",
+  plain: "plain clients",
   stage: "stages of the product",
   pipeline: "whole pipeline",
 } as const;
