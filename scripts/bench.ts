@@ -15,7 +15,8 @@
  * then prints the tables (measurements, end to end, ratios, targets) and
  * writes build/bench.json. Every record is the size of a raw order.
  *
- *   deno task bench [--short] [--orders 100000] [--partitions 6] [--instances 1]
+ *   deno task bench [--short] [--orders 100000] [--backlog 1000000] [--partitions 6]
+ *                   [--instances 1]
  *                   [--only tools,kafkajs,stages,pipeline]
  *
  * @module
@@ -72,8 +73,15 @@ const config = defineConfig({
       integer: true,
       min: 100,
       env: "BENCH_ORDERS",
-      description: "raw orders for each stage, and the end-to-end backlog " +
-        "[default: 100000; 1500 short]",
+      description: "raw orders for each stage alone [default: 100000; 1500 short]",
+    },
+    backlog: {
+      type: "number",
+      integer: true,
+      min: 100,
+      env: "BENCH_BACKLOG",
+      description: "end to end: the backlog of raw orders drained " +
+        "[default: 1000000, the targets' scale; 1500 short]",
     },
     partitions: {
       type: "number",
@@ -221,6 +229,7 @@ async function main(): Promise<number> {
   const scale = {
     records: cfg.records ?? (short ? 5_000 : 200_000),
     orders: cfg.orders ?? (short ? 1_500 : 100_000),
+    backlog: cfg.backlog ?? (short ? 1_500 : 1_000_000),
     partitions: cfg.partitions,
     instances: cfg.instances,
     recordSize: cfg.recordSize ?? meanOrderBytes(),
@@ -291,7 +300,7 @@ async function main(): Promise<number> {
     // 4. The whole pipeline.
     const e2e = runs("pipeline")
       ? await measurePipeline(ctx, {
-        orders: scale.orders,
+        orders: scale.backlog,
         instances: scale.instances,
         latencyRate: scale.latencyRate,
         latencySeconds: scale.latencySeconds,
@@ -316,6 +325,7 @@ async function main(): Promise<number> {
       broker: broker.kind,
       scale: {
         orders: scale.orders,
+        backlog: scale.backlog,
         partitions: scale.partitions,
         instances: scale.instances,
         recordSize: scale.recordSize,

@@ -98,6 +98,8 @@ export interface BenchReport {
   broker: string;
   scale: {
     orders: number;
+    /** The end-to-end backlog. */
+    backlog: number;
     partitions: number;
     instances: number;
     recordSize: number;

@@ -25,6 +25,7 @@ Deno.test("renderReport has every table", () => {
     broker: "local",
     scale: {
       orders: 1000,
+      backlog: 1000,
       partitions: 6,
       instances: 1,
       recordSize: 400,
