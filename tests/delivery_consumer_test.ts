@@ -155,14 +155,12 @@ async function produce(
   values: ({ orderId: string } | { key: string; raw: string })[],
   partition?: number,
 ) {
-  const messages = await Promise.all(
-    values.map(async (v) =>
-      "raw" in v ? { key: v.key, value: v.raw, partition } : {
-        key: v.orderId,
-        value: codec.encode(v as unknown as Record<string, unknown>),
-        partition,
-      }
-    ),
+  const messages = values.map((v) =>
+    "raw" in v ? { key: v.key, value: v.raw, partition } : {
+      key: v.orderId,
+      value: codec.encode(v as unknown as Record<string, unknown>),
+      partition,
+    }
   );
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
