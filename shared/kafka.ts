@@ -58,8 +58,9 @@ const LEVELS: Record<number, "debug" | "info" | "warn" | "error"> = {
  *
  * Its consumers read committed data only: kafkajs' own filter lets records
  * of aborted transactions through in some fetches, see read_committed.ts.
- * And kafkajs no longer prints a timer warning under Deno
- * (request_queue_timer.ts).
+ * And kafkajs no longer prints a timer warning under Deno nor keeps a
+ * timer spinning on every connection (request_queue_timer.ts); its records
+ * encode faster (kafkajs_encoder.ts).
  */
 export function createKafka(conn: KafkaConnection, log: Logger): Kafka {
   installReadCommittedFilter();
@@ -82,10 +83,17 @@ export function createKafka(conn: KafkaConnection, log: Logger): Kafka {
       const { message, timestamp: _t, logger: _l, ...fields } = entry as Record<string, unknown>;
       const ours = LEVELS[level] ?? "info";
       const retried = typeof fields.retryCount === "number" || namespace === "Connection";
-      kafkaLog[ours === "error" && retried ? "warn" : ours](String(message), {
-        ns: namespace,
-        ...fields,
-      });
+      // Routine right after a commit, and retried (here and by transactional_batches.ts).
+      const concurrent = /concurrent operation on the same transaction/.test(
+        `${message} ${fields.error ?? ""}`,
+      );
+      kafkaLog[concurrent ? "debug" : ours === "error" && retried ? "warn" : ours](
+        String(message),
+        {
+          ns: namespace,
+          ...fields,
+        },
+      );
     },
   });
 }

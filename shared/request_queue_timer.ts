@@ -1,13 +1,21 @@
 /**
- * Keeps kafkajs from printing `TimeoutNegativeWarning` under Deno.
+ * Stops kafkajs's request queues from spinning a timer when nothing waits.
  *
- * kafkajs 2.2.4's request queue re-checks its pending requests after
- * `throttledUntil - Date.now()` ms; when it was never throttled that is
- * about minus the current epoch, and Deno's `setTimeout` warns on stderr
- * (once per process, breaking the scripts' one-JSON-object-per-line logs).
- * With nothing pending, a throttle time in the past is moved to one
- * millisecond from now, so the delay is 0 or 1 ms, never negative (a clock
- * tick between two `Date.now()` calls would make exactly "now" -1).
+ * kafkajs 2.2.4 calls `scheduleCheckPendingRequests` after every response.
+ * With no request pending and no throttle, it sets a timer for
+ * `throttledUntil - Date.now()` ms (about minus the current epoch): Deno
+ * prints `TimeoutNegativeWarning` for it (once per process, breaking the
+ * scripts' one-JSON-object-per-line logs), the timer fires at once, finds
+ * nothing pending and schedules itself again, so every connection that has
+ * had a response keeps a timer firing every millisecond for as long as it
+ * lives. A pending request is what the timer is for, and kafkajs schedules
+ * one whenever it queues a request; so with nothing pending, nothing is
+ * scheduled here.
+ *
+ * (This replaces an earlier fix that moved the throttle time to one
+ * millisecond ahead: that kept the loop, and for that millisecond made
+ * kafkajs queue the next request instead of sending it, a delay on every
+ * request that follows a response, which is every step of a transaction.)
  *
  * @example
  * ```ts
@@ -20,13 +28,12 @@
 import RequestQueue from "kafkajs/src/network/requestQueue/index.js";
 
 interface Queue {
-  throttledUntil: number;
   pending: unknown[];
 }
 
-/** Moves a throttle time at or before `now` to `now + 1`. Pure. */
-export function clampThrottle(throttledUntil: number, now: number): number {
-  return throttledUntil <= now ? now + 1 : throttledUntil;
+/** Whether kafkajs needs a timer to look at its pending requests again. Pure. */
+export function needsPendingCheck(queue: Queue): boolean {
+  return queue.pending.length > 0;
 }
 
 let installed = false;
@@ -44,10 +51,8 @@ export function installRequestQueueTimerFix(): void {
     );
   }
   proto.scheduleCheckPendingRequests = function (this: Queue) {
-    // With requests pending, kafkajs itself turns a negative delay into its interval.
-    if (this.pending.length === 0) {
-      this.throttledUntil = clampThrottle(this.throttledUntil, Date.now());
-    }
+    // With requests pending, kafkajs itself turns a past throttle time into its interval.
+    if (!needsPendingCheck(this)) return;
     return original.call(this);
   };
   installed = true;

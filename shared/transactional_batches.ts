@@ -54,6 +54,31 @@ export interface TransactionalBatchesOptions<T> {
   work: ChunkWork<T>;
 }
 
+/**
+ * Runs `step` again while the broker answers CONCURRENT_TRANSACTIONS: right
+ * after a commit, the coordinator refuses the next transaction's first
+ * request until the last one's markers are written (milliseconds). kafkajs
+ * retries that for AddPartitionsToTxn (a send) but not for AddOffsetsToTxn,
+ * the first request of a transaction that carries offsets only (a chunk this
+ * route skipped entirely). Anything else, or too many refusals, is thrown.
+ */
+export async function whileConcurrent<T>(
+  step: () => Promise<T>,
+  options: { attempts?: number; delayMs?: number } = {},
+): Promise<T> {
+  const attempts = options.attempts ?? 8;
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      const refused = (err as { type?: string }).type === "CONCURRENT_TRANSACTIONS";
+      if (!refused || attempt >= attempts) throw err;
+      // 10, 20, 40 ... ms: about 2.5 s in all.
+      await new Promise((r) => setTimeout(r, (options.delayMs ?? 10) * 2 ** (attempt - 1)));
+    }
+  }
+}
+
 /** Builds the eachBatch handler (run with autoCommit and eachBatchAutoResolve off). */
 export function transactionalBatches<T>(
   options: TransactionalBatchesOptions<T>,
@@ -90,10 +115,12 @@ export function transactionalBatches<T>(
         const tx = await producer.transaction();
         try {
           if (topicMessages.length) await tx.sendBatch({ topicMessages, acks: -1 });
-          await tx.sendOffsets({
-            consumerGroupId: options.groupId,
-            topics: [{ topic, partitions: [{ partition, offset: String(chunk.nextOffset) }] }],
-          });
+          await whileConcurrent(() =>
+            tx.sendOffsets({
+              consumerGroupId: options.groupId,
+              topics: [{ topic, partitions: [{ partition, offset: String(chunk.nextOffset) }] }],
+            })
+          );
           await tx.commit();
           guard.committed(topic, partition, chunk.nextOffset);
         } catch (err) {
