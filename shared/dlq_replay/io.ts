@@ -15,7 +15,7 @@
  * @module
  */
 import type { Kafka, KafkaMessage, Message, Producer } from "kafkajs";
-import { registryClient } from "../avro_codec.ts";
+import { registryClient, wireDecoder } from "../avro_codec.ts";
 import type { Logger } from "../log.ts";
 import type { DlqEntry } from "./entry.ts";
 import {
@@ -190,10 +190,10 @@ export async function sendReplayBatch(
 export function avroDecoder(
   url: string,
 ): (value: Uint8Array) => Promise<{ decoded: unknown } | { error: string }> {
-  const registry = registryClient(url);
+  const decode = wireDecoder(registryClient(url));
   return async (value) => {
     try {
-      return { decoded: await registry.decode(Buffer.from(value)) };
+      return { decoded: await decode(value) };
     } catch (err) {
       return { error: `registry ${url}: ${(err as Error).message}` };
     }
