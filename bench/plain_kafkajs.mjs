@@ -13,38 +13,14 @@
  * ```
  * @module
  */
-import { readFileSync } from "node:fs";
-import process from "node:process";
-import { parseArgs } from "node:util";
+import { plainArgs, printResult } from "./plain_common.mjs";
 import { Kafka, logLevel } from "kafkajs";
 
-const { values } = parseArgs({
-  options: {
-    brokers: { type: "string", default: "127.0.0.1:9092" },
-    topic: { type: "string" },
-    records: { type: "string", default: "20000" },
-    "record-size": { type: "string", default: "400" },
-    "batch-size": { type: "string", default: "1000" },
-  },
-});
-if (!values.topic) {
-  console.error("--topic is required");
-  process.exit(2);
-}
-const topic = values.topic;
-const records = Number(values.records);
-const recordSize = Number(values["record-size"]);
-const batchSize = Number(values["batch-size"]);
-
-/** Peak resident set size of this process in MB, from /proc (Linux). */
-function peakRssMb() {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
-  return m ? Number(m[1]) / 1024 : undefined;
-}
+const { brokers, topic, records, recordSize, batchSize } = plainArgs();
 
 const kafka = new Kafka({
   clientId: "bench-plain",
-  brokers: values.brokers.split(","),
+  brokers,
   logLevel: logLevel.ERROR,
 });
 
@@ -87,14 +63,4 @@ const done = new Promise((resolve) => {
 await done;
 await consumer.disconnect();
 const consumerSeconds = Math.max(last - first, 1) / 1000;
-const cpu = process.cpuUsage();
-console.log(JSON.stringify({
-  runtime: typeof Deno === "undefined" ? `node ${process.version}` : `deno ${Deno.version.deno}`,
-  records,
-  recordSize,
-  producer: { seconds: producerSeconds, recordsPerSec: records / producerSeconds },
-  consumer: { seconds: consumerSeconds, recordsPerSec: records / consumerSeconds },
-  cpuSeconds: (cpu.user + cpu.system) / 1e6,
-  peakRssMb: peakRssMb(),
-}));
-process.exit(0);
+printResult({ records, recordSize, producerSeconds, consumerSeconds });

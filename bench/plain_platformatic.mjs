@@ -18,9 +18,7 @@
  * ```
  * @module
  */
-import { readFileSync } from "node:fs";
-import process from "node:process";
-import { parseArgs } from "node:util";
+import { plainArgs, printResult } from "./plain_common.mjs";
 
 // Node 20 has no Promise.withResolvers (ES2024), which the library uses; the
 // import is dynamic so that this runs first.
@@ -37,30 +35,7 @@ if (typeof Promise.withResolvers !== "function") {
 const { Consumer, MessagesStreamFallbackModes, MessagesStreamModes, ProduceAcks, Producer } =
   await import("@platformatic/kafka");
 
-const { values } = parseArgs({
-  options: {
-    brokers: { type: "string", default: "127.0.0.1:9092" },
-    topic: { type: "string" },
-    records: { type: "string", default: "20000" },
-    "record-size": { type: "string", default: "400" },
-    "batch-size": { type: "string", default: "1000" },
-  },
-});
-if (!values.topic) {
-  console.error("--topic is required");
-  process.exit(2);
-}
-const topic = values.topic;
-const records = Number(values.records);
-const recordSize = Number(values["record-size"]);
-const batchSize = Number(values["batch-size"]);
-const bootstrapBrokers = values.brokers.split(",");
-
-/** Peak resident set size of this process in MB, from /proc (Linux). */
-function peakRssMb() {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
-  return m ? Number(m[1]) / 1024 : undefined;
-}
+const { brokers, topic, records, recordSize, batchSize } = plainArgs();
 
 // Without serializers keys and values are Buffers, sent as they are. As in
 // kafkajs, the producer asks the broker to create a missing topic and gives
@@ -68,7 +43,7 @@ function peakRssMb() {
 // topic the broker will not create would hang the run instead of failing it.
 const producer = new Producer({
   clientId: "bench-plain",
-  bootstrapBrokers,
+  bootstrapBrokers: brokers,
   idempotent: true,
   acks: ProduceAcks.ALL,
   autocreateTopics: true,
@@ -93,7 +68,7 @@ await producer.close();
 // COMMITTED falling back to EARLIEST is kafkajs's `fromBeginning: true`.
 const consumer = new Consumer({
   clientId: "bench-plain",
-  bootstrapBrokers,
+  bootstrapBrokers: brokers,
   groupId: `${topic}-reader`,
   maxWaitTime: 100,
   autocommit: true,
@@ -119,14 +94,4 @@ await new Promise((resolve, reject) => {
 await stream.close();
 await consumer.close();
 const consumerSeconds = Math.max(last - first, 1) / 1000;
-const cpu = process.cpuUsage();
-console.log(JSON.stringify({
-  runtime: typeof Deno === "undefined" ? `node ${process.version}` : `deno ${Deno.version.deno}`,
-  records,
-  recordSize,
-  producer: { seconds: producerSeconds, recordsPerSec: records / producerSeconds },
-  consumer: { seconds: consumerSeconds, recordsPerSec: records / consumerSeconds },
-  cpuSeconds: (cpu.user + cpu.system) / 1e6,
-  peakRssMb: peakRssMb(),
-}));
-process.exit(0);
+printResult({ records, recordSize, producerSeconds, consumerSeconds });

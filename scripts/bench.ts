@@ -32,11 +32,7 @@ import { startRegistry } from "../shared/registry/server.ts";
 import { createDatabase, startLocalPostgres } from "../shared/store/local_postgres.ts";
 import { ensureTopics } from "../shared/topics.ts";
 import { type BenchContext, benchTopic } from "../shared/bench/context.ts";
-import {
-  measureKafkaTools,
-  measurePlainKafkajs,
-  measurePlainPlatformatic,
-} from "../shared/bench/legs.ts";
+import { measureKafkaTools, measurePlain, PLAIN_CLIENTS } from "../shared/bench/legs.ts";
 import { meanOrderBytes, produceBacklog } from "../shared/bench/orders.ts";
 import { measurePipeline } from "../shared/bench/pipeline.ts";
 import {
@@ -282,9 +278,9 @@ async function main(): Promise<number> {
     }
     for (const runtime of runs("kafkajs") ? ["deno", "node"] as const : []) {
       const scale = { ...legs, batchSize: cfg.batchSize };
-      measurements.push(...await measurePlainKafkajs(ctx, runtime, scale));
-      // The other pure-JS client, the same way: is kafkajs the limit?
-      measurements.push(...await measurePlainPlatformatic(ctx, runtime, scale));
+      for (const client of PLAIN_CLIENTS) {
+        measurements.push(...await measurePlain(ctx, client, runtime, scale));
+      }
     }
 
     // 3. Each stage alone, on one backlog of raw orders.

@@ -5,9 +5,9 @@
  *
  * @example
  * ```ts
- * import { measureKafkaTools, measurePlainKafkajs } from "./legs.ts";
+ * import { measureKafkaTools, measurePlain, PLAIN_CLIENTS } from "./legs.ts";
  * // const limit = await measureKafkaTools(ctx, install, { records: 50_000, recordSize: 400 });
- * // const deno = await measurePlainKafkajs(ctx, "deno", { records: 50_000, recordSize: 400 });
+ * // const deno = await measurePlain(ctx, PLAIN_CLIENTS[0], "deno", { records: 50_000, recordSize: 400, batchSize: 1000 });
  * ```
  * @module
  */
@@ -113,14 +113,14 @@ export interface PlainScale {
 }
 
 /** A plain client's script: where it is, its measurement ids' prefix, its name in the table. */
-interface PlainClient {
+export interface PlainClient {
   script: string;
   id: string;
   label: string;
 }
 
 /** `client`'s script under `runtime` on a topic of its own: a producer then a consumer, one process. */
-async function measurePlain(
+export async function measurePlain(
   ctx: BenchContext,
   client: PlainClient,
   runtime: "deno" | "node",
@@ -188,33 +188,11 @@ async function measurePlain(
   ];
 }
 
-/** bench/plain_kafkajs.mjs under `runtime`: a producer then a consumer, one process. */
-export function measurePlainKafkajs(
-  ctx: BenchContext,
-  runtime: "deno" | "node",
-  o: PlainScale,
-): Promise<Measurement[]> {
-  return measurePlain(
-    ctx,
-    { script: "bench/plain_kafkajs.mjs", id: "kafkajs", label: "kafkajs" },
-    runtime,
-    o,
-  );
-}
-
 /**
- * bench/plain_platformatic.mjs under `runtime`: the same producer and
- * consumer with @platformatic/kafka, to tell whether kafkajs is the limit.
+ * The plain clients measured side by side: kafkajs (the product's client)
+ * and @platformatic/kafka (to tell whether kafkajs is the limit).
  */
-export function measurePlainPlatformatic(
-  ctx: BenchContext,
-  runtime: "deno" | "node",
-  o: PlainScale,
-): Promise<Measurement[]> {
-  return measurePlain(
-    ctx,
-    { script: "bench/plain_platformatic.mjs", id: "platformatic", label: "@platformatic/kafka" },
-    runtime,
-    o,
-  );
-}
+export const PLAIN_CLIENTS: readonly PlainClient[] = [
+  { script: "bench/plain_kafkajs.mjs", id: "kafkajs", label: "kafkajs" },
+  { script: "bench/plain_platformatic.mjs", id: "platformatic", label: "@platformatic/kafka" },
+];
