@@ -28,7 +28,7 @@ export interface DataConsumerSpec<R> {
   effects: EffectSpec<R>;
   summary: string;
   /** The topics it reads, as declared. */
-  sources: TopicSpec[];
+  sources: readonly TopicSpec[];
   groupId: string;
   defaultMetricsPort: number;
 }

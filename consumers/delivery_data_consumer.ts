@@ -17,7 +17,7 @@
  * @module
  */
 import { DELIVERY_EFFECTS } from "../shared/consumer/delivery_effects.ts";
-import { TOPICS } from "../shared/topics.ts";
+import { CONSUMERS } from "../shared/topology.ts";
 import { runDataConsumer } from "./data_consumer.ts";
 
 if (import.meta.main) {
@@ -26,8 +26,7 @@ if (import.meta.main) {
       effects: DELIVERY_EFFECTS,
       summary:
         "tracks each delivery through its lifecycle, refusing impossible steps, exactly once",
-      sources: [TOPICS.deliveryOrders, TOPICS.deliveryEvents],
-      groupId: "delivery-tracker",
+      ...CONSUMERS.delivery,
       defaultMetricsPort: 9104,
     }),
   );

@@ -13,7 +13,7 @@
  * @module
  */
 import { INVENTORY_EFFECTS } from "../shared/consumer/inventory_effects.ts";
-import { TOPICS } from "../shared/topics.ts";
+import { CONSUMERS } from "../shared/topology.ts";
 import { runDataConsumer } from "./data_consumer.ts";
 
 if (import.meta.main) {
@@ -21,8 +21,7 @@ if (import.meta.main) {
     await runDataConsumer({
       effects: INVENTORY_EFFECTS,
       summary: "applies stock movements to the stock database, never overselling, exactly once",
-      sources: [TOPICS.inventoryOrders],
-      groupId: "inventory-sync",
+      ...CONSUMERS.inventory,
       defaultMetricsPort: 9103,
     }),
   );

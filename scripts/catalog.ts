@@ -5,8 +5,20 @@
  * @module
  */
 
-import { backoffFlags } from "../shared/retry/backoff.ts";
+import { DEFAULT_LAG_TARGETS, parseLagTargets } from "../shared/dashboard/lag_view.ts";
+import { ledgerTopicName, transactionalIdFor } from "../shared/dlq_replay/ledger.ts";
+import { backoffFlags, dlqTopicName } from "../shared/retry/backoff.ts";
 import { failureInjectionFlags } from "../shared/retry/failure_injection.ts";
+import { DELIVERY_ROUTE, INVENTORY_ROUTE } from "../shared/router/route.ts";
+import type { KafkaAccess } from "../shared/security/acls.ts";
+import { TOPICS } from "../shared/topics.ts";
+import {
+  CONSUMERS,
+  dlqTopics,
+  failureTopics,
+  retryTopics,
+  ROUTER_RETRY_BASES,
+} from "../shared/topology.ts";
 
 export interface ScriptEntry {
   /** Binary name under build/. */
@@ -19,6 +31,11 @@ export interface ScriptEntry {
   permissions: string[];
   /** Files a standalone binary must carry besides the code (`deno compile --include`). */
   include?: string[];
+  /**
+   * What it touches on Kafka with its default settings; the ACL table of its
+   * principal (named after the script) is derived from this (shared/security/acls.ts).
+   */
+  kafka?: Omit<KafkaAccess, "principal">;
 }
 
 /** Environment variables every Kafka script may read (shared/kafka.ts). */
@@ -32,6 +49,8 @@ export const KAFKA_ENV = [
   "KAFKA_SASL_MECHANISM",
   "KAFKA_SASL_USERNAME",
   "KAFKA_SASL_PASSWORD",
+  // Topics created where missing take this replication (shared/topics.ts).
+  "KAFKA_REPLICATION_FACTOR",
   "KAFKAJS_NO_PARTITIONER_WARNING",
   // Read by kafkajs itself; without them it fails with a permission error.
   "NODE_ENV",
@@ -43,6 +62,11 @@ export const KAFKA_ENV = [
 /** Environment variables of the retry and failure-injection flags (shared/retry/). */
 export const RETRY_ENV = [...Object.values(backoffFlags), ...Object.values(failureInjectionFlags)]
   .map((flag) => flag.env);
+
+/** Every script that connects to Kafka, with its principal's access (principal = script name). */
+export function kafkaPrincipals(): KafkaAccess[] {
+  return SCRIPTS.filter((s) => s.kafka).map((s) => ({ principal: s.name, ...s.kafka }));
+}
 
 /** Finds a script by its entry file. */
 export function scriptByEntry(entry: string): ScriptEntry | undefined {
@@ -68,6 +92,40 @@ export const PG_ENV = [
   "USER",
   "HOME",
 ];
+
+/** A data consumer's Kafka access: its sources and their retries in, retries, DLQs and status out. */
+function dataConsumerAccess(
+  consumer: { sources: readonly { name: string }[]; groupId: string },
+): ScriptEntry["kafka"] {
+  const sources = consumer.sources.map((s) => s.name);
+  const retries = sources.flatMap((s) => retryTopics(s));
+  return {
+    reads: [...sources, ...retries],
+    writes: [...retries, ...sources.map(dlqTopicName), TOPICS.orderStatus.name],
+    groups: [consumer.groupId],
+    transactionalIdPrefixes: [`${consumer.groupId}-`],
+  };
+}
+
+/**
+ * Reading dead letters and replaying them once (the replayer, the dashboard):
+ * every DLQ and its ledger in, the ledgers and the stages' inputs and retry
+ * topics out, one transactional id per DLQ.
+ */
+function replayAccess(groupPrefixes: string[]): NonNullable<ScriptEntry["kafka"]> {
+  const dlqs = dlqTopics();
+  const targets = [
+    TOPICS.orders.name,
+    ...Object.values(CONSUMERS).flatMap((c) => c.sources.map((s) => s.name)),
+    ...failureTopics().map((t) => t.name).filter((t) => !dlqs.includes(t)),
+  ];
+  return {
+    reads: [...dlqs, ...dlqs.map(ledgerTopicName)],
+    writes: [...targets, ...dlqs.map(ledgerTopicName)],
+    groupPrefixes,
+    transactionalIds: dlqs.map(transactionalIdFor),
+  };
+}
 
 /** The flags of a data consumer: Kafka, the database, its own settings. */
 function dataConsumerPermissions(): string[] {
@@ -101,10 +159,29 @@ function dataConsumerPermissions(): string[] {
   ];
 }
 
-export const SCRIPTS: ScriptEntry[] = [
+/**
+ * A script that connects to Kafka reads the TLS files it is given
+ * (KAFKA_SSL_*_FILE): their paths are the user's to name, so it gets
+ * `--allow-read`; narrow it to the certificates' folder with
+ * `--allow-read=<dir>` where the paths are known.
+ */
+function withTlsFiles(entry: ScriptEntry): ScriptEntry {
+  if (!entry.kafka || entry.permissions.includes("--allow-read")) return entry;
+  const permissions = entry.permissions.filter((p) => !p.startsWith("--allow-read="));
+  const at = permissions.findIndex((p) => p.startsWith("--allow-env"));
+  permissions.splice(at + 1, 0, "--allow-read");
+  return { ...entry, permissions };
+}
+
+export const SCRIPTS: ScriptEntry[] = ([
   {
     name: "schema_registry",
     entry: "scripts/schema_registry.ts",
+    kafka: {
+      reads: [TOPICS.schemas.name],
+      writes: [TOPICS.schemas.name],
+      groupPrefixes: ["schema-registry-loader-"],
+    },
     summary: "Confluent-compatible schema registry, stored in a compacted Kafka topic",
     permissions: [
       "--allow-net",
@@ -124,6 +201,7 @@ export const SCRIPTS: ScriptEntry[] = [
   {
     name: "order_gateway",
     entry: "scripts/order_gateway.ts",
+    kafka: { writes: [TOPICS.orders.name] },
     summary: "HTTP intake: POST /orders into the raw orders topic, 202 once Kafka has them",
     permissions: [
       "--allow-net",
@@ -135,6 +213,7 @@ export const SCRIPTS: ScriptEntry[] = [
   {
     name: "order_generator",
     entry: "scripts/order_generator.ts",
+    kafka: { writes: [TOPICS.orders.name, TOPICS.clicks.name] },
     summary: "load generator: orders at a rate, count and type mix into the raw orders topic",
     permissions: [
       "--allow-net",
@@ -144,6 +223,7 @@ export const SCRIPTS: ScriptEntry[] = [
   {
     name: "order_import",
     entry: "scripts/order_import.ts",
+    kafka: { writes: [TOPICS.orders.name] },
     summary: "NDJSON import from a file or stdin into the raw orders topic, every line validated",
     permissions: [
       "--allow-net",
@@ -152,10 +232,22 @@ export const SCRIPTS: ScriptEntry[] = [
       "--allow-read",
     ],
   },
-  ...(["inventory", "delivery"] as const).map((kind) => ({
-    name: `${kind}_orders_producer`,
-    entry: `producers/${kind}_orders_producer.ts`,
-    summary: `routes ${kind} orders to ${kind}_orders, Avro via the registry, exactly once`,
+  ...[INVENTORY_ROUTE, DELIVERY_ROUTE].map((route) => ({
+    name: `${route.type}_orders_producer`,
+    kafka: {
+      reads: [TOPICS.orders.name, ...retryTopics(ROUTER_RETRY_BASES[route.type])],
+      writes: [
+        route.target.name,
+        TOPICS.ordersDlq.name,
+        ...retryTopics(ROUTER_RETRY_BASES[route.type]),
+      ],
+      groups: [route.groupId],
+      // One transactional id per input partition: <group>-<topic>-<partition>.
+      transactionalIdPrefixes: [`${route.groupId}-`],
+    },
+    entry: `producers/${route.type}_orders_producer.ts`,
+    summary:
+      `routes ${route.type} orders to ${route.target.name}, Avro via the registry, exactly once`,
     permissions: [
       "--allow-net",
       `--allow-env=${
@@ -185,18 +277,25 @@ export const SCRIPTS: ScriptEntry[] = [
   {
     name: "inventory_data_consumer",
     entry: "consumers/inventory_data_consumer.ts",
+    kafka: dataConsumerAccess(CONSUMERS.inventory),
     summary: "applies stock movements to the stock database, never overselling, exactly once",
     permissions: dataConsumerPermissions(),
   },
   {
     name: "delivery_data_consumer",
     entry: "consumers/delivery_data_consumer.ts",
+    kafka: dataConsumerAccess(CONSUMERS.delivery),
     summary: "drives each delivery through its lifecycle in the database, exactly once",
     permissions: dataConsumerPermissions(),
   },
   {
     name: "carrier_simulator",
     entry: "scripts/carrier_simulator.ts",
+    kafka: {
+      reads: [TOPICS.orderStatus.name],
+      writes: [TOPICS.deliveryEvents.name],
+      groups: ["carrier-simulator"],
+    },
     summary: "stand-in for a carrier: dispatches, moves and delivers scheduled deliveries",
     permissions: [
       "--allow-net",
@@ -221,6 +320,7 @@ export const SCRIPTS: ScriptEntry[] = [
   {
     name: "order_status_service",
     entry: "scripts/order_status_service.ts",
+    kafka: { reads: [TOPICS.orderStatus.name], groupPrefixes: ["order-status-service-"] },
     summary: "GET /orders/:id: an order's current status and history, from order_status",
     permissions: [
       "--allow-net",
@@ -240,6 +340,7 @@ export const SCRIPTS: ScriptEntry[] = [
   {
     name: "dlq_replayer",
     entry: "scripts/dlq_replayer.ts",
+    kafka: replayAccess(["dlq-replayer-read-"]),
     summary: "lists a dead-letter topic by reason, shows a record, replays a selection once",
     permissions: [
       "--allow-net",
@@ -258,6 +359,18 @@ export const SCRIPTS: ScriptEntry[] = [
   {
     name: "aggregator",
     entry: "scripts/aggregator.ts",
+    kafka: {
+      reads: [
+        TOPICS.orders.name,
+        TOPICS.orderStatus.name,
+        TOPICS.clicks.name,
+        TOPICS.orderStats.name,
+        ...failureTopics().map((t) => t.name),
+      ],
+      writes: [TOPICS.orderStats.name],
+      groups: ["order-aggregator"],
+      transactionalIds: ["order-aggregator"],
+    },
     summary: "live order statistics and clickstream analytics, exactly once; GET /stats (SSE too)",
     permissions: [
       "--allow-net",
@@ -302,6 +415,17 @@ export const SCRIPTS: ScriptEntry[] = [
   {
     name: "dashboard",
     entry: "scripts/dashboard.ts",
+    kafka: {
+      ...replayAccess(["dashboard-dlq-read-", "dashboard-tail-"]),
+      reads: [
+        ...replayAccess([]).reads!,
+        TOPICS.orders.name,
+        TOPICS.orderStatus.name,
+      ],
+      // The demo load it may start goes to the raw orders.
+      writes: [...replayAccess([]).writes!, TOPICS.orders.name],
+      describeGroups: [...new Set(parseLagTargets(DEFAULT_LAG_TARGETS).map((t) => t.group))],
+    },
     include: ["shared/dashboard/static"],
     summary: "web dashboard, live over SSE: rates, lag, recent orders, DLQ by reason with replay",
     permissions: [
@@ -335,7 +459,7 @@ export const SCRIPTS: ScriptEntry[] = [
     entry: "scripts/local_kafka.ts",
     summary: "fetch and run a local Apache Kafka broker, or one of its tools",
     permissions: [
-      "--allow-run=java,mvn,sh",
+      "--allow-run=java,mvn,sh,openssl",
       "--allow-read",
       "--allow-write",
       "--allow-net=127.0.0.1",
@@ -354,4 +478,4 @@ export const SCRIPTS: ScriptEntry[] = [
       "--allow-run=java,mvn,sh,deno",
     ],
   },
-];
+] as ScriptEntry[]).map(withTlsFiles);

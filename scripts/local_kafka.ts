@@ -1,18 +1,26 @@
 /**
- * The local Apache Kafka, by hand: fetch it, run a broker in the
- * foreground, or run one of Kafka's own tools from the same cache.
+ * The local Apache Kafka, by hand: fetch it, run a cluster in the
+ * foreground, print or apply the ACL table, or run one of Kafka's own tools
+ * from the same cache.
  *
- *   deno task kafka provision                 # fetch the jars (first run only)
- *   deno task kafka start [--port 9092]       # a broker until Ctrl-C
+ *   deno task kafka provision                      # fetch the jars (first run only)
+ *   deno task kafka start [--port 9092]            # one broker until Ctrl-C
+ *   deno task kafka start --nodes 3 --secure       # three nodes, SASL_SSL, ACLs per script
+ *   deno task kafka acls                           # the ACL table, and kafka-acls lines
+ *   deno task kafka acls --apply                   # grant it (KAFKA_* as an administrator)
  *   deno task kafka tool kafka-topics --bootstrap-server 127.0.0.1:9092 --list
  *
- * Permissions: --allow-run=java,mvn,sh --allow-read --allow-write
+ * Permissions: --allow-run=java,mvn,sh,openssl --allow-read --allow-write
  * --allow-net=127.0.0.1 --allow-env
  * @module
  */
+import { kafkaPrincipals } from "./catalog.ts";
 import { defineConfig } from "../shared/config.ts";
+import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
+import { aclBindings, aclCommandLines, aclTable, applyAcls } from "../shared/security/acls.ts";
+import { describeKafkaError } from "../shared/security/kafka_errors.ts";
 import {
   KAFKA_TOOLS,
   KAFKA_VERSION,
@@ -22,16 +30,20 @@ import {
   provisionKafka,
   startLocalKafka,
 } from "../shared/broker/local_kafka.ts";
+import { ensureTopics } from "../shared/topics.ts";
+import { pipelineTopics } from "../shared/topology.ts";
 
-const USAGE = `local_kafka <provision|start|tool NAME [ARGS...]> [flags]
+const USAGE = `local_kafka <provision|start|acls|tool NAME [ARGS...]> [flags]
 
   provision   fetch Apache Kafka ${KAFKA_VERSION} from Maven Central into the cache
-  start       run a single-node KRaft broker in the foreground until Ctrl-C
+  start       run a KRaft cluster (--nodes, --secure) in the foreground until Ctrl-C
+  acls        print every script's ACLs (principal = script name) and the kafka-acls
+              lines that grant them; --apply grants them on KAFKA_BROKERS as an administrator
   tool NAME   run one of Kafka's tools: ${Object.keys(KAFKA_TOOLS).join(", ")}`;
 
 const config = defineConfig({
   name: "local_kafka",
-  summary: "a local Apache Kafka broker and tools, fetched with Maven",
+  summary: "a local Apache Kafka cluster and tools, fetched with Maven; the ACL table",
   usage: USAGE,
   flags: {
     port: {
@@ -41,7 +53,26 @@ const config = defineConfig({
       max: 65535,
       default: 9092,
       env: "LOCAL_KAFKA_PORT",
-      description: "broker port for `start` (0 = any free port)",
+      description: "the first node's client port for `start` (0 = any free port)",
+    },
+    nodes: {
+      type: "number",
+      integer: true,
+      min: 1,
+      max: 9,
+      default: 1,
+      env: "LOCAL_KAFKA_NODES",
+      description: "nodes for `start`, each a broker and a KRaft voter (3: replication 3, ISR 2)",
+    },
+    secure: {
+      type: "boolean",
+      env: "LOCAL_KAFKA_SECURE",
+      description: "`start`: SASL_SSL with SCRAM-SHA-512, a local CA, ACLs, a principal per script",
+    },
+    mtls: {
+      type: "boolean",
+      env: "LOCAL_KAFKA_MTLS",
+      description: "`start --secure`: clients must also present a certificate (mutual TLS)",
     },
     heapMb: {
       type: "number",
@@ -49,9 +80,15 @@ const config = defineConfig({
       min: 128,
       default: 512,
       env: "LOCAL_KAFKA_HEAP_MB",
-      description: "broker JVM heap in MiB",
+      description: "JVM heap per node in MiB",
+    },
+    apply: { type: "boolean", description: "`acls`: grant the table on KAFKA_BROKERS" },
+    commandConfig: {
+      type: "string",
+      description: "`acls`: the admin client properties file the printed kafka-acls lines name",
     },
     cacheDir: { type: "string", env: "KAFKA_CACHE_DIR", description: "where the jars are kept" },
+    ...kafkaFlags,
     logLevel: logLevelFlag,
   },
 });
@@ -82,25 +119,86 @@ async function main(): Promise<number> {
       console.log(install.libsDir);
       return 0;
     }
+    case "acls":
+      return await acls(cfg, log);
     case "start": {
       const { signal, dispose } = shutdownSignal(log);
-      const broker = await startLocalKafka({
+      const principals = kafkaPrincipals().map((p) => p.principal);
+      const cluster = await startLocalKafka({
         log,
         cacheDir: cfg.cacheDir,
         port: cfg.port,
+        nodes: cfg.nodes,
         heapMb: cfg.heapMb,
+        secure: cfg.secure ? { principals, mutualTls: cfg.mtls } : undefined,
+        restartOnCrash: true,
       });
+      if (cluster.security) {
+        // As the administrator: every topic of the pipeline, then each script's ACLs.
+        const admin = createKafka({
+          brokers: cluster.bootstrap.split(","),
+          clientId: "local_kafka",
+          ssl: { ca: await Deno.readTextFile(cluster.security.caFile) },
+          sasl: { mechanism: "scram-sha-512", ...cluster.security.admin },
+        }, log.withLevel("error")).admin();
+        await admin.connect();
+        await ensureTopics(admin, pipelineTopics(), log);
+        await applyAcls(admin, kafkaPrincipals().flatMap(aclBindings));
+        await admin.disconnect();
+      }
       console.log(
-        `Kafka ${KAFKA_VERSION} on ${broker.bootstrap} (log: ${broker.logFile}); Ctrl-C stops it`,
+        [
+          `Kafka ${KAFKA_VERSION}: ${cfg.nodes} node(s) on ${cluster.bootstrap}` +
+          (cluster.security ? " (SASL_SSL, SCRAM-SHA-512, ACLs)" : ""),
+          ...(cluster.security
+            ? [
+              `  CA: ${cluster.security.caFile}`,
+              `  credentials (administrator and one principal per script): ${cluster.security.credentialsFile}`,
+              `  Kafka tools as administrator: --command-config ${cluster.security.adminPropertiesFile}`,
+            ]
+            : []),
+          `  nodes (pids, logs): ${cluster.manifestFile}`,
+          "  a killed node restarts on its own data; Ctrl-C stops the cluster",
+        ].join("\n"),
       );
       await new Promise((r) => signal.addEventListener("abort", r, { once: true }));
-      await broker.stop();
+      await cluster.stop();
       dispose();
       return 0;
     }
     default:
       console.error(`Usage: ${USAGE}\nRun with --help to see every flag.`);
       return 2;
+  }
+}
+
+/** Prints the ACL table and its kafka-acls lines; with --apply, grants it. */
+async function acls(cfg: ReturnType<typeof config.load>, log: ReturnType<typeof createLogger>) {
+  const bindings = kafkaPrincipals().flatMap(aclBindings);
+  const bootstrap = cfg.brokers?.join(",") ?? "BOOTSTRAP";
+  if (!cfg.apply) {
+    console.log(aclTable(bindings));
+    console.log("\n# The same, for kafka-acls on your own cluster:");
+    console.log(
+      aclCommandLines(bindings, {
+        bootstrap,
+        commandConfig: cfg.commandConfig ?? "admin.properties",
+      }).join("\n"),
+    );
+    return 0;
+  }
+  const connection = config.orExit(() => kafkaConnectionFrom(cfg, { clientId: "local_kafka" }));
+  const admin = createKafka({ ...connection, retries: 2 }, log.withLevel("error")).admin();
+  try {
+    await admin.connect();
+    await applyAcls(admin, bindings);
+    log.info("ACLs granted", { bindings: bindings.length, brokers: bootstrap });
+    return 0;
+  } catch (err) {
+    console.error(`local_kafka: ${describeKafkaError(err, connection)}`);
+    return 1;
+  } finally {
+    await admin.disconnect().catch(() => {});
   }
 }
 

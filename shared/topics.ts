@@ -16,7 +16,10 @@ import type { Logger } from "./log.ts";
 export interface TopicSpec {
   name: string;
   partitions: number;
-  /** Replication factor; -1 takes the broker's default (1 on a single node). */
+  /**
+   * Replication factor; -1 (every declared topic) takes the cluster's:
+   * KAFKA_REPLICATION_FACTOR, else min(3, brokers), see {@linkcode replicationFactorFor}.
+   */
   replication: number;
   /** `delete` keeps records for `retentionMs`; `compact` keeps the last per key. */
   cleanup: "delete" | "compact";
@@ -27,7 +30,7 @@ export interface TopicSpec {
 
 const DAY = 24 * 60 * 60 * 1000;
 
-/** Every topic the pipeline uses. Replication -1 means the broker default. */
+/** Every topic the pipeline uses. Replication -1 means the cluster's (see `replication`). */
 export const TOPICS = {
   orders: {
     name: "orders",
@@ -120,6 +123,41 @@ export function topicConfigEntries(spec: TopicSpec): { name: string; value: stri
 }
 
 /**
+ * The replication factor a topic gets: its own when the spec fixes one,
+ * else `configured` (KAFKA_REPLICATION_FACTOR), else min(3, brokers). Pure.
+ */
+export function replicationFactorFor(
+  spec: Pick<TopicSpec, "replication">,
+  brokers: number,
+  configured?: number,
+): number {
+  if (spec.replication > 0) return spec.replication;
+  return configured ?? Math.min(3, Math.max(1, brokers));
+}
+
+/**
+ * What keeps an acknowledged record on a replicated topic: writes with
+ * acks=all need two in-sync replicas (one on a single node), and a replica
+ * that fell behind never becomes leader. Pure.
+ */
+export function durabilityConfigEntries(replication: number): { name: string; value: string }[] {
+  return [
+    { name: "min.insync.replicas", value: String(Math.min(2, replication)) },
+    { name: "unclean.leader.election.enable", value: "false" },
+  ];
+}
+
+/** KAFKA_REPLICATION_FACTOR, when set to a whole number of at least 1. */
+function configuredReplication(): number | undefined {
+  let raw: string | undefined;
+  try {
+    raw = Deno.env.get("KAFKA_REPLICATION_FACTOR");
+  } catch { /* not permitted: unset */ }
+  const n = Number(raw);
+  return raw && Number.isInteger(n) && n >= 1 ? n : undefined;
+}
+
+/**
  * Creates the topics that do not exist yet; existing ones are left as they
  * are (and logged), so running it on every start is safe.
  * Returns the names it created.
@@ -132,15 +170,23 @@ export async function ensureTopics(
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.name));
   if (missing.length > 0) {
+    const brokers = (await admin.describeCluster()).brokers.length;
+    const configured = configuredReplication();
     try {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((s) => ({
-          topic: s.name,
-          numPartitions: s.partitions,
-          replicationFactor: s.replication,
-          configEntries: topicConfigEntries(s),
-        })),
+        topics: missing.map((s) => {
+          const replicationFactor = replicationFactorFor(s, brokers, configured);
+          return {
+            topic: s.name,
+            numPartitions: s.partitions,
+            replicationFactor,
+            configEntries: [
+              ...topicConfigEntries(s),
+              ...durabilityConfigEntries(replicationFactor),
+            ],
+          };
+        }),
       });
     } catch (err) {
       // While several processes create topics at once, kafkajs' wait for

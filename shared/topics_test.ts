@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { renamed, topicConfigEntries, TOPICS, type TopicSpec } from "./topics.ts";
+import {
+  durabilityConfigEntries,
+  renamed,
+  replicationFactorFor,
+  topicConfigEntries,
+  TOPICS,
+  type TopicSpec,
+} from "./topics.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 const ALL: [string, TopicSpec][] = Object.entries(TOPICS);
@@ -153,4 +160,23 @@ Deno.test("renamed returns a copy and leaves the original alone", () => {
   copy.partitions = 99;
   assert.equal(TOPICS.orders.name, "orders");
   assert.equal(TOPICS.orders.partitions, 6);
+});
+
+Deno.test("replicationFactorFor: the spec's own, else the configured one, else min(3, brokers)", () => {
+  assert.equal(replicationFactorFor({ replication: 2 }, 5), 2);
+  assert.equal(replicationFactorFor({ replication: -1 }, 1), 1);
+  assert.equal(replicationFactorFor({ replication: -1 }, 3), 3);
+  assert.equal(replicationFactorFor({ replication: -1 }, 5), 3);
+  assert.equal(replicationFactorFor({ replication: -1 }, 5, 2), 2);
+  for (const spec of Object.values(TOPICS)) {
+    assert.equal(spec.replication, -1, `${spec.name}: replication comes from the cluster`);
+  }
+});
+
+Deno.test("durabilityConfigEntries: min.insync 2 from replication 2 on, never an unclean leader", () => {
+  assert.deepEqual(durabilityConfigEntries(3), [
+    { name: "min.insync.replicas", value: "2" },
+    { name: "unclean.leader.election.enable", value: "false" },
+  ]);
+  assert.equal(durabilityConfigEntries(1)[0].value, "1");
 });

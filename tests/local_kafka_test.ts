@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  KAFKA_VERSION,
   kafkaTool,
   provisionKafka,
   startLocalKafka,
@@ -130,5 +131,8 @@ Deno.test("a warm provision only checks the cache", integration, async () => {
   const started = performance.now();
   const install = await provisionKafka({ log, cacheDir: Deno.env.get("KAFKA_CACHE_DIR") });
   assert.ok(performance.now() - started < 5000);
-  await waitFor("kafka jars", () => Deno.stat(join(install.libsDir, "kafka-clients-4.3.1.jar")));
+  await waitFor(
+    "kafka jars",
+    () => Deno.stat(join(install.libsDir, `kafka-clients-${KAFKA_VERSION}.jar`)),
+  );
 });

@@ -19,9 +19,10 @@
 import { basename, join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import type { Logger } from "../log.ts";
+import { type ClusterSecurity, prepareClusterSecurity } from "./cluster_security.ts";
 
 /** Kafka pinned for the local broker: the newest 4.x fully on Maven Central. */
-export const KAFKA_VERSION = "4.3.1";
+export const KAFKA_VERSION = "4.4.0";
 
 const POM = fromFileUrl(new URL("../../scripts/kafka/pom.xml", import.meta.url));
 
@@ -42,38 +43,106 @@ export class LocalKafkaError extends Error {
   }
 }
 
-/** Settings of one single-node KRaft broker. Pure input to the files below. */
+/** One node's ports and data folder. Pure input to the files below. */
 export interface BrokerLayout {
   nodeId: number;
+  /** The clients' listener (PLAINTEXT, or SASL_SSL when secured). */
   port: number;
   controllerPort: number;
+  /** The brokers' own listener, mutual TLS; only on a secured cluster. */
+  internalPort?: number;
   dataDir: string;
 }
 
+/** The files and names a secured node needs (see ./cluster_security.ts). */
+export interface NodeSecurity {
+  /** PEM: the node's key, its certificate and the CA (Kafka's PEM keystore). */
+  keystoreFile: string;
+  /** PEM: the CA every peer and client certificate is checked against. */
+  truststoreFile: string;
+  /** Principals that bypass ACLs: the administrator and the brokers themselves. */
+  superUsers: string[];
+  /** Clients must also present a certificate the CA signed (mutual TLS). */
+  mutualTls?: boolean;
+}
+
+/** What all nodes of one cluster share. */
+export interface ClusterShape {
+  /** Every node of the cluster (each is a KRaft voter); defaults to the node alone. */
+  voters?: BrokerLayout[];
+  security?: NodeSecurity;
+}
+
+/** The replication settings a cluster of `nodes` nodes gets: 3 (or fewer nodes), ISR 2 (or 1). Pure. */
+export function replicationFor(nodes: number): { replicationFactor: number; minInsync: number } {
+  return { replicationFactor: Math.min(3, nodes), minInsync: Math.min(2, nodes) };
+}
+
 /**
- * The broker's server.properties: combined broker+controller, loopback only,
- * internal topics sized for one node and small enough to create quickly.
+ * A node's server.properties: combined broker+controller (every node a
+ * voter), loopback only, replication sized to the cluster (3 and
+ * min.insync 2 from three nodes on, internal topics too, never an unclean
+ * leader). Secured: clients on SASL_SSL with SCRAM-SHA-512, brokers and
+ * controllers among themselves on mutual TLS, the StandardAuthorizer
+ * denying whatever no ACL allows.
  */
-export function brokerProperties(l: BrokerLayout): string {
+export function brokerProperties(l: BrokerLayout, shape: ClusterShape = {}): string {
+  const voters = shape.voters ?? [l];
+  const { replicationFactor, minInsync } = replicationFor(voters.length);
+  const sec = shape.security;
+  const listeners = sec
+    ? [
+      "listeners=" +
+      `CLIENT://127.0.0.1:${l.port},INTERNAL://127.0.0.1:${l.internalPort},` +
+      `CONTROLLER://127.0.0.1:${l.controllerPort}`,
+      `advertised.listeners=CLIENT://127.0.0.1:${l.port},INTERNAL://127.0.0.1:${l.internalPort}`,
+      "controller.listener.names=CONTROLLER",
+      "listener.security.protocol.map=CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL",
+      "inter.broker.listener.name=INTERNAL",
+      "sasl.enabled.mechanisms=SCRAM-SHA-512",
+      "listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512",
+      "listener.name.client.scram-sha-512.sasl.jaas.config=" +
+      "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+      "ssl.keystore.type=PEM",
+      `ssl.keystore.location=${sec.keystoreFile}`,
+      "ssl.truststore.type=PEM",
+      `ssl.truststore.location=${sec.truststoreFile}`,
+      // Brokers and controllers know each other by certificate.
+      "listener.name.internal.ssl.client.auth=required",
+      "listener.name.controller.ssl.client.auth=required",
+      `listener.name.client.ssl.client.auth=${sec.mutualTls ? "required" : "none"}`,
+      // CN=kafka-broker → User:kafka-broker, so super.users can name it.
+      "ssl.principal.mapping.rules=RULE:^CN=([^,]+)$/$1/,DEFAULT",
+      "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+      `super.users=${sec.superUsers.join(";")}`,
+      "allow.everyone.if.no.acl.found=false",
+    ]
+    : [
+      `listeners=PLAINTEXT://127.0.0.1:${l.port},CONTROLLER://127.0.0.1:${l.controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${l.port}`,
+      "controller.listener.names=CONTROLLER",
+      "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+      "inter.broker.listener.name=PLAINTEXT",
+    ];
   return [
     "process.roles=broker,controller",
     `node.id=${l.nodeId}`,
-    `controller.quorum.voters=${l.nodeId}@127.0.0.1:${l.controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${l.port},CONTROLLER://127.0.0.1:${l.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${l.port}`,
-    "controller.listener.names=CONTROLLER",
-    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-    "inter.broker.listener.name=PLAINTEXT",
+    `controller.quorum.voters=${
+      voters.map((v) => `${v.nodeId}@127.0.0.1:${v.controllerPort}`).join(",")
+    }`,
+    ...listeners,
     `log.dirs=${l.dataDir}`,
     // Every topic is declared in shared/topics.ts; a typo must not create one.
     "auto.create.topics.enable=false",
     "num.partitions=1",
-    "default.replication.factor=1",
-    "min.insync.replicas=1",
-    "offsets.topic.replication.factor=1",
+    `default.replication.factor=${replicationFactor}`,
+    `min.insync.replicas=${minInsync}`,
+    // A replica that fell behind never becomes leader: that would lose acknowledged records.
+    "unclean.leader.election.enable=false",
+    `offsets.topic.replication.factor=${replicationFactor}`,
     "offsets.topic.num.partitions=3",
-    "transaction.state.log.replication.factor=1",
-    "transaction.state.log.min.isr=1",
+    `transaction.state.log.replication.factor=${replicationFactor}`,
+    `transaction.state.log.min.isr=${minInsync}`,
     "transaction.state.log.num.partitions=3",
     // A single member need not wait for others to join.
     "group.initial.rebalance.delay.ms=0",
@@ -311,8 +380,14 @@ export async function sweepOrphans(runsDir: string, log: Logger): Promise<void> 
     }
     const owner = readPid(join(dir, "owner.pid"));
     if (owner !== undefined && isAlive(owner)) continue;
-    const broker = readPid(join(dir, "broker.pid"));
-    if (broker !== undefined && isAlive(broker)) {
+    let pidFiles: string[] = [];
+    try {
+      pidFiles = [...Deno.readDirSync(dir)].map((e) => e.name)
+        .filter((n) => /^(broker|node-\d+)\.pid$/.test(n));
+    } catch { /* removed meanwhile */ }
+    for (const pidFile of pidFiles) {
+      const broker = readPid(join(dir, pidFile));
+      if (broker === undefined || !isAlive(broker)) continue;
       let cmdline = "";
       try {
         cmdline = Deno.readTextFileSync(`/proc/${broker}/cmdline`);
@@ -332,39 +407,81 @@ export interface LocalKafkaOptions {
   log: Logger;
   cacheDir?: string;
   version?: string;
-  /** Broker port; 0 (default) picks a free one. */
+  /** How many nodes (each a broker and a KRaft voter); 1 by default. */
+  nodes?: number;
+  /** The first node's client port; 0 (default) picks free ones. */
   port?: number;
-  /** JVM heap in MiB; small by default, the machine is shared with tests. */
+  /**
+   * SASL_SSL with SCRAM-SHA-512 for clients, mutual TLS between nodes, ACLs
+   * enforced; `principals` get a password each (see ./cluster_security.ts).
+   */
+  secure?: { principals: readonly string[]; mutualTls?: boolean };
+  /** Restart a node that dies without being stopped, on its own data (chaos, `kafka start`). */
+  restartOnCrash?: boolean;
+  /** JVM heap per node in MiB; small by default, the machine is shared with tests. */
   heapMb?: number;
-  /** How long to wait for the broker to answer. */
+  /** How long to wait for the nodes to answer. */
   startTimeoutMs?: number;
 }
 
-/** A running local broker. */
-export interface LocalKafka {
-  readonly bootstrap: string;
+/** One running node of a local cluster. */
+export interface LocalNode {
+  readonly id: number;
+  /** Its client listener, `127.0.0.1:port`. */
+  readonly address: string;
+  /** The JVM's pid; a new one after each restart. */
   readonly pid: number;
+  readonly logFile: string;
+  /** Whether its JVM is running now. */
+  readonly running: boolean;
+}
+
+/** A running local cluster (one node by default). */
+export interface LocalKafka {
+  /** Every node's client address, comma-separated. */
+  readonly bootstrap: string;
+  /** The first node's pid (the only one's, on a single node). */
+  readonly pid: number;
+  /** The first node's log. */
   readonly logFile: string;
   readonly runDir: string;
   readonly install: KafkaInstall;
-  /** Milliseconds from spawn until the broker answered. */
+  readonly nodes: readonly LocalNode[];
+  /** Credentials and CA of a secured cluster. */
+  readonly security?: ClusterSecurity;
+  /** A JSON description (bootstrap, nodes with pids, security files), rewritten on every restart. */
+  readonly manifestFile: string;
+  /** Milliseconds from spawn until every node answered. */
   readonly startMs: number;
+  /** SIGKILLs one node, as a crash would. With `restartOnCrash` it comes back by itself. */
+  killNode(id: number): void;
+  /** Starts a stopped or killed node again on its own log dirs; resolves once it serves. */
+  restartNode(id: number): Promise<void>;
   /** SIGTERM (a controlled shutdown), SIGKILL after `graceMs`; removes the data. */
   stop(graceMs?: number): Promise<void>;
+}
+
+/** What the manifest file holds; read by tests and `deno task verify --chaos`. */
+export interface ClusterManifest {
+  bootstrap: string;
+  nodes: { id: number; address: string; pid: number; logFile: string; running: boolean }[];
+  caFile?: string;
+  credentialsFile?: string;
+  adminPropertiesFile?: string;
 }
 
 /** The line KafkaRaftServer logs once broker and controller both serve. */
 const STARTED_LINE = "Kafka Server started";
 
 /**
- * Whether the broker logged that it started. A TCP connect is not enough:
- * something else may hold the port while our broker fails to bind it.
+ * How many times a node logged that it started. A TCP connect is not
+ * enough: something else may hold the port while our node fails to bind it.
  */
-async function hasStarted(logFile: string): Promise<boolean> {
+async function startCount(logFile: string): Promise<number> {
   try {
-    return (await Deno.readTextFile(logFile)).includes(STARTED_LINE);
+    return (await Deno.readTextFile(logFile)).split(STARTED_LINE).length - 1;
   } catch {
-    return false;
+    return 0;
   }
 }
 
@@ -389,9 +506,13 @@ async function java(install: KafkaInstall, args: string[], logFile: string): Pro
   }
 }
 
+/** How long a crashed node stays down before `restartOnCrash` brings it back. */
+const RESTART_DELAY_MS = 2_000;
+
 /**
- * Provisions (if needed), formats and starts a single-node KRaft broker on
- * a free loopback port, and resolves once it accepts connections.
+ * Provisions (if needed), formats and starts a KRaft cluster of
+ * `options.nodes` nodes (one by default) on free loopback ports, and
+ * resolves once every node serves.
  */
 export async function startLocalKafka(options: LocalKafkaOptions): Promise<LocalKafka> {
   const { log } = options;
@@ -401,127 +522,261 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   const runsDir = join(cacheDir, "kafka", "runs");
   await sweepOrphans(runsDir, log);
 
+  const count = options.nodes ?? 1;
+  if (!Number.isInteger(count) || count < 1 || count > 9) {
+    throw new LocalKafkaError(`--nodes must be a whole number from 1 to 9, got ${count}`);
+  }
   const runDir = join(runsDir, `${Date.now().toString(36)}-${Deno.pid}`);
-  const dataDir = join(runDir, "data");
-  await Deno.mkdir(dataDir, { recursive: true });
+  await Deno.mkdir(runDir, { recursive: true });
   await Deno.writeTextFile(join(runDir, "owner.pid"), `${Deno.pid}\n`);
   const stopHeartbeat = heartbeat(runDir);
-  const logFile = join(runDir, "broker.log");
-  const layout: BrokerLayout = {
-    nodeId: 1,
-    port: options.port || freePort(),
+  const security = options.secure
+    ? await prepareClusterSecurity(join(runDir, "security"), options.secure.principals, {
+      mutualTls: options.secure.mutualTls,
+    })
+    : undefined;
+  const layouts: BrokerLayout[] = Array.from({ length: count }, (_, i) => ({
+    nodeId: i + 1,
+    port: i === 0 && options.port ? options.port : freePort(),
     controllerPort: freePort(),
-    dataDir,
-  };
-  const propsFile = join(runDir, "server.properties");
-  const log4jFile = join(runDir, "log4j2.yaml");
-  await Deno.writeTextFile(propsFile, brokerProperties(layout));
-  await Deno.writeTextFile(log4jFile, log4jConfig(logFile));
-  await java(
-    install,
-    // `--cluster-id=`: an id may start with "-", which would read as a flag.
-    ["kafka.tools.StorageTool", "format", `--cluster-id=${newClusterId()}`, "-c", propsFile],
-    logFile,
-  );
-
+    internalPort: security ? freePort() : undefined,
+    dataDir: join(runDir, `node-${i + 1}`, "data"),
+  }));
+  const clusterId = newClusterId();
   const heap = options.heapMb ?? 512;
-  const started = performance.now();
+  const bootstrap = layouts.map((l) => `127.0.0.1:${l.port}`).join(",");
+  const manifestFile = join(runDir, "cluster.json");
   let stopping: Promise<void> | undefined;
-  // `sh -c exec` hands stdout/stderr to the log file directly, so the broker
-  // does not depend on this process to drain a pipe.
-  const child = new Deno.Command("sh", {
-    args: [
-      "-c",
-      'exec "$@" >>"$BROKER_LOG" 2>&1',
-      "sh",
-      "java",
-      `-Xmx${heap}m`,
-      "-Xms64m",
-      "-XX:+UseSerialGC",
-      `-Dlog4j2.configurationFile=${log4jFile}`,
-      `-Dkafka.logs.dir=${runDir}`,
-      "-cp",
-      install.classpath,
-      "kafka.Kafka",
+
+  interface NodeState {
+    layout: BrokerLayout;
+    dir: string;
+    propsFile: string;
+    logFile: string;
+    child?: Deno.ChildProcess;
+    exited?: Deno.CommandStatus;
+    status?: Promise<Deno.CommandStatus>;
+    /** Set while we kill or stop it on purpose: its exit is then no surprise. */
+    expectExit: boolean;
+    restartTimer?: ReturnType<typeof setTimeout>;
+  }
+  const states: NodeState[] = [];
+  for (const layout of layouts) {
+    const dir = join(runDir, `node-${layout.nodeId}`);
+    await Deno.mkdir(layout.dataDir, { recursive: true });
+    const propsFile = join(dir, "server.properties");
+    const logFile = join(dir, "broker.log");
+    await Deno.writeTextFile(
       propsFile,
-    ],
-    env: { BROKER_LOG: logFile },
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  await Deno.writeTextFile(join(runDir, "broker.pid"), `${child.pid}\n`);
-  let exited: Deno.CommandStatus | undefined;
-  const status = child.status.then((s) => {
-    exited = s;
-    if (!stopping) {
+      brokerProperties(layout, { voters: layouts, security: security?.node }),
+    );
+    await Deno.writeTextFile(join(dir, "log4j2.yaml"), log4jConfig(logFile));
+    // `--cluster-id=`: an id may start with "-", which would read as a flag.
+    await java(install, [
+      "kafka.tools.StorageTool",
+      "format",
+      `--cluster-id=${clusterId}`,
+      "-c",
+      propsFile,
+      ...(security?.formatArgs() ?? []),
+    ], logFile);
+    states.push({ layout, dir, propsFile, logFile, expectExit: false });
+  }
+
+  const writeManifest = async () => {
+    const manifest: ClusterManifest = {
+      bootstrap,
+      nodes: states.map((s) => ({
+        id: s.layout.nodeId,
+        address: `127.0.0.1:${s.layout.port}`,
+        pid: s.child?.pid ?? 0,
+        logFile: s.logFile,
+        running: s.child !== undefined && !s.exited,
+      })),
+      caFile: security?.caFile,
+      credentialsFile: security?.credentialsFile,
+      adminPropertiesFile: security?.adminPropertiesFile,
+    };
+    await Deno.writeTextFile(manifestFile, JSON.stringify(manifest, null, 2) + "\n");
+  };
+
+  const spawn = (s: NodeState) => {
+    s.exited = undefined;
+    s.expectExit = false;
+    // `sh -c exec` hands stdout/stderr to the log file directly, so the node
+    // does not depend on this process to drain a pipe.
+    const child = new Deno.Command("sh", {
+      args: [
+        "-c",
+        'exec "$@" >>"$BROKER_LOG" 2>&1',
+        "sh",
+        "java",
+        `-Xmx${heap}m`,
+        "-Xms64m",
+        "-XX:+UseSerialGC",
+        `-Dlog4j2.configurationFile=${join(s.dir, "log4j2.yaml")}`,
+        `-Dkafka.logs.dir=${s.dir}`,
+        "-cp",
+        install.classpath,
+        "kafka.Kafka",
+        s.propsFile,
+      ],
+      env: { BROKER_LOG: s.logFile },
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    s.child = child;
+    Deno.writeTextFileSync(join(runDir, `node-${s.layout.nodeId}.pid`), `${child.pid}\n`);
+    s.status = child.status.then((status) => {
+      if (s.child !== child) return status;
+      s.exited = status;
+      void writeManifest().catch(() => {});
+      if (stopping || s.expectExit) return status;
       // Said now, with the log's end: the folder may be gone by the time anyone looks.
-      void tail(logFile, 20).then((lastLines) =>
-        log.error("the local Kafka broker exited unexpectedly", {
-          code: s.code,
-          signal: s.signal,
-          logFile,
-          lastLines,
+      void tail(s.logFile, 20).then((lastLines) =>
+        log[options.restartOnCrash ? "warn" : "error"]("a local Kafka node exited unexpectedly", {
+          node: s.layout.nodeId,
+          code: status.code,
+          signal: status.signal,
+          logFile: s.logFile,
+          ...(options.restartOnCrash ? { restartingInMs: RESTART_DELAY_MS } : { lastLines }),
         })
       );
-    }
-    return s;
-  });
+      if (options.restartOnCrash) {
+        s.restartTimer = setTimeout(() => {
+          s.restartTimer = undefined;
+          if (!stopping && s.exited) void restart(s).catch(() => {});
+        }, RESTART_DELAY_MS);
+      }
+      return status;
+    });
+  };
 
-  const deadline = Date.now() + (options.startTimeoutMs ?? 90_000);
-  while (!(await hasStarted(logFile))) {
-    if (exited) {
-      throw new LocalKafkaError(
-        `the local Kafka broker exited during start-up with code ${exited.code}:\n${await tail(
-          logFile,
-        )}`,
-        logFile,
-      );
+  const untilStarted = async (s: NodeState, before: number, deadline: number) => {
+    while ((await startCount(s.logFile)) <= before) {
+      if (s.exited) {
+        throw new LocalKafkaError(
+          `local Kafka node ${s.layout.nodeId} exited during start-up with code ${s.exited.code}:\n${await tail(
+            s.logFile,
+          )}`,
+          s.logFile,
+        );
+      }
+      if (Date.now() > deadline) {
+        throw new LocalKafkaError(
+          `local Kafka node ${s.layout.nodeId} did not start in time`,
+          s.logFile,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 200));
     }
-    if (Date.now() > deadline) {
+  };
+
+  const restart = async (s: NodeState) => {
+    if (s.child && !s.exited) return;
+    const before = await startCount(s.logFile);
+    spawn(s);
+    await writeManifest();
+    await untilStarted(s, before, Date.now() + (options.startTimeoutMs ?? 120_000));
+    log.info("local Kafka node restarted on its own data", {
+      node: s.layout.nodeId,
+      pid: s.child?.pid,
+    });
+  };
+
+  const started = performance.now();
+  const killAll = () => {
+    for (const s of states) {
+      s.expectExit = true;
       try {
-        child.kill("SIGKILL");
+        s.child?.kill("SIGKILL");
       } catch { /* already gone */ }
-      throw new LocalKafkaError("the local Kafka broker did not start in time", logFile);
     }
-    await new Promise((r) => setTimeout(r, 200));
+  };
+  try {
+    for (const s of states) spawn(s);
+    await writeManifest();
+    const deadline = Date.now() + (options.startTimeoutMs ?? 90_000 + 30_000 * (count - 1));
+    // A node starts only once a quorum of voters is up, so all are waited on together.
+    await Promise.all(states.map((s) => untilStarted(s, 0, deadline)));
+  } catch (err) {
+    killAll();
+    stopHeartbeat();
+    throw err;
   }
   const startMs = Math.round(performance.now() - started);
-  const bootstrap = `127.0.0.1:${layout.port}`;
-  log.info("local Kafka broker started", {
+  log.info(count === 1 ? "local Kafka broker started" : "local Kafka cluster started", {
     version: install.version,
     bootstrap,
-    pid: child.pid,
+    nodes: count,
+    secure: security !== undefined,
+    pid: states[0].child!.pid,
     startMs,
-    logFile,
+    logFile: states[0].logFile,
   });
+
+  const nodeView = (s: NodeState): LocalNode => ({
+    id: s.layout.nodeId,
+    address: `127.0.0.1:${s.layout.port}`,
+    get pid() {
+      return s.child?.pid ?? 0;
+    },
+    logFile: s.logFile,
+    get running() {
+      return s.child !== undefined && !s.exited;
+    },
+  });
+  const byId = (id: number) => {
+    const s = states.find((x) => x.layout.nodeId === id);
+    if (!s) throw new LocalKafkaError(`no node ${id} in this cluster (1-${count})`);
+    return s;
+  };
 
   return {
     bootstrap,
-    pid: child.pid,
-    logFile,
+    pid: states[0].child!.pid,
+    logFile: states[0].logFile,
     runDir,
     install,
+    nodes: states.map(nodeView),
+    security,
+    manifestFile,
     startMs,
+    killNode(id) {
+      const s = byId(id);
+      try {
+        s.child?.kill("SIGKILL");
+      } catch { /* already gone */ }
+    },
+    restartNode: (id) => restart(byId(id)),
     stop(graceMs = 30_000) {
       stopping ??= (async () => {
-        if (!exited) {
+        for (const s of states) clearTimeout(s.restartTimer);
+        await Promise.all(states.map(async (s) => {
+          if (!s.child || s.exited) return;
+          s.expectExit = true;
           try {
-            child.kill("SIGTERM");
+            s.child.kill("SIGTERM");
           } catch { /* already gone */ }
           const timer = setTimeout(() => {
-            log.warn("broker did not stop in time, killing it", { pid: child.pid });
+            log.warn("node did not stop in time, killing it", { node: s.layout.nodeId });
             try {
-              child.kill("SIGKILL");
+              s.child?.kill("SIGKILL");
             } catch { /* already gone */ }
           }, graceMs);
-          await status;
+          await s.status;
           clearTimeout(timer);
-        }
+        }));
         stopHeartbeat();
-        // The log outlives the run folder, for failures noticed afterwards.
-        const kept = await keepLog(cacheDir, runDir, logFile);
-        log.info("local Kafka broker stopped", { pid: child.pid, log: kept, code: exited?.code });
+        // The logs outlive the run folder, for failures noticed afterwards.
+        const kept = [];
+        for (const s of states) {
+          kept.push(await keepLog(cacheDir, runDir, s.logFile, count > 1 ? s.layout.nodeId : 0));
+        }
+        log.info(count === 1 ? "local Kafka broker stopped" : "local Kafka cluster stopped", {
+          log: kept.join(","),
+        });
         await Deno.remove(runDir, { recursive: true }).catch(() => {});
       })();
       return stopping;
@@ -529,10 +784,15 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   };
 }
 
-/** Copies a run's broker log to `<cache>/kafka/logs/`, keeping the newest ten. */
-async function keepLog(cacheDir: string, runDir: string, logFile: string): Promise<string> {
+/** Copies a run's node log to `<cache>/kafka/logs/`, keeping the newest ten. */
+async function keepLog(
+  cacheDir: string,
+  runDir: string,
+  logFile: string,
+  nodeId: number,
+): Promise<string> {
   const logsDir = join(cacheDir, "kafka", "logs");
-  const kept = join(logsDir, `${basename(runDir)}.log`);
+  const kept = join(logsDir, `${basename(runDir)}${nodeId ? `-node-${nodeId}` : ""}.log`);
   try {
     await Deno.mkdir(logsDir, { recursive: true });
     await Deno.copyFile(logFile, kept);
@@ -549,6 +809,8 @@ export const KAFKA_TOOLS = {
   "kafka-console-producer": "org.apache.kafka.tools.ConsoleProducer",
   "kafka-consumer-groups": "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
   "kafka-transactions": "org.apache.kafka.tools.TransactionsCommand",
+  "kafka-acls": "org.apache.kafka.tools.AclCommand",
+  "kafka-configs": "org.apache.kafka.tools.ConfigCommand",
   "kafka-producer-perf-test": "org.apache.kafka.tools.ProducerPerformance",
   "kafka-consumer-perf-test": "org.apache.kafka.tools.ConsumerPerformance",
 } as const;

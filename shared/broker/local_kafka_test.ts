@@ -10,6 +10,7 @@ import {
   LocalKafkaError,
   log4jConfig,
   newClusterId,
+  replicationFor,
 } from "./local_kafka.ts";
 
 const LAYOUT: BrokerLayout = {
@@ -260,4 +261,68 @@ Deno.test("LocalKafkaError names its log file in the message", () => {
   const without = new LocalKafkaError("no java");
   assert.equal(without.message, "no java");
   assert.equal(without.logFile, undefined);
+});
+
+// ---------------------------------------------------------------- clusters
+
+const THREE: BrokerLayout[] = [1, 2, 3].map((id) => ({
+  nodeId: id,
+  port: 41000 + id,
+  controllerPort: 42000 + id,
+  internalPort: 43000 + id,
+  dataDir: `/tmp/k/node-${id}`,
+}));
+
+Deno.test("brokerProperties, three nodes: every node a voter, replication 3, ISR 2, no unclean leader", () => {
+  const p = parseProperties(brokerProperties(THREE[1], { voters: THREE }));
+  assert.equal(p.get("node.id"), "2");
+  assert.equal(
+    p.get("controller.quorum.voters"),
+    "1@127.0.0.1:42001,2@127.0.0.1:42002,3@127.0.0.1:42003",
+  );
+  assert.equal(p.get("default.replication.factor"), "3");
+  assert.equal(p.get("min.insync.replicas"), "2");
+  assert.equal(p.get("offsets.topic.replication.factor"), "3");
+  assert.equal(p.get("transaction.state.log.replication.factor"), "3");
+  assert.equal(p.get("transaction.state.log.min.isr"), "2");
+  assert.equal(p.get("unclean.leader.election.enable"), "false");
+});
+
+Deno.test("replicationFor: 3 and ISR 2 from three nodes on, fewer on fewer", () => {
+  assert.deepEqual(replicationFor(1), { replicationFactor: 1, minInsync: 1 });
+  assert.deepEqual(replicationFor(2), { replicationFactor: 2, minInsync: 2 });
+  assert.deepEqual(replicationFor(5), { replicationFactor: 3, minInsync: 2 });
+});
+
+Deno.test("brokerProperties, secured: SASL_SSL SCRAM-SHA-512 for clients, mutual TLS inside, ACLs enforced", () => {
+  const security = {
+    keystoreFile: "/pki/kafka-broker.bundle.pem",
+    truststoreFile: "/pki/ca.pem",
+    superUsers: ["User:admin", "User:kafka-broker"],
+  };
+  const p = parseProperties(brokerProperties(THREE[0], { voters: THREE, security }));
+  assert.equal(
+    p.get("listeners"),
+    "CLIENT://127.0.0.1:41001,INTERNAL://127.0.0.1:43001,CONTROLLER://127.0.0.1:42001",
+  );
+  assert.equal(
+    p.get("listener.security.protocol.map"),
+    "CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL",
+  );
+  assert.equal(p.get("sasl.enabled.mechanisms"), "SCRAM-SHA-512");
+  assert.equal(p.get("inter.broker.listener.name"), "INTERNAL");
+  assert.equal(p.get("listener.name.internal.ssl.client.auth"), "required");
+  assert.equal(p.get("listener.name.controller.ssl.client.auth"), "required");
+  assert.equal(p.get("listener.name.client.ssl.client.auth"), "none");
+  assert.equal(
+    p.get("authorizer.class.name"),
+    "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+  );
+  assert.equal(p.get("super.users"), "User:admin;User:kafka-broker");
+  assert.equal(p.get("allow.everyone.if.no.acl.found"), "false");
+  assert.equal(p.get("ssl.keystore.type"), "PEM");
+  const mtls = parseProperties(
+    brokerProperties(THREE[0], { voters: THREE, security: { ...security, mutualTls: true } }),
+  );
+  assert.equal(mtls.get("listener.name.client.ssl.client.auth"), "required");
 });
