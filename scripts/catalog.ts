@@ -5,6 +5,7 @@
  * @module
  */
 
+import { httpServerEnv } from "../shared/http/guard.ts";
 import { backoffFlags } from "../shared/retry/backoff.ts";
 import { failureInjectionFlags } from "../shared/retry/failure_injection.ts";
 
@@ -43,6 +44,16 @@ export const KAFKA_ENV = [
 /** Environment variables of the retry and failure-injection flags (shared/retry/). */
 export const RETRY_ENV = [...Object.values(backoffFlags), ...Object.values(failureInjectionFlags)]
   .map((flag) => flag.env);
+
+/**
+ * Why the three HTTP surfaces (gateway, status service, dashboard) get an
+ * unscoped `--allow-read`: their `--tls-cert-file`/`--tls-key-file` (and
+ * Kafka's `--ssl-*-file`) name files wherever the user keeps them, and a
+ * permission cannot be scoped to a path only known at run time. It is read
+ * only (no write, no run), and none of these scripts reads a path a request
+ * names: the only paths read are those given at start-up.
+ */
+const TLS_FILES_READ = "--allow-read";
 
 /** Finds a script by its entry file. */
 export function scriptByEntry(entry: string): ScriptEntry | undefined {
@@ -128,8 +139,16 @@ export const SCRIPTS: ScriptEntry[] = [
     permissions: [
       "--allow-net",
       `--allow-env=${
-        [...KAFKA_ENV, "GATEWAY_PORT", "GATEWAY_HOST", "ORDERS_TOPIC", "LOG_LEVEL"].join(",")
+        [
+          ...KAFKA_ENV,
+          "GATEWAY_PORT",
+          "GATEWAY_HOST",
+          "ORDERS_TOPIC",
+          "LOG_LEVEL",
+          ...httpServerEnv("GATEWAY"),
+        ].join(",")
       }`,
+      TLS_FILES_READ,
     ],
   },
   {
@@ -233,8 +252,10 @@ export const SCRIPTS: ScriptEntry[] = [
           "STATUS_GROUP_PREFIX",
           "PROGRESS_INTERVAL",
           "LOG_LEVEL",
+          ...httpServerEnv("STATUS"),
         ].join(",")
       }`,
+      TLS_FILES_READ,
     ],
   },
   {
@@ -324,10 +345,11 @@ export const SCRIPTS: ScriptEntry[] = [
           "METRICS_HOST",
           "PROGRESS_INTERVAL",
           "LOG_LEVEL",
+          ...httpServerEnv("DASHBOARD"),
         ].join(",")
       }`,
-      // The page's own files, served as they are (run from the repository root).
-      "--allow-read=shared/dashboard/static",
+      // The page's own files (shared/dashboard/static, served as they are) and the TLS files.
+      TLS_FILES_READ,
     ],
   },
   {

@@ -255,6 +255,12 @@ export function guard<R extends Response | Promise<Response>>(
   };
 }
 
+/** What a start-up line says of the credentials (never their values): "token+basic", "none". */
+export function authSummary(credentials: HttpCredentials | undefined): string {
+  const kinds = [credentials?.token && "token", credentials?.basic && "basic"].filter(Boolean);
+  return kinds.length > 0 ? kinds.join("+") : "none";
+}
+
 /** Whether `host` is a loopback address, reachable from this machine only. */
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127\./.test(host);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ConfigError, defineConfig } from "../config.ts";
 import {
   authorize,
+  authSummary,
   exposureWarning,
   guard,
   httpServerEnv,
@@ -187,7 +188,10 @@ Deno.test("httpServerFrom: each bad setting is a ConfigError naming its flag and
   }
 });
 
-Deno.test("exposureWarning and listenUrl", () => {
+Deno.test("exposureWarning, authSummary and listenUrl", () => {
+  assert.equal(authSummary(undefined), "none");
+  assert.equal(authSummary(BOTH), "token+basic");
+  assert.equal(authSummary({ realm: "r", basic: "u:p" }), "basic");
   assert.equal(exposureWarning("127.0.0.1", {}), undefined);
   assert.equal(exposureWarning("localhost", {}), undefined);
   assert.match(exposureWarning("0.0.0.0", {}) ?? "", /without credentials/);
