@@ -111,7 +111,7 @@ async function main(): Promise<number> {
     await ensureTopics(admin, [renamed(TOPICS.orderStatus, cfg.statusTopic)], log);
     await admin.disconnect();
 
-    // /healthz stays open: a liveness probe that says only whether the view is being fed.
+    // /healthz stays open: a liveness probe (whether the view is fed, and how many events).
     // /metrics is guarded like the orders; Prometheus sends the token (`authorization` in a job).
     const handler = guard(
       createStatusHandler({ view, metrics, healthy: () => joined }),
