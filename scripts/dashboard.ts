@@ -40,6 +40,7 @@ import {
   httpServerFlags,
   httpServerFrom,
   listenUrl,
+  serveHttp,
 } from "../shared/http/guard.ts";
 import { createOrderIntake } from "../shared/intake.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
@@ -215,10 +216,7 @@ async function main(): Promise<number> {
       http.credentials,
       { open: ["/healthz"] },
     );
-    server = Deno.serve(
-      { hostname: cfg.host, port: cfg.port, ...http.tls, onListen: () => {} },
-      handler,
-    );
+    server = config.orExit(() => serveHttp(http, { hostname: cfg.host, port: cfg.port }, handler));
     metricsServer = serveMetrics(metrics, {
       hostname: cfg.metricsHost,
       port: cfg.metricsPort,

@@ -36,6 +36,7 @@ import {
   httpServerFlags,
   httpServerFrom,
   listenUrl,
+  serveHttp,
 } from "../shared/http/guard.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
@@ -143,10 +144,7 @@ async function main(): Promise<number> {
   );
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
-    server = Deno.serve(
-      { hostname: cfg.host, port: cfg.port, ...http.tls, onListen: () => {} },
-      handler,
-    );
+    server = config.orExit(() => serveHttp(http, { hostname: cfg.host, port: cfg.port }, handler));
   } catch (err) {
     log.error("cannot listen", { host: cfg.host, port: cfg.port, error: (err as Error).message });
     await intake.close();

@@ -30,6 +30,7 @@ import {
   httpServerFlags,
   httpServerFrom,
   listenUrl,
+  serveHttp,
 } from "../shared/http/guard.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
@@ -118,10 +119,7 @@ async function main(): Promise<number> {
       http.credentials,
       { open: ["/healthz"] },
     );
-    server = Deno.serve(
-      { hostname: cfg.host, port: cfg.port, ...http.tls, onListen: () => {} },
-      handler,
-    );
+    server = config.orExit(() => serveHttp(http, { hostname: cfg.host, port: cfg.port }, handler));
     const exposed = exposureWarning(cfg.host, http);
     if (exposed) log.warn(exposed);
     log.info("order status service listening", {

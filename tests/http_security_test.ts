@@ -9,8 +9,8 @@
  *   and exactly those orders are in the topic; /healthz stays open;
  * - the gateway over TLS: the logged URL is https, a client trusting the CA
  *   gets its 202, one that does not fails the handshake;
- * - a certificate path that cannot be read stops the start with exit 2 and
- *   one line naming the flag;
+ * - a certificate path that cannot be read, or a key of another
+ *   certificate, stops the start with exit 2 and one line naming the flag;
  * - the status service with a token: 401 without, 404 (unknown order) with.
  *
  * The dashboard under basic auth (the page in Chromium, and Replay refused
@@ -218,6 +218,29 @@ Deno.test("gateway: a certificate it cannot read stops the start, exit 2, naming
     /^order_gateway: --tls-cert-file \(GATEWAY_TLS_CERT_FILE\): cannot read \/nonexistent\/cert\.pem: .+\n/,
   );
   assert.doesNotMatch(gateway.output(), /\bat .*\.ts:\d+/, "no stack trace");
+
+  // A key that is not the certificate's: TLS refuses the pair, named by both flags.
+  const dir = await Deno.makeTempDir({ prefix: "http-tls-" });
+  try {
+    const { certs } = await ensureCertificates(dir, ["one", "other"]);
+    const mismatched = startScript(GATEWAY, [
+      "--brokers",
+      "127.0.0.1:1",
+      "--port",
+      "0",
+      "--tls-cert-file",
+      certs.one.certFile,
+      "--tls-key-file",
+      certs.other.keyFile,
+    ]);
+    assert.equal((await mismatched.status).code, 2, mismatched.output());
+    assert.match(
+      mismatched.output(),
+      /order_gateway: --tls-cert-file and --tls-key-file: TLS refuses them \(.+\); is the key the certificate's\?\n/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test(

@@ -255,6 +255,30 @@ export function guard<R extends Response | Promise<Response>>(
   };
 }
 
+/**
+ * `Deno.serve` with the TLS of `settings` (plain HTTP without), quiet (the
+ * script logs its own line with {@linkcode listenUrl}). A certificate and
+ * key that TLS refuses (e.g. a key of another certificate) become a
+ * {@linkcode ConfigError} naming both flags; other errors (the port taken)
+ * are thrown as they are.
+ */
+export function serveHttp(
+  settings: HttpServerSettings,
+  options: { hostname: string; port: number },
+  handler: (request: Request) => Response | Promise<Response>,
+): Deno.HttpServer<Deno.NetAddr> {
+  try {
+    return Deno.serve({ ...options, ...settings.tls, onListen: () => {} }, handler);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (settings.tls === undefined || err instanceof Deno.errors.AddrInUse) throw err;
+    throw new ConfigError(
+      "tlsKeyFile",
+      `--tls-cert-file and --tls-key-file: TLS refuses them (${message}); is the key the certificate's?`,
+    );
+  }
+}
+
 /** What a start-up line says of the credentials (never their values): "token+basic", "none". */
 export function authSummary(credentials: HttpCredentials | undefined): string {
   const kinds = [credentials?.token && "token", credentials?.basic && "basic"].filter(Boolean);
