@@ -11,7 +11,8 @@
  *   TLS options of `Deno.serve`, or a {@linkcode ConfigError} naming the flag;
  * - {@linkcode authorize} is the pure check: `undefined` (let it through) or
  *   the 401 to answer; {@linkcode guard} wraps a handler with it, leaving
- *   the paths it is told open (a liveness probe) unguarded.
+ *   the paths it is told open (a liveness probe) unguarded;
+ * - {@linkcode serveHttp} is `Deno.serve` with that TLS.
  *
  * Either credential lets a request in when both are set: scripts and
  * Prometheus send the token, a browser sends basic auth (it asks once and
@@ -21,7 +22,7 @@
  * @example
  * ```ts
  * import { defineConfig } from "../config.ts";
- * import { guard, httpServerFlags, httpServerFrom, listenUrl } from "./guard.ts";
+ * import { guard, httpServerFlags, httpServerFrom, listenUrl, serveHttp } from "./guard.ts";
  * const config = defineConfig({
  *   name: "my_service",
  *   summary: "Says hello.",
@@ -30,7 +31,7 @@
  * const cfg = config.load();
  * const http = config.orExit(() => httpServerFrom(cfg, { realm: "my_service" }));
  * const handler = guard(() => new Response("hello"), http.credentials, { open: ["/healthz"] });
- * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, ...http.tls }, handler);
+ * const server = config.orExit(() => serveHttp(http, { hostname: "127.0.0.1", port: 0 }, handler));
  * console.log(listenUrl(server.addr, http.tls !== undefined));
  * ```
  * @module
