@@ -8,6 +8,7 @@
 import { DEFAULT_LAG_TARGETS, parseLagTargets } from "../shared/dashboard/lag_view.ts";
 import { ledgerTopicName, transactionalIdFor } from "../shared/dlq_replay/ledger.ts";
 import { backoffFlags, dlqTopicName } from "../shared/retry/backoff.ts";
+import { httpServerEnv } from "../shared/http/guard.ts";
 import { failureInjectionFlags } from "../shared/retry/failure_injection.ts";
 import { DELIVERY_ROUTE, INVENTORY_ROUTE } from "../shared/router/route.ts";
 import type { KafkaAccess } from "../shared/security/acls.ts";
@@ -67,6 +68,16 @@ export const RETRY_ENV = [...Object.values(backoffFlags), ...Object.values(failu
 export function kafkaPrincipals(): KafkaAccess[] {
   return SCRIPTS.filter((s) => s.kafka).map((s) => ({ principal: s.name, ...s.kafka }));
 }
+
+/**
+ * Why the three HTTP surfaces (gateway, status service, dashboard) get an
+ * unscoped `--allow-read`: their `--tls-cert-file`/`--tls-key-file` (and
+ * Kafka's `--ssl-*-file`) name files wherever the user keeps them, and a
+ * permission cannot be scoped to a path only known at run time. It is read
+ * only (no write, no run), and none of these scripts reads a path a request
+ * names: the only paths read are those given at start-up.
+ */
+const TLS_FILES_READ = "--allow-read";
 
 /** Finds a script by its entry file. */
 export function scriptByEntry(entry: string): ScriptEntry | undefined {
@@ -206,8 +217,16 @@ export const SCRIPTS: ScriptEntry[] = ([
     permissions: [
       "--allow-net",
       `--allow-env=${
-        [...KAFKA_ENV, "GATEWAY_PORT", "GATEWAY_HOST", "ORDERS_TOPIC", "LOG_LEVEL"].join(",")
+        [
+          ...KAFKA_ENV,
+          "GATEWAY_PORT",
+          "GATEWAY_HOST",
+          "ORDERS_TOPIC",
+          "LOG_LEVEL",
+          ...httpServerEnv("GATEWAY"),
+        ].join(",")
       }`,
+      TLS_FILES_READ,
     ],
   },
   {
@@ -333,8 +352,10 @@ export const SCRIPTS: ScriptEntry[] = ([
           "STATUS_GROUP_PREFIX",
           "PROGRESS_INTERVAL",
           "LOG_LEVEL",
+          ...httpServerEnv("STATUS"),
         ].join(",")
       }`,
+      TLS_FILES_READ,
     ],
   },
   {
@@ -448,10 +469,11 @@ export const SCRIPTS: ScriptEntry[] = ([
           "METRICS_HOST",
           "PROGRESS_INTERVAL",
           "LOG_LEVEL",
+          ...httpServerEnv("DASHBOARD"),
         ].join(",")
       }`,
-      // The page's own files, served as they are (run from the repository root).
-      "--allow-read=shared/dashboard/static",
+      // The page's own files (shared/dashboard/static, served as they are) and the TLS files.
+      TLS_FILES_READ,
     ],
   },
   {

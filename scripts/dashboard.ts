@@ -13,7 +13,14 @@
  * API, static/ is the page itself: plain HTML, CSS and JavaScript, no build
  * step). See scripts/catalog.ts for the exact permissions:
  *
- *   deno run --allow-net --allow-env=… --allow-read=shared/dashboard/static scripts/dashboard.ts --help
+ *   deno run --allow-net --allow-env=… --allow-read scripts/dashboard.ts --help
+ *
+ * With `--basic-auth` (what a browser can send: it asks once, then sends it
+ * with the page, its fetches and its EventSource) and/or `--auth-token`,
+ * everything but `GET /healthz` needs them, above all the Replay and load
+ * actions, which write to Kafka; with `--tls-cert-file` and `--tls-key-file`
+ * the page is served over HTTPS (shared/http/guard.ts). Its separate
+ * /metrics port is not guarded (shared/metrics.ts; loopback by default).
  *
  * Its figures come from the aggregator (`--stats-url`), Kafka (lag, tail,
  * DLQ) and the scripts' /metrics pages (`--scrape`); each may be down on its
@@ -26,6 +33,15 @@ import { createDashboardHandler, loadStaticFiles } from "../shared/dashboard/htt
 import { DEFAULT_LAG_TARGETS, parseLagTargets } from "../shared/dashboard/lag_view.ts";
 import { LoadControl } from "../shared/dashboard/load_control.ts";
 import { DEFAULT_SCRAPE_TARGETS, parseScrapeTargets } from "../shared/dashboard/prometheus.ts";
+import {
+  authSummary,
+  exposureWarning,
+  guard,
+  httpServerFlags,
+  httpServerFrom,
+  listenUrl,
+  serveHttp,
+} from "../shared/http/guard.ts";
 import { createOrderIntake } from "../shared/intake.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
@@ -120,6 +136,7 @@ const config = defineConfig({
       default: 60,
       description: "seconds without progress after which reading a DLQ to its end fails",
     },
+    ...httpServerFlags("DASHBOARD"),
     ...observabilityFlags(9107),
     logLevel: logLevelFlag,
     ...kafkaFlags,
@@ -133,6 +150,9 @@ async function main(): Promise<number> {
   const scrapeTargets = config.orExit(() => parseScrapeTargets(cfg.scrape));
   const connection = config.orExit(() =>
     kafkaConnectionFrom(cfg, { clientId: "dashboard", brokers: ["127.0.0.1:9092"] })
+  );
+  const http = config.orExit(() =>
+    httpServerFrom(cfg, { realm: "dashboard", prefix: "DASHBOARD" })
   );
   const kafka = createKafka(connection, kafkaLogger(log));
   const metrics = new MetricsRegistry({ script: "dashboard" });
@@ -172,34 +192,42 @@ async function main(): Promise<number> {
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
   let metricsServer: ReturnType<typeof serveMetrics> | undefined;
   try {
-    const handler = createDashboardHandler({
-      files: await loadStaticFiles(),
-      metrics,
-      signal: shutdown.signal,
-      backend: {
-        state: collector.state,
-        replay: async (request) => {
-          const summary = await collector.replay(request);
-          replays.inc({}, summary.replayed);
-          return summary;
+    // /healthz stays open: a liveness probe that says only whether Kafka is reachable.
+    const handler = guard(
+      createDashboardHandler({
+        files: await loadStaticFiles(),
+        metrics,
+        signal: shutdown.signal,
+        backend: {
+          state: collector.state,
+          replay: async (request) => {
+            const summary = await collector.replay(request);
+            replays.inc({}, summary.replayed);
+            return summary;
+          },
+          refreshDlq: collector.refreshDlq,
+          startLoad: (rate) => load.start(rate),
+          stopLoad: () => load.stop(),
+          dlqTopics: cfg.dlqTopics,
+          maxRate: cfg.maxRate,
+          healthy: () => collector.state().sources.kafka.ok,
         },
-        refreshDlq: collector.refreshDlq,
-        startLoad: (rate) => load.start(rate),
-        stopLoad: () => load.stop(),
-        dlqTopics: cfg.dlqTopics,
-        maxRate: cfg.maxRate,
-        healthy: () => collector.state().sources.kafka.ok,
-      },
-    });
-    server = Deno.serve({ hostname: cfg.host, port: cfg.port, onListen: () => {} }, handler);
+      }),
+      http.credentials,
+      { open: ["/healthz"] },
+    );
+    server = config.orExit(() => serveHttp(http, { hostname: cfg.host, port: cfg.port }, handler));
     metricsServer = serveMetrics(metrics, {
       hostname: cfg.metricsHost,
       port: cfg.metricsPort,
       healthy: () => collector.state().sources.kafka.ok,
     });
     collector.start(shutdown.signal);
+    const exposed = exposureWarning(cfg.host, http);
+    if (exposed) log.warn(exposed);
     log.info("dashboard ready", {
-      url: `http://${server.addr.hostname}:${server.addr.port}/`,
+      url: listenUrl(server.addr, http.tls !== undefined),
+      auth: authSummary(http.credentials),
       stats: cfg.statsUrl,
       metrics: metricsServer.url,
       dlqTopics: cfg.dlqTopics,

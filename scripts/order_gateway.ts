@@ -5,13 +5,18 @@
  * with `Retry-After` when Kafka is unreachable; `GET /healthz` and
  * `GET /metrics` on the same port. See shared/intake_http.ts for every answer.
  *
+ * With `--auth-token` and/or `--basic-auth` every request but `GET /healthz`
+ * needs them (401 otherwise); with `--tls-cert-file` and `--tls-key-file`
+ * it serves HTTPS (shared/http/guard.ts).
+ *
  * ```sh
- * deno run --allow-net --allow-env=KAFKA_BROKERS,KAFKA_CLIENT_ID,KAFKA_SSL,KAFKA_SSL_CA_FILE,KAFKA_SSL_CERT_FILE,KAFKA_SSL_KEY_FILE,KAFKA_SASL_MECHANISM,KAFKA_SASL_USERNAME,KAFKA_SASL_PASSWORD,KAFKA_REPLICATION_FACTOR,KAFKAJS_NO_PARTITIONER_WARNING,NODE_ENV,KAFKAJS_LOG_LEVEL,KAFKAJS_DEBUG_PROTOCOL_BUFFERS,KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS,GATEWAY_PORT,GATEWAY_HOST,ORDERS_TOPIC,LOG_LEVEL \
+ * deno run --allow-net --allow-env=<see scripts/catalog.ts> --allow-read \
  *   scripts/order_gateway.ts --help
  * ```
  *
  * `--allow-net` is unscoped because brokers hand out their own addresses;
- * add `--allow-read` for the TLS files of `--ssl-*-file`.
+ * `--allow-read` because the TLS files (`--tls-*-file`, `--ssl-*-file`) are
+ * wherever the user keeps them.
  *
  * Kafka down at start-up does not stop the gateway: it listens at once,
  * answers 503 (and `/healthz` 503) and keeps reconnecting in the background
@@ -24,6 +29,15 @@
 import { defineConfig } from "../shared/config.ts";
 import { createOrderIntake } from "../shared/intake.ts";
 import { createGatewayHandler } from "../shared/intake_http.ts";
+import {
+  authSummary,
+  exposureWarning,
+  guard,
+  httpServerFlags,
+  httpServerFrom,
+  listenUrl,
+  serveHttp,
+} from "../shared/http/guard.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry } from "../shared/metrics.ts";
@@ -76,6 +90,7 @@ const config = defineConfig({
       default: 5000,
       description: "how long a request waits for Kafka's acknowledgement before it gets 503",
     },
+    ...httpServerFlags("GATEWAY"),
     logLevel: logLevelFlag,
     ...kafkaFlags,
   },
@@ -85,6 +100,9 @@ async function main(): Promise<number> {
   const cfg = config.load();
   const log = createLogger({ name: "order-gateway", level: cfg.logLevel });
   const connection = config.orExit(() => kafkaConnectionFrom(cfg, { clientId: "order-gateway" }));
+  const http = config.orExit(() =>
+    httpServerFrom(cfg, { realm: "order_gateway", prefix: "GATEWAY" })
+  );
   // Short timeouts and few retries: a caller waits seconds for its 503, not minutes.
   const kafka = createKafka(
     { ...connection, requestTimeoutMs: cfg.sendTimeoutMs, retries: 1 },
@@ -110,26 +128,34 @@ async function main(): Promise<number> {
     () => log.info("connected to Kafka", { brokers: connection.brokers, topic: cfg.topic }),
     () => {},
   );
-  const handler = createGatewayHandler({
-    intake,
-    healthy: () => intake.connected,
-    metrics,
-    log,
-    maxBodyBytes: cfg.maxBodyBytes,
-    maxBatch: cfg.maxBatch,
-  });
+  // /healthz stays open: a liveness probe that says only whether Kafka is connected.
+  // /metrics is guarded (order volumes); Prometheus sends the token (`authorization` in a job).
+  const handler = guard(
+    createGatewayHandler({
+      intake,
+      healthy: () => intake.connected,
+      metrics,
+      log,
+      maxBodyBytes: cfg.maxBodyBytes,
+      maxBatch: cfg.maxBatch,
+    }),
+    http.credentials,
+    { open: ["/healthz"] },
+  );
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
-    server = Deno.serve({ hostname: cfg.host, port: cfg.port, onListen: () => {} }, handler);
+    server = config.orExit(() => serveHttp(http, { hostname: cfg.host, port: cfg.port }, handler));
   } catch (err) {
     log.error("cannot listen", { host: cfg.host, port: cfg.port, error: (err as Error).message });
     await intake.close();
     shutdown.dispose();
     return 1;
   }
-  const { hostname, port } = server.addr;
+  const exposed = exposureWarning(cfg.host, http);
+  if (exposed) log.warn(exposed);
   log.info("order gateway listening", {
-    url: `http://${hostname}:${port}/orders`,
+    url: listenUrl(server.addr, http.tls !== undefined, "/orders"),
+    auth: authSummary(http.credentials),
     topic: cfg.topic,
     maxBodyBytes: cfg.maxBodyBytes,
     maxBatch: cfg.maxBatch,

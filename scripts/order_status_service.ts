@@ -5,7 +5,11 @@
  * order; `GET /healthz`; `GET /metrics`. The view and the handler are in
  * shared/order_status_view.ts.
  *
- *   deno run --allow-net --allow-env scripts/order_status_service.ts --help
+ * With `--auth-token` and/or `--basic-auth` every request but `GET /healthz`
+ * needs them (401 otherwise); with `--tls-cert-file` and `--tls-key-file`
+ * it serves HTTPS (shared/http/guard.ts).
+ *
+ *   deno run --allow-net --allow-env --allow-read scripts/order_status_service.ts --help
  *
  * (See scripts/catalog.ts for the exact flags.)
  *
@@ -19,6 +23,15 @@
  * @module
  */
 import { defineConfig } from "../shared/config.ts";
+import {
+  authSummary,
+  exposureWarning,
+  guard,
+  httpServerFlags,
+  httpServerFrom,
+  listenUrl,
+  serveHttp,
+} from "../shared/http/guard.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry } from "../shared/metrics.ts";
@@ -68,6 +81,7 @@ const config = defineConfig({
       default: 10,
       description: "seconds between progress lines (0 = none)",
     },
+    ...httpServerFlags("STATUS"),
     logLevel: logLevelFlag,
     ...kafkaFlags,
   },
@@ -78,6 +92,9 @@ async function main(): Promise<number> {
   const log = createLogger({ name: "order-status-service", level: cfg.logLevel });
   const connection = config.orExit(() =>
     kafkaConnectionFrom(cfg, { clientId: "order-status-service", brokers: ["127.0.0.1:9092"] })
+  );
+  const http = config.orExit(() =>
+    httpServerFrom(cfg, { realm: "order_status_service", prefix: "STATUS" })
   );
   const shutdown = shutdownSignal(log);
   const metrics = new MetricsRegistry({ script: "order_status_service" });
@@ -95,11 +112,19 @@ async function main(): Promise<number> {
     await ensureTopics(admin, [renamed(TOPICS.orderStatus, cfg.statusTopic)], log);
     await admin.disconnect();
 
-    const handler = createStatusHandler({ view, metrics, healthy: () => joined });
-    server = Deno.serve({ hostname: cfg.host, port: cfg.port, onListen: () => {} }, handler);
-    const { hostname, port } = server.addr;
+    // /healthz stays open: a liveness probe (whether the view is fed, and how many events).
+    // /metrics is guarded like the orders; Prometheus sends the token (`authorization` in a job).
+    const handler = guard(
+      createStatusHandler({ view, metrics, healthy: () => joined }),
+      http.credentials,
+      { open: ["/healthz"] },
+    );
+    server = config.orExit(() => serveHttp(http, { hostname: cfg.host, port: cfg.port }, handler));
+    const exposed = exposureWarning(cfg.host, http);
+    if (exposed) log.warn(exposed);
     log.info("order status service listening", {
-      url: `http://${hostname}:${port}/orders/:id`,
+      url: listenUrl(server.addr, http.tls !== undefined, "/orders/:id"),
+      auth: authSummary(http.credentials),
       statusTopic: cfg.statusTopic,
     });
 

@@ -11,6 +11,9 @@
  * - the DLQ panel lists the reasons of dead letters seeded with
  *   `deadLetter()`, its replay button sends them back once (records with
  *   `replay.of` on the replay topic), and asking again replays nothing;
+ * - all of it behind basic auth (the page's fetches and its EventSource
+ *   send what the browser was given), and Replay without credentials is
+ *   401 and replays nothing;
  * - a screenshot is kept at build/test-artifacts/dashboard.png.
  *
  * Needs Chromium at /usr/bin/chromium (`apt-get install chromium`), or
@@ -31,6 +34,7 @@ import {
 } from "./pipeline.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+const LOGIN = { username: "ops", password: "dash-s3cret" };
 const SCREENSHOT = "build/test-artifacts/dashboard.png";
 const NOT_JSON: Failure = { errorClass: "unparseable", reason: "not JSON", stage: "router" };
 const BAD_QTY: Failure = {
@@ -192,11 +196,27 @@ Deno.test({
         "5",
         "--log-level",
         "info",
-      ]);
+      ], { DASHBOARD_BASIC_AUTH: `${LOGIN.username}:${LOGIN.password}` });
       const url = await loggedUrl(dashboard, "url", "the dashboard's address");
 
+      // Without credentials: the page and the Replay action are refused, and nothing is replayed.
+      const anonymous = await fetch(url);
+      assert.equal(anonymous.status, 401);
+      assert.match(anonymous.headers.get("www-authenticate") ?? "", /^Basic realm="dashboard"/);
+      await anonymous.body?.cancel();
+      const refused = await fetch(new URL("/api/dlq/replay", url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ topic: t.dlq, reason: "not JSON" }),
+      });
+      assert.equal(refused.status, 401);
+      assert.match((await refused.json()).error, /credentials required/);
+
       browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-      const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+      const page = await browser.newPage({
+        viewport: { width: 1440, height: 1000 },
+        httpCredentials: LOGIN,
+      });
       const failures: string[] = [];
       page.on("pageerror", (err) => failures.push(err.message));
       page.on("requestfailed", (req) => {
