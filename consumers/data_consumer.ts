@@ -11,6 +11,7 @@ import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../sh
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
 import { startLagMetrics } from "../shared/lag_metrics.ts";
+import { securityFailureLine } from "../shared/security/kafka_errors.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { openStore } from "../shared/store/open_store.ts";
 import { StoreError } from "../shared/store/store.ts";
@@ -193,7 +194,25 @@ export async function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<num
     await server.close();
     return 0;
   } catch (err) {
-    if (err instanceof StoreError) log.error(err.message);
+    const sources = cfg.sourceTopics;
+    const retries = sources.flatMap((s) => retryTopicsFor(s, backoff));
+    const security = await securityFailureLine(err, {
+      ...connection,
+      groups: [cfg.groupId],
+      transactionalIds: [`${cfg.transactionalIdPrefix ?? cfg.groupId}-* (prefix)`],
+    }, {
+      admin: () => createKafka({ ...connection, retries: 0 }, kafkaLogger(log)).admin(),
+      topics: {
+        reads: [...sources, ...retries],
+        writes: [
+          ...retries,
+          ...sources.map((s) => cfg.dlqTopic ?? dlqTopicName(s)),
+          cfg.statusTopic,
+        ],
+      },
+    });
+    if (security) log.error(security);
+    else if (err instanceof StoreError) log.error(err.message);
     else log.error("stopped by an error", { error: err });
     return 1;
   } finally {

@@ -6,7 +6,8 @@
  */
 import { createAvroCodec, RegistryError } from "../shared/avro_codec.ts";
 import { defineConfig } from "../shared/config.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
+import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { securityFailureLine } from "../shared/security/kafka_errors.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
 import { startLagMetrics } from "../shared/lag_metrics.ts";
@@ -123,15 +124,15 @@ export async function runRoutingProducer(route: RouteSpec): Promise<number> {
   const cfg = config.load();
   const log = createLogger({ name: route.script, level: cfg.logLevel });
   const shutdown = shutdownSignal(log);
+  const connection = config.orExit(() =>
+    kafkaConnectionFrom(cfg, { clientId: route.script, brokers: ["127.0.0.1:9092"] })
+  );
+  const backoff = config.orExit(() => backoffFrom(cfg));
+  const injector = config.orExit(() => failureInjectorFrom(cfg));
+  const retryBase = cfg.retryTopicPrefix ?? `${cfg.sourceTopic}-${route.type}`;
   try {
-    const connection = config.orExit(() =>
-      kafkaConnectionFrom(cfg, { clientId: route.script, brokers: ["127.0.0.1:9092"] })
-    );
     const kafka = createKafka(connection, log);
-    const backoff = config.orExit(() => backoffFrom(cfg));
-    const injector = config.orExit(() => failureInjectorFrom(cfg));
     if (injector.active) log.warn("failure injection is on", { ...injector.settings });
-    const retryBase = cfg.retryTopicPrefix ?? `${cfg.sourceTopic}-${route.type}`;
 
     if (cfg.createTopics) {
       // Few retries, so an unreachable broker is said in seconds, not minutes.
@@ -188,11 +189,21 @@ export async function runRoutingProducer(route: RouteSpec): Promise<number> {
     await server.close();
     return 0;
   } catch (err) {
-    if (err instanceof RegistryError) {
-      log.error(err.message);
-    } else {
-      log.error("stopped by an error", { error: err });
-    }
+    const retries = retryTopicsFor(retryBase, backoff);
+    const security = await securityFailureLine(err, {
+      ...connection,
+      groups: [cfg.groupId],
+      transactionalIds: [`${cfg.transactionalIdPrefix ?? cfg.groupId}-* (prefix)`],
+    }, {
+      admin: () => createKafka({ ...connection, retries: 0 }, kafkaLogger(log)).admin(),
+      topics: {
+        reads: [cfg.sourceTopic, ...retries],
+        writes: [cfg.targetTopic, cfg.dlqTopic, ...retries],
+      },
+    });
+    if (security) log.error(security);
+    else if (err instanceof RegistryError) log.error(err.message);
+    else log.error("stopped by an error", { error: err });
     return 1;
   } finally {
     shutdown.dispose();

@@ -18,6 +18,7 @@ import { ConfigError, type ConfigOf, flagName, type FlagSpecs } from "./config.t
 import { installFastEncoder } from "./kafkajs_encoder.ts";
 import { installReadCommittedFilter } from "./read_committed.ts";
 import { installRequestQueueTimerFix } from "./request_queue_timer.ts";
+import { isFatalKafkaError } from "./security/kafka_errors.ts";
 
 export type SaslMechanism = "plain" | "scram-sha-256" | "scram-sha-512";
 
@@ -87,7 +88,11 @@ export function createKafka(conn: KafkaConnection, log: Logger): Kafka {
       const concurrent = /concurrent operation on the same transaction/.test(
         `${message} ${fields.error ?? ""}`,
       );
-      kafkaLog[concurrent ? "debug" : ours === "error" && retried ? "warn" : ours](
+      // A refused login, an untrusted certificate or a missing ACL: the script
+      // stops on it with one line of its own (security/kafka_errors.ts).
+      const text = `${message} ${fields.error ?? ""}`;
+      const fatal = isFatalKafkaError({ message: text }) || /Topic creation errors/.test(text);
+      kafkaLog[concurrent || fatal ? "debug" : ours === "error" && retried ? "warn" : ours](
         String(message),
         {
           ns: namespace,

@@ -28,6 +28,7 @@
  * Hand-offs travel in the same Kafka transaction as the offsets.
  * @module
  */
+import { fatalCrash, isFatalKafkaError } from "../security/kafka_errors.ts";
 import type { Consumer, Kafka, KafkaMessage, Message } from "kafkajs";
 import { ownershipGuard, partitionId, transactionalProducers } from "../transactional_producers.ts";
 import type { AvroCodec } from "../avro_codec.ts";
@@ -338,7 +339,9 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
       log.info("rebalanced: partitions assigned", { assignment });
       producers.retain(owned);
     });
+    const crashed = fatalCrash(consumer);
     consumer.on(consumer.events.CRASH, (e) => {
+      if (isFatalKafkaError(e.payload.error)) return; // said once, by the script
       log.error("consumer crashed; kafkajs restarts it", { error: e.payload.error });
     });
     // The offsets committed last, per topic/partition: said in every progress line.
@@ -425,16 +428,25 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
       }),
     });
 
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve();
-      signal.addEventListener("abort", () => resolve(), { once: true });
-    });
+    // A missing ACL or a refused login ends the run (and the script, with one
+    // line naming it) instead of a crash loop.
+    let fatal: unknown;
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        if (signal.aborted) return resolve();
+        signal.addEventListener("abort", () => resolve(), { once: true });
+      }),
+      crashed.catch((err) => {
+        fatal = err;
+      }),
+    ]);
     log.info("stopping: finishing the open batch", { ...totals });
     await consumer.disconnect();
     retry.close();
     await admin.disconnect();
     if (progressTimer !== undefined) clearInterval(progressTimer);
     await producers.closeAll();
+    if (fatal !== undefined) throw fatal;
     log.info("stopped", { ...totals });
   };
 

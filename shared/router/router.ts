@@ -16,6 +16,7 @@
  * ```
  * @module
  */
+import { fatalCrash, isFatalKafkaError } from "../security/kafka_errors.ts";
 import type { Consumer, Kafka, KafkaMessage, Message } from "kafkajs";
 import { ownershipGuard, partitionId, transactionalProducers } from "../transactional_producers.ts";
 import type { AvroCodec } from "../avro_codec.ts";
@@ -233,7 +234,9 @@ export function createRouter(options: RouterOptions): Router {
       log.info("partitions assigned", { topic: options.sourceTopic, partitions: owned });
       producers.retain(new Set(owned.map((p) => partitionId(options.sourceTopic, p))));
     });
+    const crashed = fatalCrash(consumer);
     consumer.on(consumer.events.CRASH, (e) => {
+      if (isFatalKafkaError(e.payload.error)) return; // said once, by the script
       log.error("consumer crashed; kafkajs restarts it", {
         error: e.payload.error,
         restart: e.payload.restart,
@@ -305,10 +308,18 @@ export function createRouter(options: RouterOptions): Router {
       }),
     });
 
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve();
-      signal.addEventListener("abort", () => resolve(), { once: true });
-    });
+    // A missing ACL or a refused login ends the run (and the script, with one
+    // line naming it) instead of a crash loop.
+    let fatal: unknown;
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        if (signal.aborted) return resolve();
+        signal.addEventListener("abort", () => resolve(), { once: true });
+      }),
+      crashed.catch((err) => {
+        fatal = err;
+      }),
+    ]);
     log.info("stopping: finishing the open transaction", { ...totals });
     // disconnect() waits for the running batch, whose transaction commits or aborts.
     await consumer.disconnect();
@@ -316,6 +327,7 @@ export function createRouter(options: RouterOptions): Router {
     await admin.disconnect();
     if (progressTimer !== undefined) clearInterval(progressTimer);
     await producers.closeAll();
+    if (fatal !== undefined) throw fatal;
     log.info("stopped", { ...totals });
   };
 

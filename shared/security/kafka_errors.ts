@@ -31,19 +31,23 @@ export interface DeniedResource {
   resource: string;
 }
 
-/** A kafkajs error and the ones it wraps, outermost first. */
+/** A kafkajs error and the ones it wraps (causes, an aggregate's members), outermost first. */
 function chain(err: unknown): { name: string; message: string; type?: string }[] {
-  const out: { name: string; message: string; type?: string }[] = [];
-  let e = err as {
+  type Wrapped = {
     name?: string;
     message?: string;
     type?: string;
     originalError?: unknown;
     cause?: unknown;
-  } | undefined;
-  for (let i = 0; e && i < 10; i++) {
+    errors?: unknown[];
+  };
+  const out: { name: string; message: string; type?: string }[] = [];
+  const queue: unknown[] = [err];
+  while (queue.length > 0 && out.length < 20) {
+    const e = queue.shift() as Wrapped | undefined;
+    if (!e) continue;
     out.push({ name: String(e.name ?? ""), message: String(e.message ?? e), type: e.type });
-    e = (e.originalError ?? e.cause) as typeof e;
+    queue.push(e.originalError ?? e.cause, ...(Array.isArray(e.errors) ? e.errors : []));
   }
   return out;
 }
@@ -143,7 +147,10 @@ export function describeKafkaError(
  */
 export function looksLikePlaintextOnTls(err: unknown, ctx: ErrorContext): boolean {
   if (ctx.ssl) return false;
-  return chain(err).some((e) =>
+  const errors = chain(err);
+  // Nothing listens there: a wrong address, not a wrong protocol.
+  if (errors.some((e) => /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(e.message))) return false;
+  return errors.some((e) =>
     /Connection (error|timeout)|Closed connection|ECONNRESET|socket hang up|KafkaJSConnectionClosedError|Request .*timed out|connection closed/i
       .test(`${e.name} ${e.message}`)
   );
