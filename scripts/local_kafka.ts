@@ -15,6 +15,7 @@
  * @module
  */
 import { kafkaPrincipals } from "./catalog.ts";
+import { adminConnection, setUpPipeline } from "./cluster_setup.ts";
 import { defineConfig } from "../shared/config.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
@@ -30,8 +31,6 @@ import {
   provisionKafka,
   startLocalKafka,
 } from "../shared/broker/local_kafka.ts";
-import { ensureTopics } from "../shared/topics.ts";
-import { pipelineTopics } from "../shared/topology.ts";
 
 const USAGE = `local_kafka <provision|start|acls|tool NAME [ARGS...]> [flags]
 
@@ -133,19 +132,7 @@ async function main(): Promise<number> {
         secure: cfg.secure ? { principals, mutualTls: cfg.mtls } : undefined,
         restartOnCrash: true,
       });
-      if (cluster.security) {
-        // As the administrator: every topic of the pipeline, then each script's ACLs.
-        const admin = createKafka({
-          brokers: cluster.bootstrap.split(","),
-          clientId: "local_kafka",
-          ssl: { ca: await Deno.readTextFile(cluster.security.caFile) },
-          sasl: { mechanism: "scram-sha-512", ...cluster.security.admin },
-        }, log.withLevel("error")).admin();
-        await admin.connect();
-        await ensureTopics(admin, pipelineTopics(), log);
-        await applyAcls(admin, kafkaPrincipals().flatMap(aclBindings));
-        await admin.disconnect();
-      }
+      if (cluster.security) await setUpPipeline(await adminConnection(cluster), log);
       console.log(
         [
           `Kafka ${KAFKA_VERSION}: ${cfg.nodes} node(s) on ${cluster.bootstrap}` +
