@@ -23,7 +23,7 @@ import {
 import { type RunningRegistry, startRegistry } from "../shared/registry/server.ts";
 import { ensureCertificateAuthority, ensureCertificates } from "../shared/security/certs.ts";
 import { basicAuthHeader, parseBasicAuthUsers } from "../shared/security/basic_auth.ts";
-import { integration, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
+import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
 import {
   caughtUp,
   decodeAll,
@@ -293,6 +293,78 @@ Deno.test(
       });
     } finally {
       await pipeline.close();
+    }
+  },
+);
+
+Deno.test(
+  "a data consumer on a secured registry: checks it at start, one line without credentials",
+  integration,
+  async (t) => {
+    const kafka = testKafka();
+    const { caFile, tls } = await pki;
+    const pipeline = await startTestPipeline(kafka, "secured-consumer", {
+      users: parseBasicAuthUsers(USERS),
+      tls,
+    });
+    const dir = await Deno.makeTempDir({ prefix: "registry-consumer-" });
+    const consumer = "consumers/inventory_data_consumer.ts";
+    const args = [
+      "--brokers",
+      testBrokers().join(","),
+      "--registry-url",
+      pipeline.registryUrl,
+      "--registry-ca-file",
+      caFile,
+      "--database-url",
+      `sqlite:${dir}/stock.db`,
+      "--source-topics",
+      pipeline.topics.inventoryOrders.name,
+      "--dlq-topic",
+      pipeline.topics.ordersDlq.name,
+      "--status-topic",
+      uniqueName("secured-status"),
+      "--group-id",
+      uniqueName("secured-consumer"),
+      "--metrics-port",
+      "0",
+      "--progress-interval",
+      "0",
+    ];
+    try {
+      await t.step("without credentials: exit 1, one line", async () => {
+        const proc = startScript(consumer, args);
+        const status = await proc.status;
+        const output = proc.output();
+        assert.equal(status.code, 1, output);
+        assert.doesNotMatch(output, /^\s+at /m, "no stack trace");
+        const errors = output.split("\n").filter((l) => l.includes('"level":"error"'));
+        assert.equal(errors.length, 1, output);
+        assert.equal(
+          JSON.parse(errors[0]).msg,
+          `schema registry ${pipeline.registryUrl} refused the credentials (401): ` +
+            "none were given; set SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO=user:password",
+        );
+      });
+      await t.step("with credentials: it gets past the check and runs", async () => {
+        const proc = startScript(consumer, args, {
+          SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO: "bob:hunter2",
+        });
+        try {
+          await waitFor(
+            "the consumer to open its store",
+            () => /"msg":"store open"/.test(proc.output()),
+            {
+              timeoutMs: 60_000,
+            },
+          );
+        } finally {
+          await stopped(proc);
+        }
+      });
+    } finally {
+      await pipeline.close();
+      await Deno.remove(dir, { recursive: true });
     }
   },
 );
