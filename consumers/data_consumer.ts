@@ -4,11 +4,12 @@
  * pieces from `shared/`, run until a signal, shut down.
  * @module
  */
-import { registryClient, wireDecoder } from "../shared/avro_codec.ts";
+import { checkRegistry, registryClient, RegistryError, wireDecoder } from "../shared/avro_codec.ts";
 import { defineConfig } from "../shared/config.ts";
 import { createEffectConsumer, type EffectSpec } from "../shared/consumer/effect_consumer.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
+import { registryConnectionFrom, registryFlags } from "../shared/registry/client_connection.ts";
 import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
 import { startLagMetrics } from "../shared/lag_metrics.ts";
 import { securityFailureLine } from "../shared/security/kafka_errors.ts";
@@ -46,12 +47,7 @@ export function dataConsumerConfig<R>(spec: DataConsumerSpec<R>) {
         env: "DATABASE_URL",
         description: "postgres://… for PostgreSQL; sqlite:PATH or unset for embedded SQLite",
       },
-      registryUrl: {
-        type: "string",
-        env: "SCHEMA_REGISTRY_URL",
-        default: "http://127.0.0.1:8081",
-        description: "schema registry (Confluent REST API), to decode Avro",
-      },
+      ...registryFlags,
       sourceTopics: {
         type: "list",
         env: "CONSUMER_SOURCE_TOPICS",
@@ -135,10 +131,18 @@ export async function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<num
   );
   const backoff = config.orExit(() => backoffFrom(cfg));
   const injector = config.orExit(() => failureInjectorFrom(cfg));
+  const registryConnection = config.orExit(() => registryConnectionFrom(cfg));
   const shutdown = shutdownSignal(log);
   let store;
   try {
     if (injector.active) log.warn("failure injection is on", { ...injector.settings });
+    const registry = registryClient(registryConnection);
+    // Refused credentials or an untrusted certificate end the run now; an
+    // outage may heal, and the records wait in the retry topics meanwhile.
+    await checkRegistry(registryConnection, registry).catch((err) => {
+      if (!(err instanceof RegistryError) || err.kind !== "unreachable") throw err;
+      log.warn(err.message);
+    });
     store = await openStore({ url: cfg.databaseUrl, log });
     log.info("store open", { backend: store.backend, location: store.location });
 
@@ -168,7 +172,7 @@ export async function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<num
       log,
     });
 
-    const decode = wireDecoder(registryClient(cfg.registryUrl));
+    const decode = wireDecoder(registry);
     const consumer = createEffectConsumer({
       spec: spec.effects,
       kafka: createKafka(connection, kafkaLogger(log)),
@@ -212,7 +216,7 @@ export async function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<num
       },
     });
     if (security) log.error(security);
-    else if (err instanceof StoreError) log.error(err.message);
+    else if (err instanceof StoreError || err instanceof RegistryError) log.error(err.message);
     else log.error("stopped by an error", { error: err });
     return 1;
   } finally {

@@ -8,6 +8,7 @@ import { createAvroCodec, RegistryError } from "../shared/avro_codec.ts";
 import { defineConfig } from "../shared/config.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
 import { securityFailureLine } from "../shared/security/kafka_errors.ts";
+import { registryConnectionFrom, registryFlags } from "../shared/registry/client_connection.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
 import { startLagMetrics } from "../shared/lag_metrics.ts";
@@ -26,12 +27,7 @@ export function routingProducerConfig(route: RouteSpec) {
       `Avro-encoded, keyed by ${route.keyDescription}, exactly once`,
     flags: {
       ...kafkaFlags,
-      registryUrl: {
-        type: "string",
-        env: "SCHEMA_REGISTRY_URL",
-        default: "http://127.0.0.1:8081",
-        description: "schema registry (Confluent REST API)",
-      },
+      ...registryFlags,
       sourceTopic: {
         type: "string",
         env: "ROUTER_SOURCE_TOPIC",
@@ -127,6 +123,7 @@ export async function runRoutingProducer(route: RouteSpec): Promise<number> {
   const connection = config.orExit(() =>
     kafkaConnectionFrom(cfg, { clientId: route.script, brokers: ["127.0.0.1:9092"] })
   );
+  const registry = config.orExit(() => registryConnectionFrom(cfg));
   const backoff = config.orExit(() => backoffFrom(cfg));
   const injector = config.orExit(() => failureInjectorFrom(cfg));
   const retryBase = cfg.retryTopicPrefix ?? `${cfg.sourceTopic}-${route.type}`;
@@ -147,7 +144,7 @@ export async function runRoutingProducer(route: RouteSpec): Promise<number> {
       await admin.disconnect();
     }
     const codec = await createAvroCodec({
-      url: cfg.registryUrl,
+      registry,
       subject: route.subject,
       schemas: route.schemas,
     });

@@ -25,6 +25,7 @@ import { createAvroCodec, RegistryError } from "../shared/avro_codec.ts";
 import { carrierEventValue, carrierPlan, scheduledDelivery } from "../shared/carrier.ts";
 import { defineConfig } from "../shared/config.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { registryConnectionFrom, registryFlags } from "../shared/registry/client_connection.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
 import { startLagMetrics } from "../shared/lag_metrics.ts";
@@ -57,12 +58,7 @@ const config = defineConfig({
       default: 0.05,
       description: "share of deliveries that fail (0..1), decided per order id",
     },
-    registryUrl: {
-      type: "string",
-      env: "SCHEMA_REGISTRY_URL",
-      default: "http://127.0.0.1:8081",
-      description: "schema registry (Confluent REST API), to encode Avro",
-    },
+    ...registryFlags,
     statusTopic: {
       type: "string",
       env: "CARRIER_STATUS_TOPIC",
@@ -102,6 +98,7 @@ async function main(): Promise<number> {
   const connection = config.orExit(() =>
     kafkaConnectionFrom(cfg, { clientId: "carrier-simulator", brokers: ["127.0.0.1:9092"] })
   );
+  const registry = config.orExit(() => registryConnectionFrom(cfg));
   const shutdown = shutdownSignal(log);
   const metrics = new MetricsRegistry({ script: "carrier_simulator" });
   const m = {
@@ -117,7 +114,7 @@ async function main(): Promise<number> {
   let progress: ReturnType<typeof setInterval> | undefined;
   try {
     const codec = await createAvroCodec({
-      url: cfg.registryUrl,
+      registry,
       subject: DELIVERY_EVENTS_SUBJECT,
       schemas: [DELIVERY_EVENT_SCHEMA],
     });

@@ -20,6 +20,8 @@ import {
   retryTopics,
   ROUTER_RETRY_BASES,
 } from "../shared/topology.ts";
+import { registrySecurityFlags } from "../shared/registry/security.ts";
+import { REGISTRY_ENV } from "../shared/registry/client_connection.ts";
 
 export interface ScriptEntry {
   /** Binary name under build/. */
@@ -147,7 +149,7 @@ function dataConsumerPermissions(): string[] {
         ...KAFKA_ENV,
         ...PG_ENV,
         "DATABASE_URL",
-        "SCHEMA_REGISTRY_URL",
+        ...REGISTRY_ENV,
         "CONSUMER_SOURCE_TOPICS",
         "CONSUMER_STATUS_TOPIC",
         "CONSUMER_DLQ_TOPIC",
@@ -202,6 +204,7 @@ export const SCRIPTS: ScriptEntry[] = ([
           "SCHEMA_REGISTRY_PORT",
           "SCHEMA_REGISTRY_HOST",
           "SCHEMA_REGISTRY_TOPIC",
+          ...Object.values(registrySecurityFlags).map((flag) => flag.env),
           "LOG_LEVEL",
         ]
           .join(",")
@@ -272,7 +275,7 @@ export const SCRIPTS: ScriptEntry[] = ([
       `--allow-env=${
         [
           ...KAFKA_ENV,
-          "SCHEMA_REGISTRY_URL",
+          ...REGISTRY_ENV,
           "ROUTER_SOURCE_TOPIC",
           "ROUTER_TARGET_TOPIC",
           "ROUTER_DLQ_TOPIC",
@@ -291,6 +294,8 @@ export const SCRIPTS: ScriptEntry[] = ([
           "LOG_LEVEL",
         ].join(",")
       }`,
+      // The registry's CA file (--registry-ca-file) is the user's to name.
+      "--allow-read",
     ],
   })),
   {
@@ -321,7 +326,7 @@ export const SCRIPTS: ScriptEntry[] = ([
       `--allow-env=${
         [
           ...KAFKA_ENV,
-          "SCHEMA_REGISTRY_URL",
+          ...REGISTRY_ENV,
           "CARRIER_DELAY_MS",
           "CARRIER_FAILURE_RATE",
           "CARRIER_STATUS_TOPIC",
@@ -334,6 +339,8 @@ export const SCRIPTS: ScriptEntry[] = ([
           "LOG_LEVEL",
         ].join(",")
       }`,
+      // The registry's CA file (--registry-ca-file) is the user's to name.
+      "--allow-read",
     ],
   },
   {
@@ -370,11 +377,13 @@ export const SCRIPTS: ScriptEntry[] = ([
           ...KAFKA_ENV,
           "DLQ_TOPIC",
           "DLQ_REPLAY_RATE",
-          "SCHEMA_REGISTRY_URL",
+          ...REGISTRY_ENV,
           "PROGRESS_INTERVAL",
           "LOG_LEVEL",
         ].join(",")
       }`,
+      // The registry's CA file (--registry-ca-file) is the user's to name.
+      "--allow-read",
     ],
   },
   {

@@ -16,7 +16,7 @@
  *   progress bar (or, off a terminal, progress log lines) goes to stderr.
  *
  * ```sh
- * deno run --allow-net --allow-env=KAFKA_BROKERS,KAFKA_CLIENT_ID,KAFKA_SSL,KAFKA_SSL_CA_FILE,KAFKA_SSL_CERT_FILE,KAFKA_SSL_KEY_FILE,KAFKA_SASL_MECHANISM,KAFKA_SASL_USERNAME,KAFKA_SASL_PASSWORD,KAFKA_REPLICATION_FACTOR,KAFKAJS_NO_PARTITIONER_WARNING,NODE_ENV,KAFKAJS_LOG_LEVEL,KAFKAJS_DEBUG_PROTOCOL_BUFFERS,KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS,DLQ_TOPIC,DLQ_REPLAY_RATE,SCHEMA_REGISTRY_URL,PROGRESS_INTERVAL,LOG_LEVEL \
+ * deno run --allow-net --allow-env=<see scripts/catalog.ts> --allow-read \
  *   scripts/dlq_replayer.ts list --topic orders-dlq
  * ```
  *
@@ -40,6 +40,12 @@ import type { Kafka, KafkaMessage } from "kafkajs";
 import { defineConfig } from "../shared/config.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
 import { createLogger, type Logger, logLevelFlag } from "../shared/log.ts";
+import { checkRegistry, RegistryError } from "../shared/avro_codec.ts";
+import {
+  optionalRegistryFlags,
+  type RegistryConnection,
+  registryConnectionFrom,
+} from "../shared/registry/client_connection.ts";
 import { shutdownSignal, sleep } from "../shared/shutdown.ts";
 import { ensureTopics } from "../shared/topics.ts";
 import {
@@ -142,11 +148,8 @@ const config = defineConfig({
       description: "replay: records per transaction (fewer under --rate)",
     },
     json: { type: "boolean", description: "list, show: print JSON instead of text" },
-    registryUrl: {
-      type: "string",
-      env: "SCHEMA_REGISTRY_URL",
-      description: "schema registry, to decode Avro values (show, replay --order-id)",
-    },
+    // The registry decodes Avro values for show and replay --order-id.
+    ...optionalRegistryFlags,
     readTimeout: {
       type: "number",
       min: 1,
@@ -167,11 +170,13 @@ const config = defineConfig({
 
 type Config = ReturnType<typeof config.load>;
 
-/** What a command needs: the config, a logger, a client and the shutdown signal. */
+/** What a command needs: the config, a logger, clients and the shutdown signal. */
 interface Context {
   cfg: Config;
   log: Logger;
   kafka: Kafka;
+  /** Set with --registry-url. */
+  registry?: RegistryConnection;
   signal: AbortSignal;
 }
 
@@ -185,10 +190,25 @@ async function main(): Promise<number> {
   const connection = config.orExit(() =>
     kafkaConnectionFrom(cfg, { clientId: "dlq-replayer", brokers: ["127.0.0.1:9092"] })
   );
+  const registryUrl = cfg.registryUrl;
+  const registry = registryUrl
+    ? config.orExit(() => registryConnectionFrom({ ...cfg, registryUrl }))
+    : undefined;
   const topic = ref?.topic ?? cfg.topic;
   const shutdown = shutdownSignal(log);
   try {
-    const ctx = { cfg: { ...cfg, topic }, log, signal: shutdown.signal };
+    const decodes = command === "show" || (selection && needsDecodedValue(selection));
+    if (registry && decodes) {
+      // Refused credentials or an untrusted certificate end the run with
+      // the line to fix; an unreachable registry only leaves values undecoded.
+      const refused = await checkRegistry(registry).then(() => undefined, (err) => err);
+      if (refused instanceof RegistryError && refused.kind !== "unreachable") {
+        log.error(refused.message);
+        return 1;
+      }
+      if (refused) log.warn((refused as Error).message);
+    }
+    const ctx = { cfg: { ...cfg, topic }, log, registry, signal: shutdown.signal };
     const found = await findTopics(
       createKafka({ ...connection, retries: 2 }, kafkaLogger(log)),
       ctx.cfg.topic,
@@ -301,8 +321,8 @@ async function show(ctx: Context, ledgerExists: boolean, ref: RecordRef): Promis
     });
     return 1;
   }
-  const avro = classifyValue(entry.value).kind === "avro" && ctx.cfg.registryUrl
-    ? await avroDecoder(ctx.cfg.registryUrl)(entry.value!)
+  const avro = classifyValue(entry.value).kind === "avro" && ctx.registry
+    ? await avroDecoder(ctx.registry)(entry.value!)
     : undefined;
   const replayed = read.replayed.has(ledgerKey(entry.partition, entry.offset));
   const shown = shownRecord(ctx.cfg.topic, entry, replayed, describeValue(entry.value, avro));
@@ -349,7 +369,7 @@ async function replay(ctx: Context, ledgerExists: boolean, selection: Selection)
     }
     const read = await readDlq(ctx, ledgerExists || !cfg.dryRun);
     if (!read) return finish(130);
-    const selected = await selectEntries(read.entries, selection, cfg.registryUrl);
+    const selected = await selectEntries(read.entries, selection, ctx.registry);
     summary.matched = selected.length;
     const pending: DlqEntry[] = [];
     for (const entry of selected) {
@@ -388,9 +408,9 @@ async function replay(ctx: Context, ledgerExists: boolean, selection: Selection)
 async function selectEntries(
   entries: DlqEntry[],
   selection: Selection,
-  registryUrl: string | undefined,
+  registry: RegistryConnection | undefined,
 ): Promise<DlqEntry[]> {
-  const decode = registryUrl && needsDecodedValue(selection) ? avroDecoder(registryUrl) : undefined;
+  const decode = registry && needsDecodedValue(selection) ? avroDecoder(registry) : undefined;
   const out: DlqEntry[] = [];
   for (const entry of entries) {
     let decoded: unknown = jsonValueOf(entry.value);

@@ -5,13 +5,15 @@
  * topic: it is the topic's single writer.
  *
  * ```sh
- * deno run --allow-net --allow-env=KAFKA_BROKERS,KAFKA_CLIENT_ID,KAFKA_SSL,KAFKA_SSL_CA_FILE,KAFKA_SSL_CERT_FILE,KAFKA_SSL_KEY_FILE,KAFKA_SASL_MECHANISM,KAFKA_SASL_USERNAME,KAFKA_SASL_PASSWORD,SCHEMA_REGISTRY_PORT,SCHEMA_REGISTRY_HOST,SCHEMA_REGISTRY_TOPIC,LOG_LEVEL,NODE_ENV,KAFKAJS_LOG_LEVEL,KAFKAJS_DEBUG_PROTOCOL_BUFFERS,KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS \
+ * deno run --allow-net --allow-env=KAFKA_BROKERS,KAFKA_CLIENT_ID,KAFKA_SSL,KAFKA_SSL_CA_FILE,KAFKA_SSL_CERT_FILE,KAFKA_SSL_KEY_FILE,KAFKA_SASL_MECHANISM,KAFKA_SASL_USERNAME,KAFKA_SASL_PASSWORD,SCHEMA_REGISTRY_PORT,SCHEMA_REGISTRY_HOST,SCHEMA_REGISTRY_TOPIC,SCHEMA_REGISTRY_AUTH_USERS,SCHEMA_REGISTRY_TLS_CERT_FILE,SCHEMA_REGISTRY_TLS_KEY_FILE,LOG_LEVEL,NODE_ENV,KAFKAJS_LOG_LEVEL,KAFKAJS_DEBUG_PROTOCOL_BUFFERS,KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS \
  *   scripts/schema_registry.ts --help
  * ```
  *
  * `--allow-net` is unscoped because brokers hand out their own addresses;
  * the last four variables are read by kafkajs itself; add `--allow-read` for
- * the TLS files of `--ssl-*-file`.
+ * the TLS files of `--ssl-*-file` and `--tls-*-file`. With `--auth-users`
+ * every request needs basic auth; with `--tls-cert-file`/`--tls-key-file`
+ * it serves https.
  *
  * The API: `POST /subjects/{subject}/versions` registers, `GET /schemas/ids/{id}`
  * resolves an id, `GET|PUT /config[/{subject}]` sets compatibility,
@@ -27,6 +29,7 @@ import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { TOPICS } from "../shared/topics.ts";
 import { startRegistry } from "../shared/registry/server.ts";
+import { registrySecurityFlags, registrySecurityFrom } from "../shared/registry/security.ts";
 
 const config = defineConfig({
   name: "schema_registry",
@@ -53,6 +56,7 @@ const config = defineConfig({
       default: TOPICS.schemas.name,
       description: "compacted topic that stores schemas, versions and configs",
     },
+    ...registrySecurityFlags,
     logLevel: logLevelFlag,
     ...kafkaFlags,
   },
@@ -62,6 +66,7 @@ async function main(): Promise<number> {
   const cfg = config.load();
   const log = createLogger({ name: "schema-registry", level: cfg.logLevel });
   const connection = config.orExit(() => kafkaConnectionFrom(cfg, { clientId: "schema-registry" }));
+  const security = config.orExit(() => registrySecurityFrom(cfg));
   const kafka = createKafka(connection, kafkaLogger(log));
   const shutdown = shutdownSignal(log);
   try {
@@ -70,6 +75,7 @@ async function main(): Promise<number> {
       topic: cfg.topic,
       hostname: cfg.host,
       port: cfg.port,
+      ...security,
       log,
     });
     starting.catch(() => {}); // a failure after a signal won the race is moot

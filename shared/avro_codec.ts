@@ -7,20 +7,37 @@
  * @example
  * ```ts
  * import { createAvroCodec } from "./avro_codec.ts";
- * // const codec = await createAvroCodec({ url: "http://127.0.0.1:8081", subject: "s-value", schemas: [schemaV1, schemaV2] });
+ * // const codec = await createAvroCodec({ registry: { url: "http://127.0.0.1:8081" }, subject: "s-value", schemas: [schemaV1, schemaV2] });
  * // const bytes = codec.encode({ ... });
  * ```
  * @module
  */
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import { Agent } from "node:https";
 import type { AvroRecordSchema } from "./orders/schemas.ts";
+import {
+  describeRegistryFailure,
+  type RegistryConnection,
+  type RegistryFailureKind,
+} from "./registry/client_connection.ts";
 
-/** The registry cannot be reached, or refused a schema; says which and why. */
+/** The registry cannot be reached, or refused us or a schema; says which and why. */
 export class RegistryError extends Error {
-  constructor(message: string) {
+  /** Set when the connection is at fault (see client_connection.ts), not a schema. */
+  readonly kind?: RegistryFailureKind;
+  constructor(message: string, kind?: RegistryFailureKind) {
     super(message);
     this.name = "RegistryError";
+    this.kind = kind;
   }
+}
+
+/** A client error as a {@linkcode RegistryError}, worded by what failed. */
+function registryError(conn: RegistryConnection, err: unknown, otherwise: string): RegistryError {
+  const failure = describeRegistryFailure(conn, err);
+  return failure
+    ? new RegistryError(failure.message, failure.kind)
+    : new RegistryError(`${otherwise}: ${(err as Error).message}`);
 }
 
 /** Encodes one subject's values with its latest schema; decodes any registered id. */
@@ -113,10 +130,37 @@ export function wireDecoder(
   };
 }
 
-/** The registry client, shared by codecs and by tests that decode. */
-export function registryClient(url: string): SchemaRegistry {
-  // Few retries: a registry that is down at start-up must be said quickly.
-  return new SchemaRegistry({ host: url, retry: { retries: 2, initialRetryTimeInSecs: 0.2 } });
+/**
+ * The registry client, shared by codecs, decoders and tests: basic auth from
+ * `conn.auth`, and for https an Agent trusting `conn.ca` (the client talks
+ * through node:https under Deno too, so the Agent's `ca` is what it trusts).
+ */
+export function registryClient(conn: RegistryConnection): SchemaRegistry {
+  const https = new URL(conn.url).protocol === "https:";
+  return new SchemaRegistry({
+    host: conn.url,
+    auth: conn.auth,
+    agent: https && conn.ca ? new Agent({ ca: conn.ca, keepAlive: true }) as never : undefined,
+    // Few retries: a registry that is down at start-up must be said quickly.
+    retry: { retries: 2, initialRetryTimeInSecs: 0.2 },
+  });
+}
+
+/**
+ * Makes one authenticated request (`GET /subjects`), so that a script
+ * which only decodes learns at start-up, not at its first record, that the
+ * registry refuses it or cannot be reached. Throws a {@linkcode RegistryError}
+ * with the line to end with.
+ */
+export async function checkRegistry(conn: RegistryConnection, registry = registryClient(conn)) {
+  // The client's REST resources are private in its typings; this is the one
+  // request it has that needs no subject.
+  const api = registry["api"] as { Subject: { all(params: object): Promise<unknown> } };
+  try {
+    await api.Subject.all({});
+  } catch (err) {
+    throw registryError(conn, err, `schema registry ${conn.url} failed`);
+  }
 }
 
 /**
@@ -125,12 +169,14 @@ export function registryClient(url: string): SchemaRegistry {
  * keeps its id), and returns a codec writing the newest.
  */
 export async function createAvroCodec(options: {
-  url: string;
+  /** Where the registry is; the client is built from it unless `client` is given. */
+  registry: RegistryConnection;
   subject: string;
   schemas: readonly AvroRecordSchema[];
-  registry?: SchemaRegistry;
+  client?: SchemaRegistry;
 }): Promise<AvroCodec> {
-  const registry = options.registry ?? registryClient(options.url);
+  const conn = options.registry;
+  const registry = options.client ?? registryClient(conn);
   let schemaId = -1;
   for (const schema of options.schemas) {
     try {
@@ -139,12 +185,10 @@ export async function createAvroCodec(options: {
         { subject: options.subject },
       ));
     } catch (err) {
-      const msg = (err as Error).message;
-      const unreachable = /ECONNREFUSED|connect|fetch failed|ENOTFOUND|timed? ?out/i.test(msg);
-      throw new RegistryError(
-        unreachable
-          ? `the schema registry at ${options.url} cannot be reached (${msg}); start it or set SCHEMA_REGISTRY_URL`
-          : `the schema registry at ${options.url} refused ${options.subject}: ${msg}`,
+      throw registryError(
+        conn,
+        err,
+        `the schema registry at ${conn.url} refused ${options.subject}`,
       );
     }
   }

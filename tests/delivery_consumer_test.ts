@@ -54,12 +54,12 @@ async function setup(kafka: Kafka, name: string, backend: Backend) {
   const databaseUrl = await backend.database();
   const group = uniqueName(`${name}-tracker`);
   const orderCodec = await createAvroCodec({
-    url: pipeline.registryUrl,
+    registry: { url: pipeline.registryUrl },
     subject: DELIVERY_ORDERS_SUBJECT,
     schemas: [DELIVERY_ORDER_SCHEMA],
   });
   const eventCodec = await createAvroCodec({
-    url: pipeline.registryUrl,
+    registry: { url: pipeline.registryUrl },
     subject: DELIVERY_EVENTS_SUBJECT,
     schemas: [DELIVERY_EVENT_SCHEMA],
   });

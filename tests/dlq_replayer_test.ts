@@ -462,7 +462,7 @@ Deno.test(
         fields: [{ name: "orderId", type: "string" }, { name: "sku", type: "string" }],
       } as unknown as AvroRecordSchema;
       const codec = await createAvroCodec({
-        url: registry.url,
+        registry: { url: registry.url },
         subject: uniqueName("dlq-avro") + "-value",
         schemas: [schema],
       });

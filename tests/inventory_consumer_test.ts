@@ -80,7 +80,7 @@ function simulate(initial: Record<string, number>, lines: Line[]) {
 
 async function produceLines(kafka: Kafka, topic: string, registryUrl: string, lines: Line[]) {
   const codec = await createAvroCodec({
-    url: registryUrl,
+    registry: { url: registryUrl },
     subject: INVENTORY_ORDERS_SUBJECT,
     schemas: [INVENTORY_ORDER_SCHEMA, INVENTORY_ORDER_SCHEMA_V2],
   });
@@ -358,7 +358,7 @@ for (const makeBackend of BACKENDS) {
           const [poison, flaky] = [good[3].orderId, good[7].orderId];
           await produceLines(kafka, topic, ctx.pipeline.registryUrl, good.slice(0, 10));
           const codec = await createAvroCodec({
-            url: ctx.pipeline.registryUrl,
+            registry: { url: ctx.pipeline.registryUrl },
             subject: INVENTORY_ORDERS_SUBJECT,
             schemas: [INVENTORY_ORDER_SCHEMA, INVENTORY_ORDER_SCHEMA_V2],
           });

@@ -11,7 +11,8 @@ import { registryClient } from "../shared/avro_codec.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
 import { createOrderGenerator } from "../shared/orders/generate.ts";
 import { consumerLag } from "../shared/lag.ts";
-import { startRegistry } from "../shared/registry/server.ts";
+import { type RegistryServerOptions, startRegistry } from "../shared/registry/server.ts";
+import type { RegistryConnection } from "../shared/registry/client_connection.ts";
 import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
 import { testBrokers, testLogger, uniqueName, waitFor } from "./harness.ts";
 
@@ -30,7 +31,15 @@ export interface TestPipeline {
   close(): Promise<void>;
 }
 
-export async function startTestPipeline(kafka: Kafka, name: string): Promise<TestPipeline> {
+/**
+ * Per-test topics and a registry; `registry` secures it (basic auth users,
+ * TLS), and `registryUrl` then says https.
+ */
+export async function startTestPipeline(
+  kafka: Kafka,
+  name: string,
+  registry: Pick<RegistryServerOptions, "users" | "tls"> = {},
+): Promise<TestPipeline> {
   const topics = {
     orders: renamed(TOPICS.orders, uniqueName(`${name}-orders`)),
     inventoryOrders: renamed(TOPICS.inventoryOrders, uniqueName(`${name}-inventory`)),
@@ -41,26 +50,31 @@ export async function startTestPipeline(kafka: Kafka, name: string): Promise<Tes
   await admin.connect();
   await ensureTopics(admin, Object.values(topics));
   await admin.disconnect();
-  const options = { kafka, topic: uniqueName("_schemas"), log: testLogger("registry") };
-  let registry: Awaited<ReturnType<typeof startRegistry>> | undefined = await startRegistry({
+  const options = {
+    kafka,
+    topic: uniqueName("_schemas"),
+    log: testLogger("registry"),
+    ...registry,
+  };
+  let running: Awaited<ReturnType<typeof startRegistry>> | undefined = await startRegistry({
     ...options,
     port: 0,
   });
-  const url = registry.url;
+  const url = running.url;
   const port = Number(new URL(url).port);
   return {
     topics,
     registryUrl: url,
     stopRegistry: async () => {
-      await registry?.close();
-      registry = undefined;
+      await running?.close();
+      running = undefined;
     },
     startRegistry: async () => {
-      registry ??= await startRegistry({ ...options, port });
+      running ??= await startRegistry({ ...options, port });
     },
     close: async () => {
-      await registry?.close();
-      registry = undefined;
+      await running?.close();
+      running = undefined;
     },
   };
 }
@@ -266,9 +280,9 @@ export function rawOrders(
   });
 }
 
-/** Decodes Avro records through the registry at `url`. */
-export async function decodeAll(url: string, messages: KafkaMessage[]) {
-  const registry = registryClient(url);
+/** Decodes Avro records through the registry at `url` (or the connection given). */
+export async function decodeAll(url: string | RegistryConnection, messages: KafkaMessage[]) {
+  const registry = registryClient(typeof url === "string" ? { url } : url);
   return await Promise.all(
     messages.map(async (m) => ({
       key: m.key!.toString(),

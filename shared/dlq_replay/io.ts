@@ -16,6 +16,7 @@
  */
 import type { Kafka, KafkaMessage, Message, Producer } from "kafkajs";
 import { registryClient, wireDecoder } from "../avro_codec.ts";
+import { describeRegistryFailure, type RegistryConnection } from "../registry/client_connection.ts";
 import type { Logger } from "../log.ts";
 import type { DlqEntry } from "./entry.ts";
 import {
@@ -186,16 +187,19 @@ export async function sendReplayBatch(
   }
 }
 
-/** Decodes Confluent-framed Avro values through the registry at `url`; never throws. */
+/** Decodes Confluent-framed Avro values through the registry `conn` names; never throws. */
 export function avroDecoder(
-  url: string,
+  conn: RegistryConnection,
 ): (value: Uint8Array) => Promise<{ decoded: unknown } | { error: string }> {
-  const decode = wireDecoder(registryClient(url));
+  const decode = wireDecoder(registryClient(conn));
   return async (value) => {
     try {
       return { decoded: await decode(value) };
     } catch (err) {
-      return { error: `registry ${url}: ${(err as Error).message}` };
+      return {
+        error: describeRegistryFailure(conn, err)?.message ??
+          `registry ${conn.url}: ${(err as Error).message}`,
+      };
     }
   };
 }

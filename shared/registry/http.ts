@@ -42,6 +42,7 @@ import {
   type VersionSpec,
 } from "./state.ts";
 import { type Logger, silentLogger } from "../log.ts";
+import { type BasicAuthUser, isAuthorized } from "../security/basic_auth.ts";
 
 /** Where the registry's records become durable (the Kafka topic, in production). */
 export interface SchemaJournal {
@@ -55,7 +56,12 @@ export interface RegistryHandlerOptions {
   state: RegistryState;
   journal: SchemaJournal;
   log?: Logger;
+  /** When set, every request must carry the basic auth credentials of one of them. */
+  users?: readonly BasicAuthUser[];
 }
+
+/** The realm a 401 names, so clients and browsers know what to ask for. */
+export const REGISTRY_REALM = "schema-registry";
 
 /** The content type Confluent answers with. */
 export const REGISTRY_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
@@ -348,6 +354,16 @@ export function createRegistryHandler(
 
   return async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
+    if (options.users && !isAuthorized(options.users, req.headers.get("authorization"))) {
+      log.debug("request unauthorized", { method: req.method, path: url.pathname });
+      const res = errorResponse(
+        401,
+        401,
+        "Unauthorized: this registry needs valid basic auth credentials (user:password)",
+      );
+      res.headers.set("www-authenticate", `Basic realm="${REGISTRY_REALM}"`);
+      return res;
+    }
     let path: string[];
     try {
       // Split before decoding: a subject may contain an encoded "/".

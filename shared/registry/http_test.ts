@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createRegistryHandler, REGISTRY_CONTENT_TYPE, type SchemaJournal } from "./http.ts";
 import { type LogRecord, RegistryState } from "./state.ts";
+import { basicAuthHeader, parseBasicAuthUsers } from "../security/basic_auth.ts";
 
 const ORDER_V1 = JSON.stringify({
   type: "record",
@@ -258,4 +259,31 @@ Deno.test("concurrent registrations get distinct ids", async () => {
     ),
   );
   assert.deepEqual([...ids].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+});
+
+Deno.test("with users, every request needs their basic auth: 401 otherwise", async () => {
+  const handler = createRegistryHandler({
+    state: new RegistryState(),
+    journal: { sync: async () => {}, append: async () => {} },
+    users: parseBasicAuthUsers("alice:s3cret"),
+  });
+  for (const authorization of [undefined, basicAuthHeader("alice", "wrong"), "Bearer x"]) {
+    const res = await handler(
+      new Request("http://registry/subjects", {
+        headers: authorization ? { authorization } : {},
+      }),
+    );
+    assert.equal(res.status, 401);
+    assert.equal(res.headers.get("www-authenticate"), 'Basic realm="schema-registry"');
+    const body = await res.json();
+    assert.equal(body.error_code, 401);
+    assert.match(body.message, /Unauthorized/);
+  }
+  const ok = await handler(
+    new Request("http://registry/subjects", {
+      headers: { authorization: basicAuthHeader("alice", "s3cret") },
+    }),
+  );
+  assert.equal(ok.status, 200);
+  assert.deepEqual(await ok.json(), []);
 });

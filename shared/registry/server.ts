@@ -13,12 +13,23 @@
  * const registry = await startRegistry({ kafka, port: 0, log });
  * console.log(registry.url); // e.g. http://127.0.0.1:41234
  * await registry.close();
+ *
+ * // Secured: basic auth and TLS (PEM text); `url` then says https.
+ * import { parseBasicAuthUsers } from "../security/basic_auth.ts";
+ * const secured = await startRegistry({
+ *   kafka,
+ *   port: 0,
+ *   users: parseBasicAuthUsers("alice:s3cret"),
+ *   tls: { cert: Deno.readTextFileSync("registry.pem"), key: Deno.readTextFileSync("registry.key") },
+ * });
+ * await secured.close();
  * ```
  * @module
  */
 import type { Kafka } from "kafkajs";
 import { TOPICS } from "../topics.ts";
 import { type Logger, silentLogger } from "../log.ts";
+import type { BasicAuthUser } from "../security/basic_auth.ts";
 import { createRegistryHandler } from "./http.ts";
 import { KafkaSchemaStore } from "./kafka_store.ts";
 import { RegistryState } from "./state.ts";
@@ -34,10 +45,14 @@ export interface RegistryServerOptions {
   log?: Logger;
   /** How long reading the topic at start may take; defaults to 60 s. */
   loadTimeoutMs?: number;
+  /** Basic auth: when set, only these users are served, others get 401. */
+  users?: readonly BasicAuthUser[];
+  /** TLS: the server's certificate chain and key, PEM text; serves https. */
+  tls?: { cert: string; key: string };
 }
 
 export interface RunningRegistry {
-  /** The base URL clients use, e.g. `http://127.0.0.1:8081`. */
+  /** The base URL clients use, e.g. `http://127.0.0.1:8081` (https with `tls`). */
   readonly url: string;
   readonly port: number;
   /** Stops serving, then closes the Kafka clients. Safe to call twice. */
@@ -80,27 +95,39 @@ export async function startRegistry(options: RegistryServerOptions): Promise<Run
       { cause: err },
     );
   }
-  let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     state.reset(await store.readAll());
-    const handler = createRegistryHandler({ state, journal: store, log });
-    server = Deno.serve({
-      hostname: options.hostname ?? "127.0.0.1",
-      port: options.port ?? 8081,
-      onListen: () => {},
-    }, handler);
   } catch (err) {
     await store.close();
-    if (err instanceof Deno.errors.AddrInUse) throw err;
     throw new RegistryStartError(
       `cannot read the schema log (topic ${topic}): ${(err as Error).message}`,
       { cause: err },
     );
   }
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    const handler = createRegistryHandler({ state, journal: store, log, users: options.users });
+    server = Deno.serve({
+      hostname: options.hostname ?? "127.0.0.1",
+      port: options.port ?? 8081,
+      onListen: () => {},
+      ...options.tls,
+    }, handler);
+  } catch (err) {
+    await store.close();
+    if (err instanceof Deno.errors.AddrInUse) throw err;
+    throw new RegistryStartError(
+      `cannot serve${options.tls ? " TLS (check the certificate and key PEM)" : ""}: ${
+        (err as Error).message
+      }`,
+      { cause: err },
+    );
+  }
   const { hostname, port } = server.addr;
-  const url = `http://${urlHost(hostname)}:${port}`;
+  const url = `${options.tls ? "https" : "http"}://${urlHost(hostname)}:${port}`;
   log.info("schema registry listening", {
     url,
+    auth: options.users ? `basic (${options.users.length} users)` : "none",
     topic,
     subjects: state.subjects().length,
     maxId: state.maxId,
