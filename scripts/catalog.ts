@@ -399,6 +399,8 @@ export const SCRIPTS: ScriptEntry[] = ([
       ],
       writes: [TOPICS.orderStats.name],
       groups: ["order-aggregator"],
+      // Its restore reads its snapshot under a group of its own, once (shared/aggregate/restore.ts).
+      groupPrefixes: ["order-aggregator-restore-"],
       transactionalIds: ["order-aggregator"],
     },
     summary: "live order statistics and clickstream analytics, exactly once; GET /stats (SSE too)",

@@ -1,0 +1,119 @@
+/**
+ * What the cluster tests share: the secured three-node cluster the test
+ * runner started (its manifest: nodes and pids; its credentials), clients
+ * as the administrator or as a script's principal, the environment that
+ * makes a script connect as its principal, and node kills.
+ *
+ * The runner created every pipeline topic under its default name and
+ * granted the catalog's ACLs (scripts/cluster_setup.ts), so these tests run
+ * the scripts exactly as a user's secured deployment would: default names,
+ * one principal each, nothing more than the table grants.
+ * @module
+ */
+import type { Kafka } from "kafkajs";
+import type { ClusterManifest } from "../../shared/broker/local_kafka.ts";
+import { scriptKafkaEnv } from "../../shared/broker/cluster_security.ts";
+import { createKafka, type KafkaConnection } from "../../shared/kafka.ts";
+import { testLogger, waitFor } from "../harness.ts";
+
+/** The manifest of the runner's cluster; fails with a sentence outside the cluster phase. */
+export function clusterManifest(): ClusterManifest {
+  const path = Deno.env.get("KAFKA_CLUSTER_MANIFEST");
+  if (!path) {
+    throw new Error(
+      "KAFKA_CLUSTER_MANIFEST is not set: run these with `deno task test tests/cluster/` " +
+        "(the runner starts the secured cluster)",
+    );
+  }
+  return JSON.parse(Deno.readTextFileSync(path));
+}
+
+interface Credentials {
+  admin: { username: string; password: string };
+  users: Record<string, string>;
+}
+
+function credentials(): Credentials {
+  return JSON.parse(Deno.readTextFileSync(clusterManifest().credentialsFile!));
+}
+
+/** The CA every node's certificate is signed by. */
+export function caFile(): string {
+  return clusterManifest().caFile!;
+}
+
+/** The cluster's bootstrap list. */
+export function clusterBrokers(): string[] {
+  return clusterManifest().bootstrap.split(",");
+}
+
+/** A connection as `principal` ("admin" for the administrator). */
+export function connectionAs(principal: string): KafkaConnection {
+  const c = credentials();
+  const password = principal === c.admin.username ? c.admin.password : c.users[principal];
+  if (!password) throw new Error(`no principal ${principal} on the test cluster`);
+  return {
+    brokers: clusterBrokers(),
+    clientId: `test-${principal}`,
+    ssl: { ca: Deno.readTextFileSync(caFile()) },
+    sasl: { mechanism: "scram-sha-512", username: principal, password },
+  };
+}
+
+/** A kafkajs client as `principal`. */
+export function kafkaAs(principal: string): Kafka {
+  return createKafka(connectionAs(principal), testLogger(`kafka-${principal}`));
+}
+
+/** The administrator's client: topics, ACLs, reading everything. */
+export function adminKafka(): Kafka {
+  return kafkaAs("admin");
+}
+
+/** The environment that makes one of our scripts connect as `principal`. */
+export function principalEnv(principal: string): Record<string, string> {
+  const c = connectionAs(principal);
+  return {
+    KAFKA_BROKERS: clusterBrokers().join(","),
+    ...scriptKafkaEnv(
+      { username: c.sasl!.username, password: c.sasl!.password },
+      caFile(),
+    ),
+  };
+}
+
+/** The pid of node `id` now (it changes when the node restarts). */
+export function nodePid(id: number): number {
+  return clusterManifest().nodes.find((n) => n.id === id)!.pid;
+}
+
+function starts(logFile: string): number {
+  try {
+    return Deno.readTextFileSync(logFile).split("Kafka Server started").length - 1;
+  } catch {
+    return 0;
+  }
+}
+
+/** A node killed by {@linkcode killNode}: which, its pid then, how often it had started. */
+export interface KilledNode {
+  id: number;
+  pid: number;
+  starts: number;
+}
+
+/** SIGKILLs node `id`; the runner's cluster restarts it on its own data. */
+export function killNode(id: number): KilledNode {
+  const node = clusterManifest().nodes.find((n) => n.id === id)!;
+  const killed = { id, pid: node.pid, starts: starts(node.logFile) };
+  Deno.kill(node.pid, "SIGKILL");
+  return killed;
+}
+
+/** Waits until a killed node runs again under a new pid and has started serving. */
+export async function nodeBack(killed: KilledNode, timeoutMs = 120_000): Promise<void> {
+  await waitFor(`node ${killed.id} restarted and serving`, () => {
+    const n = clusterManifest().nodes.find((x) => x.id === killed.id)!;
+    return n.running && n.pid !== killed.pid && starts(n.logFile) > killed.starts;
+  }, { timeoutMs, intervalMs: 250 });
+}
