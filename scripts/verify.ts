@@ -115,6 +115,21 @@ export const verifyConfig = defineConfig({
   },
 });
 
+/** The registry answers, so decoding cannot fail for want of it halfway through. */
+async function checkRegistry(url: string): Promise<void> {
+  try {
+    const res = await fetch(`${url.replace(/\/+$/, "")}/subjects`);
+    await res.body?.cancel();
+    if (!res.ok) throw new Error(`it answered ${res.status} to GET /subjects`);
+  } catch (err) {
+    throw new Error(
+      `the schema registry ${url} cannot be used (--registry-url, SCHEMA_REGISTRY_URL): ${
+        (err as Error).message
+      }`,
+    );
+  }
+}
+
 async function main(): Promise<number> {
   const cfg = verifyConfig.load();
   const log = createLogger({ name: "verify", level: cfg.logLevel });
@@ -154,13 +169,28 @@ async function main(): Promise<number> {
     status: cfg.statusTopic,
   };
 
-  const classpath = cfg.kafkaClasspath ?? (await provisionKafka({ log })).classpath;
+  const classpath = cfg.kafkaClasspath ?? (await provisionKafka({ log }).catch((err) => {
+    throw new Error(
+      "the audit's Java reader needs the Kafka jars: set --kafka-classpath (KAFKA_TOOLS_CLASSPATH) " +
+        "to a Kafka libs/* or fetch them once with `deno task kafka provision` " +
+        `(${(err as Error).message})`,
+    );
+  })).classpath;
   const store = await openStoreReader(cfg.databaseUrl, defaultSqlitePath());
   try {
+    // Whatever would fail the audit fails before anything is sent.
+    await store.read(run.prefix, run.skuPrefix);
+    await checkRegistry(cfg.registryUrl);
     const started = Date.now();
     if (!cfg.auditOnly) {
       const kafka = createKafka(conn, kafkaLogger(log));
-      await sendTaggedOrders(kafka, topics.orders, run);
+      await sendTaggedOrders(kafka, topics.orders, run).catch((err) => {
+        throw new Error(
+          `cannot send the tagged orders to ${topics.orders} (--orders-topic, --brokers): ${
+            (err as Error).message
+          }`,
+        );
+      });
       console.log(
         `verify run ${runId}: sent ${cfg.count} orders of each kind (ids ${run.prefix}…) to ${topics.orders}`,
       );

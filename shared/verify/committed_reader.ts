@@ -137,8 +137,11 @@ export function readerArgs(options: CommittedReaderOptions, from: readonly Posit
 
 /** The reason in the reader's stderr: its `error: ` line, else the last lines. */
 export function readerFailure(stderr: string, code: number): string {
-  const own = stderr.split("\n").find((l) => l.startsWith("error: "));
-  if (own) return own.slice("error: ".length);
+  const own = stderr.split("\n").find((l) => l.startsWith("error: "))?.slice("error: ".length);
+  if (own?.startsWith("no such topic")) {
+    return `${own} (check --inventory-topic, --delivery-topic, --dlq-topic and --status-topic)`;
+  }
+  if (own) return own;
   const tail = stderr.trim().split("\n").slice(-3).join(" | ");
   return `the Java reader exited with code ${code}${tail ? `: ${tail}` : ""}`;
 }

@@ -64,9 +64,19 @@ Deno.test("java arguments: source-file mode on the classpath, topics, resume off
 });
 
 Deno.test("a failure says the reader's own error line, else the end of stderr", () => {
-  assert.equal(readerFailure("log noise\nerror: no such topic: t\n", 1), "no such topic: t");
+  assert.equal(
+    readerFailure("log noise\nerror: timed out after 5 ms\n", 1),
+    "timed out after 5 ms",
+  );
   assert.match(
     readerFailure("a\nb\nException in thread main\n", 1),
     /exited with code 1: .*Exception/,
+  );
+});
+
+Deno.test("a missing topic names the flags that set the topics", () => {
+  assert.match(
+    readerFailure("error: no such topic: inventory_orders\n", 1),
+    /no such topic: inventory_orders \(check --inventory-topic/,
   );
 });

@@ -150,7 +150,7 @@ export async function openStoreReader(
     throw new StoreReadError(
       `cannot open the SQLite store ${path} (--database-url, DATABASE_URL): ${
         (err as Error).message
-      }`,
+      }; the data consumers create it, so start them first or point --database-url at theirs`,
     );
   }
   return {

@@ -32,7 +32,7 @@ import {
 import type { CommittedReader, CommittedRecord } from "./committed_reader.ts";
 import type { StoreReader } from "./store_reader.ts";
 import type { TaggedRun } from "./tagged_orders.ts";
-import type { WireDecoder } from "./wire_avro.ts";
+import { RegistryUnavailableError, type WireDecoder } from "./wire_avro.ts";
 
 /** The topics a run audits, by role. */
 export interface VerifyTopics {
@@ -87,7 +87,8 @@ export function kafkaObservations(topics: VerifyTopics, decoder: WireDecoder): K
           try {
             if (r.value === null) throw new Error("no value");
             v = await decoder.decode(r.value);
-          } catch {
+          } catch (err) {
+            if (err instanceof RegistryUnavailableError) throw err;
             self.undecodable++;
             continue;
           }

@@ -35,6 +35,14 @@ export function splitWireFormat(bytes: Uint8Array): { schemaId: number; payload:
   return { schemaId, payload: bytes.subarray(5) };
 }
 
+/** The registry cannot be asked (down, or answering 5xx): no record can be decoded, so the audit stops. */
+export class RegistryUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RegistryUnavailableError";
+  }
+}
+
 export interface WireDecoder {
   decode(bytes: Uint8Array): Promise<Record<string, unknown>>;
 }
@@ -54,11 +62,18 @@ export function createWireDecoder(
         try {
           res = await fetchFn(`${base}/schemas/ids/${id}`);
         } catch (err) {
-          throw new WireFormatError(
-            `schema registry ${base} unreachable: ${(err as Error).message}`,
+          throw new RegistryUnavailableError(
+            `the schema registry ${base} cannot be reached (--registry-url, SCHEMA_REGISTRY_URL): ${
+              (err as Error).message
+            }`,
           );
         }
         const text = await res.text();
+        if (res.status >= 500) {
+          throw new RegistryUnavailableError(
+            `the schema registry ${base} answered ${res.status}: ${text.slice(0, 200)}`,
+          );
+        }
         if (!res.ok) {
           throw new WireFormatError(
             `schema id ${id}: registry answered ${res.status} ${text.slice(0, 200)}`,

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import avro from "avsc";
-import { createWireDecoder, splitWireFormat, WireFormatError } from "./wire_avro.ts";
+import {
+  createWireDecoder,
+  RegistryUnavailableError,
+  splitWireFormat,
+  WireFormatError,
+} from "./wire_avro.ts";
 
 const SCHEMA = {
   type: "record",
@@ -40,4 +45,15 @@ Deno.test("values decode with the writer schema fetched by id over real HTTP, on
   } finally {
     await server.shutdown();
   }
+});
+
+Deno.test("a registry that cannot be reached is its own error (it stops the audit, not one record)", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const decoder = createWireDecoder(`http://127.0.0.1:${port}`);
+  await assert.rejects(
+    decoder.decode(new Uint8Array([0, 0, 0, 0, 1, 2])),
+    (err) => err instanceof RegistryUnavailableError && /--registry-url/.test(err.message),
+  );
 });
