@@ -131,7 +131,8 @@ public class CommittedReader {
         if (start == null) fromStart.add(tp);
         else consumer.seek(tp, start);
       }
-      consumer.seekToBeginning(fromStart);
+      // Never with an empty list: that means every assigned partition.
+      if (!fromStart.isEmpty()) consumer.seekToBeginning(fromStart);
       // Under read_committed these are the last stable offsets: nothing
       // beyond them is decided yet, so the next read picks it up.
       Map<TopicPartition, Long> ends = consumer.endOffsets(partitions, Duration.ofMillis(timeoutMs));

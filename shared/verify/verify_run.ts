@@ -77,11 +77,15 @@ export function kafkaObservations(topics: VerifyTopics, decoder: WireDecoder): K
   const delivery: ObservedDeliveryRecord[] = [];
   const deadLetters: ObservedDeadLetter[] = [];
   const statusEvents: ObservedStatusEvent[] = [];
+  const offsets = new Set<string>();
   const self: KafkaObservations = {
     undecodable: 0,
     async add(records) {
       for (const r of records) {
         const at = `${r.topic}/${r.partition}@${r.offset}`;
+        // One offset is one record: read twice, it is still once in the topic.
+        if (offsets.has(at)) continue;
+        offsets.add(at);
         if (r.topic === topics.inventoryOrders || r.topic === topics.deliveryOrders) {
           let v: Record<string, unknown>;
           try {
