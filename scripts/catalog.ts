@@ -488,6 +488,40 @@ export const SCRIPTS: ScriptEntry[] = ([
     ],
   },
   {
+    name: "verify",
+    entry: "scripts/verify.ts",
+    summary:
+      "end-to-end exactly-once audit: tagged orders in, every output read back independently",
+    permissions: [
+      "--allow-net",
+      `--allow-env=${
+        [
+          ...KAFKA_ENV,
+          ...PG_ENV,
+          "DATABASE_URL",
+          "SCHEMA_REGISTRY_URL",
+          "VERIFY_ORDERS_TOPIC",
+          "VERIFY_INVENTORY_TOPIC",
+          "VERIFY_DELIVERY_TOPIC",
+          "VERIFY_DLQ_TOPIC",
+          "VERIFY_STATUS_TOPIC",
+          "VERIFY_COUNT",
+          "VERIFY_TIMEOUT_SECONDS",
+          "VERIFY_RUN_ID",
+          "VERIFY_AUDIT_ONLY",
+          "VERIFY_CLIENT_PROPERTIES",
+          "KAFKA_TOOLS_CLASSPATH",
+          "KAFKA_CACHE_DIR",
+          "LOG_LEVEL",
+        ].join(",")
+      }`,
+      // The SQLite store (opened read-only), the Java reader's source, the Kafka jars, --client-properties.
+      "--allow-read",
+      // The audit's reader is Apache Kafka's Java consumer.
+      "--allow-run=java",
+    ],
+  },
+  {
     name: "local_kafka",
     entry: "scripts/local_kafka.ts",
     summary: "fetch and run a local Apache Kafka broker, or one of its tools",

@@ -1,0 +1,231 @@
+/**
+ * `deno task verify`: an end-to-end exactly-once audit of a running
+ * pipeline. Sends `--count` tagged orders of each kind (valid inventory,
+ * valid delivery, invalid, other types) to the raw orders topic, then reads
+ * every output back until each is complete or `--timeout-seconds` pass:
+ * the target topics, the DLQ and `order_status` with Apache Kafka's Java
+ * consumer (read_committed, scripts/verify/CommittedReader.java), Avro
+ * decoded with writer schemas fetched from the registry, the store with
+ * plain SQL. One line per kind and a totals line; exit 0 only when nothing
+ * is lost, duplicated or wrong and every SKU's stock adds up.
+ *
+ *   deno task verify --brokers 127.0.0.1:9092 --count 50
+ *   deno task verify --audit-only --run-id <id> --count 50   # audit an earlier run again
+ * @module
+ */
+import { ConfigError, defineConfig } from "../shared/config.ts";
+import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { createLogger, logLevelFlag } from "../shared/log.ts";
+import { defaultSqlitePath } from "../shared/store/open_store.ts";
+import { provisionKafka } from "../shared/broker/local_kafka.ts";
+import { TOPICS } from "../shared/topics.ts";
+import { formatReport } from "../shared/verify/audit.ts";
+import { createCommittedReader } from "../shared/verify/committed_reader.ts";
+import { openStoreReader } from "../shared/verify/store_reader.ts";
+import { checkRunId, newRunId, taggedOrders } from "../shared/verify/tagged_orders.ts";
+import { auditUntilComplete, sendTaggedOrders } from "../shared/verify/verify_run.ts";
+import { createWireDecoder } from "../shared/verify/wire_avro.ts";
+
+export const verifyConfig = defineConfig({
+  name: "verify",
+  summary: "sends tagged orders of every kind and audits that each arrives exactly once " +
+    "where it belongs (target topics, DLQ, status stream, store) and nowhere else",
+  flags: {
+    ...kafkaFlags,
+    registryUrl: {
+      type: "string",
+      env: "SCHEMA_REGISTRY_URL",
+      default: "http://127.0.0.1:8081",
+      description: "schema registry, for the writer schemas of the target topics",
+    },
+    databaseUrl: {
+      type: "string",
+      env: "DATABASE_URL",
+      description: "the data consumers' store: postgres://… or sqlite:PATH [default: the " +
+        "embedded SQLite file]",
+    },
+    ordersTopic: {
+      type: "string",
+      env: "VERIFY_ORDERS_TOPIC",
+      default: TOPICS.orders.name,
+      description: "raw orders topic the tagged orders are sent to",
+    },
+    inventoryTopic: {
+      type: "string",
+      env: "VERIFY_INVENTORY_TOPIC",
+      default: TOPICS.inventoryOrders.name,
+      description: "inventory target topic",
+    },
+    deliveryTopic: {
+      type: "string",
+      env: "VERIFY_DELIVERY_TOPIC",
+      default: TOPICS.deliveryOrders.name,
+      description: "delivery target topic",
+    },
+    dlqTopic: {
+      type: "string",
+      env: "VERIFY_DLQ_TOPIC",
+      default: TOPICS.ordersDlq.name,
+      description: "the routers' dead-letter topic",
+    },
+    statusTopic: {
+      type: "string",
+      env: "VERIFY_STATUS_TOPIC",
+      default: TOPICS.orderStatus.name,
+      description: "order status events topic",
+    },
+    count: {
+      type: "number",
+      integer: true,
+      min: 1,
+      max: 100_000,
+      env: "VERIFY_COUNT",
+      default: 20,
+      description: "orders of each kind (inventory, delivery, invalid, other)",
+    },
+    timeoutSeconds: {
+      type: "number",
+      min: 1,
+      env: "VERIFY_TIMEOUT_SECONDS",
+      default: 120,
+      description: "how long the audit waits for every output to be complete",
+    },
+    runId: {
+      type: "string",
+      env: "VERIFY_RUN_ID",
+      description: "the run's id (letters and digits) [default: a fresh one]",
+    },
+    auditOnly: {
+      type: "boolean",
+      env: "VERIFY_AUDIT_ONLY",
+      description: "send nothing: audit the run --run-id (with its --count) again",
+    },
+    clientProperties: {
+      type: "string",
+      env: "VERIFY_CLIENT_PROPERTIES",
+      description: "Kafka client properties file for the Java reader (security.protocol, " +
+        "sasl.mechanism, sasl.jaas.config, ssl.truststore.type=PEM, ssl.truststore.location)",
+    },
+    kafkaClasspath: {
+      type: "string",
+      env: "KAFKA_TOOLS_CLASSPATH",
+      description: "the Kafka jars for the Java reader [default: the local Kafka's, in the cache]",
+    },
+    logLevel: { ...logLevelFlag, default: "warn" },
+  },
+});
+
+/** The registry answers, so decoding cannot fail for want of it halfway through. */
+async function checkRegistry(url: string): Promise<void> {
+  try {
+    const res = await fetch(`${url.replace(/\/+$/, "")}/subjects`);
+    await res.body?.cancel();
+    if (!res.ok) throw new Error(`it answered ${res.status} to GET /subjects`);
+  } catch (err) {
+    throw new Error(
+      `the schema registry ${url} cannot be used (--registry-url, SCHEMA_REGISTRY_URL): ${
+        (err as Error).message
+      }`,
+    );
+  }
+}
+
+async function main(): Promise<number> {
+  const cfg = verifyConfig.load();
+  const log = createLogger({ name: "verify", level: cfg.logLevel });
+  const conn = verifyConfig.orExit(() => kafkaConnectionFrom(cfg, { clientId: "verify" }));
+  const runId = verifyConfig.orExit(() => {
+    if (cfg.auditOnly && !cfg.runId) {
+      throw new ConfigError(
+        "runId",
+        "--audit-only needs --run-id (VERIFY_RUN_ID): the run to audit",
+      );
+    }
+    try {
+      return cfg.runId ? checkRunId(cfg.runId) : newRunId();
+    } catch (err) {
+      throw new ConfigError("runId", `--run-id: ${(err as Error).message}`);
+    }
+  });
+  if (cfg.clientProperties) {
+    const file = cfg.clientProperties;
+    verifyConfig.orExit(() => {
+      try {
+        Deno.statSync(file);
+      } catch (err) {
+        throw new ConfigError(
+          "clientProperties",
+          `--client-properties: cannot read ${file}: ${(err as Error).message}`,
+        );
+      }
+    });
+  }
+  const run = taggedOrders(runId, cfg.count);
+  const topics = {
+    orders: cfg.ordersTopic,
+    inventoryOrders: cfg.inventoryTopic,
+    deliveryOrders: cfg.deliveryTopic,
+    dlq: cfg.dlqTopic,
+    status: cfg.statusTopic,
+  };
+
+  const classpath = cfg.kafkaClasspath ?? (await provisionKafka({ log }).catch((err) => {
+    throw new Error(
+      "the audit's Java reader needs the Kafka jars: set --kafka-classpath (KAFKA_TOOLS_CLASSPATH) " +
+        "to a Kafka libs/* or fetch them once with `deno task kafka provision` " +
+        `(${(err as Error).message})`,
+    );
+  })).classpath;
+  const store = await openStoreReader(cfg.databaseUrl, defaultSqlitePath());
+  try {
+    // Whatever would fail the audit fails before anything is sent.
+    await store.read(run.prefix, run.skuPrefix);
+    await checkRegistry(cfg.registryUrl);
+    const started = Date.now();
+    if (!cfg.auditOnly) {
+      const kafka = createKafka(conn, kafkaLogger(log));
+      await sendTaggedOrders(kafka, topics.orders, run).catch((err) => {
+        throw new Error(
+          `cannot send the tagged orders to ${topics.orders} (--orders-topic, --brokers): ${
+            (err as Error).message
+          }`,
+        );
+      });
+      console.log(
+        `verify run ${runId}: sent ${cfg.count} orders of each kind (ids ${run.prefix}…) to ${topics.orders}`,
+      );
+    } else console.log(`verify run ${runId}: auditing again (${cfg.count} of each kind)`);
+    const report = await auditUntilComplete(run, {
+      reader: createCommittedReader({
+        classpath,
+        brokers: conn.brokers,
+        topics: [topics.inventoryOrders, topics.deliveryOrders, topics.dlq, topics.status],
+        propertiesFile: cfg.clientProperties,
+        timeoutMs: cfg.timeoutSeconds * 1000,
+      }),
+      decoder: createWireDecoder(cfg.registryUrl),
+      store,
+      topics,
+    }, { deadline: started + cfg.timeoutSeconds * 1000, intervalMs: 1000, log });
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    console.log(
+      report.complete
+        ? `audited in ${seconds} s: every output complete`
+        : `audited for ${seconds} s: the deadline (--timeout-seconds ${cfg.timeoutSeconds}) passed with orders missing`,
+    );
+    for (const line of formatReport(report)) console.log(line);
+    return report.ok ? 0 : 1;
+  } finally {
+    await store.close();
+  }
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main());
+  } catch (err) {
+    // Bad setup (no broker, no registry, no store, no Java) is one line, not a stack.
+    console.error(`verify: ${(err as Error).message ?? err}`);
+    Deno.exit(1);
+  }
+}

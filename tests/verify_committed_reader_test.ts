@@ -1,0 +1,58 @@
+/**
+ * The verify audit's reader (Apache Kafka's Java consumer, read_committed)
+ * on the real broker: committed records once, aborted ones never, and each
+ * further read only what was committed since.
+ */
+import assert from "node:assert/strict";
+import { provisionKafka } from "../shared/broker/local_kafka.ts";
+import { createCommittedReader } from "../shared/verify/committed_reader.ts";
+import { integration, testBrokers, testKafka, testLogger, uniqueName } from "./harness.ts";
+
+Deno.test(
+  "the Java reader: committed once, aborted never, then only what is new",
+  integration,
+  async () => {
+    const classpath = Deno.env.get("KAFKA_TOOLS_CLASSPATH") ??
+      (await provisionKafka({ log: testLogger("kafka") })).classpath;
+    const kafka = testKafka();
+    const topic = uniqueName("verify-reader");
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = kafka.producer({
+      transactionalId: uniqueName("verify-reader-tx"),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    const inTransaction = async (keys: string[], commit: boolean) => {
+      const tx = await producer.transaction();
+      await tx.send({
+        topic,
+        messages: keys.map((key) => ({ key, value: `v-${key}`, headers: { h: `h-${key}` } })),
+      });
+      await (commit ? tx.commit() : tx.abort());
+    };
+    const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
+    try {
+      await inTransaction(["a", "b", "c"], true);
+      await inTransaction(["x", "y"], false);
+      await inTransaction(["d"], true);
+      const reader = createCommittedReader({ classpath, brokers: testBrokers(), topics: [topic] });
+      const first = await reader.readMore();
+      assert.deepEqual(first.map((r) => text(r.key)).sort(), ["a", "b", "c", "d"]);
+      const a = first.find((r) => text(r.key) === "a")!;
+      assert.equal(text(a.value), "v-a");
+      assert.deepEqual(a.headers.map((h) => [h.key, text(h.value)]), [["h", "h-a"]]);
+
+      assert.deepEqual(await reader.readMore(), [], "nothing new: nothing read again");
+      await inTransaction(["z"], false);
+      await inTransaction(["e", "f"], true);
+      const next = await reader.readMore();
+      assert.deepEqual(next.map((r) => text(r.key)).sort(), ["e", "f"]);
+    } finally {
+      await producer.disconnect();
+    }
+  },
+);
