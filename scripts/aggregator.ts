@@ -24,6 +24,7 @@ import { createAggregator } from "../shared/aggregate/aggregator_loop.ts";
 import { createStatsHandler } from "../shared/aggregate/stats_http.ts";
 import { DEFAULT_LIMITS } from "../shared/aggregate/state.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { securityFailureLine } from "../shared/security/kafka_errors.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
 import { type LagMetrics, startLagMetrics } from "../shared/lag_metrics.ts";
@@ -300,7 +301,13 @@ async function main(): Promise<number> {
     await aggregator.run(shutdown.signal);
     return 0;
   } catch (err) {
-    log.error("stopped by an error", { error: err, ...aggregator.totals });
+    const security = await securityFailureLine(err, {
+      ...connection,
+      groups: [cfg.groupId],
+      transactionalIds: [cfg.transactionalId ?? cfg.groupId],
+    });
+    if (security) log.error(security);
+    else log.error("stopped by an error", { error: err, ...aggregator.totals });
     return 1;
   } finally {
     await server?.shutdown();

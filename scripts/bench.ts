@@ -57,6 +57,15 @@ const config = defineConfig({
       env: "BENCH_SHORT",
       description: "a small scale that only proves the bench works (CI), not a speed to judge",
     },
+    nodes: {
+      type: "number",
+      integer: true,
+      min: 1,
+      max: 9,
+      default: 1,
+      env: "BENCH_NODES",
+      description: "nodes of the local cluster it starts (3: replication 3, min.insync 2)",
+    },
     records: {
       type: "number",
       integer: true,
@@ -244,7 +253,7 @@ async function main(): Promise<number> {
   if (only.length < BENCH_SECTIONS.length) {
     notes.push(`only ${only.join(", ")} measured (--only): the other figures are n/a`);
   }
-  const broker = await provideBroker({ log });
+  const broker = await provideBroker({ log, nodes: cfg.nodes });
   const runId = Date.now().toString(36);
   const logDir = join("build", "bench", runId);
   const kafka = createKafka(

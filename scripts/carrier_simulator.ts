@@ -25,6 +25,7 @@ import { createAvroCodec, RegistryError } from "../shared/avro_codec.ts";
 import { carrierEventValue, carrierPlan, scheduledDelivery } from "../shared/carrier.ts";
 import { defineConfig } from "../shared/config.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { securityFailureLine } from "../shared/security/kafka_errors.ts";
 import { registryConnectionFrom, registryFlags } from "../shared/registry/client_connection.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
@@ -226,7 +227,9 @@ async function main(): Promise<number> {
     log.info("stopped", totals);
     return 0;
   } catch (err) {
-    if (err instanceof RegistryError) log.error(err.message);
+    const security = await securityFailureLine(err, { ...connection, groups: [cfg.groupId] });
+    if (security) log.error(security);
+    else if (err instanceof RegistryError) log.error(err.message);
     else log.error("stopped by an error", { error: err });
     return 1;
   } finally {

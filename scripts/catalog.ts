@@ -490,6 +490,16 @@ export const SCRIPTS: ScriptEntry[] = ([
   {
     name: "verify",
     entry: "scripts/verify.ts",
+    // It reads with Kafka's Java consumer by partition (assign, no group): no group ACL.
+    kafka: {
+      reads: [
+        TOPICS.inventoryOrders.name,
+        TOPICS.deliveryOrders.name,
+        TOPICS.ordersDlq.name,
+        TOPICS.orderStatus.name,
+      ],
+      writes: [TOPICS.orders.name],
+    },
     summary:
       "end-to-end exactly-once audit: tagged orders in, every output read back independently",
     permissions: [

@@ -44,6 +44,7 @@ import {
 } from "../shared/http/guard.ts";
 import { createOrderIntake } from "../shared/intake.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { securityFailureLine } from "../shared/security/kafka_errors.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
@@ -235,7 +236,9 @@ async function main(): Promise<number> {
     await new Promise((resolve) => shutdown.signal.addEventListener("abort", resolve));
     return 0;
   } catch (err) {
-    log.error("stopped by an error", { error: err });
+    const security = await securityFailureLine(err, connection);
+    if (security) log.error(security);
+    else log.error("stopped by an error", { error: err });
     return 1;
   } finally {
     await load.stop();

@@ -24,6 +24,7 @@
 import { ConfigError, defineConfig } from "../shared/config.ts";
 import { createOrderIntake } from "../shared/intake.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { securityFailureLine } from "../shared/security/kafka_errors.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
 import { emptyLoadStats, reportProgress, runOrderLoad } from "../shared/order_load.ts";
@@ -191,10 +192,14 @@ async function main(): Promise<number> {
         await clickProducer.connect();
       }
     } catch (err) {
-      log.error("cannot reach Kafka", {
-        brokers: connection.brokers,
-        error: (err as Error).message,
-      });
+      const security = await securityFailureLine(err, connection);
+      if (security) log.error(security);
+      else {
+        log.error("cannot reach Kafka", {
+          brokers: connection.brokers,
+          error: (err as Error).message,
+        });
+      }
       await intake.close();
       await clickProducer?.disconnect();
       return 1;

@@ -24,6 +24,7 @@
 import { defineConfig } from "../shared/config.ts";
 import { createOrderIntake } from "../shared/intake.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
+import { securityFailureLine } from "../shared/security/kafka_errors.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { importOrders, readLines } from "../shared/order_import.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
@@ -92,10 +93,14 @@ async function main(): Promise<number> {
       try {
         await intake.connect();
       } catch (err) {
-        log.error("cannot reach Kafka", {
-          brokers: connection!.brokers,
-          error: (err as Error).message,
-        });
+        const security = await securityFailureLine(err, connection!);
+        if (security) log.error(security);
+        else {
+          log.error("cannot reach Kafka", {
+            brokers: connection!.brokers,
+            error: (err as Error).message,
+          });
+        }
         await intake.close();
         return 1;
       }

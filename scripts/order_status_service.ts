@@ -33,6 +33,7 @@ import {
   serveHttp,
 } from "../shared/http/guard.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { securityFailureLine } from "../shared/security/kafka_errors.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry } from "../shared/metrics.ts";
 import {
@@ -180,7 +181,9 @@ async function main(): Promise<number> {
     log.info("stopped", { orders: view.orders, events: view.events });
     return 0;
   } catch (err) {
-    log.error("stopped by an error", { error: err });
+    const security = await securityFailureLine(err, connection);
+    if (security) log.error(security);
+    else log.error("stopped by an error", { error: err });
     await server?.shutdown();
     return 1;
   } finally {

@@ -25,6 +25,7 @@
  */
 import { defineConfig } from "../shared/config.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { securityFailureLine } from "../shared/security/kafka_errors.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { TOPICS } from "../shared/topics.ts";
@@ -84,10 +85,14 @@ async function main(): Promise<number> {
       registry = await Promise.race([starting, untilAborted(shutdown.signal)]);
     } catch (err) {
       // One line that says what failed, not a stack trace.
-      log.error("schema registry failed to start", {
-        error: (err as Error).message,
-        brokers: connection.brokers,
-      });
+      const security = await securityFailureLine((err as Error).cause ?? err, connection);
+      if (security) log.error(security);
+      else {
+        log.error("schema registry failed to start", {
+          error: (err as Error).message,
+          brokers: connection.brokers,
+        });
+      }
       return 1;
     }
     if (!registry) return 0; // stopped while starting; exiting drops the half-open clients

@@ -13,8 +13,15 @@
  *   deno task verify --audit-only --run-id <id> --count 50   # audit an earlier run again
  * @module
  */
+import { javaClientProperties } from "../shared/broker/cluster_security.ts";
 import { ConfigError, defineConfig } from "../shared/config.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import {
+  createKafka,
+  type KafkaConnection,
+  kafkaConnectionFrom,
+  kafkaFlags,
+  kafkaLogger,
+} from "../shared/kafka.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { defaultSqlitePath } from "../shared/store/open_store.ts";
 import { provisionKafka } from "../shared/broker/local_kafka.ts";
@@ -160,6 +167,10 @@ async function main(): Promise<number> {
       }
     });
   }
+  // Without a properties file, the Java reader connects with the same TLS/SASL settings as the rest.
+  const properties = !cfg.clientProperties && (conn.ssl || conn.sasl)
+    ? verifyConfig.orExit(() => javaPropertiesFor(conn, cfg.sslCaFile))
+    : undefined;
   const run = taggedOrders(runId, cfg.count);
   const topics = {
     orders: cfg.ordersTopic,
@@ -201,6 +212,7 @@ async function main(): Promise<number> {
         brokers: conn.brokers,
         topics: [topics.inventoryOrders, topics.deliveryOrders, topics.dlq, topics.status],
         propertiesFile: cfg.clientProperties,
+        properties,
         timeoutMs: cfg.timeoutSeconds * 1000,
       }),
       decoder: createWireDecoder(cfg.registryUrl),
@@ -218,6 +230,21 @@ async function main(): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/** Java client properties from our Kafka settings, for the reader's environment (never on disk). */
+function javaPropertiesFor(conn: KafkaConnection, caFile: string | undefined): string {
+  if (conn.ssl && typeof conn.ssl === "object" && (conn.ssl.cert || conn.ssl.key)) {
+    throw new Error(
+      "the Java reader takes mutual TLS only from --client-properties (a PEM keystore): " +
+        "write one with ssl.keystore.type=PEM and ssl.keystore.location",
+    );
+  }
+  return javaClientProperties({
+    credentials: conn.sasl && { username: conn.sasl.username, password: conn.sasl.password },
+    mechanism: conn.sasl?.mechanism,
+    caFile,
+  });
 }
 
 if (import.meta.main) {

@@ -17,7 +17,15 @@
  * ```
  * @module
  */
-import type { EachBatchPayload, KafkaMessage, TopicMessages } from "kafkajs";
+import {
+  type Admin,
+  type EachBatchPayload,
+  type KafkaMessage,
+  type Message,
+  Partitioners,
+  type Transaction,
+} from "kafkajs";
+import type { TopicMessages } from "kafkajs";
 import type { ownershipGuard, TransactionalProducers } from "./transactional_producers.ts";
 import type { RetryStage } from "./retry/retry_stage.ts";
 
@@ -52,7 +60,67 @@ export interface TransactionalBatchesOptions<T> {
   /** Most records per transaction. */
   chunkSize: number;
   work: ChunkWork<T>;
+  /** How many partitions a topic has (see {@linkcode partitionCounts}). */
+  partitionsOf: (topic: string) => Promise<number>;
 }
+
+/** Partition counts from `admin`, each topic asked once. */
+export function partitionCounts(admin: Admin): (topic: string) => Promise<number> {
+  const known = new Map<string, Promise<number>>();
+  return (topic) => {
+    let n = known.get(topic);
+    if (!n) {
+      n = admin.fetchTopicMetadata({ topics: [topic] }).then((m) => m.topics[0].partitions.length);
+      n.catch(() => known.delete(topic));
+      known.set(topic, n);
+    }
+    return n;
+  };
+}
+
+/**
+ * Sends a transaction's records with one request per target partition, in
+ * parallel, each partition placed as kafkajs' default partitioner would.
+ *
+ * Why not one `sendBatch`: kafkajs 2.2.4 retries a multi-partition send by
+ * broker, not by partition. When a node dies mid-send, a partition whose
+ * records the dying leader had already acknowledged can move to a broker
+ * that has not answered yet; the retry then sends those records again, under
+ * new sequence numbers, and the transaction commits them twice. The chaos
+ * test (tests/cluster/chaos_test.ts) found exactly that, read back by Kafka's
+ * own consumer. With one partition per request a retry only repeats its own
+ * records, with their sequence numbers, and the broker drops the repeat.
+ */
+export async function sendByPartition(
+  tx: Pick<Transaction, "send">,
+  topicMessages: readonly TopicMessages[],
+  partitionsOf: (topic: string) => Promise<number>,
+): Promise<void> {
+  const byPartition = new Map<string, { topic: string; partition: number; messages: Message[] }>();
+  for (const { topic, messages } of topicMessages) {
+    const count = await partitionsOf(topic);
+    const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({
+      partitionId,
+      leader: 0,
+      replicas: [],
+      isr: [],
+      partitionErrorCode: 0,
+    }));
+    for (const message of messages) {
+      const partition = PARTITIONER({ topic, partitionMetadata, message });
+      const id = `${topic}\u0000${partition}`;
+      let entry = byPartition.get(id);
+      if (!entry) byPartition.set(id, entry = { topic, partition, messages: [] });
+      entry.messages.push({ ...message, partition });
+    }
+  }
+  await Promise.all(
+    [...byPartition.values()].map(({ topic, messages }) => tx.send({ topic, messages, acks: -1 })),
+  );
+}
+
+/** kafkajs' own default partitioner (murmur2 of the key, as Java's), so keys land where they always did. */
+const PARTITIONER = Partitioners.DefaultPartitioner();
 
 /**
  * Runs `step` again while the broker answers CONCURRENT_TRANSACTIONS: right
@@ -114,7 +182,7 @@ export function transactionalBatches<T>(
         const { topicMessages, result } = await work.prepare(chunk);
         const tx = await producer.transaction();
         try {
-          if (topicMessages.length) await tx.sendBatch({ topicMessages, acks: -1 });
+          if (topicMessages.length) await sendByPartition(tx, topicMessages, options.partitionsOf);
           await whileConcurrent(() =>
             tx.sendOffsets({
               consumerGroupId: options.groupId,

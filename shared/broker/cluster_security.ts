@@ -69,22 +69,34 @@ export function scramFormatArgs(credentials: readonly Credentials[]): string[] {
 }
 
 /**
- * Java client properties for SASL_SSL with SCRAM-SHA-512, trusting `caFile`;
- * with `keystoreFile` the client also presents a certificate. Pure.
+ * Java client properties for SASL_SSL (SCRAM-SHA-512 unless `mechanism`
+ * says otherwise; SSL alone without credentials), trusting `caFile`; with
+ * `keystoreFile` the client also presents a certificate. Pure.
  */
 export function javaClientProperties(options: {
-  credentials: Credentials;
-  caFile: string;
+  credentials?: Credentials;
+  /** SCRAM-SHA-512 by default; PLAIN and SCRAM-SHA-256 too. */
+  mechanism?: string;
+  caFile?: string;
   keystoreFile?: string;
 }): string {
-  const { username, password } = options.credentials;
+  const mechanism = (options.mechanism ?? SASL_MECHANISM).toUpperCase();
+  const module = mechanism === "PLAIN"
+    ? "org.apache.kafka.common.security.plain.PlainLoginModule"
+    : "org.apache.kafka.common.security.scram.ScramLoginModule";
+  const sasl = options.credentials
+    ? [
+      `sasl.mechanism=${mechanism}`,
+      `sasl.jaas.config=${module} required ` +
+      `username="${options.credentials.username}" password="${options.credentials.password}";`,
+    ]
+    : [];
   return [
-    "security.protocol=SASL_SSL",
-    `sasl.mechanism=${SASL_MECHANISM}`,
-    "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required " +
-    `username="${username}" password="${password}";`,
-    "ssl.truststore.type=PEM",
-    `ssl.truststore.location=${options.caFile}`,
+    `security.protocol=${options.credentials ? "SASL_SSL" : "SSL"}`,
+    ...sasl,
+    ...(options.caFile
+      ? ["ssl.truststore.type=PEM", `ssl.truststore.location=${options.caFile}`]
+      : []),
     ...(options.keystoreFile
       ? ["ssl.keystore.type=PEM", `ssl.keystore.location=${options.keystoreFile}`]
       : []),

@@ -118,6 +118,8 @@ export async function provideBroker(options: {
   log: Logger;
   cacheDir?: string;
   heapMb?: number;
+  /** Nodes of the local cluster (1 by default); the other branches ignore it. */
+  nodes?: number;
 }): Promise<ProvidedBroker> {
   const { log } = options;
   const kafkaBrokers = env("KAFKA_BROKERS");
@@ -142,8 +144,9 @@ export async function provideBroker(options: {
         log,
         cacheDir: options.cacheDir,
         heapMb: options.heapMb,
+        nodes: options.nodes,
       });
-      return { ...choice, brokers: [local.bootstrap], local, stop: () => local.stop() };
+      return { ...choice, brokers: local.bootstrap.split(","), local, stop: () => local.stop() };
     }
   }
 }

@@ -41,7 +41,7 @@ import { classifyFailure, PermanentFailure, TransientFailure } from "../retry/cl
 import { type ConsumedRecord, type HandOff, retryHistory } from "../retry/envelope.ts";
 import type { FailureInjector } from "../retry/failure_injection.ts";
 import { createRetryStage, handOffsByTopic } from "../retry/retry_stage.ts";
-import { transactionalBatches } from "../transactional_batches.ts";
+import { partitionCounts, transactionalBatches } from "../transactional_batches.ts";
 
 /** A consumed record with the offset it came from. */
 export interface Consumed<R> {
@@ -368,6 +368,7 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
         guard,
         retry,
         groupId: options.groupId,
+        partitionsOf: partitionCounts(admin),
         chunkSize: options.batchSize,
         work: {
           async prepare(chunk) {

@@ -29,7 +29,7 @@ import { classifyFailure, PermanentFailure } from "../retry/classify.ts";
 import { retryHistory } from "../retry/envelope.ts";
 import type { FailureInjector } from "../retry/failure_injection.ts";
 import { createRetryStage, handOffsByTopic } from "../retry/retry_stage.ts";
-import { transactionalBatches } from "../transactional_batches.ts";
+import { partitionCounts, transactionalBatches } from "../transactional_batches.ts";
 
 export interface RouterOptions {
   route: RouteSpec;
@@ -268,6 +268,7 @@ export function createRouter(options: RouterOptions): Router {
         guard,
         retry,
         groupId: options.groupId,
+        partitionsOf: partitionCounts(admin),
         chunkSize: options.transactionSize,
         work: {
           prepare(chunk) {

@@ -59,6 +59,8 @@ export interface CommittedReaderOptions {
   topics: string[];
   /** A client properties file (SASL_SSL settings) handed to the consumer. */
   propertiesFile?: string;
+  /** The same as text, passed in the reader's environment (VERIFY_READER_PROPERTIES), never on disk. */
+  properties?: string;
   /** How long one read may take, JVM start included (default 120 s). */
   timeoutMs?: number;
   /** `java` by default. */
@@ -160,6 +162,7 @@ export function createCommittedReader(options: CommittedReaderOptions): Committe
       try {
         out = await new Deno.Command(options.java ?? "java", {
           args: readerArgs(options, from),
+          env: options.properties ? { VERIFY_READER_PROPERTIES: options.properties } : undefined,
           stdin: "null",
           stdout: "piped",
           stderr: "piped",

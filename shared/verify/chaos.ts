@@ -1,0 +1,204 @@
+/**
+ * Chaos for the exactly-once audit: a schedule of SIGKILLs spread over the
+ * pipeline's scripts and the cluster's nodes, and the two nodes whose
+ * death hurts most: the one leading the most partitions, and the
+ * transaction coordinator of a given transactional id. Whoever runs the
+ * processes restarts them (a supervisor, the local cluster); chaos only kills.
+ *
+ * A transactional id's coordinator is the leader of partition
+ * `abs(javaHash(id)) % partitions` of `__transaction_state`, as Kafka's own
+ * TransactionStateManager computes it, so it is found from metadata alone.
+ *
+ * @example
+ * ```ts
+ * import { chaosSchedule, coordinatorPartition } from "./chaos.ts";
+ * coordinatorPartition("inventory-orders-producer-orders-0", 3); // 0, 1 or 2
+ * const plan = chaosSchedule({ scripts: ["router", "consumer"], scriptKills: 20, nodeKills: 3, durationMs: 120_000, seed: 1 });
+ * console.log(plan.length); // 23
+ * ```
+ * @module
+ */
+import type { Admin } from "kafkajs";
+
+/** Java's String.hashCode: 31·h + c over UTF-16 code units, in 32 bits. Pure. */
+export function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** The partition of an internal topic that keeps `id`'s state (Kafka's Utils.abs, then modulo). Pure. */
+export function coordinatorPartition(id: string, partitions: number): number {
+  return (javaStringHash(id) & 0x7fffffff) % partitions;
+}
+
+/** Which node to kill: the busiest leader, a transaction coordinator, or whichever is next. */
+export type NodePick = "most-leaders" | "transaction-coordinator" | "any";
+
+export type ChaosEvent =
+  | { atMs: number; kind: "script"; target: string }
+  | { atMs: number; kind: "node"; pick: NodePick };
+
+/** A deterministic PRNG (mulberry32), so a failing schedule can be replayed by its seed. Pure. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * `scriptKills` kills spread evenly over `scripts` (each gets its share,
+ * in a shuffled order) and `nodeKills` node kills, all over `durationMs`:
+ * the first node kill takes the busiest leader, the second a transaction
+ * coordinator, the rest any node. Pure.
+ */
+export function chaosSchedule(options: {
+  scripts: readonly string[];
+  scriptKills: number;
+  nodeKills: number;
+  durationMs: number;
+  seed: number;
+}): ChaosEvent[] {
+  const rnd = random(options.seed);
+  const targets: string[] = [];
+  for (let i = 0; i < options.scriptKills; i++) {
+    targets.push(options.scripts[i % options.scripts.length]);
+  }
+  for (let i = targets.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [targets[i], targets[j]] = [targets[j], targets[i]];
+  }
+  const step = options.durationMs / (options.scriptKills + 1);
+  const events: ChaosEvent[] = targets.map((target, i) => ({
+    atMs: Math.round(step * (i + 1)),
+    kind: "script" as const,
+    target,
+  }));
+  const picks: NodePick[] = ["most-leaders", "transaction-coordinator"];
+  for (let i = 0; i < options.nodeKills; i++) {
+    events.push({
+      atMs: Math.round(options.durationMs * (i + 1) / (options.nodeKills + 1)),
+      kind: "node",
+      pick: picks[i] ?? "any",
+    });
+  }
+  return events.sort((a, b) => a.atMs - b.atMs);
+}
+
+/** How many partitions of `topics` each node leads now. */
+export async function leaderCounts(admin: Admin, topics: string[]): Promise<Map<number, number>> {
+  const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+  const counts = new Map<number, number>();
+  for (const t of metadata) {
+    for (const p of t.partitions) {
+      if (p.leader >= 0) counts.set(p.leader, (counts.get(p.leader) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
+/** The node leading the most partitions of `topics`. */
+export async function busiestLeader(admin: Admin, topics: string[]): Promise<number> {
+  const counts = await leaderCounts(admin, topics);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
+}
+
+/** The node that coordinates `transactionalId`'s transactions now (needs Describe on the internal topic). */
+export async function transactionCoordinator(
+  admin: Admin,
+  transactionalId: string,
+): Promise<number> {
+  const { topics } = await admin.fetchTopicMetadata({ topics: ["__transaction_state"] });
+  const partitions = topics[0].partitions;
+  const wanted = coordinatorPartition(transactionalId, partitions.length);
+  const leader = partitions.find((p) => p.partitionId === wanted)?.leader;
+  if (leader === undefined || leader < 0) {
+    throw new Error(`no leader for __transaction_state partition ${wanted}`);
+  }
+  return leader;
+}
+
+/** What a chaos run did, for its report. */
+export interface ChaosTally {
+  scriptKills: Map<string, number>;
+  nodeKills: { node: number; pick: NodePick }[];
+  seconds: number;
+}
+
+/** The I/O a chaos run needs; whoever runs the processes supplies it. */
+export interface ChaosHooks {
+  /** SIGKILLs the script `name` (waiting for it to be back if it is restarting). */
+  killScript(name: string): Promise<void>;
+  /** Which node a pick means now (busiest leader, a coordinator, the next one). */
+  pickNode(pick: NodePick, killedBefore: readonly number[]): Promise<number>;
+  /** SIGKILLs node `id`; resolves with something `nodeBack` can wait on. */
+  killNode(id: number): Promise<unknown>;
+  /** Waits until a killed node serves again. */
+  nodeBack(killed: unknown): Promise<void>;
+  /** Called about every 100 ms between events (to send orders meanwhile, say). */
+  tick?(elapsedMs: number): Promise<void>;
+}
+
+/**
+ * Plays `plan` in real time. One node is down at a time (three voters
+ * survive the loss of one, not two); scripts are killed meanwhile. Resolves
+ * once the last killed node serves again.
+ */
+export async function runChaos(
+  plan: readonly ChaosEvent[],
+  hooks: ChaosHooks,
+): Promise<ChaosTally> {
+  const started = Date.now();
+  const tally: ChaosTally = { scriptKills: new Map(), nodeKills: [], seconds: 0 };
+  let down: unknown;
+  for (const event of plan) {
+    while (Date.now() - started < event.atMs) {
+      await hooks.tick?.(Date.now() - started);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (event.kind === "script") {
+      await hooks.killScript(event.target);
+      tally.scriptKills.set(event.target, (tally.scriptKills.get(event.target) ?? 0) + 1);
+      continue;
+    }
+    if (down !== undefined) await hooks.nodeBack(down);
+    const node = await hooks.pickNode(event.pick, tally.nodeKills.map((k) => k.node));
+    down = await hooks.killNode(node);
+    tally.nodeKills.push({ node, pick: event.pick });
+  }
+  if (down !== undefined) await hooks.nodeBack(down);
+  tally.seconds = Math.round((Date.now() - started) / 1000);
+  return tally;
+}
+
+/** The topics whose leaders "most-leaders" counts: the pipeline's main flow. */
+export const LEADER_TOPICS = ["orders", "inventory_orders", "delivery_orders", "order_status"];
+
+/** The node a pick means, from the cluster's metadata (an admin that may describe internal topics). */
+export async function pickNode(
+  admin: Admin,
+  pick: NodePick,
+  nodes: readonly number[],
+  killedBefore: readonly number[],
+  transactionalId: string,
+): Promise<number> {
+  if (pick === "most-leaders") return await busiestLeader(admin, LEADER_TOPICS);
+  if (pick === "transaction-coordinator") {
+    return await transactionCoordinator(admin, transactionalId);
+  }
+  return nodes.find((id) => !killedBefore.includes(id)) ?? nodes[0];
+}
+
+/** One line for a report: kills by script, node kills and why. Pure. */
+export function chaosSummary(tally: ChaosTally): string {
+  const scripts = [...tally.scriptKills.entries()].map(([n, k]) => `${n} ${k}`).join(", ");
+  const total = [...tally.scriptKills.values()].reduce((a, b) => a + b, 0);
+  const nodes = tally.nodeKills.map((k) => `node ${k.node} (${k.pick})`).join(", ");
+  return `chaos: ${total} script SIGKILLs (${scripts}); ${tally.nodeKills.length} node SIGKILLs` +
+    `${nodes ? ` (${nodes})` : ""}; ${tally.seconds} s`;
+}

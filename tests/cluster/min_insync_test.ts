@@ -1,0 +1,176 @@
+/**
+ * A partition whose in-sync replicas drop below min.insync.replicas=2: the
+ * routing producer's transactions cannot commit there, so it waits and
+ * retries; it loses nothing, duplicates nothing, and resumes by itself when
+ * the node returns. The target topic has two replicas (on two nodes) so
+ * that one node's death drops its ISR to 1 while the three-voter quorum,
+ * and so the rest of the cluster, stays up. Counted with Kafka's own Java
+ * consumer (read_committed), not the product's client.
+ */
+import assert from "node:assert/strict";
+import { kafkaPrincipals } from "../../scripts/catalog.ts";
+import { aclBindings, applyAcls, removeAcls } from "../../shared/security/acls.ts";
+import { freePort } from "../../shared/broker/local_kafka.ts";
+import { DEFAULT_BACKOFF, retryTopicsFor } from "../../shared/retry/backoff.ts";
+import { topicConfigEntries, TOPICS } from "../../shared/topics.ts";
+import { createCommittedReader } from "../../shared/verify/committed_reader.ts";
+import { integration, uniqueName, waitFor } from "../harness.ts";
+import { produceRaw, rawOrders, type ScriptProcess, startScript } from "../pipeline.ts";
+import {
+  adminKafka,
+  clusterBrokers,
+  clusterManifest,
+  killNode,
+  nodeBack,
+  principalEnv,
+} from "./cluster_harness.ts";
+
+const PRINCIPAL = "inventory_orders_producer";
+
+Deno.test(
+  "min.insync.replicas: with one of two replicas gone the router waits, then resumes exactly once",
+  integration,
+  async () => {
+    const name = uniqueName("isr");
+    const source = `${name}-orders`;
+    const target = `${name}-inventory`;
+    const dlq = `${name}-dlq`;
+    const retries = retryTopicsFor(`${source}-inventory`, DEFAULT_BACKOFF);
+    const group = `${name}-router`;
+    const [replicaA, replicaB] = [1, 2];
+    const admin = adminKafka().admin();
+    await admin.connect();
+    // This test's own topics, and the router principal's ACLs on them, derived as the catalog's are.
+    const access = {
+      ...kafkaPrincipals().find((p) => p.principal === PRINCIPAL)!,
+      reads: [source, ...retries],
+      writes: [target, dlq, ...retries],
+      groups: [group],
+      transactionalIdPrefixes: [`${group}-`],
+    };
+    const bindings = aclBindings(access);
+    const durable = [{ name: "min.insync.replicas", value: "2" }];
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        ...[source, dlq, ...retries].map((topic) => ({
+          topic,
+          numPartitions: 3,
+          replicationFactor: 3,
+          configEntries: [...topicConfigEntries(TOPICS.orders), ...durable],
+        })),
+        {
+          topic: target,
+          replicaAssignment: [0, 1, 2].map((partition) => ({
+            partition,
+            replicas: [replicaA, replicaB],
+          })),
+          configEntries: [...topicConfigEntries(TOPICS.inventoryOrders), ...durable],
+        },
+      ],
+    });
+    await applyAcls(admin, bindings);
+
+    const registryPort = freePort();
+    const registry = startScript(
+      "scripts/schema_registry.ts",
+      ["--port", String(registryPort)],
+      principalEnv("schema_registry"),
+    );
+    let router: ScriptProcess | undefined;
+    const reader = createCommittedReader({
+      classpath: Deno.env.get("KAFKA_TOOLS_CLASSPATH")!,
+      brokers: clusterBrokers(),
+      topics: [target],
+      propertiesFile: clusterManifest().adminPropertiesFile,
+    });
+    // Records per order id, found in each record's bytes (the Avro value carries it verbatim).
+    const perOrder = new Map<string, number>();
+    let orderIds: string[] = [];
+    const routed = async () => {
+      for (const r of await reader.readMore()) {
+        const text = new TextDecoder("latin1").decode(r.value ?? new Uint8Array());
+        // Longest first: "ord-11-1" is inside "ord-11-10".
+        const id = orderIds.find((o) => text.includes(o)) ?? "?";
+        perOrder.set(id, (perOrder.get(id) ?? 0) + 1);
+      }
+      return [...perOrder.values()].reduce((a, b) => a + b, 0);
+    };
+    try {
+      await waitFor("the registry", () => /schema registry listening/.test(registry.output()), {
+        timeoutMs: 120_000,
+      });
+      router = startScript("producers/inventory_orders_producer.ts", [
+        "--registry-url",
+        `http://127.0.0.1:${registryPort}`,
+        "--source-topic",
+        source,
+        "--target-topic",
+        target,
+        "--dlq-topic",
+        dlq,
+        "--group-id",
+        group,
+        "--no-create-topics",
+        "--metrics-port",
+        "0",
+        "--progress-interval",
+        "0",
+        "--session-timeout-ms",
+        "6000",
+      ], principalEnv(PRINCIPAL));
+      // One inventory order is one record per line on the target.
+      const all = rawOrders(40, { seed: 11, invalidRate: 0, mix: { inventory: 1 } });
+      orderIds = all.map((r) => r.key).sort((a, b) => b.length - a.length);
+      const lines = (batch: typeof all) =>
+        batch.reduce((n, r) => n + (JSON.parse(r.value).items as unknown[]).length, 0);
+      const first = all.slice(0, 20), second = all.slice(20);
+      const producer = adminKafka();
+      await produceRaw(producer, source, first);
+      await waitFor("the first orders routed", async () => (await routed()) === lines(first), {
+        timeoutMs: 120_000,
+        intervalMs: 1000,
+      });
+
+      // Replica B dies: the target's partitions are left with one in-sync replica.
+      const killed = killNode(replicaB);
+      await waitFor("the target's ISR shrunk below 2", async () => {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [target] });
+        return topics[0].partitions.every((p) => p.isr.length < 2);
+      }, { timeoutMs: 60_000, intervalMs: 250 });
+      await produceRaw(producer, source, second);
+      // While it is short of replicas nothing more becomes visible, and the router stays up.
+      const during = await routed();
+      assert.equal(during, lines(first), "no record committed while the ISR is below 2");
+      assert.equal(
+        await Promise.race([router.status.then(() => "exited"), Promise.resolve("running")]),
+        "running",
+        `the router waits, it does not give up:\n${router.output().slice(-2000)}`,
+      );
+
+      await nodeBack(killed);
+      await waitFor(
+        "every order routed after the node returned",
+        async () => (await routed()) >= lines(all),
+        { timeoutMs: 180_000, intervalMs: 1000 },
+      );
+      // A later read finds nothing more: every order's lines are there once.
+      assert.equal(await routed(), lines(all), "no duplicates after the retries");
+      for (const r of all) {
+        assert.equal(perOrder.get(r.key), (JSON.parse(r.value).items as unknown[]).length, r.key);
+      }
+      assert.equal(
+        await Promise.race([router.status.then(() => "exited"), Promise.resolve("running")]),
+        "running",
+        "the router rode it out without a restart",
+      );
+    } finally {
+      router?.kill("SIGTERM");
+      registry.kill("SIGTERM");
+      await Promise.all([router?.status, registry.status]);
+      await removeAcls(admin, bindings).catch(() => {});
+      await admin.deleteTopics({ topics: [source, target, dlq, ...retries] }).catch(() => {});
+      await admin.disconnect();
+    }
+  },
+);
