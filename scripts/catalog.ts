@@ -395,10 +395,14 @@ export const SCRIPTS: ScriptEntry[] = ([
         TOPICS.orderStatus.name,
         TOPICS.clicks.name,
         TOPICS.orderStats.name,
+        // Every dead-letter topic its pattern finds: the routers' too, not only the consumers'.
+        TOPICS.ordersDlq.name,
         ...failureTopics().map((t) => t.name),
       ],
       writes: [TOPICS.orderStats.name],
       groups: ["order-aggregator"],
+      // Its restore reads order_stats once at start as `order-aggregator-restore-<random>`.
+      groupPrefixes: ["order-aggregator-restore-"],
       transactionalIds: ["order-aggregator"],
     },
     summary: "live order statistics and clickstream analytics, exactly once; GET /stats (SSE too)",
@@ -506,7 +510,7 @@ export const SCRIPTS: ScriptEntry[] = ([
       "--allow-env",
       "--allow-read",
       "--allow-write",
-      "--allow-run=java,mvn,sh,deno",
+      "--allow-run=java,mvn,sh,deno,openssl",
     ],
   },
 ] as ScriptEntry[]).map(withTlsFiles);
