@@ -395,6 +395,8 @@ export const SCRIPTS: ScriptEntry[] = ([
         TOPICS.orderStatus.name,
         TOPICS.clicks.name,
         TOPICS.orderStats.name,
+        // Every dead-letter topic its pattern finds: the routers' too, not only the consumers'.
+        TOPICS.ordersDlq.name,
         ...failureTopics().map((t) => t.name),
       ],
       writes: [TOPICS.orderStats.name],
@@ -552,7 +554,7 @@ export const SCRIPTS: ScriptEntry[] = ([
       "--allow-env",
       "--allow-read",
       "--allow-write",
-      "--allow-run=java,mvn,sh,deno",
+      "--allow-run=java,mvn,sh,deno,openssl",
     ],
   },
 ] as ScriptEntry[]).map(withTlsFiles);

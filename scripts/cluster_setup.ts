@@ -8,21 +8,39 @@
  */
 import { kafkaPrincipals } from "./catalog.ts";
 import type { LocalKafka } from "../shared/broker/local_kafka.ts";
+import { ADMIN_PRINCIPAL } from "../shared/broker/cluster_security.ts";
 import { createKafka, type KafkaConnection } from "../shared/kafka.ts";
 import type { Logger } from "../shared/log.ts";
 import { aclBindings, applyAcls } from "../shared/security/acls.ts";
 import { ensureTopics } from "../shared/topics.ts";
 import { pipelineTopics } from "../shared/topology.ts";
 
-/** The administrator's connection to a secured local cluster. */
-export async function adminConnection(cluster: LocalKafka): Promise<KafkaConnection> {
+/** The administrator's connection to a local cluster (plain on an unsecured one). */
+export function adminConnection(cluster: LocalKafka): Promise<KafkaConnection> {
+  return principalConnection(cluster, ADMIN_PRINCIPAL);
+}
+
+/**
+ * A connection to a local cluster as `principal` (SASL_SSL with its SCRAM
+ * password when secured), for a client embedded in this process, as the
+ * demo's schema registry is; a script's process gets `clientEnv(principal)`.
+ */
+export async function principalConnection(
+  cluster: LocalKafka,
+  principal: string,
+): Promise<KafkaConnection> {
   const security = cluster.security;
-  if (!security) return { brokers: cluster.bootstrap.split(","), clientId: "admin" };
+  const brokers = cluster.bootstrap.split(",");
+  if (!security) return { brokers, clientId: principal };
+  const password = principal === ADMIN_PRINCIPAL
+    ? security.admin.password
+    : security.users[principal];
+  if (password === undefined) throw new Error(`no credentials for principal "${principal}"`);
   return {
-    brokers: cluster.bootstrap.split(","),
-    clientId: "admin",
+    brokers,
+    clientId: principal,
     ssl: { ca: await Deno.readTextFile(security.caFile) },
-    sasl: { mechanism: "scram-sha-512", ...security.admin },
+    sasl: { mechanism: "scram-sha-512", username: principal, password },
   };
 }
 

@@ -4,11 +4,19 @@
  *
  * 1. a broker (KAFKA_BROKERS, else Testcontainers, else a local Apache Kafka
  *    fetched with Maven), every declared topic, and our schema registry;
+ *    with `--nodes 3` or `--secure` a local cluster of its own (its topics
+ *    and ACLs set up by the administrator, scripts/cluster_setup.ts);
  * 2. the inventory and delivery producers, the HTTP order gateway and the
  *    load generator, each as its own process under its narrow permissions,
- *    with a log file each;
+ *    with a log file each, restarted by its supervisor if it crashes or is
+ *    killed; a run manifest (scripts/demo_manifest.ts) says what runs;
  * 3. a status line every few seconds; on Ctrl-C (or after `--duration`) the
  *    final figures, then everything stops in order, nothing left running.
+ *
+ * With `--secure` the cluster is SASL_SSL with SCRAM-SHA-512 and ACLs, and
+ * each script connects as its own principal (its catalog name); the
+ * registry and the HTTP surfaces take basic auth with generated passwords
+ * and serve TLS, every certificate from the cluster's CA.
  *
  * The generator sends a share of invalid orders (`--invalid-rate`) so the
  * dead-letter topic has something to show, and a share of the consumers'
@@ -16,12 +24,13 @@
  * aggregator keeps the live statistics and the web dashboard shows them.
  *
  *   deno run --allow-net --allow-env --allow-read --allow-write \
- *     --allow-run=java,mvn,sh,deno scripts/demo.ts [--duration 60] [--rate 20]
+ *     --allow-run=java,mvn,sh,deno,openssl scripts/demo.ts [--duration 60] [--rate 20] \
+ *     [--nodes 3] [--secure]
  * @module
  */
 import { join } from "node:path";
 import { defineConfig } from "../shared/config.ts";
-import { createKafka, kafkaLogger } from "../shared/kafka.ts";
+import { createKafka, type KafkaConnection, kafkaLogger } from "../shared/kafka.ts";
 import type { Kafka } from "kafkajs";
 import { consumerLag, type PartitionLag, totalLag } from "../shared/lag.ts";
 import { createLogger, type Logger, logLevelFlag } from "../shared/log.ts";
@@ -29,13 +38,19 @@ import { shutdownSignal, sleep } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
 import { openStore } from "../shared/store/open_store.ts";
-import { defaultCacheDir } from "../shared/broker/local_kafka.ts";
+import { defaultCacheDir, type LocalKafka, startLocalKafka } from "../shared/broker/local_kafka.ts";
+import { newPassword } from "../shared/broker/cluster_security.ts";
+import { ensureCertificateAuthority, issueCertificate } from "../shared/security/certs.ts";
+import { basicAuthUser } from "../shared/security/basic_auth.ts";
 import { provideBroker } from "../shared/broker/provide.ts";
 import { waitUntilReady } from "../shared/broker/ready.ts";
 import { startRegistry } from "../shared/registry/server.ts";
 import { DELIVERY_ROUTE, INVENTORY_ROUTE } from "../shared/router/route.ts";
 import { DEFAULT_BACKOFF, dlqTopicName, retryTopicsFor } from "../shared/retry/backoff.ts";
 import { scrapeCounter, startProcess, type SupervisedProcess } from "./supervisor.ts";
+import { kafkaPrincipals, scriptByEntry } from "./catalog.ts";
+import { adminConnection, principalConnection, setUpPipeline } from "./cluster_setup.ts";
+import { type DemoManifest, demoManifestPath, writeDemoManifest } from "./demo_manifest.ts";
 
 const config = defineConfig({
   name: "demo",
@@ -129,6 +144,30 @@ const config = defineConfig({
       default: 8082,
       env: "STATUS_PORT",
       description: "port of the order status service (GET /orders/:id)",
+    },
+    nodes: {
+      type: "number",
+      integer: true,
+      min: 1,
+      max: 9,
+      default: 1,
+      env: "DEMO_NODES",
+      description: "Kafka nodes; above 1 the demo starts a local cluster of its own " +
+        "(KAFKA_BROKERS must be unset)",
+    },
+    secure: {
+      type: "boolean",
+      env: "DEMO_SECURE",
+      description: "a local cluster with SASL_SSL, SCRAM-SHA-512 and ACLs, each script as its " +
+        "own principal; basic auth and TLS on the registry, gateway, status service and dashboard",
+    },
+    kafkaHeapMb: {
+      type: "number",
+      integer: true,
+      min: 128,
+      default: 384,
+      env: "LOCAL_KAFKA_HEAP_MB",
+      description: "JVM heap per node in MiB, when the demo starts its own cluster",
     },
     statusInterval: {
       type: "number",
@@ -310,48 +349,242 @@ async function drain(kafka: Kafka, log: Logger): Promise<void> {
   ];
   try {
     const deadline = Date.now() + 45_000;
+    // Every topic into the client's metadata at once: kafkajs adding them one
+    // by one from concurrent calls can lose one to a stale refresh.
+    await admin.fetchTopicMetadata({ topics: [...new Set(watched.map((w) => w.topic))] });
     let left: string[] = [];
+    let lastError: unknown;
     while (Date.now() < deadline) {
+      // A read that fails (a node restarting, metadata not yet current on a
+      // cluster) counts as behind, and is read again on the next round.
       const lags = await Promise.all(
-        watched.map(async (w) => w.count(await consumerLag(admin, w.group, w.topic))),
+        watched.map(async (w) => {
+          try {
+            return w.count(await consumerLag(admin, w.group, w.topic));
+          } catch (err) {
+            lastError = err;
+            return 1;
+          }
+        }),
       );
       left = watched.filter((_, i) => lags[i] > 0).map((w) => `${w.group} on ${w.topic}`);
       if (left.length === 0) return;
       await sleep(250);
     }
-    log.warn("the pipeline did not drain what was sent within 45 s", { behind: left });
+    log.warn("the pipeline did not drain what was sent within 45 s", {
+      behind: left,
+      ...(lastError ? { lastError: (lastError as Error).message } : {}),
+    });
   } finally {
     await admin.disconnect();
   }
 }
 
+/** The embedded registry's principal: the registry script's catalog name. */
+const REGISTRY_PRINCIPAL = scriptByEntry("scripts/schema_registry.ts")!.name;
+
+/** The Kafka the demo runs on: found or provided, or a local cluster of its own. */
+interface DemoKafka {
+  /** Bootstrap servers, comma-separated. */
+  brokers: string;
+  /** What it is and why, for the summary. */
+  description: string;
+  /** The administrator (the demo's own topic checks, lag reads, figures). */
+  admin: KafkaConnection;
+  /** The embedded registry, as its own principal on a secured cluster. */
+  registry: KafkaConnection;
+  /** The cluster the demo started, when it started one. */
+  cluster?: LocalKafka;
+  stop(): Promise<void>;
+}
+
+/**
+ * One node and no --secure: whatever provideBroker finds (KAFKA_BROKERS,
+ * Testcontainers, a local broker). Otherwise a local cluster of the demo's
+ * own, restarting its nodes when they die, its topics and ACLs set up by
+ * the administrator.
+ */
+async function provideKafka(
+  cfg: { nodes: number; secure: boolean; kafkaHeapMb: number },
+  log: Logger,
+): Promise<DemoKafka> {
+  if (cfg.nodes === 1 && !cfg.secure) {
+    const broker = await provideBroker({ log });
+    const connection = { brokers: broker.brokers, clientId: "demo" };
+    return {
+      brokers: broker.brokers.join(","),
+      description: `${broker.kind}: ${broker.reason}`,
+      admin: connection,
+      registry: connection,
+      stop: () => broker.stop(),
+    };
+  }
+  const cluster = await startLocalKafka({
+    log,
+    nodes: cfg.nodes,
+    heapMb: cfg.kafkaHeapMb,
+    secure: cfg.secure ? { principals: kafkaPrincipals().map((p) => p.principal) } : undefined,
+    restartOnCrash: true,
+  });
+  try {
+    const admin = await adminConnection(cluster);
+    await waitUntilReady(createKafka(admin, log.withLevel("error")), log);
+    await setUpPipeline(admin, log);
+    return {
+      brokers: cluster.bootstrap,
+      description: `a local cluster of ${cfg.nodes} node(s) the demo started` +
+        (cluster.security ? "; SASL_SSL, SCRAM-SHA-512, ACLs, a principal per script" : ""),
+      admin,
+      registry: await principalConnection(cluster, REGISTRY_PRINCIPAL),
+      cluster,
+      stop: () => cluster.stop(),
+    };
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+}
+
+/** With --secure: the logins and the certificate of the registry and the HTTP surfaces. */
+interface DemoSecurity {
+  caFile: string;
+  /** JSON (mode 600) with every login below and where Kafka's credentials are. */
+  credentialsFile: string;
+  /** The gateway's, status service's and dashboard's basic auth. */
+  http: { username: string; password: string };
+  /** The registry's basic auth, given to every registry client. */
+  registry: { username: string; password: string };
+  /** The certificate (127.0.0.1, localhost) the registry and the HTTP surfaces serve. */
+  tls: { certFile: string; keyFile: string };
+}
+
+/**
+ * Generates the passwords and issues the certificate from the cluster's CA
+ * (its `pki` folder), so that one CA file is trusted everywhere.
+ */
+async function prepareDemoSecurity(cluster: LocalKafka, dir: string): Promise<DemoSecurity> {
+  const security = cluster.security!;
+  const ca = await ensureCertificateAuthority(join(security.dir, "pki"));
+  const cert = await issueCertificate(ca, {
+    name: "demo-https",
+    hosts: ["127.0.0.1", "localhost"],
+  });
+  const http = { username: "demo", password: newPassword() };
+  const registry = { username: "demo-scripts", password: newPassword() };
+  const credentialsFile = join(dir, "credentials.json");
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.remove(credentialsFile).catch(() => {});
+  await Deno.writeTextFile(
+    credentialsFile,
+    JSON.stringify(
+      { http, registry, caFile: ca.certFile, kafkaCredentialsFile: security.credentialsFile },
+      null,
+      2,
+    ) + "\n",
+    { mode: 0o600 },
+  );
+  return {
+    caFile: ca.certFile,
+    credentialsFile,
+    http,
+    registry,
+    tls: { certFile: cert.certFile, keyFile: cert.keyFile },
+  };
+}
+
+/** The env of an HTTP surface (shared/http/guard.ts flags) for basic auth and TLS. Pure. */
+function httpSurfaceEnv(
+  prefix: string,
+  security: DemoSecurity | undefined,
+): Record<string, string> {
+  if (!security) return {};
+  return {
+    [`${prefix}_BASIC_AUTH`]: `${security.http.username}:${security.http.password}`,
+    [`${prefix}_TLS_CERT_FILE`]: security.tls.certFile,
+    [`${prefix}_TLS_KEY_FILE`]: security.tls.keyFile,
+  };
+}
+
+/** The env of a registry client (shared/registry/client_connection.ts). Pure. */
+function registryClientEnv(security: DemoSecurity | undefined): Record<string, string> {
+  if (!security) return {};
+  return {
+    SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO:
+      `${security.registry.username}:${security.registry.password}`,
+    SCHEMA_REGISTRY_SSL_CA_FILE: security.caFile,
+  };
+}
+
 async function main(): Promise<number> {
   const cfg = config.load();
   const log = createLogger({ name: "demo", level: cfg.logLevel });
+  const external = Deno.env.get("KAFKA_BROKERS")?.trim();
+  if (external && (cfg.nodes > 1 || cfg.secure)) {
+    console.error(
+      `demo: --nodes ${cfg.nodes}${cfg.secure ? " --secure" : ""} starts a local cluster of its ` +
+        `own, and KAFKA_BROKERS is set (${external}): unset KAFKA_BROKERS, or drop those flags`,
+    );
+    return 1;
+  }
   const { signal, dispose } = shutdownSignal(log);
   const stack: { name: string; stop: () => Promise<unknown> }[] = [];
   const logDir = join(defaultCacheDir(), "demo");
+  const manifestFile = demoManifestPath(defaultCacheDir());
+  const processes: SupervisedProcess[] = [];
+  // Set once everything has started; each write waits for the one before.
+  let manifest: Omit<DemoManifest, "state" | "processes" | "updatedAt"> | undefined;
+  let manifestWrites = Promise.resolve();
+  const writeManifest = (state: DemoManifest["state"]) => {
+    const base = manifest;
+    if (!base) return manifestWrites;
+    manifestWrites = manifestWrites.then(() =>
+      writeDemoManifest(manifestFile, {
+        ...base,
+        state,
+        updatedAt: new Date().toISOString(),
+        processes: processes.map((p) => ({
+          name: p.name,
+          pid: p.pid,
+          restarts: p.restarts,
+          logFile: p.logFile,
+        })),
+      })
+    ).catch((err) => log.warn("cannot write the run manifest", { manifestFile, error: err }));
+    return manifestWrites;
+  };
   let code = 0;
   try {
-    const broker = await provideBroker({ log });
-    stack.push({ name: "broker", stop: () => broker.stop() });
-    const brokers = broker.brokers.join(",");
-    const kafka = createKafka({ brokers: broker.brokers, clientId: "demo" }, kafkaLogger(log));
+    const provided = await provideKafka(cfg, log);
+    stack.push({ name: "broker", stop: () => provided.stop() });
+    const { brokers, cluster } = provided;
+    const kafka = createKafka(provided.admin, kafkaLogger(log));
     await waitUntilReady(kafka, log);
 
-    const admin = kafka.admin();
-    await admin.connect();
-    // The retry and dead-letter topics too, so that the aggregator, which
-    // finds them by pattern, reads them from its first moment.
-    await ensureTopics(admin, [...Object.values(TOPICS), ...failureTopics()], log);
-    await admin.disconnect();
+    if (!cluster) {
+      const admin = kafka.admin();
+      await admin.connect();
+      // The retry and dead-letter topics too, so that the aggregator, which
+      // finds them by pattern, reads them from its first moment.
+      await ensureTopics(admin, [...Object.values(TOPICS), ...failureTopics()], log);
+      await admin.disconnect();
+    }
+    const security = cluster?.security ? await prepareDemoSecurity(cluster, logDir) : undefined;
 
     const registry = await startRegistry({
-      kafka,
+      kafka: createKafka(provided.registry, kafkaLogger(log)),
       topic: TOPICS.schemas.name,
       hostname: "127.0.0.1",
       port: cfg.registryPort,
       log: log.child({ component: "registry" }),
+      users: security
+        ? [basicAuthUser(security.registry.username, security.registry.password)]
+        : undefined,
+      tls: security
+        ? {
+          cert: await Deno.readTextFile(security.tls.certFile),
+          key: await Deno.readTextFile(security.tls.keyFile),
+        }
+        : undefined,
     });
     stack.push({ name: "schema registry", stop: () => registry.close() });
 
@@ -371,9 +604,19 @@ async function main(): Promise<number> {
     }
     await store.close();
 
-    const processes: SupervisedProcess[] = [];
-    const start = async (entry: string, args: string[]) => {
-      const p = await startProcess({ entry, args: ["--brokers", brokers, ...args], logDir });
+    const registryEnv = registryClientEnv(security);
+    const start = async (entry: string, args: string[], env: Record<string, string> = {}) => {
+      const name = scriptByEntry(entry)?.name;
+      const p = await startProcess({
+        entry,
+        args: ["--brokers", brokers, ...args],
+        logDir,
+        // On a secured cluster each script connects as its own principal: its catalog name.
+        env: { ...(name && cluster?.security?.clientEnv(name)), ...env },
+        restartOnCrash: true,
+        onRestart: () => void writeManifest("running"),
+        log,
+      });
       processes.push(p);
       log.info("started", { part: p.name, pid: p.pid, log: p.logFile });
       stack.push({ name: p.name, stop: () => p.stop() });
@@ -385,7 +628,7 @@ async function main(): Promise<number> {
         registry.url,
         "--progress-interval",
         String(cfg.statusInterval),
-      ]);
+      ], registryEnv);
     }
     for (const name of ["inventory", "delivery"]) {
       await start(`consumers/${name}_data_consumer.ts`, [
@@ -397,7 +640,7 @@ async function main(): Promise<number> {
         String(cfg.failureRate),
         "--progress-interval",
         String(cfg.statusInterval),
-      ]);
+      ], registryEnv);
     }
     await start("scripts/carrier_simulator.ts", [
       "--registry-url",
@@ -406,11 +649,25 @@ async function main(): Promise<number> {
       "2000",
       "--progress-interval",
       String(cfg.statusInterval),
-    ]);
+    ], registryEnv);
     await start("scripts/aggregator.ts", ["--progress-interval", String(cfg.statusInterval)]);
-    if (cfg.dashboard) await start("scripts/dashboard.ts", ["--port", String(cfg.dashboardPort)]);
-    await start("scripts/order_status_service.ts", ["--port", String(cfg.statusPort)]);
-    await start("scripts/order_gateway.ts", ["--port", String(cfg.gatewayPort)]);
+    if (cfg.dashboard) {
+      await start(
+        "scripts/dashboard.ts",
+        ["--port", String(cfg.dashboardPort)],
+        httpSurfaceEnv("DASHBOARD", security),
+      );
+    }
+    await start(
+      "scripts/order_status_service.ts",
+      ["--port", String(cfg.statusPort)],
+      httpSurfaceEnv("STATUS", security),
+    );
+    await start(
+      "scripts/order_gateway.ts",
+      ["--port", String(cfg.gatewayPort)],
+      httpSurfaceEnv("GATEWAY", security),
+    );
     if (cfg.load) {
       await start("scripts/order_generator.ts", [
         "--rate",
@@ -423,16 +680,32 @@ async function main(): Promise<number> {
         String(cfg.statusInterval),
       ]);
     }
+    manifest = {
+      version: 1,
+      demoPid: Deno.pid,
+      clusterManifest: cluster?.manifestFile,
+      brokers,
+      registryUrl: registry.url,
+      databaseUrl,
+      secure: security !== undefined,
+      caFile: security?.caFile,
+      credentialsFile: security?.credentialsFile,
+    };
+    await writeManifest("running");
 
+    const web = security ? "https" : "http";
     console.log([
       "",
       "Order pipeline demo: running",
-      `  Kafka             ${brokers}  (${broker.kind}: ${broker.reason})`,
+      `  Kafka             ${brokers}  (${provided.description})`,
+      ...(cluster
+        ? [`  Kafka nodes       ${cluster.manifestFile}  (pids; a killed node restarts)`]
+        : []),
       `  Schema registry   ${registry.url}`,
-      `  Order gateway     http://127.0.0.1:${cfg.gatewayPort}/orders  (POST JSON orders)`,
-      `  Order status      http://127.0.0.1:${cfg.statusPort}/orders/<id>`,
+      `  Order gateway     ${web}://127.0.0.1:${cfg.gatewayPort}/orders  (POST JSON orders)`,
+      `  Order status      ${web}://127.0.0.1:${cfg.statusPort}/orders/<id>`,
       cfg.dashboard
-        ? `  Dashboard         http://127.0.0.1:${cfg.dashboardPort}/  (live; replay dead letters there)`
+        ? `  Dashboard         ${web}://127.0.0.1:${cfg.dashboardPort}/  (live; replay dead letters there)`
         : "  Dashboard         none (--no-dashboard)",
       `  Statistics        ${STATS_URL}  (the aggregator; scripts/terminal_dashboard.ts shows it in a terminal)`,
       `  Database          ${store.location}  (${cfg.initialStock} units of each product to start)`,
@@ -443,6 +716,20 @@ async function main(): Promise<number> {
         }% invalid`
         : "  Load              none (--no-load)",
       `  Logs              ${logDir}/`,
+      `  Run manifest      ${manifestFile}  (pids and restarts; a killed script restarts)`,
+      ...(security
+        ? [
+          "",
+          "  Security          each script connects to Kafka as its own principal (its name), " +
+          "SASL_SSL + SCRAM-SHA-512, ACLs",
+          `  HTTP login        ${security.http.username}:${security.http.password}  ` +
+          "(gateway, order status, dashboard)",
+          `  CA file           ${security.caFile}  (Kafka, the registry, the HTTP surfaces; ` +
+          "curl --cacert)",
+          `  Credentials       ${security.credentialsFile}  (HTTP and registry logins; ` +
+          `Kafka's: ${cluster!.security!.credentialsFile})`,
+        ]
+        : []),
       "",
       `  Failures          ${
         cfg.failureRate * 100
@@ -498,11 +785,13 @@ async function main(): Promise<number> {
     log.error("demo failed", { error: err });
     return 1;
   } finally {
+    await writeManifest("stopping");
     // Newest first: the load stops before what consumes it, the broker last.
     for (const part of stack.reverse()) {
       await part.stop().catch((err) => log.warn("stop failed", { part: part.name, error: err }));
       log.info("stopped", { part: part.name });
     }
+    await writeManifest("stopped");
     dispose();
   }
 }

@@ -63,6 +63,7 @@ async function denoTest(args: string[], env: Record<string, string>): Promise<Ph
     }
     const { code } = await child.status;
     // deno test's last line: "ok | 12 passed (3 steps) | 0 failed (1m2s)" (colours stripped).
+    // deno-lint-ignore no-control-regex -- ANSI colour codes start with ESC
     const plain = tail.replace(/\x1b\[[0-9;]*m/g, "");
     const m = [...plain.matchAll(/(?:ok|FAILED) \| (\d+) passed[^|]*\| (\d+) failed/g)].pop();
     return { code, passed: Number(m?.[1] ?? 0), failed: Number(m?.[2] ?? (code ? 1 : 0)) };
