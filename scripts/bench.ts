@@ -27,7 +27,7 @@ import { createKafka } from "../shared/kafka.ts";
 import { createLogger } from "../shared/log.ts";
 import { provideBroker } from "../shared/broker/provide.ts";
 import { waitUntilReady } from "../shared/broker/ready.ts";
-import { provisionKafka } from "../shared/broker/local_kafka.ts";
+import { nodesFlag, provisionKafka } from "../shared/broker/local_kafka.ts";
 import { startRegistry } from "../shared/registry/server.ts";
 import { createDatabase, startLocalPostgres } from "../shared/store/local_postgres.ts";
 import { ensureTopics } from "../shared/topics.ts";
@@ -57,15 +57,10 @@ const config = defineConfig({
       env: "BENCH_SHORT",
       description: "a small scale that only proves the bench works (CI), not a speed to judge",
     },
-    nodes: {
-      type: "number",
-      integer: true,
-      min: 1,
-      max: 9,
-      default: 1,
-      env: "BENCH_NODES",
-      description: "nodes of the local cluster it starts (3: replication 3, min.insync 2)",
-    },
+    nodes: nodesFlag(
+      "BENCH_NODES",
+      "nodes of the local cluster it starts (3: replication 3, min.insync 2)",
+    ),
     records: {
       type: "number",
       integer: true,

@@ -511,7 +511,7 @@ export const SCRIPTS: ScriptEntry[] = ([
           ...KAFKA_ENV,
           ...PG_ENV,
           "DATABASE_URL",
-          "SCHEMA_REGISTRY_URL",
+          ...REGISTRY_ENV,
           "VERIFY_ORDERS_TOPIC",
           "VERIFY_INVENTORY_TOPIC",
           "VERIFY_DELIVERY_TOPIC",
@@ -521,6 +521,11 @@ export const SCRIPTS: ScriptEntry[] = ([
           "VERIFY_TIMEOUT_SECONDS",
           "VERIFY_RUN_ID",
           "VERIFY_AUDIT_ONLY",
+          "VERIFY_CHAOS",
+          "VERIFY_CHAOS_MANIFEST",
+          "VERIFY_CHAOS_KILLS",
+          "VERIFY_CHAOS_NODE_KILLS",
+          "VERIFY_CHAOS_SECONDS",
           "VERIFY_CLIENT_PROPERTIES",
           "KAFKA_TOOLS_CLASSPATH",
           "KAFKA_CACHE_DIR",
@@ -530,7 +535,7 @@ export const SCRIPTS: ScriptEntry[] = ([
       // The SQLite store (opened read-only), the Java reader's source, the Kafka jars, --client-properties.
       "--allow-read",
       // The audit's reader is Apache Kafka's Java consumer.
-      "--allow-run=java",
+      "--allow-run=java,kill",
     ],
   },
   {

@@ -35,10 +35,16 @@ import type { Kafka } from "kafkajs";
 import { consumerLag, type PartitionLag, totalLag } from "../shared/lag.ts";
 import { createLogger, type Logger, logLevelFlag } from "../shared/log.ts";
 import { shutdownSignal, sleep } from "../shared/shutdown.ts";
-import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
+import { failureTopics, pipelineTopics } from "../shared/topology.ts";
+import { ensureTopics, TOPICS } from "../shared/topics.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
 import { openStore } from "../shared/store/open_store.ts";
-import { defaultCacheDir, type LocalKafka, startLocalKafka } from "../shared/broker/local_kafka.ts";
+import {
+  defaultCacheDir,
+  type LocalKafka,
+  nodesFlag,
+  startLocalKafka,
+} from "../shared/broker/local_kafka.ts";
 import { newPassword } from "../shared/broker/cluster_security.ts";
 import { ensureCertificateAuthority, issueCertificate } from "../shared/security/certs.ts";
 import { basicAuthUser } from "../shared/security/basic_auth.ts";
@@ -46,7 +52,7 @@ import { provideBroker } from "../shared/broker/provide.ts";
 import { waitUntilReady } from "../shared/broker/ready.ts";
 import { startRegistry } from "../shared/registry/server.ts";
 import { DELIVERY_ROUTE, INVENTORY_ROUTE } from "../shared/router/route.ts";
-import { DEFAULT_BACKOFF, dlqTopicName, retryTopicsFor } from "../shared/retry/backoff.ts";
+import { DEFAULT_BACKOFF, retryTopicsFor } from "../shared/retry/backoff.ts";
 import { scrapeCounter, startProcess, type SupervisedProcess } from "./supervisor.ts";
 import { kafkaPrincipals, scriptByEntry } from "./catalog.ts";
 import { adminConnection, principalConnection, setUpPipeline } from "./cluster_setup.ts";
@@ -145,16 +151,11 @@ const config = defineConfig({
       env: "STATUS_PORT",
       description: "port of the order status service (GET /orders/:id)",
     },
-    nodes: {
-      type: "number",
-      integer: true,
-      min: 1,
-      max: 9,
-      default: 1,
-      env: "DEMO_NODES",
-      description: "Kafka nodes; above 1 the demo starts a local cluster of its own " +
+    nodes: nodesFlag(
+      "DEMO_NODES",
+      "Kafka nodes; above 1 the demo starts a local cluster of its own " +
         "(KAFKA_BROKERS must be unset)",
-    },
+    ),
     secure: {
       type: "boolean",
       env: "DEMO_SECURE",
@@ -178,27 +179,6 @@ const config = defineConfig({
     logLevel: logLevelFlag,
   },
 });
-
-/** Where the demo's scripts serve /metrics. */
-/** Where the demo's producers and consumers hand failed records (their default names). */
-const RETRY_SOURCES = [
-  ...[INVENTORY_ROUTE, DELIVERY_ROUTE].map((r) => ({
-    base: `${TOPICS.orders.name}-${r.type}`,
-    spec: TOPICS.orders,
-  })),
-  ...[TOPICS.inventoryOrders, TOPICS.deliveryOrders, TOPICS.deliveryEvents].map((spec) => ({
-    base: spec.name,
-    spec,
-  })),
-];
-
-/** The retry and dead-letter topics of the demo's scripts, as the scripts would create them. */
-function failureTopics(): TopicSpec[] {
-  return RETRY_SOURCES.flatMap(({ base, spec }) => [
-    ...retryTopicsFor(base, DEFAULT_BACKOFF).map((name) => renamed(spec, name)),
-    ...(base === spec.name ? [renamed(TOPICS.ordersDlq, dlqTopicName(base))] : []),
-  ]);
-}
 
 /** The aggregator's snapshot and consumer group (scripts/aggregator.ts, defaults). */
 const STATS_URL = "http://127.0.0.1:8083/stats";
@@ -565,7 +545,7 @@ async function main(): Promise<number> {
       await admin.connect();
       // The retry and dead-letter topics too, so that the aggregator, which
       // finds them by pattern, reads them from its first moment.
-      await ensureTopics(admin, [...Object.values(TOPICS), ...failureTopics()], log);
+      await ensureTopics(admin, pipelineTopics(), log);
       await admin.disconnect();
     }
     const security = cluster?.security ? await prepareDemoSecurity(cluster, logDir) : undefined;

@@ -28,6 +28,7 @@ import {
   kafkaTool,
   type KafkaToolName,
   LocalKafkaError,
+  nodesFlag,
   provisionKafka,
   startLocalKafka,
 } from "../shared/broker/local_kafka.ts";
@@ -54,15 +55,10 @@ const config = defineConfig({
       env: "LOCAL_KAFKA_PORT",
       description: "the first node's client port for `start` (0 = any free port)",
     },
-    nodes: {
-      type: "number",
-      integer: true,
-      min: 1,
-      max: 9,
-      default: 1,
-      env: "LOCAL_KAFKA_NODES",
-      description: "nodes for `start`, each a broker and a KRaft voter (3: replication 3, ISR 2)",
-    },
+    nodes: nodesFlag(
+      "LOCAL_KAFKA_NODES",
+      "nodes for `start`, each a broker and a KRaft voter (3: replication 3, ISR 2)",
+    ),
     secure: {
       type: "boolean",
       env: "LOCAL_KAFKA_SECURE",

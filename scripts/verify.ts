@@ -32,6 +32,12 @@ import { openStoreReader } from "../shared/verify/store_reader.ts";
 import { checkRunId, newRunId, taggedOrders } from "../shared/verify/tagged_orders.ts";
 import { auditUntilComplete, sendTaggedOrders } from "../shared/verify/verify_run.ts";
 import { createWireDecoder } from "../shared/verify/wire_avro.ts";
+import {
+  type RegistryConnection,
+  registryConnectionFrom,
+  registryFlags,
+} from "../shared/registry/client_connection.ts";
+import { chaosRound } from "./verify_chaos.ts";
 
 export const verifyConfig = defineConfig({
   name: "verify",
@@ -39,12 +45,7 @@ export const verifyConfig = defineConfig({
     "where it belongs (target topics, DLQ, status stream, store) and nowhere else",
   flags: {
     ...kafkaFlags,
-    registryUrl: {
-      type: "string",
-      env: "SCHEMA_REGISTRY_URL",
-      default: "http://127.0.0.1:8081",
-      description: "schema registry, for the writer schemas of the target topics",
-    },
+    ...registryFlags,
     databaseUrl: {
       type: "string",
       env: "DATABASE_URL",
@@ -118,21 +119,69 @@ export const verifyConfig = defineConfig({
       env: "KAFKA_TOOLS_CLASSPATH",
       description: "the Kafka jars for the Java reader [default: the local Kafka's, in the cache]",
     },
+    chaos: {
+      type: "boolean",
+      env: "VERIFY_CHAOS",
+      description: "local only: while the orders flow, SIGKILL the demo's routers, consumers and " +
+        "aggregator and its cluster's nodes (their supervisors restart them), then audit",
+    },
+    chaosManifest: {
+      type: "string",
+      env: "VERIFY_CHAOS_MANIFEST",
+      description: "`--chaos`: the demo's run manifest [default: the demo's, in the cache]",
+    },
+    chaosKills: {
+      type: "number",
+      integer: true,
+      min: 0,
+      default: 20,
+      env: "VERIFY_CHAOS_KILLS",
+      description: "`--chaos`: script SIGKILLs, spread evenly over the scripts",
+    },
+    chaosNodeKills: {
+      type: "number",
+      integer: true,
+      min: 0,
+      default: 3,
+      env: "VERIFY_CHAOS_NODE_KILLS",
+      description: "`--chaos`: node SIGKILLs (one node down at a time; none on fewer than 3 nodes)",
+    },
+    chaosSeconds: {
+      type: "number",
+      min: 10,
+      default: 120,
+      env: "VERIFY_CHAOS_SECONDS",
+      description: "`--chaos`: how long the kills are spread over",
+    },
     logLevel: { ...logLevelFlag, default: "warn" },
   },
 });
 
+/** A fetch that sends the registry's credentials and trusts its CA (plain fetch, not a registry client). */
+function registryFetch(registry: RegistryConnection): typeof fetch {
+  const client = registry.ca ? Deno.createHttpClient({ caCerts: [registry.ca] }) : undefined;
+  const authorization = registry.auth
+    ? `Basic ${btoa(`${registry.auth.username}:${registry.auth.password}`)}`
+    : undefined;
+  return (input, init) => {
+    const headers = new Headers(init?.headers);
+    if (authorization) headers.set("authorization", authorization);
+    return fetch(input, { ...init, headers, ...(client ? { client } : {}) } as RequestInit);
+  };
+}
+
 /** The registry answers, so decoding cannot fail for want of it halfway through. */
-async function checkRegistry(url: string): Promise<void> {
+async function checkRegistry(url: string, fetchFn: typeof fetch): Promise<void> {
   try {
-    const res = await fetch(`${url.replace(/\/+$/, "")}/subjects`);
+    const res = await fetchFn(`${url.replace(/\/+$/, "")}/subjects`);
     await res.body?.cancel();
     if (!res.ok) throw new Error(`it answered ${res.status} to GET /subjects`);
   } catch (err) {
     throw new Error(
-      `the schema registry ${url} cannot be used (--registry-url, SCHEMA_REGISTRY_URL): ${
-        (err as Error).message
-      }`,
+      `the schema registry ${url} cannot be used (--registry-url, SCHEMA_REGISTRY_URL, ` +
+        `SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO, SCHEMA_REGISTRY_SSL_CA_FILE): ${
+          (err as Error).message
+        }`,
     );
   }
 }
@@ -141,6 +190,8 @@ async function main(): Promise<number> {
   const cfg = verifyConfig.load();
   const log = createLogger({ name: "verify", level: cfg.logLevel });
   const conn = verifyConfig.orExit(() => kafkaConnectionFrom(cfg, { clientId: "verify" }));
+  const registry = verifyConfig.orExit(() => registryConnectionFrom(cfg));
+  const fetchRegistry = registryFetch(registry);
   const runId = verifyConfig.orExit(() => {
     if (cfg.auditOnly && !cfg.runId) {
       throw new ConfigError(
@@ -191,17 +242,33 @@ async function main(): Promise<number> {
   try {
     // Whatever would fail the audit fails before anything is sent.
     await store.read(run.prefix, run.skuPrefix);
-    await checkRegistry(cfg.registryUrl);
+    await checkRegistry(registry.url, fetchRegistry);
     const started = Date.now();
     if (!cfg.auditOnly) {
       const kafka = createKafka(conn, kafkaLogger(log));
-      await sendTaggedOrders(kafka, topics.orders, run).catch((err) => {
-        throw new Error(
-          `cannot send the tagged orders to ${topics.orders} (--orders-topic, --brokers): ${
-            (err as Error).message
-          }`,
-        );
-      });
+      const send = (orders: typeof run.orders) =>
+        sendTaggedOrders(kafka, topics.orders, { ...run, orders }).catch((err) => {
+          throw new Error(
+            `cannot send the tagged orders to ${topics.orders} (--orders-topic, --brokers): ${
+              (err as Error).message
+            }`,
+          );
+        });
+      if (cfg.chaos) {
+        // The orders go out in waves through the chaos, so that kills meet orders in flight.
+        const waves = 3;
+        const size = Math.ceil(run.orders.length / waves);
+        const summary = await chaosRound({
+          manifestPath: cfg.chaosManifest,
+          kills: cfg.chaosKills,
+          nodeKills: cfg.chaosNodeKills,
+          seconds: cfg.chaosSeconds,
+          waves,
+          sendWave: (i) => send(run.orders.slice(i * size, (i + 1) * size)),
+          log,
+        });
+        console.log(summary);
+      } else await send(run.orders);
       console.log(
         `verify run ${runId}: sent ${cfg.count} orders of each kind (ids ${run.prefix}…) to ${topics.orders}`,
       );
@@ -215,7 +282,7 @@ async function main(): Promise<number> {
         properties,
         timeoutMs: cfg.timeoutSeconds * 1000,
       }),
-      decoder: createWireDecoder(cfg.registryUrl),
+      decoder: createWireDecoder(registry.url, fetchRegistry),
       store,
       topics,
     }, { deadline: started + cfg.timeoutSeconds * 1000, intervalMs: 1000, log });

@@ -73,6 +73,11 @@ export interface ClusterShape {
   security?: NodeSecurity;
 }
 
+/** The `--nodes` flag of the scripts that start a local cluster; `env` and `description` are theirs. */
+export function nodesFlag(env: string, description: string) {
+  return { type: "number", integer: true, min: 1, max: 9, default: 1, env, description } as const;
+}
+
 /** The replication settings a cluster of `nodes` nodes gets: 3 (or fewer nodes), ISR 2 (or 1). Pure. */
 export function replicationFor(nodes: number): { replicationFactor: number; minInsync: number } {
   return { replicationFactor: Math.min(3, nodes), minInsync: Math.min(2, nodes) };

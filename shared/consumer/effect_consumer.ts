@@ -28,7 +28,7 @@
  * Hand-offs travel in the same Kafka transaction as the offsets.
  * @module
  */
-import { fatalCrash, isFatalKafkaError } from "../security/kafka_errors.ts";
+import { fatalCrash, isFatalKafkaError, untilStopOrFatal } from "../security/kafka_errors.ts";
 import type { Consumer, Kafka, KafkaMessage, Message } from "kafkajs";
 import { ownershipGuard, partitionId, transactionalProducers } from "../transactional_producers.ts";
 import type { AvroCodec } from "../avro_codec.ts";
@@ -431,16 +431,7 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
 
     // A missing ACL or a refused login ends the run (and the script, with one
     // line naming it) instead of a crash loop.
-    let fatal: unknown;
-    await Promise.race([
-      new Promise<void>((resolve) => {
-        if (signal.aborted) return resolve();
-        signal.addEventListener("abort", () => resolve(), { once: true });
-      }),
-      crashed.catch((err) => {
-        fatal = err;
-      }),
-    ]);
+    const fatal = await untilStopOrFatal(signal, crashed);
     log.info("stopping: finishing the open batch", { ...totals });
     await consumer.disconnect();
     retry.close();

@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import { fatalCrash, isFatalKafkaError } from "../security/kafka_errors.ts";
+import { fatalCrash, isFatalKafkaError, untilStopOrFatal } from "../security/kafka_errors.ts";
 import type { Consumer, Kafka, KafkaMessage, Message } from "kafkajs";
 import { ownershipGuard, partitionId, transactionalProducers } from "../transactional_producers.ts";
 import type { AvroCodec } from "../avro_codec.ts";
@@ -311,16 +311,7 @@ export function createRouter(options: RouterOptions): Router {
 
     // A missing ACL or a refused login ends the run (and the script, with one
     // line naming it) instead of a crash loop.
-    let fatal: unknown;
-    await Promise.race([
-      new Promise<void>((resolve) => {
-        if (signal.aborted) return resolve();
-        signal.addEventListener("abort", () => resolve(), { once: true });
-      }),
-      crashed.catch((err) => {
-        fatal = err;
-      }),
-    ]);
+    const fatal = await untilStopOrFatal(signal, crashed);
     log.info("stopping: finishing the open transaction", { ...totals });
     // disconnect() waits for the running batch, whose transaction commits or aborts.
     await consumer.disconnect();

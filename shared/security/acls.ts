@@ -161,19 +161,24 @@ const KAFKAJS_OPERATION: Record<AclOperation, number> = {
 const KAFKAJS_PATTERN: Record<AclPattern, number> = { LITERAL: 3, PREFIXED: 4 };
 const KAFKAJS_ALLOW = 3;
 
+/** One binding as kafkajs' createAcls and deleteAcls take it. */
+function kafkajsAcl(b: AclBinding) {
+  return {
+    resourceType: KAFKAJS_RESOURCE[b.resourceType],
+    resourceName: b.resourceName,
+    resourcePatternType: KAFKAJS_PATTERN[b.patternType],
+    principal: b.principal,
+    host: "*",
+    operation: KAFKAJS_OPERATION[b.operation],
+    permissionType: KAFKAJS_ALLOW,
+  };
+}
+
 /** Applies `bindings` with an administrator's admin client (creating an existing ACL is a no-op). */
 export async function applyAcls(admin: Admin, bindings: readonly AclBinding[]): Promise<void> {
   if (bindings.length === 0) return;
   await admin.createAcls({
-    acl: bindings.map((b) => ({
-      resourceType: KAFKAJS_RESOURCE[b.resourceType],
-      resourceName: b.resourceName,
-      resourcePatternType: KAFKAJS_PATTERN[b.patternType],
-      principal: b.principal,
-      host: "*",
-      operation: KAFKAJS_OPERATION[b.operation],
-      permissionType: KAFKAJS_ALLOW,
-    })) as Parameters<Admin["createAcls"]>[0]["acl"],
+    acl: bindings.map(kafkajsAcl) as Parameters<Admin["createAcls"]>[0]["acl"],
   });
 }
 
@@ -181,14 +186,6 @@ export async function applyAcls(admin: Admin, bindings: readonly AclBinding[]): 
 export async function removeAcls(admin: Admin, bindings: readonly AclBinding[]): Promise<void> {
   if (bindings.length === 0) return;
   await admin.deleteAcls({
-    filters: bindings.map((b) => ({
-      resourceType: KAFKAJS_RESOURCE[b.resourceType],
-      resourceName: b.resourceName,
-      resourcePatternType: KAFKAJS_PATTERN[b.patternType],
-      principal: b.principal,
-      host: "*",
-      operation: KAFKAJS_OPERATION[b.operation],
-      permissionType: KAFKAJS_ALLOW,
-    })) as Parameters<Admin["deleteAcls"]>[0]["filters"],
+    filters: bindings.map(kafkajsAcl) as Parameters<Admin["deleteAcls"]>[0]["filters"],
   });
 }

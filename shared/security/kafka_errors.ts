@@ -250,3 +250,24 @@ export function fatalCrash(consumer: Consumer): Promise<never> {
     });
   });
 }
+
+/**
+ * Waits until `signal` aborts (a clean stop) or `crashed` rejects (a fatal
+ * crash); resolves with the crash's error, or undefined on a stop.
+ */
+export async function untilStopOrFatal(
+  signal: AbortSignal,
+  crashed: Promise<never>,
+): Promise<unknown> {
+  let fatal: unknown;
+  await Promise.race([
+    new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      signal.addEventListener("abort", () => resolve(), { once: true });
+    }),
+    crashed.catch((err) => {
+      fatal = err;
+    }),
+  ]);
+  return fatal;
+}

@@ -202,3 +202,77 @@ export function chaosSummary(tally: ChaosTally): string {
   return `chaos: ${total} script SIGKILLs (${scripts}); ${tally.nodeKills.length} node SIGKILLs` +
     `${nodes ? ` (${nodes})` : ""}; ${tally.seconds} s`;
 }
+
+/**
+ * SIGKILLs `pid` with the `kill` command: `Deno.kill` needs every run
+ * permission, `--allow-run=kill` only this one.
+ */
+export async function sigkill(pid: number): Promise<void> {
+  const out = await new Deno.Command("kill", { args: ["-KILL", String(pid)], stderr: "piped" })
+    .output();
+  if (!out.success) {
+    throw new Error(`kill -KILL ${pid}: ${new TextDecoder().decode(out.stderr).trim()}`);
+  }
+}
+
+/** Whether `pid` runs (a zombie, killed but not yet reaped, does not). */
+export function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return false;
+  }
+}
+
+/** A node of a local cluster killed by {@linkcode clusterNodes}: its id, pid then, starts then. */
+export interface KilledNode {
+  id: number;
+  pid: number;
+  starts: number;
+}
+
+interface ManifestNode {
+  id: number;
+  pid: number;
+  running: boolean;
+  logFile: string;
+}
+
+function startsIn(logFile: string): number {
+  try {
+    return Deno.readTextFileSync(logFile).split("Kafka Server started").length - 1;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Kills and awaits the nodes of the local cluster whose manifest
+ * (`cluster.json`, rewritten by shared/broker/local_kafka.ts on every
+ * restart) is at `manifestFile`; the cluster restarts what is killed.
+ */
+export function clusterNodes(manifestFile: string) {
+  const nodes = (): ManifestNode[] => JSON.parse(Deno.readTextFileSync(manifestFile)).nodes;
+  return {
+    ids: () => nodes().map((n) => n.id),
+    async kill(id: number): Promise<KilledNode> {
+      const node = nodes().find((n) => n.id === id);
+      if (!node) throw new Error(`no node ${id} in ${manifestFile}`);
+      const killed = { id, pid: node.pid, starts: startsIn(node.logFile) };
+      await sigkill(node.pid);
+      return killed;
+    },
+    /** Waits until `killed` runs again under a new pid and has started serving. */
+    async back(killed: KilledNode, timeoutMs = 120_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const n = nodes().find((x) => x.id === killed.id)!;
+        if (n.running && n.pid !== killed.pid && startsIn(n.logFile) > killed.starts) return;
+        if (Date.now() > deadline) {
+          throw new Error(`node ${killed.id} did not come back within ${timeoutMs / 1000} s`);
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    },
+  };
+}

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { freePort } from "../../shared/broker/local_kafka.ts";
 import { TOPICS } from "../../shared/topics.ts";
-import { busiestLeader, chaosSchedule, transactionCoordinator } from "../../shared/verify/chaos.ts";
+import { chaosSchedule, pickNode, runChaos, sigkill } from "../../shared/verify/chaos.ts";
 import { taggedOrders } from "../../shared/verify/tagged_orders.ts";
 import { sendTaggedOrders } from "../../shared/verify/verify_run.ts";
 import { integration, waitFor } from "../harness.ts";
@@ -142,58 +142,48 @@ Deno.test(
 
       const admin = adminKafka().admin();
       await admin.connect();
-      const plan = chaosSchedule({
-        scripts: scripts.map((s) => s.name),
-        scriptKills: SCRIPT_KILLS,
-        nodeKills: NODE_KILLS,
-        durationMs: CHAOS_MS,
-        seed: started,
-      });
-      const kills = new Map<string, number>();
-      const nodeKills: { node: number; why: string }[] = [];
-      let down: KilledNode | undefined;
-      const chaosStart = Date.now();
-      const sends = [0.35, 0.7].map((f) => chaosStart + f * CHAOS_MS);
-      for (const event of plan) {
-        while (Date.now() < chaosStart + event.atMs) {
-          if (sends.length && Date.now() >= sends[0]) {
-            sends.shift();
-            await sendRun(runs.length);
-          }
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        if (event.kind === "script") {
-          const s = scripts.find((x) => x.name === event.target)!;
-          // Killed while it was still coming back: wait for the new one, then kill it.
-          const pid = await waitFor(`${s.name} running`, () => s.pid(), { timeoutMs: 60_000 });
-          Deno.kill(pid, "SIGKILL");
-          kills.set(s.name, (kills.get(s.name) ?? 0) + 1);
-          continue;
-        }
-        // One node down at a time: three voters survive one loss, not two.
-        if (down) await nodeBack(down);
-        const node = event.pick === "most-leaders"
-          ? await busiestLeader(admin, [
-            TOPICS.orders.name,
-            TOPICS.inventoryOrders.name,
-            TOPICS.deliveryOrders.name,
-            TOPICS.orderStatus.name,
-          ])
-          : event.pick === "transaction-coordinator"
-          ? await transactionCoordinator(admin, "inventory-orders-producer-orders-0")
-          : clusterManifest().nodes.map((n) => n.id).find((id) =>
-            !nodeKills.some((k) => k.node === id)
-          ) ?? 1;
-        down = killNode(node);
-        nodeKills.push({ node, why: event.pick });
-      }
+      const sends = [0.35, 0.7];
+      const tally = await runChaos(
+        chaosSchedule({
+          scripts: scripts.map((s) => s.name),
+          scriptKills: SCRIPT_KILLS,
+          nodeKills: NODE_KILLS,
+          durationMs: CHAOS_MS,
+          seed: started,
+        }),
+        {
+          async killScript(name) {
+            const s = scripts.find((x) => x.name === name)!;
+            // Killed while it was still coming back: wait for the new one, then kill it.
+            const pid = await waitFor(`${s.name} running`, () => s.pid(), { timeoutMs: 60_000 });
+            await sigkill(pid);
+          },
+          pickNode: (pick, before) =>
+            pickNode(
+              admin,
+              pick,
+              clusterManifest().nodes.map((n) => n.id),
+              before,
+              "inventory-orders-producer-orders-0",
+            ),
+          killNode: (id) => killNode(id),
+          nodeBack: (killed) => nodeBack(killed as KilledNode),
+          async tick(elapsed) {
+            if (sends.length && elapsed >= sends[0] * CHAOS_MS) {
+              sends.shift();
+              await sendRun(runs.length);
+            }
+          },
+        },
+      );
       while (sends.length) {
         sends.shift();
         await sendRun(runs.length);
       }
-      if (down) await nodeBack(down);
       await admin.disconnect();
-      const chaosSeconds = Math.round((Date.now() - chaosStart) / 1000);
+      const kills = tally.scriptKills;
+      const nodeKills = tally.nodeKills.map((k) => ({ node: k.node, why: k.pick }));
+      const chaosSeconds = tally.seconds;
 
       // The audit, run after the chaos: each tagged run exactly once everywhere.
       const drainStart = Date.now();

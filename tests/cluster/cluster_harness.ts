@@ -14,7 +14,8 @@ import type { Kafka } from "kafkajs";
 import type { ClusterManifest } from "../../shared/broker/local_kafka.ts";
 import { scriptKafkaEnv } from "../../shared/broker/cluster_security.ts";
 import { createKafka, type KafkaConnection } from "../../shared/kafka.ts";
-import { testLogger, waitFor } from "../harness.ts";
+import { testLogger } from "../harness.ts";
+import { clusterNodes, type KilledNode } from "../../shared/verify/chaos.ts";
 
 /** The manifest of the runner's cluster; fails with a sentence outside the cluster phase. */
 export function clusterManifest(): ClusterManifest {
@@ -82,38 +83,17 @@ export function principalEnv(principal: string): Record<string, string> {
   };
 }
 
-/** The pid of node `id` now (it changes when the node restarts). */
-export function nodePid(id: number): number {
-  return clusterManifest().nodes.find((n) => n.id === id)!.pid;
-}
+/** A node killed by {@linkcode killNode}. */
+export type { KilledNode };
 
-function starts(logFile: string): number {
-  try {
-    return Deno.readTextFileSync(logFile).split("Kafka Server started").length - 1;
-  } catch {
-    return 0;
-  }
-}
-
-/** A node killed by {@linkcode killNode}: which, its pid then, how often it had started. */
-export interface KilledNode {
-  id: number;
-  pid: number;
-  starts: number;
-}
+const nodes = () => clusterNodes(Deno.env.get("KAFKA_CLUSTER_MANIFEST")!);
 
 /** SIGKILLs node `id`; the runner's cluster restarts it on its own data. */
-export function killNode(id: number): KilledNode {
-  const node = clusterManifest().nodes.find((n) => n.id === id)!;
-  const killed = { id, pid: node.pid, starts: starts(node.logFile) };
-  Deno.kill(node.pid, "SIGKILL");
-  return killed;
+export function killNode(id: number): Promise<KilledNode> {
+  return nodes().kill(id);
 }
 
 /** Waits until a killed node runs again under a new pid and has started serving. */
-export async function nodeBack(killed: KilledNode, timeoutMs = 120_000): Promise<void> {
-  await waitFor(`node ${killed.id} restarted and serving`, () => {
-    const n = clusterManifest().nodes.find((x) => x.id === killed.id)!;
-    return n.running && n.pid !== killed.pid && starts(n.logFile) > killed.starts;
-  }, { timeoutMs, intervalMs: 250 });
+export function nodeBack(killed: KilledNode, timeoutMs = 120_000): Promise<void> {
+  return nodes().back(killed, timeoutMs);
 }

@@ -133,7 +133,7 @@ Deno.test(
       });
 
       // Replica B dies: the target's partitions are left with one in-sync replica.
-      const killed = killNode(replicaB);
+      const killed = await killNode(replicaB);
       await waitFor("the target's ISR shrunk below 2", async () => {
         const { topics } = await admin.fetchTopicMetadata({ topics: [target] });
         return topics[0].partitions.every((p) => p.isr.length < 2);
