@@ -13,6 +13,7 @@ import {
   startLocalKafka,
   sweepOrphans,
 } from "../shared/broker/local_kafka.ts";
+import { createKafka } from "../shared/kafka.ts";
 import { integration, testLogger, waitFor } from "./harness.ts";
 
 const log = testLogger("local-kafka-test");
@@ -136,3 +137,52 @@ Deno.test("a warm provision only checks the cache", integration, async () => {
     () => Deno.stat(join(install.libsDir, `kafka-clients-${KAFKA_VERSION}.jar`)),
   );
 });
+
+Deno.test(
+  "a secured node with mutual TLS: a client with its certificate and SCRAM login gets in, one without a certificate does not",
+  integration,
+  async () => {
+    const broker = await startLocalKafka({
+      log,
+      cacheDir: Deno.env.get("KAFKA_CACHE_DIR"),
+      heapMb: 256,
+      secure: { principals: ["mtls-user"], mutualTls: true },
+    });
+    const security = broker.security!;
+    const ca = await Deno.readTextFile(security.caFile);
+    const sasl = {
+      mechanism: "scram-sha-512" as const,
+      username: "mtls-user",
+      password: security.users["mtls-user"],
+    };
+    const quiet = testLogger("mtls");
+    try {
+      const withCert = createKafka({
+        brokers: [broker.bootstrap],
+        clientId: "mtls",
+        ssl: {
+          ca,
+          cert: await Deno.readTextFile(security.clientCert.certFile),
+          key: await Deno.readTextFile(security.clientCert.keyFile),
+        },
+        sasl,
+      }, quiet).admin();
+      await withCert.connect();
+      // No ACL lets it see a topic, but the login and the handshake went through.
+      assert.deepEqual(await withCert.listTopics(), []);
+      await withCert.disconnect();
+
+      const withoutCert = createKafka({
+        brokers: [broker.bootstrap],
+        clientId: "mtls",
+        ssl: { ca },
+        sasl,
+        retries: 0,
+      }, quiet).admin();
+      await assert.rejects(() => withoutCert.connect());
+      await withoutCert.disconnect().catch(() => {});
+    } finally {
+      await broker.stop();
+    }
+  },
+);

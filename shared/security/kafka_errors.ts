@@ -210,6 +210,8 @@ export async function securityFailureLine(
   ctx: ErrorContext & { groups?: readonly string[]; transactionalIds?: readonly string[] },
   probe?: { admin: () => Admin; topics: TopicAccess },
 ): Promise<string | undefined> {
+  // The registry's TLS and logins are said by its own error (shared/avro_codec.ts), not as Kafka's.
+  if ((err as Error | undefined)?.name === "RegistryError") return undefined;
   if (!isFatalKafkaError(err)) {
     return looksLikePlaintextOnTls(err, ctx) ? describeConnectFailure(err, ctx) : undefined;
   }
