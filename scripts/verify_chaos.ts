@@ -48,7 +48,7 @@ async function runningDemo(path: string): Promise<DemoManifest> {
         `${path} (--chaos-manifest): ${(err as Error).message}`,
     );
   }
-  if (manifest.state !== "running" || !alive(manifest.demoPid)) {
+  if (manifest.state !== "running" || !(await alive(manifest.demoPid))) {
     throw new Error(
       `--chaos needs a running \`deno task demo\`: the one in ${path} is ${
         manifest.state === "running" ? "gone" : manifest.state
@@ -122,7 +122,7 @@ export async function chaosRound(options: {
           for (;;) {
             const now = await readDemoManifest(path);
             const pid = now.processes.find((p) => p.name === name)?.pid;
-            if (pid && alive(pid)) {
+            if (pid && await alive(pid)) {
               await sigkill(pid);
               options.log.info("killed", { script: name, pid });
               return;

@@ -215,13 +215,14 @@ export async function sigkill(pid: number): Promise<void> {
   }
 }
 
-/** Whether `pid` runs (a zombie, killed but not yet reaped, does not). */
-export function isRunning(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
-  } catch {
-    return false;
-  }
+/**
+ * Whether `pid` runs, by `kill -0` (reading /proc/<pid> would need every
+ * permission under Deno; a zombie not yet reaped counts as running).
+ */
+export async function isRunning(pid: number): Promise<boolean> {
+  const out = await new Deno.Command("kill", { args: ["-0", String(pid)], stderr: "null" })
+    .output();
+  return out.success;
 }
 
 /** A node of a local cluster killed by {@linkcode clusterNodes}: its id, pid then, starts then. */
