@@ -38,6 +38,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { ConfigError, flagName } from "../config.ts";
+import { basicAuthUser, isAuthorized } from "../security/basic_auth.ts";
 
 /**
  * The flags of an HTTP surface, their env vars named `<prefix>_AUTH_TOKEN`,
@@ -178,14 +179,6 @@ function sameSecret(given: Uint8Array, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-function decodeBase64(text: string): Uint8Array | undefined {
-  try {
-    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
-}
-
 function refuse(credentials: HttpCredentials, error: string): Response {
   const headers = new Headers({ "content-type": "application/json; charset=utf-8" });
   // Basic first: a browser takes the first scheme it knows and prompts for it.
@@ -227,8 +220,13 @@ export function authorize(
       : refuse(credentials, "wrong credentials: the bearer token is not accepted");
   }
   if (scheme === "basic" && credentials.basic !== undefined) {
-    const given = decodeBase64(value);
-    return given !== undefined && sameSecret(given, credentials.basic)
+    // The registry's check (constant time, over a digest), with this one user.
+    const colon = credentials.basic.indexOf(":");
+    const user = basicAuthUser(
+      credentials.basic.slice(0, colon),
+      credentials.basic.slice(colon + 1),
+    );
+    return isAuthorized([user], header)
       ? undefined
       : refuse(credentials, "wrong credentials: the user or password is not accepted");
   }

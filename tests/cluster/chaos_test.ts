@@ -13,10 +13,17 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { freePort } from "../../shared/broker/local_kafka.ts";
 import { TOPICS } from "../../shared/topics.ts";
-import { chaosSchedule, pickNode, runChaos, sigkill } from "../../shared/verify/chaos.ts";
+import {
+  chaosSchedule,
+  isRunning,
+  pickNode,
+  runChaos,
+  sigkill,
+} from "../../shared/verify/chaos.ts";
+import { startProcess, type SupervisedProcess } from "../../scripts/supervisor.ts";
 import { taggedOrders } from "../../shared/verify/tagged_orders.ts";
 import { sendTaggedOrders } from "../../shared/verify/verify_run.ts";
-import { integration, waitFor } from "../harness.ts";
+import { integration, testLogger, waitFor } from "../harness.ts";
 import { type ScriptProcess, startScript } from "../pipeline.ts";
 import {
   adminKafka,
@@ -33,47 +40,24 @@ const SCRIPT_KILLS = 20;
 const NODE_KILLS = 3;
 const PER_KIND = 25;
 
-/** A script that comes back when it dies, as an orchestrator would bring it back. */
-interface Supervised {
-  readonly name: string;
-  pid(): number | undefined;
-  restarts: number;
-  output(): string;
-  stop(): Promise<number>;
+/** A script under the demo's supervisor: it comes back when it dies, as an orchestrator would. */
+function supervise(
+  entry: string,
+  args: string[],
+  principal: string,
+  logDir: string,
+): Promise<SupervisedProcess> {
+  return startProcess({
+    entry,
+    args,
+    logDir,
+    env: principalEnv(principal),
+    restartOnCrash: { delayMs: 500, maxRestartsPerMinute: 30 },
+    log: testLogger("supervisor"),
+  });
 }
 
-function supervise(entry: string, args: string[], principal: string): Supervised {
-  let current: ScriptProcess | undefined;
-  let stopping = false;
-  let text = "";
-  const s: Supervised = {
-    name: principal,
-    pid: () => current?.pid,
-    restarts: 0,
-    output: () => text + (current?.output() ?? ""),
-    async stop() {
-      stopping = true;
-      const proc = current;
-      if (!proc) return 0;
-      proc.kill("SIGTERM");
-      const status = await proc.status;
-      return status.code;
-    },
-  };
-  const start = () => {
-    const proc = startScript(entry, args, principalEnv(principal));
-    current = proc;
-    void proc.status.then(() => {
-      if (stopping || current !== proc) return;
-      text += proc.output();
-      current = undefined;
-      s.restarts++;
-      setTimeout(() => !stopping && start(), 500);
-    });
-  };
-  start();
-  return s;
-}
+const logOf = (p: SupervisedProcess) => Deno.readTextFile(p.logFile).catch(() => "");
 
 Deno.test(
   "chaos: SIGKILLs of every script kind and of three nodes lose and duplicate nothing",
@@ -96,7 +80,7 @@ Deno.test(
       ["--port", String(registryPort)],
       principalEnv("schema_registry"),
     );
-    const scripts: Supervised[] = [];
+    const scripts: SupervisedProcess[] = [];
     const extras: ScriptProcess[] = [registry];
     const started = Date.now();
     try {
@@ -104,19 +88,23 @@ Deno.test(
         timeoutMs: 120_000,
       });
       for (const kind of ["inventory", "delivery"]) {
-        scripts.push(supervise(
-          `producers/${kind}_orders_producer.ts`,
-          ["--registry-url", registryUrl, ...quiet],
-          `${kind}_orders_producer`,
-        ));
-        scripts.push(supervise(
-          `consumers/${kind}_data_consumer.ts`,
-          ["--registry-url", registryUrl, "--database-url", databaseUrl, ...quiet],
-          `${kind}_data_consumer`,
-        ));
+        scripts.push(
+          await supervise(
+            `producers/${kind}_orders_producer.ts`,
+            ["--registry-url", registryUrl, ...quiet],
+            `${kind}_orders_producer`,
+            dir,
+          ),
+          await supervise(
+            `consumers/${kind}_data_consumer.ts`,
+            ["--registry-url", registryUrl, "--database-url", databaseUrl, ...quiet],
+            `${kind}_data_consumer`,
+            dir,
+          ),
+        );
       }
       scripts.push(
-        supervise("scripts/aggregator.ts", ["--http-port", "0", ...quiet], "aggregator"),
+        await supervise("scripts/aggregator.ts", ["--http-port", "0", ...quiet], "aggregator", dir),
       );
       // Load of its own the whole time, besides the tagged orders.
       const load = startScript(
@@ -127,7 +115,8 @@ Deno.test(
       extras.push(load);
       await waitFor(
         "every script consuming",
-        () => scripts.every((s) => /partitions assigned|rebalanced|assigned/.test(s.output())),
+        async () =>
+          (await Promise.all(scripts.map(logOf))).every((log) => /partitions assigned/.test(log)),
         { timeoutMs: 180_000 },
       );
 
@@ -155,7 +144,13 @@ Deno.test(
           async killScript(name) {
             const s = scripts.find((x) => x.name === name)!;
             // Killed while it was still coming back: wait for the new one, then kill it.
-            const pid = await waitFor(`${s.name} running`, () => s.pid(), { timeoutMs: 60_000 });
+            const pid = await waitFor(
+              `${s.name} running`,
+              () => isRunning(s.pid).then((up) => (up ? s.pid : undefined)),
+              {
+                timeoutMs: 60_000,
+              },
+            );
             await sigkill(pid);
           },
           pickNode: (pick, before) =>
@@ -242,11 +237,10 @@ Deno.test(
       assert.equal(totals.duplicated, 0);
       assert.equal(totals.sent, runs.length * PER_KIND * 4);
     } finally {
-      const codes = await Promise.all(scripts.map((s) => s.stop()));
+      await Promise.all(scripts.map((s) => s.stop()));
       for (const p of extras) p.kill("SIGTERM");
       await Promise.all(extras.map((p) => p.status));
       await Deno.remove(dir, { recursive: true }).catch(() => {});
-      void codes;
     }
   },
 );
