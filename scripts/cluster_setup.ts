@@ -32,15 +32,22 @@ export async function principalConnection(
   const security = cluster.security;
   const brokers = cluster.bootstrap.split(",");
   if (!security) return { brokers, clientId: principal };
-  const password = principal === ADMIN_PRINCIPAL
-    ? security.admin.password
-    : security.users[principal];
-  if (password === undefined) throw new Error(`no credentials for principal "${principal}"`);
+  // The same settings a script process gets: one place decides them.
+  const env = security.clientEnv(principal);
+  const read = (path?: string) => path ? Deno.readTextFile(path) : Promise.resolve(undefined);
   return {
     brokers,
     clientId: principal,
-    ssl: { ca: await Deno.readTextFile(security.caFile) },
-    sasl: { mechanism: "scram-sha-512", username: principal, password },
+    ssl: {
+      ca: await Deno.readTextFile(env.KAFKA_SSL_CA_FILE),
+      cert: await read(env.KAFKA_SSL_CERT_FILE),
+      key: await read(env.KAFKA_SSL_KEY_FILE),
+    },
+    sasl: {
+      mechanism: "scram-sha-512",
+      username: env.KAFKA_SASL_USERNAME,
+      password: env.KAFKA_SASL_PASSWORD,
+    },
   };
 }
 

@@ -31,6 +31,8 @@ import { createLogger } from "../shared/log.ts";
 
 const log = createLogger({ name: "test-runner" });
 const CLUSTER_TESTS = "tests/cluster";
+/** Set by Ctrl-C or SIGTERM during a phase: the next phase does not start. */
+let interrupted = false;
 
 interface PhaseResult {
   code: number;
@@ -47,6 +49,7 @@ async function denoTest(args: string[], env: Record<string, string>): Promise<Ph
     stdout: "piped",
   }).spawn();
   const forward = (sig: Deno.Signal) => () => {
+    interrupted = true;
     try {
       child.kill(sig);
     } catch { /* exited */ }
@@ -153,8 +156,17 @@ async function main(): Promise<number> {
     log.error("run_tests.ts was started from inside a test run; refusing to recurse");
     return 1;
   }
-  const paths = Deno.args.filter((a) => !a.startsWith("-"));
-  const flags = Deno.args.filter((a) => a.startsWith("-"));
+  // Paths are the arguments naming a file or folder; everything else (a flag
+  // and its value, e.g. `--filter foo`) goes to both phases as it is.
+  const isPath = (a: string) => {
+    try {
+      return !a.startsWith("-") && Deno.statSync(a) !== undefined;
+    } catch {
+      return false;
+    }
+  };
+  const paths = Deno.args.filter(isPath);
+  const flags = Deno.args.filter((a) => !isPath(a));
   const isCluster = (p: string) => p.replace(/^\.\//, "").startsWith(CLUSTER_TESTS);
   const suitePaths = paths.filter((p) => !isCluster(p));
   const clusterPaths = paths.filter(isCluster);
@@ -163,7 +175,9 @@ async function main(): Promise<number> {
     results.push(await suitePhase([...flags, `--ignore=${CLUSTER_TESTS}`, ...suitePaths]));
   }
   if (paths.length === 0 || clusterPaths.length > 0) {
-    if (Deno.env.get("KAFKA_BROKERS")) {
+    if (interrupted) {
+      log.warn("cluster tests skipped: the run was interrupted");
+    } else if (Deno.env.get("KAFKA_BROKERS")) {
       log.warn("cluster tests skipped: they kill local nodes, and KAFKA_BROKERS names a cluster");
     } else {
       results.push(

@@ -64,17 +64,20 @@ export interface TransactionalBatchesOptions<T> {
   partitionsOf: (topic: string) => Promise<number>;
 }
 
-/** Partition counts from `admin`, each topic asked once. */
-export function partitionCounts(admin: Admin): (topic: string) => Promise<number> {
-  const known = new Map<string, Promise<number>>();
+/** Partition counts from `admin`, each topic asked again after `maxAgeMs` (partitions may be added). */
+export function partitionCounts(
+  admin: Admin,
+  maxAgeMs = 60_000,
+): (topic: string) => Promise<number> {
+  const known = new Map<string, { count: Promise<number>; at: number }>();
   return (topic) => {
-    let n = known.get(topic);
-    if (!n) {
-      n = admin.fetchTopicMetadata({ topics: [topic] }).then((m) => m.topics[0].partitions.length);
-      n.catch(() => known.delete(topic));
-      known.set(topic, n);
-    }
-    return n;
+    const cached = known.get(topic);
+    if (cached && Date.now() - cached.at < maxAgeMs) return cached.count;
+    const count = admin.fetchTopicMetadata({ topics: [topic] })
+      .then((m) => m.topics[0].partitions.length);
+    count.catch(() => known.delete(topic));
+    known.set(topic, { count, at: Date.now() });
+    return count;
   };
 }
 
@@ -114,9 +117,12 @@ export async function sendByPartition(
       entry.messages.push({ ...message, partition });
     }
   }
-  await Promise.all(
+  // Every send settles before the caller may abort: no request is left in flight behind it.
+  const sent = await Promise.allSettled(
     [...byPartition.values()].map(({ topic, messages }) => tx.send({ topic, messages, acks: -1 })),
   );
+  const failed = sent.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
 /** kafkajs' own default partitioner (murmur2 of the key, as Java's), so keys land where they always did. */

@@ -69,6 +69,16 @@ export function scramFormatArgs(credentials: readonly Credentials[]): string[] {
 }
 
 /**
+ * A value inside a JAAS quoted string, written into a .properties file:
+ * JAAS wants `\\` and `\"` escaped, and the properties format then reads
+ * every backslash as an escape too (and ends a value at a line break). Pure.
+ */
+export function jaasQuoted(value: string): string {
+  const jaas = value.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+  return jaas.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
+}
+
+/**
  * Java client properties for SASL_SSL (SCRAM-SHA-512 unless `mechanism`
  * says otherwise; SSL alone without credentials), trusting `caFile`; with
  * `keystoreFile` the client also presents a certificate. Pure.
@@ -88,7 +98,8 @@ export function javaClientProperties(options: {
     ? [
       `sasl.mechanism=${mechanism}`,
       `sasl.jaas.config=${module} required ` +
-      `username="${options.credentials.username}" password="${options.credentials.password}";`,
+      `username="${jaasQuoted(options.credentials.username)}" ` +
+      `password="${jaasQuoted(options.credentials.password)}";`,
     ]
     : [];
   return [

@@ -151,7 +151,7 @@ export function brokerProperties(l: BrokerLayout, shape: ClusterShape = {}): str
     "transaction.state.log.num.partitions=3",
     // A single member need not wait for others to join.
     "group.initial.rebalance.delay.ms=0",
-    // Transactions left open by a SIGKILLed producer are aborted sooner.
+    // The longest transaction timeout a producer may ask for (Kafka's default, said here).
     "transaction.max.timeout.ms=900000",
     "log.segment.bytes=67108864",
     "num.network.threads=2",
@@ -513,6 +513,8 @@ async function java(install: KafkaInstall, args: string[], logFile: string): Pro
 
 /** How long a crashed node stays down before `restartOnCrash` brings it back. */
 const RESTART_DELAY_MS = 2_000;
+/** More crashes than this within a minute, and the node is left down. */
+const MAX_RESTARTS_PER_MINUTE = 5;
 
 /**
  * Provisions (if needed), formats and starts a KRaft cluster of
@@ -564,6 +566,9 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
     /** Set while we kill or stop it on purpose: its exit is then no surprise. */
     expectExit: boolean;
     restartTimer?: ReturnType<typeof setTimeout>;
+    restarting?: Promise<void>;
+    /** When it died lately, for the restart cap. */
+    crashes: number[];
   }
   const states: NodeState[] = [];
   for (const layout of layouts) {
@@ -585,7 +590,7 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
       propsFile,
       ...(security?.formatArgs() ?? []),
     ], logFile);
-    states.push({ layout, dir, propsFile, logFile, expectExit: false });
+    states.push({ layout, dir, propsFile, logFile, expectExit: false, crashes: [] });
   }
 
   const writeManifest = async () => {
@@ -649,9 +654,26 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
         })
       );
       if (options.restartOnCrash) {
+        // A node that keeps dying at start is left down, said once, not retried forever.
+        const now = Date.now();
+        s.crashes = [...s.crashes.filter((t) => now - t < 60_000), now];
+        if (s.crashes.length > MAX_RESTARTS_PER_MINUTE) {
+          log.error("a local Kafka node keeps dying; left down", {
+            node: s.layout.nodeId,
+            logFile: s.logFile,
+          });
+          return status;
+        }
         s.restartTimer = setTimeout(() => {
           s.restartTimer = undefined;
-          if (!stopping && s.exited) void restart(s).catch(() => {});
+          if (!stopping && s.exited) {
+            void restart(s).catch((err) =>
+              log.error("a local Kafka node could not be restarted", {
+                node: s.layout.nodeId,
+                error: (err as Error).message,
+              })
+            );
+          }
         }, RESTART_DELAY_MS);
       }
       return status;
@@ -678,9 +700,16 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
     }
   };
 
-  const restart = async (s: NodeState) => {
+  const restart = (s: NodeState): Promise<void> => {
+    // One restart at a time per node: the crash timer and restartNode may both ask.
+    s.restarting ??= restartOnce(s).finally(() => s.restarting = undefined);
+    return s.restarting;
+  };
+  const restartOnce = async (s: NodeState) => {
+    clearTimeout(s.restartTimer);
     if (s.child && !s.exited) return;
     const before = await startCount(s.logFile);
+    if (stopping) return;
     spawn(s);
     await writeManifest();
     await untilStarted(s, before, Date.now() + (options.startTimeoutMs ?? 120_000));

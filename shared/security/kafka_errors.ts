@@ -74,7 +74,7 @@ export function authorizationType(err: unknown): AuthorizationType | undefined {
   return undefined;
 }
 
-type Kind = "sasl" | "tls-untrusted" | "tls-mismatch" | "authorization";
+type Kind = "sasl" | "tls-untrusted" | "tls-mismatch" | "tls-expired" | "authorization";
 
 function kindOf(err: unknown): Kind | undefined {
   if (authorizationType(err)) return "authorization";
@@ -84,8 +84,15 @@ function kindOf(err: unknown): Kind | undefined {
         `${e.name} ${e.message}`,
       )
     ) return "sasl";
+    // The name and the date first: a CA file fixes neither.
     if (
-      /self[- ]signed|unable to (verify|get local issuer)|certificate (verify|has expired)|UNABLE_TO_VERIFY|DEPTH_ZERO|unknown ?issuer|invalid peer certificate|UnknownIssuer/i
+      /NotValidForName|altnames|hostname\/IP does not match|ERR_TLS_CERT_ALTNAME/i.test(e.message)
+    ) {
+      return "tls-mismatch";
+    }
+    if (/expired|NotValidYet|CERT_HAS_EXPIRED/i.test(e.message)) return "tls-expired";
+    if (
+      /self[- ]signed|unable to (verify|get local issuer)|certificate verify|UNABLE_TO_VERIFY|DEPTH_ZERO|unknown ?issuer|invalid peer certificate|UnknownIssuer/i
         .test(e.message)
     ) return "tls-untrusted";
   }
@@ -120,6 +127,12 @@ export function describeKafkaError(
     case "tls-untrusted":
       return `the TLS certificate of Kafka${at} is not trusted: set KAFKA_SSL_CA_FILE to the ` +
         "PEM of the CA that signed it (deno task kafka start --secure prints its CA file)";
+    case "tls-mismatch":
+      return `the TLS certificate of Kafka${at} does not name the host it was reached by: use ` +
+        "in KAFKA_BROKERS a host name or address the certificate lists (its subjectAltName)";
+    case "tls-expired":
+      return `the TLS certificate of Kafka${at} has expired or is not valid yet: renew it ` +
+        "(or check this machine's clock)";
     case "authorization": {
       const type = authorizationType(err)!;
       const what = denied

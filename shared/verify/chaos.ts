@@ -6,7 +6,7 @@
  * processes restarts them (a supervisor, the local cluster); chaos only kills.
  *
  * A transactional id's coordinator is the leader of partition
- * `abs(javaHash(id)) % partitions` of `__transaction_state`, as Kafka's own
+ * `Utils.abs(javaHash(id)) % partitions` of `__transaction_state`, as Kafka's own
  * TransactionStateManager computes it, so it is found from metadata alone.
  *
  * @example
@@ -27,9 +27,14 @@ export function javaStringHash(s: string): number {
   return h;
 }
 
-/** The partition of an internal topic that keeps `id`'s state (Kafka's Utils.abs, then modulo). Pure. */
+/**
+ * The partition of an internal topic that keeps `id`'s state: Kafka's
+ * `Utils.abs(id.hashCode) % partitions`, where Utils.abs is Math.abs except
+ * that Integer.MIN_VALUE gives 0. Pure.
+ */
 export function coordinatorPartition(id: string, partitions: number): number {
-  return (javaStringHash(id) & 0x7fffffff) % partitions;
+  const h = javaStringHash(id);
+  return (h === -2147483648 ? 0 : Math.abs(h)) % partitions;
 }
 
 /** Which node to kill: the busiest leader, a transaction coordinator, or whichever is next. */
@@ -259,6 +264,7 @@ export function clusterNodes(manifestFile: string) {
     async kill(id: number): Promise<KilledNode> {
       const node = nodes().find((n) => n.id === id);
       if (!node) throw new Error(`no node ${id} in ${manifestFile}`);
+      if (!node.running || node.pid <= 0) throw new Error(`node ${id} is not running`);
       const killed = { id, pid: node.pid, starts: startsIn(node.logFile) };
       await sigkill(node.pid);
       return killed;

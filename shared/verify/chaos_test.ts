@@ -10,10 +10,13 @@ Deno.test("javaStringHash matches Java's String.hashCode", () => {
   assert.equal(javaStringHash("polygenelubricants"), -2147483648);
 });
 
-Deno.test("coordinatorPartition: Kafka's abs (the sign bit cleared), then modulo", () => {
-  // Integer.MIN_VALUE & 0x7fffffff is 0, where Math.abs would overflow.
+Deno.test("coordinatorPartition: Kafka's Utils.abs (Math.abs, MIN_VALUE to 0), then modulo", () => {
   assert.equal(coordinatorPartition("polygenelubricants", 3), 0);
   assert.equal(coordinatorPartition("hello", 3), 99162322 % 3);
+  // A negative hash: Math.abs, not the sign bit cleared (-286794356 → 286794356 % 3 = 2),
+  // as jshell says of ("inventory-orders-producer-orders-0".hashCode()).
+  assert.equal(javaStringHash("inventory-orders-producer-orders-0"), -286794356);
+  assert.equal(coordinatorPartition("inventory-orders-producer-orders-0", 3), 2);
   for (const id of ["a", "b", "inventory-orders-producer-orders-0"]) {
     const p = coordinatorPartition(id, 50);
     assert.ok(p >= 0 && p < 50);
