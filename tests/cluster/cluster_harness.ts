@@ -83,6 +83,11 @@ export function principalEnv(principal: string): Record<string, string> {
   };
 }
 
+/** The pid of node `id` now (it changes when the node restarts). */
+export function nodePid(id: number): number {
+  return clusterManifest().nodes.find((n) => n.id === id)!.pid;
+}
+
 /** A node killed by {@linkcode killNode}. */
 export type { KilledNode };
 

@@ -1,5 +1,6 @@
 /**
- * A partition whose in-sync replicas drop below min.insync.replicas=2: the
+ * A partition whose in-sync replicas drop below min.insync.replicas=2 (one
+ * of its two replicas' node frozen with SIGSTOP until it is looked at): the
  * routing producer's transactions cannot commit there, so it waits and
  * retries; it loses nothing, duplicates nothing, and resumes by itself when
  * the node returns. The target topic has two replicas (on two nodes) so
@@ -20,8 +21,7 @@ import {
   adminKafka,
   clusterBrokers,
   clusterManifest,
-  killNode,
-  nodeBack,
+  nodePid,
   principalEnv,
 } from "./cluster_harness.ts";
 
@@ -78,6 +78,7 @@ Deno.test(
       principalEnv("schema_registry"),
     );
     let router: ScriptProcess | undefined;
+    let frozen: number | undefined;
     const reader = createCommittedReader({
       classpath: Deno.env.get("KAFKA_TOOLS_CLASSPATH")!,
       brokers: clusterBrokers(),
@@ -132,14 +133,35 @@ Deno.test(
         intervalMs: 1000,
       });
 
-      // Replica B dies: the target's partitions are left with one in-sync replica.
-      const killed = await killNode(replicaB);
+      // Replica B stops answering (SIGSTOP: frozen, so the cluster cannot restart it before we
+      // have looked): its session expires and the target is left with one in-sync replica.
+      frozen = nodePid(replicaB);
+      Deno.kill(frozen, "SIGSTOP");
       await waitFor("the target's ISR shrunk below 2", async () => {
         const { topics } = await admin.fetchTopicMetadata({ topics: [target] });
         return topics[0].partitions.every((p) => p.isr.length < 2);
       }, { timeoutMs: 60_000, intervalMs: 250 });
+      const refusals = () =>
+        router!.output().split("\n").filter((l) =>
+          /NOT_ENOUGH_REPLICAS|not enough replicas|transaction aborted/i.test(l)
+        ).length;
+      const before = refusals();
       await produceRaw(producer, source, second);
-      // While it is short of replicas nothing more becomes visible, and the router stays up.
+      // The router tries, is refused (NOT_ENOUGH_REPLICAS) and retries, or aborts and tries again.
+      await waitFor(
+        "the router refused while the ISR is below 2",
+        () => {
+          if (refusals() > before) return true;
+          if (/"level":"error"/.test(router!.output())) {
+            throw new Error(router!.output().slice(-3000));
+          }
+          return false;
+        },
+        { timeoutMs: 90_000, intervalMs: 250 },
+      ).catch((err) => {
+        throw new Error(`${err.message}\n${router!.output().slice(-3000)}`);
+      });
+      // Meanwhile nothing more becomes visible, and the router stays up.
       const during = await routed();
       assert.equal(during, lines(first), "no record committed while the ISR is below 2");
       assert.equal(
@@ -148,7 +170,9 @@ Deno.test(
         `the router waits, it does not give up:\n${router.output().slice(-2000)}`,
       );
 
-      await nodeBack(killed);
+      // The node returns; the pipeline resumes by itself.
+      Deno.kill(frozen, "SIGCONT");
+      frozen = undefined;
       await waitFor(
         "every order routed after the node returned",
         async () => (await routed()) >= lines(all),
@@ -165,6 +189,8 @@ Deno.test(
         "the router rode it out without a restart",
       );
     } finally {
+      // Never leave a node frozen for the tests after this one.
+      if (frozen !== undefined) Deno.kill(frozen, "SIGCONT");
       router?.kill("SIGTERM");
       registry.kill("SIGTERM");
       await Promise.all([router?.status, registry.status]);
