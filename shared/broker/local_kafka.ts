@@ -482,9 +482,9 @@ const STARTED_LINE = "Kafka Server started";
  * How many times a node logged that it started. A TCP connect is not
  * enough: something else may hold the port while our node fails to bind it.
  */
-async function startCount(logFile: string): Promise<number> {
+export function startCount(logFile: string): number {
   try {
-    return (await Deno.readTextFile(logFile)).split(STARTED_LINE).length - 1;
+    return Deno.readTextFileSync(logFile).split(STARTED_LINE).length - 1;
   } catch {
     return 0;
   }
@@ -681,7 +681,7 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   };
 
   const untilStarted = async (s: NodeState, before: number, deadline: number) => {
-    while ((await startCount(s.logFile)) <= before) {
+    while (startCount(s.logFile) <= before) {
       if (s.exited) {
         throw new LocalKafkaError(
           `local Kafka node ${s.layout.nodeId} exited during start-up with code ${s.exited.code}:\n${await tail(
@@ -708,7 +708,7 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   const restartOnce = async (s: NodeState) => {
     clearTimeout(s.restartTimer);
     if (s.child && !s.exited) return;
-    const before = await startCount(s.logFile);
+    const before = startCount(s.logFile);
     if (stopping) return;
     spawn(s);
     await writeManifest();

@@ -19,6 +19,8 @@
  * @module
  */
 import type { Admin } from "kafkajs";
+import { startCount } from "../broker/local_kafka.ts";
+import { createRandom } from "../orders/generate.ts";
 
 /** Java's String.hashCode: 31·h + c over UTF-16 code units, in 32 bits. Pure. */
 export function javaStringHash(s: string): number {
@@ -44,18 +46,6 @@ export type ChaosEvent =
   | { atMs: number; kind: "script"; target: string }
   | { atMs: number; kind: "node"; pick: NodePick };
 
-/** A deterministic PRNG (mulberry32), so a failing schedule can be replayed by its seed. Pure. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * `scriptKills` kills spread evenly over `scripts` (each gets its share,
  * in a shuffled order) and `nodeKills` node kills, all over `durationMs`:
@@ -69,7 +59,8 @@ export function chaosSchedule(options: {
   durationMs: number;
   seed: number;
 }): ChaosEvent[] {
-  const rnd = random(options.seed);
+  // Seeded, so a failing schedule can be replayed by its seed.
+  const rnd = createRandom(options.seed);
   const targets: string[] = [];
   for (let i = 0; i < options.scriptKills; i++) {
     targets.push(options.scripts[i % options.scripts.length]);
@@ -244,14 +235,6 @@ interface ManifestNode {
   logFile: string;
 }
 
-function startsIn(logFile: string): number {
-  try {
-    return Deno.readTextFileSync(logFile).split("Kafka Server started").length - 1;
-  } catch {
-    return 0;
-  }
-}
-
 /**
  * Kills and awaits the nodes of the local cluster whose manifest
  * (`cluster.json`, rewritten by shared/broker/local_kafka.ts on every
@@ -265,7 +248,7 @@ export function clusterNodes(manifestFile: string) {
       const node = nodes().find((n) => n.id === id);
       if (!node) throw new Error(`no node ${id} in ${manifestFile}`);
       if (!node.running || node.pid <= 0) throw new Error(`node ${id} is not running`);
-      const killed = { id, pid: node.pid, starts: startsIn(node.logFile) };
+      const killed = { id, pid: node.pid, starts: startCount(node.logFile) };
       await sigkill(node.pid);
       return killed;
     },
@@ -274,7 +257,7 @@ export function clusterNodes(manifestFile: string) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const n = nodes().find((x) => x.id === killed.id)!;
-        if (n.running && n.pid !== killed.pid && startsIn(n.logFile) > killed.starts) return;
+        if (n.running && n.pid !== killed.pid && startCount(n.logFile) > killed.starts) return;
         if (Date.now() > deadline) {
           throw new Error(`node ${killed.id} did not come back within ${timeoutMs / 1000} s`);
         }
