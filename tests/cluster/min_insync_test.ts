@@ -15,12 +15,14 @@ import { freePort } from "../../shared/broker/local_kafka.ts";
 import { DEFAULT_BACKOFF, retryTopicsFor } from "../../shared/retry/backoff.ts";
 import { topicConfigEntries, TOPICS } from "../../shared/topics.ts";
 import { createCommittedReader } from "../../shared/verify/committed_reader.ts";
-import { integration, uniqueName, waitFor } from "../harness.ts";
+import { createKafka } from "../../shared/kafka.ts";
+import { integration, testLogger, uniqueName, waitFor } from "../harness.ts";
 import { produceRaw, rawOrders, type ScriptProcess, startScript } from "../pipeline.ts";
 import {
   adminKafka,
   clusterBrokers,
   clusterManifest,
+  connectionAs,
   nodePid,
   principalEnv,
 } from "./cluster_harness.ts";
@@ -137,10 +139,22 @@ Deno.test(
       // have looked): its session expires and the target is left with one in-sync replica.
       frozen = nodePid(replicaB);
       Deno.kill(frozen, "SIGSTOP");
-      await waitFor("the target's ISR shrunk below 2", async () => {
-        const { topics } = await admin.fetchTopicMetadata({ topics: [target] });
-        return topics[0].partitions.every((p) => p.isr.length < 2);
-      }, { timeoutMs: 60_000, intervalMs: 250 });
+      // Asked of the live nodes only, briefly: a request to the frozen one would just hang.
+      const frozenAddress = clusterManifest().nodes.find((n) => n.id === replicaB)!.address;
+      const live = createKafka({
+        ...connectionAs("admin"),
+        brokers: clusterBrokers().filter((b) => b !== frozenAddress),
+        requestTimeoutMs: 5_000,
+      }, testLogger("isr-watch")).admin();
+      await live.connect();
+      try {
+        await waitFor("the target's ISR shrunk below 2", async () => {
+          const { topics } = await live.fetchTopicMetadata({ topics: [target] });
+          return topics[0].partitions.every((p) => p.isr.length < 2);
+        }, { timeoutMs: 90_000, intervalMs: 250 });
+      } finally {
+        await live.disconnect();
+      }
       const refusals = () =>
         router!.output().split("\n").filter((l) =>
           /NOT_ENOUGH_REPLICAS|not enough replicas|transaction aborted/i.test(l)
