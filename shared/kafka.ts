@@ -15,9 +15,7 @@ import { Kafka, logLevel as KafkaLogLevel, type SASLOptions } from "kafkajs";
 import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "./log.ts";
 import { ConfigError, type ConfigOf, flagName, type FlagSpecs } from "./config.ts";
-import { installFastEncoder } from "./kafkajs_encoder.ts";
-import { installReadCommittedFilter } from "./read_committed.ts";
-import { installRequestQueueTimerFix } from "./request_queue_timer.ts";
+import { installKafkajsPatches } from "./kafka/patches/install.ts";
 import { isFatalKafkaError } from "./security/kafka_errors.ts";
 
 export type SaslMechanism = "plain" | "scram-sha-256" | "scram-sha-512";
@@ -57,16 +55,13 @@ const LEVELS: Record<number, "debug" | "info" | "warn" | "error"> = {
  * kafkajs logs transient coordinator errors (which it retries) at ERROR;
  * they are kept, but at warn, since they are not failures of ours.
  *
- * Its consumers read committed data only: kafkajs' own filter lets records
- * of aborted transactions through in some fetches, see read_committed.ts.
- * And kafkajs no longer prints a timer warning under Deno nor keeps a
- * timer spinning on every connection (request_queue_timer.ts); its records
- * encode faster (kafkajs_encoder.ts).
+ * It first installs this product's three kafkajs patches (shared/kafka/patches/:
+ * a read_committed filter that lets no aborted record through, no idle
+ * request-queue timer, a faster encoder), which refuse any kafkajs version
+ * but the one they were written for.
  */
 export function createKafka(conn: KafkaConnection, log: Logger): Kafka {
-  installReadCommittedFilter();
-  installFastEncoder();
-  installRequestQueueTimerFix();
+  installKafkajsPatches();
   const kafkaLog = log.child({ component: "kafkajs" });
   const ssl: boolean | ConnectionOptions | undefined = typeof conn.ssl === "object"
     ? { ...conn.ssl }

@@ -127,7 +127,7 @@ Deno.test(
   async () => {
     // What a SIGKILLed transactional writer leaves behind: several producers'
     // open transactions, interleaved in one partition, all aborted. kafkajs
-    // 2.2.4 alone leaks some of them here (shared/read_committed.ts).
+    // 2.2.4 alone leaks some of them here (shared/kafka/patches/read_committed.ts).
     const kafka = testKafka();
     const admin = kafka.admin();
     await admin.connect();

@@ -16,7 +16,7 @@
  * before the end of the record batch being read is active from then on, and
  * stays active for its producer until that producer's ABORT marker.
  * {@link installReadCommittedFilter} applies it to every fetch response
- * before kafkajs sees it; {@link createKafka} calls it, so every client of
+ * before kafkajs sees it; install.ts installs it for createKafka, so every client of
  * ours reads committed data only.
  *
  * @example
@@ -133,7 +133,9 @@ export function installReadCommittedFilter(): void {
   };
   const original = Broker.prototype.fetch;
   if (typeof original !== "function") {
-    throw new Error("kafkajs changed: Broker.prototype.fetch is gone; review read_committed.ts");
+    throw new Error(
+      "kafkajs changed: Broker.prototype.fetch is gone; review shared/kafka/patches/read_committed.ts",
+    );
   }
   Broker.prototype.fetch = async function (this: unknown, ...args: unknown[]) {
     const response = await original.apply(this, args);

@@ -7,7 +7,7 @@ import {
   sizeOfVarLong,
   writeUVarIntInto,
   writeVarLongInto,
-} from "./kafkajs_encoder.ts";
+} from "./encoder.ts";
 
 // kafkajs's own classes, untyped: the tests read back with its Decoder.
 type Decoder = {

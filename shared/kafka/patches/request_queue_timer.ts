@@ -20,7 +20,7 @@
  * @example
  * ```ts
  * import { installRequestQueueTimerFix } from "./request_queue_timer.ts";
- * installRequestQueueTimerFix(); // before kafkajs sends anything; createKafka does it
+ * installRequestQueueTimerFix(); // before kafkajs sends anything; install.ts does it
  * ```
  * @module
  */
@@ -47,7 +47,7 @@ export function installRequestQueueTimerFix(): void {
   const original = proto.scheduleCheckPendingRequests;
   if (typeof original !== "function") {
     throw new Error(
-      "kafkajs changed: RequestQueue.scheduleCheckPendingRequests is gone; review request_queue_timer.ts",
+      "kafkajs changed: RequestQueue.scheduleCheckPendingRequests is gone; review shared/kafka/patches/request_queue_timer.ts",
     );
   }
   proto.scheduleCheckPendingRequests = function (this: Queue) {

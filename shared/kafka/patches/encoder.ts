@@ -17,7 +17,7 @@
  *
  * @example
  * ```ts
- * import { writeUVarIntInto } from "./kafkajs_encoder.ts";
+ * import { writeUVarIntInto } from "./encoder.ts";
  * const buf = new Uint8Array(5);
  * writeUVarIntInto(buf, 0, 300); // 2: bytes 0xac 0x02
  * ```
@@ -98,7 +98,7 @@ interface EncoderClass {
 
 let installed = false;
 
-/** Installs the fast paths on kafkajs's Encoder once per process (createKafka does it). */
+/** Installs the fast paths on kafkajs's Encoder once per process (install.ts does it). */
 export function installFastEncoder(): void {
   if (installed) return;
   const Encoder = KafkaEncoder as unknown as EncoderClass;
@@ -109,7 +109,9 @@ export function installFastEncoder(): void {
     typeof proto.writeUVarInt !== "function" || typeof originalWriteVarLong !== "function" ||
     typeof proto.writeBufferInternal !== "function" || typeof originalSizeOfVarLong !== "function"
   ) {
-    throw new Error("kafkajs changed: its Encoder is not as expected; review kafkajs_encoder.ts");
+    throw new Error(
+      "kafkajs changed: its Encoder is not as expected; review shared/kafka/patches/encoder.ts",
+    );
   }
   proto.writeUVarInt = function (this: Encoder, value: number) {
     this.ensureAvailable(5);
