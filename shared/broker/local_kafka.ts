@@ -20,6 +20,13 @@ import { basename, join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import type { Logger } from "../log.ts";
 import { type ClusterSecurity, prepareClusterSecurity } from "./cluster_security.ts";
+import {
+  ageMs,
+  exists,
+  readPid,
+  runsIn,
+  sweepOrphans as sweepRunFolders,
+} from "../dev/run_folders.ts";
 
 /** Kafka pinned for the local broker: the newest 4.x fully on Maven Central. */
 export const KAFKA_VERSION = "4.4.0";
@@ -204,15 +211,6 @@ function installOf(cacheDir: string, version: string): KafkaInstall {
   return { version, libsDir, classpath: join(libsDir, "*") };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function commandWorks(cmd: string, args: string[]): Promise<boolean> {
   try {
     const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output();
@@ -321,16 +319,6 @@ const HEARTBEAT = "heartbeat";
 const HEARTBEAT_EVERY_MS = 5_000;
 const HEARTBEAT_STALE_MS = 60_000;
 
-/** Whether `pid` runs (a zombie, killed but not yet reaped, does not). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return !/^\d+ \(.*\) Z/.test(stat);
-  } catch {
-    return false;
-  }
-}
-
 /** Touches `dir`'s heartbeat every few seconds until stopped; never keeps the process alive. */
 function heartbeat(dir: string): () => void {
   const path = join(dir, HEARTBEAT);
@@ -345,67 +333,36 @@ function heartbeat(dir: string): () => void {
   return () => clearInterval(timer);
 }
 
-function ageMs(path: string): number {
-  try {
-    return Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0);
-  } catch {
-    return Infinity;
-  }
-}
-
-function readPid(path: string): number | undefined {
-  try {
-    const n = Number(Deno.readTextFileSync(path).trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Stops brokers whose owning process died without stopping them (a test run
  * killed with SIGKILL, say) and removes their folders. A broker is only
  * killed if its command line names its own run folder, so an unrelated
  * process that reused the pid is left alone.
  */
-export async function sweepOrphans(runsDir: string, log: Logger): Promise<void> {
-  let entries: Deno.DirEntry[];
-  try {
-    entries = [...Deno.readDirSync(runsDir)];
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const dir = join(runsDir, entry.name);
+export function sweepOrphans(runsDir: string, log: Logger): Promise<void> {
+  return sweepRunFolders(runsDir, log, {
     // A fresh heartbeat means the owner lives, even where its pid is not
     // visible (another pid namespace); a folder that has none yet may be a
     // start in progress elsewhere.
-    if (ageMs(join(dir, HEARTBEAT)) < HEARTBEAT_STALE_MS || ageMs(dir) < HEARTBEAT_STALE_MS) {
-      continue;
-    }
-    const owner = readPid(join(dir, "owner.pid"));
-    if (owner !== undefined && isAlive(owner)) continue;
-    let pidFiles: string[] = [];
-    try {
-      pidFiles = [...Deno.readDirSync(dir)].map((e) => e.name)
-        .filter((n) => /^(broker|node-\d+)\.pid$/.test(n));
-    } catch { /* removed meanwhile */ }
-    for (const pidFile of pidFiles) {
-      const broker = readPid(join(dir, pidFile));
-      if (broker === undefined || !isAlive(broker)) continue;
-      let cmdline = "";
+    mayBeInUse: (dir) =>
+      ageMs(join(dir, HEARTBEAT)) < HEARTBEAT_STALE_MS || ageMs(dir) < HEARTBEAT_STALE_MS,
+    stopLeftovers: (dir, log) => {
+      let pidFiles: string[] = [];
       try {
-        cmdline = Deno.readTextFileSync(`/proc/${broker}/cmdline`);
-      } catch { /* gone meanwhile */ }
-      if (cmdline.includes(dir)) {
+        pidFiles = [...Deno.readDirSync(dir)].map((e) => e.name)
+          .filter((n) => /^(broker|node-\d+)\.pid$/.test(n));
+      } catch { /* removed meanwhile */ }
+      for (const pidFile of pidFiles) {
+        const broker = readPid(join(dir, pidFile));
+        if (broker === undefined || !runsIn(broker, dir)) continue;
         log.warn("stopping a broker left running by a dead process", { pid: broker, dir });
         try {
           Deno.kill(broker, "SIGKILL");
         } catch { /* gone meanwhile */ }
       }
-    }
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
+      return Promise.resolve();
+    },
+  });
 }
 
 export interface LocalKafkaOptions {

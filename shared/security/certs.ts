@@ -18,6 +18,7 @@
  * @module
  */
 import { join } from "node:path";
+import { exists } from "../dev/run_folders.ts";
 
 /** openssl is missing or refused a step; says which. */
 export class CertificateError extends Error {
@@ -58,13 +59,17 @@ async function openssl(args: string[], what: string): Promise<void> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
+/** `openssl req` arguments for a new unencrypted P-256 key written to `keyFile`. */
+function newKeyArgs(keyFile: string): string[] {
+  return [
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    keyFile,
+  ];
 }
 
 /** The subjectAltName value for hosts: IP addresses as IP:, names as DNS:. Pure. */
@@ -80,13 +85,7 @@ export async function ensureCertificateAuthority(dir: string): Promise<Certifica
   await openssl([
     "req",
     "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-keyout",
-    ca.keyFile,
+    ...newKeyArgs(ca.keyFile),
     "-out",
     ca.certFile,
     "-days",
@@ -132,13 +131,7 @@ export async function issueCertificate(
   );
   await openssl([
     "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-keyout",
-    cert.keyFile,
+    ...newKeyArgs(cert.keyFile),
     "-out",
     csr,
     "-subj",

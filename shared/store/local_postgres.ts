@@ -24,6 +24,13 @@ import { join } from "node:path";
 import pg from "pg";
 import { freePort } from "../broker/local_kafka.ts";
 import type { Logger } from "../log.ts";
+import {
+  ageMs,
+  isAlive,
+  readPid,
+  runsIn,
+  sweepOrphans as sweepRunFolders,
+} from "../dev/run_folders.ts";
 
 /** A missing prerequisite or a failed step, said in one sentence. */
 export class LocalPostgresError extends Error {
@@ -129,32 +136,6 @@ async function run(
 }
 
 /** Whether `pid` runs; a zombie (killed, not yet reaped by its parent) counts as dead. */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-function readPid(path: string): number | undefined {
-  try {
-    const n = Number(Deno.readTextFileSync(path).split("\n")[0].trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function ageMs(path: string): number {
-  try {
-    return Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0);
-  } catch {
-    return Infinity;
-  }
-}
-
 async function tail(path: string, lines = 15): Promise<string> {
   try {
     return (await Deno.readTextFile(path)).trimEnd().split("\n").slice(-lines).join("\n");
@@ -165,14 +146,8 @@ async function tail(path: string, lines = 15): Promise<string> {
 
 /** SIGQUIT (immediate shutdown: the postmaster takes its children down), SIGKILL if it lingers. */
 async function killPostmaster(pid: number, dataDir: string): Promise<void> {
-  let cmdline = "";
-  try {
-    cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
-  } catch {
-    return; // gone
-  }
   // Only our own server: a recycled pid must not be hit.
-  if (!cmdline.includes(dataDir)) return;
+  if (!runsIn(pid, dataDir)) return;
   try {
     Deno.kill(pid, "SIGQUIT");
   } catch { /* gone meanwhile */ }
@@ -194,29 +169,20 @@ export function defaultRunsDir(): string {
  * their folders. A folder without an owner yet may be a start in progress
  * elsewhere, so young ones are left alone.
  */
-export async function sweepOrphans(runsDir: string, log: Logger): Promise<void> {
-  let entries: Deno.DirEntry[];
-  try {
-    entries = [...Deno.readDirSync(runsDir)];
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const dir = join(runsDir, entry.name);
-    const owner = readPid(join(dir, "owner.pid"));
-    if (owner !== undefined && isAlive(owner)) continue;
-    if (owner === undefined && ageMs(dir) < 120_000) continue;
-    const dataDir = join(dir, "data");
-    const postmaster = readPid(join(dataDir, "postmaster.pid"));
-    if (postmaster !== undefined && isAlive(postmaster)) {
+export function sweepOrphans(runsDir: string, log: Logger): Promise<void> {
+  return sweepRunFolders(runsDir, log, {
+    mayBeInUse: (dir) => readPid(join(dir, "owner.pid")) === undefined && ageMs(dir) < 120_000,
+    stopLeftovers: async (dir, log) => {
+      const dataDir = join(dir, "data");
+      const postmaster = readPid(join(dataDir, "postmaster.pid"));
+      if (postmaster === undefined || !isAlive(postmaster)) return;
       log.warn("stopping a PostgreSQL server left running by a dead process", {
         pid: postmaster,
         dir,
       });
       await killPostmaster(postmaster, dataDir);
-    }
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
+    },
+  });
 }
 
 export interface LocalPostgresOptions {
