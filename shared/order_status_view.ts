@@ -21,6 +21,7 @@
  */
 import type { OrderStatusEvent } from "./consumer/status_event.ts";
 import { METRICS_CONTENT_TYPE, type MetricsRegistry } from "./metrics.ts";
+import { parseJsonObject } from "./orders/json_object.ts";
 
 /** What `GET /orders/:id` answers. */
 export interface OrderView {
@@ -44,21 +45,8 @@ export interface OrderView {
 export function parseStatusEvent(
   value: Uint8Array | string | null | undefined,
 ): OrderStatusEvent | { invalid: string } {
-  if (value === null || value === undefined) return { invalid: "empty record (no value)" };
-  let e: Partial<OrderStatusEvent> | null;
-  try {
-    e = JSON.parse(typeof value === "string" ? value : new TextDecoder().decode(value));
-  } catch (err) {
-    return { invalid: `not JSON: ${(err as Error).message}` };
-  }
-  if (e === null || typeof e !== "object" || Array.isArray(e)) {
-    return { invalid: "not a JSON object" };
-  }
-  for (const field of ["eventId", "orderId", "source", "status"] as const) {
-    if (typeof e[field] !== "string" || e[field] === "") {
-      return { invalid: `${field}: missing or not a string` };
-    }
-  }
+  const e = parseJsonObject<OrderStatusEvent>(value, ["eventId", "orderId", "source", "status"]);
+  if ("invalid" in e) return e;
   if (typeof e.at !== "number") return { invalid: "at: missing or not a number" };
   return e as OrderStatusEvent;
 }

@@ -27,6 +27,7 @@
  */
 import type { Catalog } from "./catalog.ts";
 import { createRandom } from "./generate.ts";
+import { parseJsonObject } from "./json_object.ts";
 import type { RawOrder } from "./model.ts";
 
 /** One product view: the value on the `clicks` topic. */
@@ -53,21 +54,8 @@ export type ParsedClick = ClickEvent & { at: number };
 export function parseClick(
   value: Uint8Array | string | null | undefined,
 ): ParsedClick | { invalid: string } {
-  if (value === null || value === undefined) return { invalid: "empty record (no value)" };
-  let c: Partial<ClickEvent> | null;
-  try {
-    c = JSON.parse(typeof value === "string" ? value : new TextDecoder().decode(value));
-  } catch (err) {
-    return { invalid: `not JSON: ${(err as Error).message}` };
-  }
-  if (c === null || typeof c !== "object" || Array.isArray(c)) {
-    return { invalid: "not a JSON object" };
-  }
-  for (const field of ["userId", "productId", "timestamp"] as const) {
-    if (typeof c[field] !== "string" || c[field] === "") {
-      return { invalid: `${field}: missing or not a string` };
-    }
-  }
+  const c = parseJsonObject<ClickEvent>(value, ["userId", "productId", "timestamp"]);
+  if ("invalid" in c) return c;
   const at = Date.parse(c.timestamp!);
   if (!Number.isFinite(at)) return { invalid: `timestamp: not a date-time: ${c.timestamp}` };
   return { clickId: typeof c.clickId === "string" ? c.clickId : "", ...c, at } as ParsedClick;

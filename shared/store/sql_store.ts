@@ -238,6 +238,16 @@ async function applyMovements(
   return result;
 }
 
+/** The parameters of `SQL.insertEvent`: the transition, its outcome and why. */
+function eventRow(
+  t: DeliveryTransition,
+  from: string | null,
+  outcome: "applied" | "refused",
+  reason: string | null,
+): SqlValue[] {
+  return [t.eventId, t.orderId, from, t.status, t.at, outcome, reason];
+}
+
 async function applyTransitions(
   tx: SqlTx,
   transitions: readonly DeliveryTransition[],
@@ -266,15 +276,7 @@ async function applyTransitions(
       case "apply":
         if (current) await tx.run(SQL.updateDelivery, [t.orderId, t.status, t.eventId, t.at]);
         else await tx.run(SQL.insertDelivery, [t.orderId, t.status, t.eventId, t.at]);
-        await tx.run(SQL.insertEvent, [
-          t.eventId,
-          t.orderId,
-          from,
-          t.status,
-          t.at,
-          "applied",
-          t.reason ?? null,
-        ]);
+        await tx.run(SQL.insertEvent, eventRow(t, from, "applied", t.reason ?? null));
         result.applied.push({
           eventId: t.eventId,
           orderId: t.orderId,
@@ -284,15 +286,7 @@ async function applyTransitions(
         });
         break;
       case "refuse":
-        await tx.run(SQL.insertEvent, [
-          t.eventId,
-          t.orderId,
-          from,
-          t.status,
-          t.at,
-          "refused",
-          decision.reason,
-        ]);
+        await tx.run(SQL.insertEvent, eventRow(t, from, "refused", decision.reason));
         result.refused.push({
           eventId: t.eventId,
           orderId: t.orderId,
