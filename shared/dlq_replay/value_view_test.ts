@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { deadLetter } from "../dlq.ts";
-import { toDlqEntry } from "./entry.ts";
+import { deadLetterEntry } from "./test_entry.ts";
 import {
   classifyValue,
   describeValue,
@@ -51,17 +50,17 @@ Deno.test("an Avro value is decoded when the caller could, otherwise shown in he
 
 Deno.test("show: the record's place, key, envelope headers first, and the value pretty-printed", () => {
   const value = enc.encode('{"orderId":"ord-1","qty":2}');
-  const dead = deadLetter(
-    { topic: "orders", partition: 0, offset: "3", key: "ord-1", value },
-    { errorClass: "validation", reason: "qty too big", stage: "inventory_orders_producer" },
-    new Date("2026-01-01T00:00:00Z"),
-  );
-  const entry = toDlqEntry(0, {
+  const entry = deadLetterEntry({
     offset: "4",
-    key: enc.encode("ord-1"),
+    key: "ord-1",
     value,
+    failure: {
+      errorClass: "validation",
+      reason: "qty too big",
+      stage: "inventory_orders_producer",
+    },
     timestamp: "1767225600000",
-    headers: { ...dead.headers, "a-custom": "x" },
+    headers: { "a-custom": "x" },
   });
   const shown = shownRecord("orders-dlq", entry, true, describeValue(value));
   assert.equal(shown.record, "orders-dlq/0/4");
