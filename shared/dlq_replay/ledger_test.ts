@@ -47,7 +47,6 @@ Deno.test("a replayed record keeps key and value, drops dlq/retry/replay headers
     offset: "12",
     key: "ord-1",
     value,
-    failure: { errorClass: "validation", reason: "bad", stage: "inventory_orders_producer" },
     replayTopic: "orders-inventory-retry-1",
     headers: {
       "retry.attempt": "3",
