@@ -13,8 +13,10 @@
  *    `rate`), each with its ledger entries, paced and reported as they go.
  *
  * It never throws: what failed is in the outcome's `error`, with the counts
- * as far as the replay got. Covered by tests/dlq_replayer_test.ts and
- * tests/dashboard_test.ts on a real broker.
+ * as far as the replay got. The steps run over a {@linkcode ReplayIo}, so
+ * their order is unit-tested with fakes (replay_test.ts);
+ * {@linkcode kafkaReplayIo} is the real one, covered by
+ * tests/dlq_replayer_test.ts and tests/dashboard_test.ts on a real broker.
  *
  * @example
  * ```ts
@@ -23,10 +25,11 @@
  * // const outcome = await replayDlq(kafka, {
  * //   topic: "orders-dlq", selection: groupSelection("not JSON"), log, idleTimeoutMs: 60_000,
  * // });
+ * // outcome.replayed; // records sent back, each with its ledger entry
  * ```
  * @module
  */
-import type { Kafka, Producer } from "kafkajs";
+import type { Kafka } from "kafkajs";
 import type { Logger } from "../log.ts";
 import type { RegistryConnection } from "../registry/client_connection.ts";
 import { sleep } from "../shutdown.ts";
@@ -37,12 +40,18 @@ import { ledgerTopicName, ledgerTopicSpec, transactionalIdFor } from "./ledger.t
 import { countByDestination, planReplay } from "./plan.ts";
 import type { ProgressReporter } from "./progress.ts";
 import { pacingDelayMs, replayBatchSize } from "./rate_limit.ts";
-import { listTopicNames, readDlqs, type ReadOptions } from "./read_dlq.ts";
+import {
+  type DlqContents,
+  type DlqToRead,
+  listTopicNames,
+  readDlqs,
+  type ReadOptions,
+} from "./read_dlq.ts";
 import { describeSelection, needsDecodedValue, type Selection } from "./selection.ts";
 import { classifyValue } from "./value_view.ts";
 
 /** What to replay, and how. */
-export interface ReplayOptions extends ReadOptions {
+export interface ReplayOptions {
   /** The DLQ topic. */
   topic: string;
   selection: Selection;
@@ -50,10 +59,10 @@ export interface ReplayOptions extends ReadOptions {
   dryRun?: boolean;
   /** Records per second at most; 0 (the default) for unlimited. */
   rate?: number;
-  /** Records per transaction (fewer under `rate`); 200 by default. */
+  /** Records per transaction (fewer under `rate`); {@linkcode DEFAULT_REPLAY_BATCH} by default. */
   batchSize?: number;
-  /** Decodes Avro values for a selection that looks into them. */
-  registry?: RegistryConnection;
+  log: Logger;
+  signal?: AbortSignal;
   /** A reporter of the send's progress, given the number of records to send. */
   progress?: (total: number) => ProgressReporter;
 }
@@ -77,10 +86,37 @@ export interface ReplayOutcome {
 /** The replayer's records per transaction unless told otherwise. */
 export const DEFAULT_REPLAY_BATCH = 200;
 
-/** Replays `request.selection` of `request.topic`, each record at most once. See the module doc. */
-export async function replayDlq(kafka: Kafka, request: ReplayOptions): Promise<ReplayOutcome> {
+/** The DLQ's transactional producer, once it has fenced any other. */
+export interface ReplaySender {
+  /** Sends `batch` back and its ledger entries, in one transaction. */
+  send(batch: readonly DlqEntry[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The Kafka (and registry) side of a replay. */
+export interface ReplayIo {
+  /** The cluster's topic names. */
+  topicNames(): Promise<Set<string>>;
+  /** Creates the ledger topic if missing and opens the DLQ's producer, fencing any other. */
+  fence(): Promise<ReplaySender>;
+  /** Reads the DLQ (and its ledger) to their end; undefined when interrupted. */
+  read(dlq: DlqToRead): Promise<DlqContents | undefined>;
+  /** Decodes a Confluent-framed Avro value; absent without a registry. */
+  decode?: (value: Uint8Array) => Promise<{ decoded: unknown } | { error: string }>;
+}
+
+/** Replays `options.selection` of `options.topic` on `kafka`, each record at most once. */
+export function replayDlq(
+  kafka: Kafka,
+  options: ReplayOptions & ReadOptions & { registry?: RegistryConnection },
+): Promise<ReplayOutcome> {
+  return runReplay(kafkaReplayIo(kafka, options), options);
+}
+
+/** The replay's steps over `io`; see the module doc. */
+export async function runReplay(io: ReplayIo, options: ReplayOptions): Promise<ReplayOutcome> {
   const started = Date.now();
-  const { topic, log, signal } = request;
+  const { topic, log, signal } = options;
   const outcome: ReplayOutcome = {
     matched: 0,
     alreadyReplayed: 0,
@@ -91,19 +127,21 @@ export async function replayDlq(kafka: Kafka, request: ReplayOptions): Promise<R
     interrupted: false,
     elapsedMs: 0,
   };
-  let producer: Producer | undefined;
+  let sender: ReplaySender | undefined;
   try {
-    const existing = await listTopicNames(kafka);
+    const existing = await io.topicNames();
     if (!existing.has(topic)) throw new Error(`the dead-letter topic ${topic} does not exist`);
-    if (!request.dryRun) producer = await fence(kafka, topic, log);
-    const read = await readDlqs(kafka, [{
+    if (!options.dryRun) sender = await io.fence();
+    const read = await io.read({
       topic,
-      withLedger: producer !== undefined || existing.has(ledgerTopicName(topic)),
-    }], request);
-    if (!read) return { ...outcome, interrupted: true, elapsedMs: Date.now() - started };
-    const { entries, replayed } = read.get(topic)!;
-    const decoded = await decodedValues(entries, request);
-    const plan = planReplay(entries, replayed, request.selection, decoded);
+      withLedger: sender !== undefined || existing.has(ledgerTopicName(topic)),
+    });
+    if (!read) {
+      outcome.interrupted = true;
+      return outcome;
+    }
+    const decoded = await decodedValues(io, read.entries, options.selection);
+    const plan = planReplay(read.entries, read.replayed, options.selection, decoded);
     for (const entry of plan.unroutable) {
       log.warn("no topic to replay to (no dlq.replay.topic or dlq.original.topic); skipped", {
         record: replayOf(topic, entry.partition, entry.offset),
@@ -115,47 +153,42 @@ export async function replayDlq(kafka: Kafka, request: ReplayOptions): Promise<R
       unroutable: plan.unroutable.length,
       pending: plan.pending,
     });
-    if (!producer) {
+    if (!sender) {
       outcome.to = countByDestination(plan.pending);
-    } else {
-      log.info("replaying", {
-        records: plan.pending.length,
-        ...describeSelection(request.selection),
-        rate: request.rate ?? 0,
-      });
-      const sent = await sendPaced(producer, request, plan.pending, (done) => {
-        outcome.replayed = done;
-        outcome.to = countByDestination(plan.pending.slice(0, done));
-      });
-      outcome.interrupted = sent === "interrupted" || !!signal?.aborted;
+      return outcome;
     }
+    log.info("replaying", {
+      records: plan.pending.length,
+      ...describeSelection(options.selection),
+      rate: options.rate ?? 0,
+    });
+    const sent = await sendPaced(sender, options, plan.pending, (done) => {
+      outcome.replayed = done;
+      outcome.to = countByDestination(plan.pending.slice(0, done));
+    });
+    outcome.interrupted = sent === "interrupted" || !!signal?.aborted;
+    return outcome;
   } catch (err) {
     outcome.error = err instanceof Error ? err : new Error(String(err));
+    return outcome;
   } finally {
-    await producer?.disconnect().catch(() => {});
+    await sender?.close().catch(() => {});
+    // The returned outcome is this object: its time includes closing the producer.
+    outcome.elapsedMs = Date.now() - started;
   }
-  return { ...outcome, elapsedMs: Date.now() - started };
 }
 
-/** Creates the ledger topic if missing and opens the DLQ's producer, fencing any other. */
-async function fence(kafka: Kafka, dlqTopic: string, log: Logger): Promise<Producer> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [ledgerTopicSpec(dlqTopic)], log).finally(() => admin.disconnect());
-  return await openReplayProducer(kafka, transactionalIdFor(dlqTopic));
-}
-
-/** The Avro values of `entries`, decoded, when the selection looks into values and a registry is given. */
+/** The Avro values of `entries`, decoded, when the selection looks into values and `io` can. */
 async function decodedValues(
+  io: ReplayIo,
   entries: readonly DlqEntry[],
-  { selection, registry }: ReplayOptions,
+  selection: Selection,
 ): Promise<Map<DlqEntry, unknown> | undefined> {
-  if (!registry || !needsDecodedValue(selection)) return undefined;
-  const decode = avroDecoder(registry);
+  if (!io.decode || !needsDecodedValue(selection)) return undefined;
   const decoded = new Map<DlqEntry, unknown>();
   for (const entry of entries) {
     if (classifyValue(entry.value).kind !== "avro") continue;
-    const result = await decode(entry.value!);
+    const result = await io.decode(entry.value!);
     if ("decoded" in result) decoded.set(entry, result.decoded);
   }
   return decoded;
@@ -163,8 +196,8 @@ async function decodedValues(
 
 /** Sends `pending` in paced transactions with their ledger entries; `sent` after each. */
 async function sendPaced(
-  producer: Producer,
-  { topic, rate = 0, batchSize = DEFAULT_REPLAY_BATCH, signal, progress }: ReplayOptions,
+  sender: ReplaySender,
+  { rate = 0, batchSize = DEFAULT_REPLAY_BATCH, signal, progress }: ReplayOptions,
   pending: DlqEntry[],
   sent: (done: number) => void,
 ): Promise<"done" | "interrupted"> {
@@ -185,7 +218,7 @@ async function sendPaced(
       });
       if (wait > 0) await sleep(wait, signal);
       if (signal?.aborted) return "interrupted";
-      await replayEntries(producer, topic, batch);
+      await sender.send(batch);
       done += batch.length;
       sent(done);
       reporter?.update(done);
@@ -194,4 +227,27 @@ async function sendPaced(
   } finally {
     reporter?.finish(done);
   }
+}
+
+/** The real {@linkcode ReplayIo}: the DLQ `options.topic` on `kafka`, values decoded through `options.registry`. */
+export function kafkaReplayIo(
+  kafka: Kafka,
+  options: ReadOptions & { topic: string; registry?: RegistryConnection },
+): ReplayIo {
+  const { topic, log } = options;
+  return {
+    topicNames: () => listTopicNames(kafka),
+    async fence() {
+      const admin = kafka.admin();
+      await admin.connect();
+      await ensureTopics(admin, [ledgerTopicSpec(topic)], log).finally(() => admin.disconnect());
+      const producer = await openReplayProducer(kafka, transactionalIdFor(topic));
+      return {
+        send: async (batch) => void await replayEntries(producer, topic, batch),
+        close: () => producer.disconnect(),
+      };
+    },
+    read: async (dlq) => (await readDlqs(kafka, [dlq], options))?.get(dlq.topic),
+    decode: options.registry ? avroDecoder(options.registry) : undefined,
+  };
 }
