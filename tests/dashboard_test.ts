@@ -22,8 +22,9 @@
 import assert from "node:assert/strict";
 import type { Kafka } from "kafkajs";
 import { chromium, type Page } from "playwright-core";
-import { deadLetter, type Failure } from "../shared/dlq.ts";
+import type { Failure } from "../shared/dlq.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { writeDeadLetters } from "./dead_letters.ts";
 import { integration, testBrokers, testKafka, uniqueName, waitFor } from "./harness.ts";
 import {
   aggregatorArgs,
@@ -77,48 +78,25 @@ async function createTopics(kafka: Kafka, prefix: string): Promise<Topics> {
 
 /** Three "not JSON" and one bad quantity, written in one transaction as the pipeline writes them. */
 async function seedDeadLetters(kafka: Kafka, t: Topics): Promise<void> {
-  const producer = kafka.producer({
-    transactionalId: uniqueName("dashboard-seed"),
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-  await producer.connect();
-  try {
-    const txn = await producer.transaction();
-    const seeds: [string, string, Failure][] = [
-      ["ord-bad-1", "{not json", NOT_JSON],
-      ["ord-bad-2", "nope", NOT_JSON],
-      ["ord-bad-3", "[", NOT_JSON],
-      ["ord-bad-4", JSON.stringify({ orderId: "ord-bad-4", items: [{ quantity: 0 }] }), BAD_QTY],
-    ];
-    for (const [i, [key, value, failure]] of seeds.entries()) {
-      const msg = deadLetter(
-        {
-          topic: t.orders,
-          partition: 0,
-          offset: String(i),
-          key,
-          value: new TextEncoder().encode(value),
-        },
-        failure,
-        new Date(),
-        { attempts: 1, firstFailedAt: new Date(), replayTopic: t.replay },
-      );
-      await txn.send({
-        topic: t.dlq,
-        acks: -1,
-        messages: [{
-          partition: i % 2,
-          key,
-          value: Buffer.from(msg.value!),
-          headers: msg.headers,
-        }],
-      });
-    }
-    await txn.commit();
-  } finally {
-    await producer.disconnect();
-  }
+  const seeds: [string, string, Failure][] = [
+    ["ord-bad-1", "{not json", NOT_JSON],
+    ["ord-bad-2", "nope", NOT_JSON],
+    ["ord-bad-3", "[", NOT_JSON],
+    ["ord-bad-4", JSON.stringify({ orderId: "ord-bad-4", items: [{ quantity: 0 }] }), BAD_QTY],
+  ];
+  await writeDeadLetters(
+    kafka,
+    t.dlq,
+    seeds.map(([key, value, failure], i) => ({
+      partition: i % 2,
+      originalTopic: t.orders,
+      key,
+      value,
+      failure,
+      failedAt: new Date(),
+      replayTopic: t.replay,
+    })),
+  );
 }
 
 /** A URL a started script logs at start (`"<field>":"http://…"`). */

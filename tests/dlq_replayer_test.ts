@@ -11,29 +11,20 @@ import assert from "node:assert/strict";
 import type { Kafka, KafkaMessage } from "kafkajs";
 import { scriptByEntry } from "../scripts/catalog.ts";
 import { createAvroCodec } from "../shared/avro_codec.ts";
-import { deadLetter, type Failure } from "../shared/dlq.ts";
+import type { Failure } from "../shared/dlq.ts";
 import type { AvroRecordSchema } from "../shared/orders/schemas.ts";
 import { startRegistry } from "../shared/registry/server.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
 import { readToEnd } from "../shared/dlq_replay/io.ts";
+import { type DeadLetterSeed, writeDeadLetters } from "./dead_letters.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName } from "./harness.ts";
 import { readAllCommitted } from "./pipeline.ts";
 
 const ENTRY = "scripts/dlq_replayer.ts";
-const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** A dead letter to put on partition `partition` of the test's DLQ. */
-interface Seed {
-  partition: number;
-  key: string;
-  /** JSON text (or any text), or bytes such as Confluent-framed Avro. */
-  value: string | Uint8Array;
-  failure: Failure;
-  failedAt: string;
-  originalTopic: string;
-  replayTopic?: string;
-}
+/** A dead letter of the test's DLQ; its time as ISO text. */
+type Seed = Omit<DeadLetterSeed, "failedAt"> & { failedAt: string };
 
 interface TestDlq {
   dlq: string;
@@ -61,44 +52,17 @@ async function seedDlq(
     { ...renamed(TOPICS.orders, t.retry), partitions: 1 },
   ]);
   await admin.disconnect();
-  const producer = kafka.producer({
-    transactionalId: uniqueName("dlq-seed"),
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-  await producer.connect();
-  try {
-    const txn = await producer.transaction();
-    for (const [i, s] of seeds(t).entries()) {
-      const msg = deadLetter(
-        {
-          topic: s.originalTopic,
-          partition: 0,
-          offset: String(i),
-          key: s.key,
-          value: typeof s.value === "string" ? enc.encode(s.value) : s.value,
-        },
-        s.failure,
-        new Date(s.failedAt),
-        s.replayTopic
-          ? { attempts: 4, firstFailedAt: new Date(s.failedAt), replayTopic: s.replayTopic }
-          : undefined,
-      );
-      await txn.send({
-        topic: t.dlq,
-        acks: -1,
-        messages: [{
-          partition: s.partition,
-          key: msg.key as string,
-          value: Buffer.from(msg.value!),
-          headers: { ...msg.headers, "retry.attempt": "3", "trace-id": `trace-${i}` },
-        }],
-      });
-    }
-    await txn.commit();
-  } finally {
-    await producer.disconnect();
-  }
+  // As the retry path leaves them: four attempts, a retry header, a trace header to keep.
+  await writeDeadLetters(
+    kafka,
+    t.dlq,
+    seeds(t).map((s, i) => ({
+      ...s,
+      failedAt: new Date(s.failedAt),
+      attempts: 4,
+      headers: { "retry.attempt": "3", "trace-id": `trace-${i}` },
+    })),
+  );
   return t;
 }
 
@@ -231,12 +195,24 @@ async function topicExists(kafka: Kafka, topic: string): Promise<boolean> {
   }
 }
 
-Deno.test(
+/** A test on a DLQ of its own, seeded with `seeds` (prefix: the test's topic names). */
+function dlqTest(
+  name: string,
+  prefix: string,
+  seeds: (t: TestDlq) => Seed[],
+  body: (t: TestDlq, kafka: Kafka) => Promise<void>,
+): void {
+  Deno.test(name, integration, async () => {
+    const kafka = testKafka(prefix);
+    await body(await seedDlq(kafka, prefix, seeds), kafka);
+  });
+}
+
+dlqTest(
   "list groups a DLQ by reason with counts, oldest, newest, stage and class",
-  integration,
-  async () => {
-    const kafka = testKafka("dlq-list");
-    const t = await seedDlq(kafka, "dlq-list", fiveSeeds);
+  "dlq-list",
+  fiveSeeds,
+  async (t) => {
     const listing = ok(await replayer(["list", "--topic", t.dlq, "--json"])).json();
     assert.equal(listing.topic, t.dlq);
     assert.equal(listing.total, 5);
@@ -272,12 +248,11 @@ Deno.test(
   },
 );
 
-Deno.test(
+dlqTest(
   "show prints a record's headers and its JSON value pretty-printed",
-  integration,
-  async () => {
-    const kafka = testKafka("dlq-show");
-    const t = await seedDlq(kafka, "dlq-show", fiveSeeds);
+  "dlq-show",
+  fiveSeeds,
+  async (t) => {
     // Partition 1 holds ord-4 at offset 0 and ord-5 at offset 1.
     const out = ok(await replayer(["show", "1/1", "--topic", t.dlq])).stdout;
     assert.match(out, new RegExp(`^${t.dlq}/1/1$`, "m"));
@@ -297,12 +272,11 @@ Deno.test(
   },
 );
 
-Deno.test(
+dlqTest(
   "replay by reason sends exactly those records back with fresh headers, once however often it runs",
-  integration,
-  async () => {
-    const kafka = testKafka("dlq-replay");
-    const t = await seedDlq(kafka, "dlq-replay", fiveSeeds);
+  "dlq-replay",
+  fiveSeeds,
+  async (t, kafka) => {
     const first = ok(await replayer(["replay", "--topic", t.dlq, "--reason", "QUANTITY"])).json();
     assert.equal(first.matched, 2);
     assert.equal(first.replayed, 2);
@@ -344,40 +318,45 @@ Deno.test(
   },
 );
 
-Deno.test("--dry-run prints what would go and writes nothing", integration, async () => {
-  const kafka = testKafka("dlq-dry");
-  const t = await seedDlq(kafka, "dlq-dry", fiveSeeds);
-  const all = ok(await replayer(["replay", "--topic", t.dlq, "--all", "--dry-run"]));
-  const lines = all.stdout.trimEnd().split("\n");
-  assert.equal(lines.filter((l) => l.startsWith("would replay ")).length, 5);
-  assert.ok(lines.some((l) => l.startsWith(`would replay ${t.dlq}/1/0 -> ${t.retry}  key=ord-4`)));
-  const summary = all.json();
-  assert.equal(summary.dryRun, true);
-  assert.equal(summary.replayed, 0);
-  assert.deepEqual(summary.to, { [t.origin]: 3, [t.retry]: 2 });
-  // A time range: failed at or after Jan 2, before Jan 4.
-  const range = ok(
-    await replayer([
-      "replay",
-      "--topic",
-      t.dlq,
-      "--since",
-      "2026-01-02T00:00:00Z",
-      "--until",
-      "2026-01-04T00:00:00Z",
-      "--dry-run",
-    ]),
-  );
-  assert.deepEqual(
-    range.stdout.split("\n").filter((l) => l.startsWith("would")).map((l) =>
-      /key=(\S+)/.exec(l)?.[1]
-    ),
-    ["ord-1", "ord-4"],
-  );
-  assert.equal(await highWatermark(kafka, t.origin), 0);
-  assert.equal(await highWatermark(kafka, t.retry), 0);
-  assert.equal(await topicExists(kafka, `${t.dlq}-replayed`), false, "not even the ledger topic");
-});
+dlqTest(
+  "--dry-run prints what would go and writes nothing",
+  "dlq-dry",
+  fiveSeeds,
+  async (t, kafka) => {
+    const all = ok(await replayer(["replay", "--topic", t.dlq, "--all", "--dry-run"]));
+    const lines = all.stdout.trimEnd().split("\n");
+    assert.equal(lines.filter((l) => l.startsWith("would replay ")).length, 5);
+    assert.ok(
+      lines.some((l) => l.startsWith(`would replay ${t.dlq}/1/0 -> ${t.retry}  key=ord-4`)),
+    );
+    const summary = all.json();
+    assert.equal(summary.dryRun, true);
+    assert.equal(summary.replayed, 0);
+    assert.deepEqual(summary.to, { [t.origin]: 3, [t.retry]: 2 });
+    // A time range: failed at or after Jan 2, before Jan 4.
+    const range = ok(
+      await replayer([
+        "replay",
+        "--topic",
+        t.dlq,
+        "--since",
+        "2026-01-02T00:00:00Z",
+        "--until",
+        "2026-01-04T00:00:00Z",
+        "--dry-run",
+      ]),
+    );
+    assert.deepEqual(
+      range.stdout.split("\n").filter((l) => l.startsWith("would")).map((l) =>
+        /key=(\S+)/.exec(l)?.[1]
+      ),
+      ["ord-1", "ord-4"],
+    );
+    assert.equal(await highWatermark(kafka, t.origin), 0);
+    assert.equal(await highWatermark(kafka, t.retry), 0);
+    assert.equal(await topicExists(kafka, `${t.dlq}-replayed`), false, "not even the ledger topic");
+  },
+);
 
 Deno.test("a replay with no selection is refused with one clear line", integration, async () => {
   const run = await replayer(["replay", "--topic", "never-read-dlq"]);
@@ -389,23 +368,22 @@ Deno.test("a replay with no selection is refused with one clear line", integrati
   );
 });
 
-Deno.test(
+dlqTest(
   "replay by order id matches the original key or the value's orderId",
-  integration,
-  async () => {
-    const kafka = testKafka("dlq-order");
-    const t = await seedDlq(kafka, "dlq-order", (t) => [
-      ...fiveSeeds(t),
-      // Keyed by SKU (as inventory records are), the order id only in the value.
-      {
-        originalTopic: t.origin,
-        partition: 0,
-        key: "SKU-9",
-        value: JSON.stringify({ orderId: "ord-2", items: [] }),
-        failure: BAD_QTY,
-        failedAt: "2026-01-06T00:00:00Z",
-      },
-    ]);
+  "dlq-order",
+  (t) => [
+    ...fiveSeeds(t),
+    // Keyed by SKU (as inventory records are), the order id only in the value.
+    {
+      originalTopic: t.origin,
+      partition: 0,
+      key: "SKU-9",
+      value: JSON.stringify({ orderId: "ord-2", items: [] }),
+      failure: BAD_QTY,
+      failedAt: "2026-01-06T00:00:00Z",
+    },
+  ],
+  async (t, kafka) => {
     const summary = ok(await replayer(["replay", "--topic", t.dlq, "--order-id", "ord-2"])).json();
     assert.equal(summary.replayed, 2);
     const back = await readAllCommitted(kafka, t.origin);
@@ -417,9 +395,10 @@ Deno.test(
   },
 );
 
-Deno.test("--rate caps records per second (checked loosely)", integration, async () => {
-  const kafka = testKafka("dlq-rate");
-  const t = await seedDlq(kafka, "dlq-rate", (t) =>
+dlqTest(
+  "--rate caps records per second (checked loosely)",
+  "dlq-rate",
+  (t) =>
     Array.from({ length: 6 }, (_, i) => ({
       originalTopic: t.origin,
       partition: i % 2,
@@ -427,21 +406,23 @@ Deno.test("--rate caps records per second (checked loosely)", integration, async
       value: JSON.stringify({ orderId: `ord-${i}` }),
       failure: NOT_JSON,
       failedAt: "2026-01-01T00:00:00Z",
-    })));
-  // 6 records at 5/s: the last may not go before 1 s after the first.
-  const summary = ok(await replayer(["replay", "--topic", t.dlq, "--all", "--rate", "5"])).json();
-  assert.equal(summary.replayed, 6);
-  // The replay committed before the process exited: one complete read sees it all.
-  const back = await readAllCommitted(kafka, t.origin);
-  assert.equal(back.length, 6);
-  const times = back.map((m) => Date.parse(headerText(m.headers)["replay.at"])).sort((a, b) =>
-    a - b
-  );
-  assert.ok(
-    times.at(-1)! - times[0] >= 800,
-    `6 records at 5/s took only ${times.at(-1)! - times[0]} ms`,
-  );
-});
+    })),
+  async (t, kafka) => {
+    // 6 records at 5/s: the last may not go before 1 s after the first.
+    const summary = ok(await replayer(["replay", "--topic", t.dlq, "--all", "--rate", "5"])).json();
+    assert.equal(summary.replayed, 6);
+    // The replay committed before the process exited: one complete read sees it all.
+    const back = await readAllCommitted(kafka, t.origin);
+    assert.equal(back.length, 6);
+    const times = back.map((m) => Date.parse(headerText(m.headers)["replay.at"])).sort((a, b) =>
+      a - b
+    );
+    assert.ok(
+      times.at(-1)! - times[0] >= 800,
+      `6 records at 5/s took only ${times.at(-1)! - times[0]} ms`,
+    );
+  },
+);
 
 Deno.test(
   "an Avro dead letter is decoded through the registry by show and matched by --order-id",

@@ -19,10 +19,17 @@
 import type { Admin, Consumer, Kafka } from "kafkajs";
 import type { StatsSnapshot } from "../aggregate/snapshot.ts";
 import { listDlq } from "../dlq_replay/grouping.ts";
+import { readDlqTopics } from "../dlq_replay/read_dlq.ts";
 import type { Logger } from "../log.ts";
 import { sleep } from "../shutdown.ts";
 import { type DlqTopicView, dlqTopicView, type ReplayRequest } from "./dlq_panel.ts";
-import { readDlqTopics, readLag, replayReason, type ReplaySummary, startTail } from "./kafka_io.ts";
+import {
+  DLQ_READ_GROUP_PREFIX,
+  readLag,
+  replayReason,
+  type ReplaySummary,
+  startTail,
+} from "./kafka_io.ts";
 import { type LagGroupView, type LagTarget, overallLag } from "./lag_view.ts";
 import type { LoadControl, LoadStatus } from "./load_control.ts";
 import { type ProcessRow, processRow, type ScrapeTarget } from "./prometheus.ts";
@@ -210,8 +217,11 @@ export function createCollector(options: CollectorOptions): Collector {
         const contents = await readDlqTopics(kafka, options.dlqTopics, {
           log,
           idleTimeoutMs: readTimeoutMs,
+          groupPrefix: DLQ_READ_GROUP_PREFIX,
           signal: stopSignal,
         });
+        // Interrupted by the dashboard's stop: the last views stand.
+        if (!contents) return dlqViews;
         const at = new Date();
         dlqViews = options.dlqTopics.map((topic) => {
           const c = contents.get(topic);

@@ -3,8 +3,9 @@
  * shared/lag.ts), a live tail of `orders`, `order_status` and the
  * dead-letter topics for the recent-orders table, the full read of the
  * dead-letter topics and their ledgers for the DLQ panel, and the replay of
- * one reason. Reading and replaying reuse the replayer's modules
- * (shared/dlq_replay/): the same read to the end, the same transactional id
+ * one reason. Reading and replaying are the replayer's own
+ * (shared/dlq_replay/read_dlq.ts, replay.ts) with the dashboard's group
+ * prefix and selection: the same read to the end, the same transactional id
  * per DLQ (so the dashboard and the command-line replayer fence each other)
  * and the same ledger, so a record is replayed at most once whoever asks.
  * Covered by tests/dashboard_test.ts on a real broker.
@@ -18,20 +19,12 @@
  */
 import type { Admin, Consumer, Kafka, KafkaMessage } from "kafkajs";
 import type { OrderStatusEvent } from "../consumer/status_event.ts";
-import { type DlqEntry, toDlqEntry } from "../dlq_replay/entry.ts";
-import { openReplayProducer, readToEnd, replayEntries } from "../dlq_replay/io.ts";
-import {
-  type LedgerRecord,
-  ledgerTopicName,
-  ledgerTopicSpec,
-  replayedKeys,
-  transactionalIdFor,
-} from "../dlq_replay/ledger.ts";
+import { replayDlq, type ReplayOutcome } from "../dlq_replay/replay.ts";
+import { groupSelection } from "../dlq_replay/selection.ts";
 import { consumerLag } from "../lag.ts";
 import type { Logger } from "../log.ts";
 import { parseStatusEvent } from "../order_status_view.ts";
-import { ensureTopics } from "../topics.ts";
-import { type ReplayPlan, replayPlan, type ReplayRequest } from "./dlq_panel.ts";
+import type { ReplayRequest } from "./dlq_panel.ts";
 import { type LagGroupView, lagGroupView, type LagTarget } from "./lag_view.ts";
 
 /** The lag of every target; a target whose topic is missing gets an error row. */
@@ -138,104 +131,45 @@ function tailRecord(
   }
 }
 
-/** A DLQ topic's records and the keys its ledger holds; undefined when the topic does not exist. */
-export type DlqContents = Map<string, { entries: DlqEntry[]; replayed: Set<string> } | undefined>;
+/** What a replay of one reason did; the page shows it. */
+export interface ReplaySummary extends
+  ReplayRequest,
+  Pick<
+    ReplayOutcome,
+    "matched" | "alreadyReplayed" | "unroutable" | "replayed" | "to" | "elapsedMs"
+  > {}
 
-/** Reads every record of the existing `dlqTopics` and of their ledgers, to their end. */
-export async function readDlqTopics(kafka: Kafka, dlqTopics: readonly string[], options: {
-  log: Logger;
-  idleTimeoutMs: number;
-  signal?: AbortSignal;
-}): Promise<DlqContents> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const existing = new Set(await admin.listTopics().finally(() => admin.disconnect()));
-  const contents: DlqContents = new Map(dlqTopics.map((t) => [t, undefined]));
-  const ledgers = new Map<string, string>();
-  const ledgerRecords = new Map<string, LedgerRecord[]>();
-  const read: string[] = [];
-  for (const topic of dlqTopics.filter((t) => existing.has(t))) {
-    contents.set(topic, { entries: [], replayed: new Set() });
-    ledgerRecords.set(topic, []);
-    read.push(topic);
-    if (existing.has(ledgerTopicName(topic))) {
-      ledgers.set(ledgerTopicName(topic), topic);
-      read.push(ledgerTopicName(topic));
-    }
-  }
-  if (read.length === 0) return contents;
-  await readToEnd(kafka, {
-    topics: read,
-    groupPrefix: "dashboard-dlq-read",
-    onMessage: (topic, partition, message) => {
-      const dlq = ledgers.get(topic);
-      if (dlq) ledgerRecords.get(dlq)!.push(message);
-      else contents.get(topic)!.entries.push(toDlqEntry(partition, message));
-    },
-    log: options.log,
-    idleTimeoutMs: options.idleTimeoutMs,
-    signal: options.signal,
-  });
-  for (const [topic, records] of ledgerRecords) {
-    contents.get(topic)!.replayed = replayedKeys(records);
-  }
-  return contents;
-}
-
-/** What a replay did; the page shows it. */
-export interface ReplaySummary extends Omit<ReplayPlan, "pending"> {
-  topic: string;
-  reason: string;
-  replayed: number;
-  /** Records replayed per destination topic. */
-  to: Record<string, number>;
-  elapsedMs: number;
-}
-
-/** Records per transaction, as the replayer's default. */
-const REPLAY_BATCH = 200;
+/** The consumer group prefix of the dashboard's reads of the DLQs, as its ACLs grant it. */
+export const DLQ_READ_GROUP_PREFIX = "dashboard-dlq-read";
 
 /**
  * Replays the records of one reason of one DLQ that the ledger does not
- * hold yet, each batch and its ledger entries in one transaction. The
- * producer is opened (fencing any other replayer of this DLQ) before the
- * ledger is read, as the replayer does, so nothing committed elsewhere is
- * missed.
+ * hold yet: the replayer's own replay (shared/dlq_replay/replay.ts) of the
+ * listing's group, so the dashboard and the command line fence each other
+ * and share the ledger. Throws what made it fail.
  */
 export async function replayReason(kafka: Kafka, request: ReplayRequest, options: {
   log: Logger;
   idleTimeoutMs: number;
   signal?: AbortSignal;
 }): Promise<ReplaySummary> {
-  const started = Date.now();
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [ledgerTopicSpec(request.topic)], options.log)
-    .finally(() => admin.disconnect());
-  const producer = await openReplayProducer(kafka, transactionalIdFor(request.topic));
-  try {
-    const contents = await readDlqTopics(kafka, [request.topic], options);
-    const read = contents.get(request.topic);
-    if (!read) throw new Error(`the dead-letter topic ${request.topic} does not exist`);
-    const plan = replayPlan(read.entries, read.replayed, request.reason);
-    const to: Record<string, number> = {};
-    for (let i = 0; i < plan.pending.length; i += REPLAY_BATCH) {
-      const batch = plan.pending.slice(i, i + REPLAY_BATCH);
-      const messages = await replayEntries(producer, request.topic, batch);
-      for (const m of messages) to[m.topic] = (to[m.topic] ?? 0) + 1;
-    }
-    const { pending, ...counts } = plan;
-    const summary = {
-      topic: request.topic,
-      reason: request.reason,
-      ...counts,
-      replayed: pending.length,
-      to,
-      elapsedMs: Date.now() - started,
-    };
-    options.log.info("replayed from the dashboard", { ...summary });
-    return summary;
-  } finally {
-    await producer.disconnect().catch(() => {});
-  }
+  const outcome = await replayDlq(kafka, {
+    ...options,
+    topic: request.topic,
+    selection: groupSelection(request.reason),
+    groupPrefix: DLQ_READ_GROUP_PREFIX,
+  });
+  if (outcome.error) throw outcome.error;
+  const { matched, alreadyReplayed, unroutable, replayed, to, elapsedMs } = outcome;
+  const summary: ReplaySummary = {
+    ...request,
+    matched,
+    alreadyReplayed,
+    unroutable,
+    replayed,
+    to,
+    elapsedMs,
+  };
+  options.log.info("replayed from the dashboard", { ...summary });
+  return summary;
 }

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { deadLetter } from "../dlq.ts";
 import { toDlqEntry } from "./entry.ts";
 import {
   ledgerEntry,
@@ -9,6 +8,7 @@ import {
   replayMessage,
   transactionalIdFor,
 } from "./ledger.ts";
+import { deadLetterEntry } from "./test_entry.ts";
 
 const enc = new TextEncoder();
 
@@ -43,19 +43,12 @@ Deno.test("replayed keys: entries add, tombstones forget, keyless records are ig
 
 Deno.test("a replayed record keeps key and value, drops dlq/retry/replay headers, says where from", () => {
   const value = enc.encode('{"orderId":"ord-1"}');
-  const dead = deadLetter(
-    { topic: "orders", partition: 1, offset: "9", key: "ord-1", value },
-    { errorClass: "validation", reason: "bad", stage: "inventory_orders_producer" },
-    new Date("2026-01-01T00:00:00Z"),
-    { attempts: 4, firstFailedAt: new Date(0), replayTopic: "orders-inventory-retry-1" },
-  );
-  const entry = toDlqEntry(0, {
+  const entry = deadLetterEntry({
     offset: "12",
-    key: enc.encode("ord-1"),
+    key: "ord-1",
     value,
-    timestamp: "0",
+    replayTopic: "orders-inventory-retry-1",
     headers: {
-      ...dead.headers,
       "retry.attempt": "3",
       "replay.of": "orders-dlq/0/1",
       "traceparent": "00-abc-def-01",

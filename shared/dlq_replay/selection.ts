@@ -12,6 +12,9 @@
  *
  * No selection at all is refused: replaying a whole DLQ must be asked for.
  *
+ * The dashboard replays one row of the listing: `exactReason`, the group's
+ * reason to the letter (a substring could take a neighbouring group too).
+ *
  * @example
  * ```ts
  * import { matchesSelection, selectionFrom } from "./selection.ts";
@@ -25,11 +28,14 @@
  */
 import { ConfigError } from "../config.ts";
 import { type DlqEntry, failedAtOf, keyText } from "./entry.ts";
+import { NO_REASON } from "./grouping.ts";
 
 /** A parsed selection; see the module doc. */
 export interface Selection {
   all: boolean;
   reason?: string;
+  /** The listing's group of this reason (records without one: {@linkcode NO_REASON}). */
+  exactReason?: string;
   orderId?: string;
   since?: Date;
   until?: Date;
@@ -95,11 +101,17 @@ export function selectionFrom(flags: SelectionFlags): Selection {
   return sel;
 }
 
+/** The selection of the listing's group of `reason`, as the dashboard replays it. Pure. */
+export function groupSelection(reason: string): Selection {
+  return { all: false, exactReason: reason };
+}
+
 /** The selection in words, for logs and the summary. */
 export function describeSelection(sel: Selection): Record<string, string | boolean> {
   if (sel.all) return { all: true };
   const out: Record<string, string> = {};
   if (sel.reason !== undefined) out.reason = sel.reason;
+  if (sel.exactReason !== undefined) out.exactReason = sel.exactReason;
   if (sel.orderId !== undefined) out.orderId = sel.orderId;
   if (sel.since) out.since = sel.since.toISOString();
   if (sel.until) out.until = sel.until.toISOString();
@@ -131,6 +143,9 @@ export function matchesSelection(entry: DlqEntry, sel: Selection, decoded?: unkn
   if (sel.reason !== undefined) {
     const reason = entry.dlq.reason ?? "";
     if (!reason.toLowerCase().includes(sel.reason.toLowerCase())) return false;
+  }
+  if (sel.exactReason !== undefined && (entry.dlq.reason ?? NO_REASON) !== sel.exactReason) {
+    return false;
   }
   if (sel.orderId !== undefined) {
     const value = decoded ?? jsonValueOf(entry.value);

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../config.ts";
 import type { DlqEntry } from "./entry.ts";
+import { NO_REASON } from "./grouping.ts";
 import {
   describeSelection,
+  groupSelection,
   jsonValueOf,
   matchesSelection,
   needsDecodedValue,
@@ -61,6 +63,15 @@ Deno.test("--reason is a case-insensitive substring of dlq.reason", () => {
   assert.ok(matchesSelection(entry({ dlq: { reason: "items[0].quantity: must be > 0" } }), sel));
   assert.ok(!matchesSelection(entry({ dlq: { reason: "not JSON" } }), sel));
   assert.ok(!matchesSelection(entry(), sel));
+});
+
+Deno.test("a group's selection takes its exact reason only, a missing one as NO_REASON", () => {
+  const sel = groupSelection("not JSON");
+  assert.ok(matchesSelection(entry({ dlq: { reason: "not JSON" } }), sel));
+  assert.ok(!matchesSelection(entry({ dlq: { reason: "not JSON: unexpected end" } }), sel));
+  assert.ok(!matchesSelection(entry({ dlq: { reason: "NOT JSON" } }), sel));
+  assert.ok(matchesSelection(entry(), groupSelection(NO_REASON)));
+  assert.deepEqual(describeSelection(sel), { exactReason: "not JSON" });
 });
 
 Deno.test("--order-id matches the original key, the key, or orderId in the value", () => {

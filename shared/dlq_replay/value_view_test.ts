@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { deadLetter } from "../dlq.ts";
-import { toDlqEntry } from "./entry.ts";
+import { deadLetterEntry } from "./test_entry.ts";
 import {
   classifyValue,
   describeValue,
@@ -51,24 +50,19 @@ Deno.test("an Avro value is decoded when the caller could, otherwise shown in he
 
 Deno.test("show: the record's place, key, envelope headers first, and the value pretty-printed", () => {
   const value = enc.encode('{"orderId":"ord-1","qty":2}');
-  const dead = deadLetter(
-    { topic: "orders", partition: 0, offset: "3", key: "ord-1", value },
-    { errorClass: "validation", reason: "qty too big", stage: "inventory_orders_producer" },
-    new Date("2026-01-01T00:00:00Z"),
-  );
-  const entry = toDlqEntry(0, {
-    offset: "4",
-    key: enc.encode("ord-1"),
+  const entry = deadLetterEntry({
+    offset: "1",
     value,
+    reason: "qty too big",
     timestamp: "1767225600000",
-    headers: { ...dead.headers, "a-custom": "x" },
+    headers: { "a-custom": "x" },
   });
   const shown = shownRecord("orders-dlq", entry, true, describeValue(value));
-  assert.equal(shown.record, "orders-dlq/0/4");
+  assert.equal(shown.record, "orders-dlq/0/1");
   assert.equal(shown.replayTo, "orders");
   const text = renderShown(shown);
   const lines = text.split("\n");
-  assert.equal(lines[0], "orders-dlq/0/4");
+  assert.equal(lines[0], "orders-dlq/0/1");
   assert.match(text, /^ {2}key {8}ord-1$/m);
   assert.match(text, /^ {2}replayed {3}yes/m);
   assert.match(lines[7], /^ {2}dlq\.reason: +qty too big$/);
