@@ -23,12 +23,11 @@
 import type { KafkaMessage } from "kafkajs";
 import { createAvroCodec, RegistryError } from "../shared/avro_codec.ts";
 import { carrierEventValue, carrierPlan, scheduledDelivery } from "../shared/carrier.ts";
-import { defineConfig } from "../shared/config.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka.ts";
 import { securityFailureLine } from "../shared/security/kafka_errors.ts";
-import { registryConnectionFrom, registryFlags } from "../shared/registry/client_connection.ts";
-import { createLogger, logLevelFlag } from "../shared/log.ts";
-import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
+import { registryConnectionFrom } from "../shared/registry/client_connection.ts";
+import { createLogger } from "../shared/log.ts";
+import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
 import { startLagMetrics } from "../shared/lag_metrics.ts";
 import {
   DELIVERY_EVENT_SCHEMA,
@@ -36,70 +35,15 @@ import {
 } from "../shared/orders/delivery_event_schema.ts";
 import { shutdownSignal, sleep } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
-
-const config = defineConfig({
-  name: "carrier_simulator",
-  summary:
-    "Plays the carriers: dispatches, moves and delivers (or fails) every scheduled delivery.",
-  flags: {
-    delayMs: {
-      type: "number",
-      integer: true,
-      min: 0,
-      max: 3_600_000,
-      env: "CARRIER_DELAY_MS",
-      default: 1000,
-      description: "time between a delivery's updates (0 = all at once)",
-    },
-    failureRate: {
-      type: "number",
-      min: 0,
-      max: 1,
-      env: "CARRIER_FAILURE_RATE",
-      default: 0.05,
-      description: "share of deliveries that fail (0..1), decided per order id",
-    },
-    ...registryFlags,
-    statusTopic: {
-      type: "string",
-      env: "CARRIER_STATUS_TOPIC",
-      default: TOPICS.orderStatus.name,
-      description: "order status events to watch for scheduled deliveries",
-    },
-    eventsTopic: {
-      type: "string",
-      env: "CARRIER_EVENTS_TOPIC",
-      default: TOPICS.deliveryEvents.name,
-      description: "where carrier updates go",
-    },
-    groupId: {
-      type: "string",
-      env: "CARRIER_GROUP_ID",
-      default: "carrier-simulator",
-      description: "consumer group on the status topic",
-    },
-    sessionTimeoutMs: {
-      type: "number",
-      integer: true,
-      min: 6000,
-      max: 300_000,
-      env: "CARRIER_SESSION_TIMEOUT_MS",
-      default: 30_000,
-      description: "how long the group waits for a silent instance before rebalancing",
-    },
-    ...observabilityFlags(9105),
-    logLevel: logLevelFlag,
-    ...kafkaFlags,
-  },
-});
+import { carrierConfig } from "../shared/carrier/config.ts";
 
 async function main(): Promise<number> {
-  const cfg = config.load();
+  const cfg = carrierConfig.load();
   const log = createLogger({ name: "carrier-simulator", level: cfg.logLevel });
-  const connection = config.orExit(() =>
+  const connection = carrierConfig.orExit(() =>
     kafkaConnectionFrom(cfg, { clientId: "carrier-simulator", brokers: ["127.0.0.1:9092"] })
   );
-  const registry = config.orExit(() => registryConnectionFrom(cfg));
+  const registry = carrierConfig.orExit(() => registryConnectionFrom(cfg));
   const shutdown = shutdownSignal(log);
   const metrics = new MetricsRegistry({ script: "carrier_simulator" });
   const m = {

@@ -21,11 +21,11 @@
  *
  * @module
  */
-import { ConfigError, defineConfig } from "../shared/config.ts";
+import { ConfigError } from "../shared/config.ts";
 import { createOrderIntake } from "../shared/intake.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka.ts";
 import { securityFailureLine } from "../shared/security/kafka_errors.ts";
-import { createLogger, logLevelFlag } from "../shared/log.ts";
+import { createLogger } from "../shared/log.ts";
 import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
 import { emptyLoadStats, reportProgress, runOrderLoad } from "../shared/order_load.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
@@ -34,89 +34,12 @@ import type { RawOrder } from "../shared/orders/model.ts";
 import { clickMessage, createClickGenerator } from "../shared/orders/clicks.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
-
-const config = defineConfig({
-  name: "order_generator",
-  summary: "Generates orders at a rate, count and type mix into the raw orders topic.",
-  flags: {
-    rate: {
-      type: "number",
-      min: 0,
-      default: 50,
-      description: "orders per second (0: as fast as Kafka takes them)",
-    },
-    count: {
-      type: "number",
-      integer: true,
-      min: 0,
-      default: 0,
-      description: "orders in all (0: until Ctrl-C)",
-    },
-    mix: {
-      type: "string",
-      default: "inventory=45,delivery=45,return=10",
-      description: "relative weights of the order types, type=weight,...",
-    },
-    seed: {
-      type: "number",
-      integer: true,
-      min: 0,
-      description: "seed for reproducible orders (default: the time, logged at start)",
-    },
-    invalidRate: {
-      type: "number",
-      min: 0,
-      max: 1,
-      default: 0,
-      description: "share of orders (0..1) made invalid on purpose, sent as they are",
-    },
-    batchSize: {
-      type: "number",
-      integer: true,
-      min: 1,
-      default: 500,
-      description: "most orders per send",
-    },
-    progressInterval: {
-      type: "number",
-      min: 0,
-      default: 5,
-      description: "seconds between progress lines (0: none)",
-    },
-    metricsPort: {
-      type: "number",
-      integer: true,
-      min: 0,
-      max: 65535,
-      default: 0,
-      description: "serve Prometheus /metrics on this port (0: off)",
-    },
-    clicksPerOrder: {
-      type: "number",
-      min: 0,
-      default: 3,
-      description: "mean product views per order, sent to --clicks-topic (0: no clicks)",
-    },
-    clicksTopic: {
-      type: "string",
-      default: TOPICS.clicks.name,
-      description: "the clickstream topic, views keyed by user (created as declared when missing)",
-    },
-    topic: {
-      type: "string",
-      env: "ORDERS_TOPIC",
-      default: TOPICS.orders.name,
-      description: "the raw orders topic (created as declared when missing)",
-    },
-    logLevel: logLevelFlag,
-    ...kafkaFlags,
-  },
-});
+import { generatorConfig } from "../shared/intake/generator_config.ts";
 
 async function main(): Promise<number> {
-  const cfg = config.load();
+  const cfg = generatorConfig.load();
   const log = createLogger({ name: "order-generator", level: cfg.logLevel });
-  const mix = config.orExit(() => {
+  const mix = generatorConfig.orExit(() => {
     try {
       return parseMix(cfg.mix);
     } catch (err) {
@@ -124,7 +47,9 @@ async function main(): Promise<number> {
       throw err;
     }
   });
-  const connection = config.orExit(() => kafkaConnectionFrom(cfg, { clientId: "order-generator" }));
+  const connection = generatorConfig.orExit(() =>
+    kafkaConnectionFrom(cfg, { clientId: "order-generator" })
+  );
   const seed = cfg.seed ?? Date.now();
   const generator = createOrderGenerator({
     seed,

@@ -21,54 +21,20 @@
  *
  * @module
  */
-import { defineConfig } from "../shared/config.ts";
 import { createOrderIntake } from "../shared/intake.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
+import { createKafka, kafkaConnectionFrom } from "../shared/kafka.ts";
 import { securityFailureLine } from "../shared/security/kafka_errors.ts";
-import { createLogger, logLevelFlag } from "../shared/log.ts";
+import { createLogger } from "../shared/log.ts";
 import { importOrders, readLines } from "../shared/order_import.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
-import { TOPICS } from "../shared/topics.ts";
-
-const config = defineConfig({
-  name: "order_import",
-  summary: "Imports orders from NDJSON (a file or stdin) into the raw orders topic.",
-  usage: "order_import [--file PATH|-] [flags]   e.g. order_import --file orders.ndjson",
-  flags: {
-    file: {
-      type: "string",
-      short: "f",
-      default: "-",
-      description: "NDJSON file to import, one order per line (-: stdin)",
-    },
-    batchSize: {
-      type: "number",
-      integer: true,
-      min: 1,
-      default: 500,
-      description: "orders per send",
-    },
-    dryRun: {
-      type: "boolean",
-      description: "validate every line, send nothing (needs no Kafka)",
-    },
-    topic: {
-      type: "string",
-      env: "ORDERS_TOPIC",
-      default: TOPICS.orders.name,
-      description: "the raw orders topic (created as declared when missing)",
-    },
-    logLevel: logLevelFlag,
-    ...kafkaFlags,
-  },
-});
+import { importConfig } from "../shared/intake/import_config.ts";
 
 async function main(): Promise<number> {
-  const cfg = config.load();
+  const cfg = importConfig.load();
   const log = createLogger({ name: "order-import", level: cfg.logLevel });
   const connection = cfg.dryRun
     ? undefined
-    : config.orExit(() => kafkaConnectionFrom(cfg, { clientId: "order-import" }));
+    : importConfig.orExit(() => kafkaConnectionFrom(cfg, { clientId: "order-import" }));
   let input: ReadableStream<Uint8Array>;
   try {
     input = cfg.file === "-" ? Deno.stdin.readable : (await Deno.open(cfg.file)).readable;

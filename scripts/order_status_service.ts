@@ -22,19 +22,11 @@
  * by the broker once the instance leaves.
  * @module
  */
-import { defineConfig } from "../shared/config.ts";
-import {
-  authSummary,
-  exposureWarning,
-  guard,
-  httpServerFlags,
-  httpServerFrom,
-  listenUrl,
-  serveHttp,
-} from "../shared/http/guard.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { httpServerFrom } from "../shared/http/guard.ts";
+import { serveGuarded } from "../shared/platform/http_listen.ts";
+import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka.ts";
 import { securityFailureLine } from "../shared/security/kafka_errors.ts";
-import { createLogger, logLevelFlag } from "../shared/log.ts";
+import { createLogger } from "../shared/log.ts";
 import { MetricsRegistry } from "../shared/metrics.ts";
 import {
   createStatusHandler,
@@ -43,58 +35,15 @@ import {
 } from "../shared/order_status_view.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
-
-const config = defineConfig({
-  name: "order_status_service",
-  summary: "Answers GET /orders/:id with an order's status and history, from order_status.",
-  flags: {
-    port: {
-      type: "number",
-      env: "STATUS_PORT",
-      integer: true,
-      min: 0,
-      max: 65535,
-      default: 8082,
-      description: "HTTP port to listen on (0: any free port)",
-    },
-    host: {
-      type: "string",
-      env: "STATUS_HOST",
-      default: "127.0.0.1",
-      description: "address to listen on (0.0.0.0 for every interface)",
-    },
-    statusTopic: {
-      type: "string",
-      env: "STATUS_TOPIC",
-      default: TOPICS.orderStatus.name,
-      description: "the order status stream to read",
-    },
-    groupPrefix: {
-      type: "string",
-      env: "STATUS_GROUP_PREFIX",
-      default: "order-status-service",
-      description: "prefix of the consumer group each start creates for itself",
-    },
-    progressInterval: {
-      type: "number",
-      min: 0,
-      env: "PROGRESS_INTERVAL",
-      default: 10,
-      description: "seconds between progress lines (0 = none)",
-    },
-    ...httpServerFlags("STATUS"),
-    logLevel: logLevelFlag,
-    ...kafkaFlags,
-  },
-});
+import { statusServiceConfig } from "../shared/order_status/config.ts";
 
 async function main(): Promise<number> {
-  const cfg = config.load();
+  const cfg = statusServiceConfig.load();
   const log = createLogger({ name: "order-status-service", level: cfg.logLevel });
-  const connection = config.orExit(() =>
+  const connection = statusServiceConfig.orExit(() =>
     kafkaConnectionFrom(cfg, { clientId: "order-status-service", brokers: ["127.0.0.1:9092"] })
   );
-  const http = config.orExit(() =>
+  const http = statusServiceConfig.orExit(() =>
     httpServerFrom(cfg, { realm: "order_status_service", prefix: "STATUS" })
   );
   const shutdown = shutdownSignal(log);
@@ -115,19 +64,15 @@ async function main(): Promise<number> {
 
     // /healthz stays open: a liveness probe (whether the view is fed, and how many events).
     // /metrics is guarded like the orders; Prometheus sends the token (`authorization` in a job).
-    const handler = guard(
-      createStatusHandler({ view, metrics, healthy: () => joined }),
-      http.credentials,
-      { open: ["/healthz"] },
+    server = statusServiceConfig.orExit(() =>
+      serveGuarded(cfg, http, createStatusHandler({ view, metrics, healthy: () => joined }), {
+        log,
+        message: "order status service listening",
+        path: "/orders/:id",
+        open: ["/healthz"],
+        fields: { statusTopic: cfg.statusTopic },
+      })
     );
-    server = config.orExit(() => serveHttp(http, { hostname: cfg.host, port: cfg.port }, handler));
-    const exposed = exposureWarning(cfg.host, http);
-    if (exposed) log.warn(exposed);
-    log.info("order status service listening", {
-      url: listenUrl(server.addr, http.tls !== undefined, "/orders/:id"),
-      auth: authSummary(http.credentials),
-      statusTopic: cfg.statusTopic,
-    });
 
     const groupId = `${cfg.groupPrefix}-${crypto.randomUUID().slice(0, 8)}`;
     const consumer = createKafka(connection, kafkaLogger(log)).consumer({

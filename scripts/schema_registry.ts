@@ -23,51 +23,21 @@
  *
  * @module
  */
-import { defineConfig } from "../shared/config.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka.ts";
 import { securityFailureLine } from "../shared/security/kafka_errors.ts";
-import { createLogger, logLevelFlag } from "../shared/log.ts";
+import { createLogger } from "../shared/log.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
-import { TOPICS } from "../shared/topics.ts";
 import { startRegistry } from "../shared/registry/server.ts";
-import { registrySecurityFlags, registrySecurityFrom } from "../shared/registry/security.ts";
-
-const config = defineConfig({
-  name: "schema_registry",
-  summary: "Serves the Confluent Schema Registry API (Avro), stored in a compacted Kafka topic.",
-  flags: {
-    port: {
-      type: "number",
-      env: "SCHEMA_REGISTRY_PORT",
-      integer: true,
-      min: 0,
-      max: 65535,
-      default: 8081,
-      description: "HTTP port to listen on (0: any free port)",
-    },
-    host: {
-      type: "string",
-      env: "SCHEMA_REGISTRY_HOST",
-      default: "127.0.0.1",
-      description: "address to listen on",
-    },
-    topic: {
-      type: "string",
-      env: "SCHEMA_REGISTRY_TOPIC",
-      default: TOPICS.schemas.name,
-      description: "compacted topic that stores schemas, versions and configs",
-    },
-    ...registrySecurityFlags,
-    logLevel: logLevelFlag,
-    ...kafkaFlags,
-  },
-});
+import { registrySecurityFrom } from "../shared/registry/security.ts";
+import { registryConfig } from "../shared/registry/config.ts";
 
 async function main(): Promise<number> {
-  const cfg = config.load();
+  const cfg = registryConfig.load();
   const log = createLogger({ name: "schema-registry", level: cfg.logLevel });
-  const connection = config.orExit(() => kafkaConnectionFrom(cfg, { clientId: "schema-registry" }));
-  const security = config.orExit(() => registrySecurityFrom(cfg));
+  const connection = registryConfig.orExit(() =>
+    kafkaConnectionFrom(cfg, { clientId: "schema-registry" })
+  );
+  const security = registryConfig.orExit(() => registrySecurityFrom(cfg));
   const kafka = createKafka(connection, kafkaLogger(log));
   const shutdown = shutdownSignal(log);
   try {

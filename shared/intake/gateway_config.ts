@@ -1,0 +1,48 @@
+/**
+ * The flags of scripts/order_gateway.ts (`--help` lists them), importable without running
+ * it: scripts/services.ts derives the script's `--allow-env` and its
+ * documentation from them.
+ * @module
+ */
+import { defineConfig } from "../config.ts";
+import { kafkaFlags } from "../kafka.ts";
+import { logLevelFlag } from "../log.ts";
+import { TOPICS } from "../topics.ts";
+import { httpListenFlags } from "../platform/http_listen.ts";
+
+export const gatewayConfig = defineConfig({
+  name: "order_gateway",
+  summary: "Takes orders over HTTP (POST /orders) into the raw orders topic.",
+  flags: {
+    ...httpListenFlags("GATEWAY", 8080),
+    topic: {
+      type: "string",
+      env: "ORDERS_TOPIC",
+      default: TOPICS.orders.name,
+      description: "the raw orders topic (created as declared when missing)",
+    },
+    maxBodyBytes: {
+      type: "number",
+      integer: true,
+      min: 1,
+      default: 1024 * 1024,
+      description: "largest request body; larger ones get 413",
+    },
+    maxBatch: {
+      type: "number",
+      integer: true,
+      min: 1,
+      default: 500,
+      description: "most orders in one request; more get 413",
+    },
+    sendTimeoutMs: {
+      type: "number",
+      integer: true,
+      min: 100,
+      default: 5000,
+      description: "how long a request waits for Kafka's acknowledgement before it gets 503",
+    },
+    logLevel: logLevelFlag,
+    ...kafkaFlags,
+  },
+});
