@@ -10,7 +10,7 @@
  *
  *   deno run --allow-net --allow-env scripts/carrier_simulator.ts --help
  *
- * (See scripts/catalog.ts for the exact flags.)
+ * (See scripts/services.ts for the exact flags.)
  *
  * Delivery is at least once, like a real webhook: the offsets of a batch of
  * scheduled deliveries are committed after its last update is acknowledged,

@@ -11,7 +11,7 @@
  * Where things are: shared/dashboard/ (collector.ts keeps the state and
  * its sources, kafka_io.ts talks to Kafka, http.ts serves the page and the
  * API, static/ is the page itself: plain HTML, CSS and JavaScript, no build
- * step). See scripts/catalog.ts for the exact permissions:
+ * step). See scripts/services.ts for the exact permissions:
  *
  *   deno run --allow-net --allow-env=… --allow-read scripts/dashboard.ts --help
  *

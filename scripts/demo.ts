@@ -54,7 +54,16 @@ import { startRegistry } from "../shared/registry/server.ts";
 import { DELIVERY_ROUTE, INVENTORY_ROUTE } from "../shared/router/route.ts";
 import { DEFAULT_BACKOFF, retryTopicsFor } from "../shared/retry/backoff.ts";
 import { scrapeCounter, startProcess, type SupervisedProcess } from "./supervisor.ts";
-import { kafkaPrincipals, scriptByEntry } from "./catalog.ts";
+import {
+  defaultPort,
+  type DemoRun,
+  kafkaPrincipals,
+  scriptByEntry,
+  scriptByName,
+  SCRIPTS,
+} from "./services.ts";
+import { INVENTORY_EFFECTS } from "../shared/consumer/inventory_effects.ts";
+import { DELIVERY_EFFECTS } from "../shared/consumer/delivery_effects.ts";
 import { adminConnection, principalConnection, setUpPipeline } from "./cluster_setup.ts";
 import { type DemoManifest, demoManifestPath, writeDemoManifest } from "./demo_manifest.ts";
 
@@ -181,7 +190,7 @@ const config = defineConfig({
 });
 
 /** The aggregator's snapshot and consumer group (scripts/aggregator.ts, defaults). */
-const STATS_URL = "http://127.0.0.1:8083/stats";
+const STATS_URL = `http://127.0.0.1:${defaultPort(scriptByName("aggregator")!, "httpPort")}/stats`;
 const AGGREGATOR_GROUP = "order-aggregator";
 
 /** Seed 004's closing lines, from the aggregator: processed, retried, dead-lettered, average. */
@@ -215,11 +224,15 @@ async function finalStatistics(): Promise<string | undefined> {
   ].join("\n");
 }
 
+/** Where a script of the table serves `/metrics` by default. */
+const metricsUrl = (name: string) =>
+  `http://127.0.0.1:${defaultPort(scriptByName(name)!, "metricsPort")}/metrics`;
+
 const METRICS = {
-  inventory: `http://127.0.0.1:${INVENTORY_ROUTE.defaultMetricsPort}/metrics`,
-  delivery: `http://127.0.0.1:${DELIVERY_ROUTE.defaultMetricsPort}/metrics`,
-  inventoryConsumer: "http://127.0.0.1:9103/metrics",
-  deliveryConsumer: "http://127.0.0.1:9104/metrics",
+  inventory: metricsUrl(INVENTORY_ROUTE.script),
+  delivery: metricsUrl(DELIVERY_ROUTE.script),
+  inventoryConsumer: metricsUrl(INVENTORY_EFFECTS.script),
+  deliveryConsumer: metricsUrl(DELIVERY_EFFECTS.script),
 };
 
 /** The figures the demo reads from its scripts' /metrics. */
@@ -602,63 +615,24 @@ async function main(): Promise<number> {
       stack.push({ name: p.name, stop: () => p.stop() });
       return p;
     };
-    for (const route of [INVENTORY_ROUTE, DELIVERY_ROUTE]) {
-      await start(`producers/${route.script}.ts`, [
-        "--registry-url",
-        registry.url,
-        "--progress-interval",
-        String(cfg.statusInterval),
-      ], registryEnv);
-    }
-    for (const name of ["inventory", "delivery"]) {
-      await start(`consumers/${name}_data_consumer.ts`, [
-        "--registry-url",
-        registry.url,
-        "--database-url",
-        databaseUrl,
-        "--inject-failure-rate",
-        String(cfg.failureRate),
-        "--progress-interval",
-        String(cfg.statusInterval),
-      ], registryEnv);
-    }
-    await start("scripts/carrier_simulator.ts", [
-      "--registry-url",
-      registry.url,
-      "--delay-ms",
-      "2000",
-      "--progress-interval",
-      String(cfg.statusInterval),
-    ], registryEnv);
-    await start("scripts/aggregator.ts", ["--progress-interval", String(cfg.statusInterval)]);
-    if (cfg.dashboard) {
-      await start(
-        "scripts/dashboard.ts",
-        ["--port", String(cfg.dashboardPort)],
-        httpSurfaceEnv("DASHBOARD", security),
-      );
-    }
-    await start(
-      "scripts/order_status_service.ts",
-      ["--port", String(cfg.statusPort)],
-      httpSurfaceEnv("STATUS", security),
-    );
-    await start(
-      "scripts/order_gateway.ts",
-      ["--port", String(cfg.gatewayPort)],
-      httpSurfaceEnv("GATEWAY", security),
-    );
-    if (cfg.load) {
-      await start("scripts/order_generator.ts", [
-        "--rate",
-        String(cfg.rate),
-        "--mix",
-        cfg.mix,
-        "--invalid-rate",
-        String(cfg.invalidRate),
-        "--progress-interval",
-        String(cfg.statusInterval),
-      ]);
+    // Each script the table gives a demo part, in the table's order (the load last).
+    const run: DemoRun = {
+      registryUrl: registry.url,
+      databaseUrl,
+      statusInterval: cfg.statusInterval,
+      failureRate: cfg.failureRate,
+      load: cfg.load ? { rate: cfg.rate, mix: cfg.mix, invalidRate: cfg.invalidRate } : undefined,
+      ports: {
+        dashboard: cfg.dashboard ? cfg.dashboardPort : undefined,
+        status: cfg.statusPort,
+        gateway: cfg.gatewayPort,
+      },
+      registryEnv,
+      httpEnv: (prefix) => httpSurfaceEnv(prefix, security),
+    };
+    for (const script of SCRIPTS) {
+      const part = script.demo?.(run);
+      if (part) await start(script.entry, part.args, part.env);
     }
     manifest = {
       version: 1,
@@ -776,4 +750,4 @@ async function main(): Promise<number> {
   }
 }
 
-Deno.exit(await main());
+if (import.meta.main) Deno.exit(await main());

@@ -10,7 +10,7 @@
  * it serves HTTPS (shared/http/guard.ts).
  *
  * ```sh
- * deno run --allow-net --allow-env=<see scripts/catalog.ts> --allow-read \
+ * deno run --allow-net --allow-env=<see scripts/services.ts> --allow-read \
  *   scripts/order_gateway.ts --help
  * ```
  *

@@ -11,7 +11,7 @@
  *
  *   deno run --allow-net --allow-env --allow-read scripts/order_status_service.ts --help
  *
- * (See scripts/catalog.ts for the exact flags.)
+ * (See scripts/services.ts for the exact flags.)
  *
  * Each start reads the stream from the beginning in a consumer group of its
  * own (`<group prefix>-<random>`) and never commits offsets. kafkajs has no

@@ -2,7 +2,7 @@
  * There is no Docker engine here, so compose.yaml and the Grafana
  * provisioning are checked as documents (parsed with a real YAML parser):
  * every service they depend on exists, every long-running script runs with
- * exactly the permission flags scripts/catalog.ts gives it and serves
+ * exactly the permission flags scripts/services.ts gives it and serves
  * `/metrics` where deploy/prometheus/scrape_config.ts says, which is also
  * where each script's `--help` says its port is by default; Prometheus and
  * Grafana mount the shipped files, and every series the dashboard queries
@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { scriptByEntry } from "../scripts/catalog.ts";
+import { scriptByEntry } from "../scripts/services.ts";
 import { SCRAPE_JOBS } from "../deploy/prometheus/scrape_config.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -74,7 +74,7 @@ Deno.test("compose: every script runs with its catalog permissions and the docum
   for (const [name, s] of scripts) {
     const entry = entryOf(s)!;
     const catalog = scriptByEntry(entry);
-    assert.ok(catalog, `${name}: ${entry} is in scripts/catalog.ts`);
+    assert.ok(catalog, `${name}: ${entry} is in scripts/services.ts`);
     assert.deepEqual(
       s.command!.slice(0, catalog.permissions.length + 2),
       ["run", ...catalog.permissions, entry],

@@ -11,7 +11,7 @@
  * it is slow (minutes), so it bounds the demo with a kill timer.
  */
 import assert from "node:assert/strict";
-import { scriptByEntry } from "../scripts/catalog.ts";
+import { scriptByEntry } from "../scripts/services.ts";
 import { type DemoManifest, demoManifestPath, readDemoManifest } from "../scripts/demo_manifest.ts";
 import { defaultCacheDir } from "../shared/broker/local_kafka.ts";
 import type { ClusterManifest } from "../shared/broker/local_kafka.ts";

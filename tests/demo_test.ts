@@ -5,7 +5,7 @@
  * it stops by itself with every process it started gone.
  */
 import assert from "node:assert/strict";
-import { scriptByEntry } from "../scripts/catalog.ts";
+import { scriptByEntry } from "../scripts/services.ts";
 import { integration, testBrokers } from "./harness.ts";
 
 function alive(pid: number): boolean {

@@ -1,10 +1,10 @@
 /**
  * Every runnable script answers `--help` under exactly the permission flags
- * scripts/catalog.ts (and so the README) gives for it, and lists each of
+ * scripts/services.ts (and so the README) gives for it, and lists each of
  * its flags with its environment variable.
  */
 import assert from "node:assert/strict";
-import { SCRIPTS } from "../scripts/catalog.ts";
+import { SCRIPTS } from "../scripts/services.ts";
 
 for (const script of SCRIPTS) {
   Deno.test(`${script.name} --help runs under its declared permissions`, async () => {
@@ -28,5 +28,5 @@ Deno.test("the README gives each script's `deno run` line exactly as the catalog
   const missing = SCRIPTS.filter((s) =>
     !readme.includes(`deno run ${s.permissions.join(" ")} \\\n  ${s.entry}`)
   ).map((s) => s.entry);
-  assert.deepEqual(missing, [], "README sections out of date with scripts/catalog.ts");
+  assert.deepEqual(missing, [], "README sections out of date with scripts/services.ts");
 });

@@ -1,12 +1,12 @@
 /**
  * scripts/terminal_dashboard.ts as a process, under the permission flags
- * scripts/catalog.ts gives it, against the aggregator's real HTTP face:
+ * scripts/services.ts gives it, against the aggregator's real HTTP face:
  * `--once` prints a frame (and fails without a snapshot); in a terminal
  * (a pseudo-terminal from util-linux `script`) it draws on the alternate
  * screen, redraws in place, and gives the terminal back on Ctrl-C.
  */
 import assert from "node:assert/strict";
-import { scriptByEntry } from "../../scripts/catalog.ts";
+import { scriptByEntry } from "../../scripts/services.ts";
 import { createStatsHandler } from "../aggregate/stats_http.ts";
 import { MetricsRegistry } from "../metrics.ts";
 import { SAMPLE_SNAPSHOT } from "./sample_snapshot.ts";
@@ -38,7 +38,7 @@ function statsServer() {
 
 function command(args: string[]): string[] {
   const script = scriptByEntry(ENTRY);
-  assert.ok(script, `${ENTRY} is in scripts/catalog.ts`);
+  assert.ok(script, `${ENTRY} is in scripts/services.ts`);
   return ["run", ...script.permissions, ENTRY, ...args];
 }
 
