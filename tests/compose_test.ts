@@ -2,7 +2,8 @@
  * There is no Docker engine here, so compose.yaml and the Grafana
  * provisioning are checked as documents (parsed with a real YAML parser):
  * every service they depend on exists, every long-running script runs with
- * exactly the permission flags scripts/services.ts gives it and serves
+ * exactly the permission flags its row of the service table
+ * (scripts/services.ts; `deno task services` writes them) gives it and serves
  * `/metrics` where deploy/prometheus/scrape_config.ts says, which is also
  * where each script's `--help` says its port is by default; Prometheus and
  * Grafana mount the shipped files, and every series the dashboard queries
@@ -11,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { scriptByEntry } from "../scripts/services.ts";
+import { defaultPort, scriptByEntry, scriptByName, SCRIPTS } from "../scripts/services.ts";
 import { SCRAPE_JOBS } from "../deploy/prometheus/scrape_config.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -52,6 +53,18 @@ Deno.test("compose: the whole system, each dependency a service of the file", as
       "terminal-dashboard",
     ]
   ) assert.ok(services[name], `service ${name}`);
+  // Every long-running script of the table (those the demo runs) is a service, its deps fetched.
+  for (const script of SCRIPTS.filter((s) => s.demo)) {
+    const service = services[script.name.replaceAll("_", "-")];
+    assert.equal(entryOf(service ?? {}), script.entry, `compose runs ${script.name}`);
+    assert.ok(services["deno-deps"].command?.includes(script.entry), `deno-deps: ${script.entry}`);
+  }
+  // The dashboard scrapes the routers and consumers where the table says they serve /metrics.
+  for (const target of String(services.dashboard.environment?.DASHBOARD_SCRAPE).split(",")) {
+    const [name, url] = target.split("=");
+    const port = defaultPort(scriptByName(name)!, "metricsPort");
+    assert.equal(url, `http://${name.replaceAll("_", "-")}:${port}/metrics`, name);
+  }
   assert.match(services.kafka.image!, /^apache\/kafka:/);
   assert.match(services["schema-registry"].image!, /^confluentinc\/cp-schema-registry:/);
   for (const [name, s] of Object.entries(services)) {

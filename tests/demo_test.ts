@@ -5,7 +5,7 @@
  * it stops by itself with every process it started gone.
  */
 import assert from "node:assert/strict";
-import { scriptByEntry } from "../scripts/services.ts";
+import { scriptByEntry, SCRIPTS } from "../scripts/services.ts";
 import { integration, testBrokers } from "./harness.ts";
 
 function alive(pid: number): boolean {
@@ -95,6 +95,14 @@ Deno.test(
       stat("Dead-lettered"),
       dead + figure("consumerDeadLettered"),
       "the aggregator counts every dead letter",
+    );
+
+    // It started each script the service table gives a demo part (all of them by default).
+    const started = [...stderr.matchAll(/"msg":"started","part":"([a-z_]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(
+      started,
+      SCRIPTS.filter((s) => s.demo).map((s) => s.name),
+      "the demo started the table's processes, in its order",
     );
 
     // Every process the demo started has exited.
