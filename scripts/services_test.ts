@@ -24,7 +24,7 @@ Deno.test("one row per script: names, entries and tasks are unique", () => {
 
 Deno.test("a script may read every env var its flags declare, and its libraries'", () => {
   const gateway = scriptByName("order_gateway")!;
-  assert.deepEqual(gateway.env!.slice(0, 2), ["GATEWAY_PORT", "GATEWAY_HOST"]);
+  assert.ok(gateway.env!.includes("GATEWAY_PORT") && gateway.env!.includes("GATEWAY_HOST"));
   for (const env of [...envOfFlags(gatewayConfig.specs), "KAFKAJS_NO_PARTITIONER_WARNING"]) {
     assert.ok(gateway.env!.includes(env), env);
   }

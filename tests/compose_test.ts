@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { defaultPort, scriptByEntry, scriptByName, SCRIPTS } from "../scripts/services.ts";
 import { SCRAPE_JOBS } from "../deploy/prometheus/scrape_config.ts";
+import { runScript } from "./run_script.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const read = (path: string) => Deno.readTextFile(new URL(path, ROOT));
@@ -122,16 +123,7 @@ Deno.test("compose: each scraped script listens where the scrape config looks", 
       );
     }
     // The script's own default is the same port, so it is right outside compose too.
-    const catalog = scriptByEntry(entry)!;
-    const help = await new Deno.Command(Deno.execPath(), {
-      args: ["run", ...catalog.permissions, entry, "--help"],
-      cwd: ROOT,
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(help.stdout);
+    const text = (await runScript(entry, ["--help"])).stdout;
     const line = text.split("\n").find((l) => l.trimStart().startsWith(`${job.portFlag} `));
     assert.ok(line, `${entry} --help lists ${job.portFlag}`);
     assert.match(line, new RegExp(`\\[default: ${job.port}\\]`), `${entry}: ${line}`);

@@ -10,31 +10,13 @@ import assert from "node:assert/strict";
 import { SCRIPTS } from "../scripts/services.ts";
 import { denoTasks, README_BEGIN, README_END, readmeBlock } from "../scripts/services_render.ts";
 import { generatedFiles } from "../scripts/services_generate.ts";
+import { runDeno, runScript } from "./run_script.ts";
 
-const ROOT = new URL("../", import.meta.url);
-const read = (path: string) => Deno.readTextFile(new URL(path, ROOT));
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
+const read = (path: string) => Deno.readTextFile(new URL(`../${path}`, import.meta.url));
 
 for (const script of SCRIPTS) {
   Deno.test(`${script.name} --help runs under its declared permissions`, async () => {
-    const { code, stdout, stderr } = await run([
-      "run",
-      ...script.permissions,
-      script.entry,
-      "--help",
-    ]);
+    const { code, stdout, stderr } = await runScript(script.entry, ["--help"]);
     assert.equal(code, 0, `exit ${code}\n${stderr}`);
     assert.match(stdout, /--help/);
     assert.doesNotMatch(stderr, /NotCapable|PermissionDenied|Requires .* access/);
@@ -46,7 +28,7 @@ for (const script of SCRIPTS) {
 }
 
 Deno.test("a script's deno task is its row: deno task order-gateway --help", async () => {
-  const { code, stdout, stderr } = await run(["task", "order-gateway", "--help"]);
+  const { code, stdout, stderr } = await runDeno(["task", "order-gateway", "--help"]);
   assert.equal(code, 0, stderr);
   assert.match(stdout, /--send-timeout-ms/);
 });

@@ -17,7 +17,6 @@ export const dashboardConfig = defineConfig({
   name: "dashboard",
   summary: "Web dashboard of the pipeline, live over SSE: rates, lag, recent orders, DLQ replay.",
   flags: {
-    ...httpListenFlags("DASHBOARD", 8084),
     statsUrl: {
       type: "string",
       env: "DASHBOARD_STATS_URL",
@@ -86,6 +85,7 @@ export const dashboardConfig = defineConfig({
       default: 60,
       description: "seconds without progress after which reading a DLQ to its end fails",
     },
+    ...httpListenFlags("DASHBOARD", 8084),
     ...observabilityFlags(9107),
     logLevel: logLevelFlag,
     ...kafkaFlags,

@@ -5,22 +5,16 @@
  * @module
  */
 import { defineConfig } from "../config.ts";
+import { ordersTopicFlag } from "./orders_topic_flag.ts";
 import { kafkaFlags } from "../kafka.ts";
 import { logLevelFlag } from "../log.ts";
-import { TOPICS } from "../topics.ts";
 import { httpListenFlags } from "../platform/http_listen.ts";
 
 export const gatewayConfig = defineConfig({
   name: "order_gateway",
   summary: "Takes orders over HTTP (POST /orders) into the raw orders topic.",
   flags: {
-    ...httpListenFlags("GATEWAY", 8080),
-    topic: {
-      type: "string",
-      env: "ORDERS_TOPIC",
-      default: TOPICS.orders.name,
-      description: "the raw orders topic (created as declared when missing)",
-    },
+    topic: ordersTopicFlag,
     maxBodyBytes: {
       type: "number",
       integer: true,
@@ -42,6 +36,7 @@ export const gatewayConfig = defineConfig({
       default: 5000,
       description: "how long a request waits for Kafka's acknowledgement before it gets 503",
     },
+    ...httpListenFlags("GATEWAY", 8080),
     logLevel: logLevelFlag,
     ...kafkaFlags,
   },

@@ -5,6 +5,7 @@
  * @module
  */
 import { defineConfig } from "../config.ts";
+import { ordersTopicFlag } from "./orders_topic_flag.ts";
 import { kafkaFlags } from "../kafka.ts";
 import { logLevelFlag } from "../log.ts";
 import { TOPICS } from "../topics.ts";
@@ -76,12 +77,7 @@ export const generatorConfig = defineConfig({
       default: TOPICS.clicks.name,
       description: "the clickstream topic, views keyed by user (created as declared when missing)",
     },
-    topic: {
-      type: "string",
-      env: "ORDERS_TOPIC",
-      default: TOPICS.orders.name,
-      description: "the raw orders topic (created as declared when missing)",
-    },
+    topic: ordersTopicFlag,
     logLevel: logLevelFlag,
     ...kafkaFlags,
   },

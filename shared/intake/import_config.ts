@@ -5,9 +5,9 @@
  * @module
  */
 import { defineConfig } from "../config.ts";
+import { ordersTopicFlag } from "./orders_topic_flag.ts";
 import { kafkaFlags } from "../kafka.ts";
 import { logLevelFlag } from "../log.ts";
-import { TOPICS } from "../topics.ts";
 
 export const importConfig = defineConfig({
   name: "order_import",
@@ -31,12 +31,7 @@ export const importConfig = defineConfig({
       type: "boolean",
       description: "validate every line, send nothing (needs no Kafka)",
     },
-    topic: {
-      type: "string",
-      env: "ORDERS_TOPIC",
-      default: TOPICS.orders.name,
-      description: "the raw orders topic (created as declared when missing)",
-    },
+    topic: ordersTopicFlag,
     logLevel: logLevelFlag,
     ...kafkaFlags,
   },

@@ -5,6 +5,7 @@
  * @module
  */
 import { defineConfig } from "../config.ts";
+import { observabilityFlags } from "../metrics.ts";
 import { kafkaFlags } from "../kafka.ts";
 import { logLevelFlag } from "../log.ts";
 import { TOPICS } from "../topics.ts";
@@ -14,7 +15,6 @@ export const statusServiceConfig = defineConfig({
   name: "order_status_service",
   summary: "Answers GET /orders/:id with an order's status and history, from order_status.",
   flags: {
-    ...httpListenFlags("STATUS", 8082),
     statusTopic: {
       type: "string",
       env: "STATUS_TOPIC",
@@ -27,13 +27,9 @@ export const statusServiceConfig = defineConfig({
       default: "order-status-service",
       description: "prefix of the consumer group each start creates for itself",
     },
-    progressInterval: {
-      type: "number",
-      min: 0,
-      env: "PROGRESS_INTERVAL",
-      default: 10,
-      description: "seconds between progress lines (0 = none)",
-    },
+    // It serves /metrics on its HTTP port: of the observability flags only the progress lines.
+    progressInterval: observabilityFlags(10).progressInterval,
+    ...httpListenFlags("STATUS", 8082),
     logLevel: logLevelFlag,
     ...kafkaFlags,
   },
