@@ -39,6 +39,7 @@ import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka.t
 import { securityFailureLine } from "../shared/security/kafka_errors.ts";
 import { createLogger } from "../shared/log.ts";
 import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
+import { untilAborted } from "../shared/platform/kafka_script.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { dashboardConfig } from "../shared/dashboard/config.ts";
 
@@ -125,7 +126,7 @@ async function main(): Promise<number> {
       })
     );
     collector.start(shutdown.signal);
-    await new Promise((resolve) => shutdown.signal.addEventListener("abort", resolve));
+    await untilAborted(shutdown.signal);
     return 0;
   } catch (err) {
     const security = await securityFailureLine(err, connection);

@@ -30,18 +30,14 @@ import { createOrderIntake } from "../shared/intake.ts";
 import { createGatewayHandler } from "../shared/intake_http.ts";
 import { httpServerFrom } from "../shared/http/guard.ts";
 import { serveGuarded } from "../shared/platform/http_listen.ts";
-import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka.ts";
-import { createLogger } from "../shared/log.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka.ts";
 import { MetricsRegistry } from "../shared/metrics.ts";
+import { startKafkaScript, untilAborted } from "../shared/platform/kafka_script.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { gatewayConfig } from "../shared/intake/gateway_config.ts";
 
 async function main(): Promise<number> {
-  const cfg = gatewayConfig.load();
-  const log = createLogger({ name: "order-gateway", level: cfg.logLevel });
-  const connection = gatewayConfig.orExit(() =>
-    kafkaConnectionFrom(cfg, { clientId: "order-gateway" })
-  );
+  const { cfg, log, connection } = startKafkaScript(gatewayConfig, { name: "order-gateway" });
   const http = gatewayConfig.orExit(() =>
     httpServerFrom(cfg, { realm: "order_gateway", prefix: "GATEWAY" })
   );
@@ -108,14 +104,6 @@ async function main(): Promise<number> {
   shutdown.dispose();
   log.info("order gateway stopped");
   return 0;
-}
-
-/** Resolves once `signal` aborts. */
-function untilAborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) =>
-    signal.addEventListener("abort", () => resolve(), { once: true })
-  );
 }
 
 if (import.meta.main) Deno.exit(await main());

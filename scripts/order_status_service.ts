@@ -24,25 +24,24 @@
  */
 import { httpServerFrom } from "../shared/http/guard.ts";
 import { serveGuarded } from "../shared/platform/http_listen.ts";
-import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka.ts";
 import { securityFailureLine } from "../shared/security/kafka_errors.ts";
-import { createLogger } from "../shared/log.ts";
 import { MetricsRegistry } from "../shared/metrics.ts";
 import {
   createStatusHandler,
   OrderStatusView,
   parseStatusEvent,
 } from "../shared/order_status_view.ts";
+import { startKafkaScript, untilAborted } from "../shared/platform/kafka_script.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
 import { statusServiceConfig } from "../shared/order_status/config.ts";
 
 async function main(): Promise<number> {
-  const cfg = statusServiceConfig.load();
-  const log = createLogger({ name: "order-status-service", level: cfg.logLevel });
-  const connection = statusServiceConfig.orExit(() =>
-    kafkaConnectionFrom(cfg, { clientId: "order-status-service", brokers: ["127.0.0.1:9092"] })
-  );
+  const { cfg, log, connection } = startKafkaScript(statusServiceConfig, {
+    name: "order-status-service",
+    brokers: ["127.0.0.1:9092"],
+  });
   const http = statusServiceConfig.orExit(() =>
     httpServerFrom(cfg, { realm: "order_status_service", prefix: "STATUS" })
   );
@@ -117,10 +116,7 @@ async function main(): Promise<number> {
       },
     });
 
-    await new Promise<void>((resolve) => {
-      if (shutdown.signal.aborted) return resolve();
-      shutdown.signal.addEventListener("abort", () => resolve(), { once: true });
-    });
+    await untilAborted(shutdown.signal);
     await server.shutdown();
     await consumer.disconnect();
     log.info("stopped", { orders: view.orders, events: view.events });

@@ -23,20 +23,16 @@
  *
  * @module
  */
-import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka.ts";
 import { securityFailureLine } from "../shared/security/kafka_errors.ts";
-import { createLogger } from "../shared/log.ts";
+import { startKafkaScript, untilAborted } from "../shared/platform/kafka_script.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { startRegistry } from "../shared/registry/server.ts";
 import { registrySecurityFrom } from "../shared/registry/security.ts";
 import { registryConfig } from "../shared/registry/config.ts";
 
 async function main(): Promise<number> {
-  const cfg = registryConfig.load();
-  const log = createLogger({ name: "schema-registry", level: cfg.logLevel });
-  const connection = registryConfig.orExit(() =>
-    kafkaConnectionFrom(cfg, { clientId: "schema-registry" })
-  );
+  const { cfg, log, connection } = startKafkaScript(registryConfig, { name: "schema-registry" });
   const security = registryConfig.orExit(() => registrySecurityFrom(cfg));
   const kafka = createKafka(connection, kafkaLogger(log));
   const shutdown = shutdownSignal(log);
@@ -52,7 +48,10 @@ async function main(): Promise<number> {
     starting.catch(() => {}); // a failure after a signal won the race is moot
     let registry;
     try {
-      registry = await Promise.race([starting, untilAborted(shutdown.signal)]);
+      registry = await Promise.race([
+        starting,
+        untilAborted(shutdown.signal).then(() => undefined),
+      ]);
     } catch (err) {
       // One line that says what failed, not a stack trace.
       const security = await securityFailureLine((err as Error).cause ?? err, connection);
@@ -72,14 +71,6 @@ async function main(): Promise<number> {
   } finally {
     shutdown.dispose();
   }
-}
-
-/** Resolves (with nothing) once `signal` aborts. */
-function untilAborted(signal: AbortSignal): Promise<undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise((resolve) =>
-    signal.addEventListener("abort", () => resolve(undefined), { once: true })
-  );
 }
 
 if (import.meta.main) Deno.exit(await main());
