@@ -36,6 +36,7 @@ import {
   DELIVERY_EVENTS_SUBJECT,
 } from "../shared/orders/delivery_event_schema.ts";
 import { startKafkaScript, untilAborted } from "../shared/platform/kafka_script.ts";
+import { startProgress } from "../shared/platform/progress.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
 import { carrierConfig } from "../shared/carrier/config.ts";
@@ -51,7 +52,7 @@ async function main(): Promise<number> {
   const m = carrierMetrics(metrics);
   const totals: CarrierTotals = { statusEvents: 0, deliveries: 0, updates: 0, failed: 0 };
   let server: ReturnType<typeof serveMetrics> | undefined;
-  let progress: ReturnType<typeof setInterval> | undefined;
+  let stopProgress = () => {};
   try {
     const codec = await createAvroCodec({
       registry,
@@ -91,9 +92,7 @@ async function main(): Promise<number> {
     await producer.connect();
     await consumer.connect();
     await consumer.subscribe({ topic: cfg.statusTopic, fromBeginning: true });
-    if (cfg.progressInterval > 0) {
-      progress = setInterval(() => log.info("progress", totals), cfg.progressInterval * 1000);
-    }
+    stopProgress = startProgress(log, cfg.progressInterval, () => totals);
     log.info("carrier simulator running", {
       statusTopic: cfg.statusTopic,
       eventsTopic: cfg.eventsTopic,
@@ -132,7 +131,7 @@ async function main(): Promise<number> {
     else log.error("stopped by an error", { error: err });
     return 1;
   } finally {
-    if (progress !== undefined) clearInterval(progress);
+    stopProgress();
     await server?.close();
     shutdown.dispose();
   }

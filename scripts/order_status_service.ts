@@ -3,7 +3,7 @@
  * (read_committed) into an in-memory view and answers what happened to an
  * order: `GET /orders/:id` → its current status and every status event, in
  * order; `GET /healthz`; `GET /metrics`. The view and the handler are in
- * shared/order_status_view.ts.
+ * shared/order_status_view.ts, the feed in shared/order_status/feed.ts.
  *
  * With `--auth-token` and/or `--basic-auth` every request but `GET /healthz`
  * needs them (401 otherwise); with `--tls-cert-file` and `--tls-key-file`
@@ -27,11 +27,9 @@ import { serveGuarded } from "../shared/platform/http_listen.ts";
 import { createKafka, kafkaLogger } from "../shared/kafka.ts";
 import { securityFailureLine } from "../shared/security/kafka_errors.ts";
 import { MetricsRegistry } from "../shared/metrics.ts";
-import {
-  createStatusHandler,
-  OrderStatusView,
-  parseStatusEvent,
-} from "../shared/order_status_view.ts";
+import { createStatusHandler, OrderStatusView } from "../shared/order_status_view.ts";
+import { createStatusFeed } from "../shared/order_status/feed.ts";
+import { startProgress } from "../shared/platform/progress.ts";
 import { startKafkaScript, untilAborted } from "../shared/platform/kafka_script.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
@@ -47,14 +45,11 @@ async function main(): Promise<number> {
   );
   const shutdown = shutdownSignal(log);
   const metrics = new MetricsRegistry({ script: "order_status_service" });
-  const consumed = metrics.counter("status_events_total", "status events read, by result", [
-    "result",
-  ]);
-  const ordersGauge = metrics.gauge("status_view_orders", "orders in the view");
   const view = new OrderStatusView();
+  const feed = createStatusFeed(view, metrics, log);
   let joined = false;
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
-  let progress: ReturnType<typeof setInterval> | undefined;
+  let stopProgress = () => {};
   try {
     const admin = createKafka({ ...connection, retries: 2 }, kafkaLogger(log)).admin();
     await admin.connect();
@@ -89,32 +84,11 @@ async function main(): Promise<number> {
     });
     await consumer.connect();
     await consumer.subscribe({ topic: cfg.statusTopic, fromBeginning: true });
-    if (cfg.progressInterval > 0) {
-      progress = setInterval(
-        () => log.info("progress", { orders: view.orders, events: view.events }),
-        cfg.progressInterval * 1000,
-      );
-    }
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: ({ batch }) => {
-        for (const msg of batch.messages) {
-          const e = parseStatusEvent(msg.value);
-          if ("invalid" in e) {
-            consumed.inc({ result: "invalid" });
-            log.warn("not a status event; skipped", {
-              partition: batch.partition,
-              offset: msg.offset,
-              reason: e.invalid,
-            });
-            continue;
-          }
-          consumed.inc({ result: view.add(e) });
-        }
-        ordersGauge.set({}, view.orders);
-        return Promise.resolve();
-      },
-    });
+    stopProgress = startProgress(log, cfg.progressInterval, () => ({
+      orders: view.orders,
+      events: view.events,
+    }));
+    await consumer.run({ autoCommit: false, eachBatch: feed });
 
     await untilAborted(shutdown.signal);
     await server.shutdown();
@@ -128,7 +102,7 @@ async function main(): Promise<number> {
     await server?.shutdown();
     return 1;
   } finally {
-    if (progress !== undefined) clearInterval(progress);
+    stopProgress();
     shutdown.dispose();
   }
 }
