@@ -24,14 +24,15 @@
 import { ConfigError } from "../shared/config.ts";
 import { createOrderIntake } from "../shared/intake.ts";
 import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka.ts";
-import { securityFailureLine } from "../shared/security/kafka_errors.ts";
 import { createLogger } from "../shared/log.ts";
 import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
 import { emptyLoadStats, reportProgress, runOrderLoad } from "../shared/order_load.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
 import { createOrderGenerator, formatMix, MixError, parseMix } from "../shared/orders/generate.ts";
-import type { RawOrder } from "../shared/orders/model.ts";
-import { clickMessage, createClickGenerator } from "../shared/orders/clicks.ts";
+import type {} from "../shared/orders/model.ts";
+import { createClickGenerator } from "../shared/orders/clicks.ts";
+import { ordersWithClicks } from "../shared/intake/generated_load.ts";
+import { connectOrSay } from "../shared/intake/connect.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
 import { generatorConfig } from "../shared/intake/generator_config.ts";
@@ -78,23 +79,12 @@ async function main(): Promise<number> {
     viewsPerOrder: cfg.clicksPerOrder,
   });
   const clickProducer = cfg.clicksPerOrder > 0 ? kafka.producer({ idempotent: true }) : undefined;
-  let clicksSent = 0;
-  const sink = {
-    send: async (orders: readonly RawOrder[]) => {
-      const views = clickProducer ? orders.flatMap((o) => clicks.forOrder(o)) : [];
-      await Promise.all([
-        intake.send(orders),
-        views.length
-          ? clickProducer!.send({
-            topic: cfg.clicksTopic,
-            acks: -1,
-            messages: views.map(clickMessage),
-          })
-          : undefined,
-      ]);
-      clicksSent += views.length;
-    },
-  };
+  const sink = ordersWithClicks({
+    intake,
+    clicks,
+    producer: clickProducer,
+    topic: cfg.clicksTopic,
+  });
   const shutdown = shutdownSignal(log);
   try {
     log.info("order generator starting", {
@@ -107,24 +97,21 @@ async function main(): Promise<number> {
       clicksPerOrder: cfg.clicksPerOrder,
       clicksTopic: cfg.clicksPerOrder > 0 ? cfg.clicksTopic : undefined,
     });
-    try {
-      await intake.connect();
-      if (clickProducer) {
-        const admin = kafka.admin();
-        await admin.connect();
-        await ensureTopics(admin, [renamed(TOPICS.clicks, cfg.clicksTopic)], log)
-          .finally(() => admin.disconnect());
-        await clickProducer.connect();
-      }
-    } catch (err) {
-      const security = await securityFailureLine(err, connection);
-      if (security) log.error(security);
-      else {
-        log.error("cannot reach Kafka", {
-          brokers: connection.brokers,
-          error: (err as Error).message,
-        });
-      }
+    const connected = await connectOrSay(
+      async () => {
+        await intake.connect();
+        if (clickProducer) {
+          const admin = kafka.admin();
+          await admin.connect();
+          await ensureTopics(admin, [renamed(TOPICS.clicks, cfg.clicksTopic)], log)
+            .finally(() => admin.disconnect());
+          await clickProducer.connect();
+        }
+      },
+      connection,
+      log,
+    );
+    if (!connected) {
       await intake.close();
       await clickProducer?.disconnect();
       return 1;
@@ -154,7 +141,7 @@ async function main(): Promise<number> {
       invalid: stats.invalid,
       failed: stats.failed,
       byType: stats.byType,
-      clicks: clicksSent,
+      clicks: sink.clicksSent,
       seconds: Math.round(seconds * 100) / 100,
       ratePerSec: Math.round((stats.sent / Math.max(seconds, 0.001)) * 10) / 10,
     };

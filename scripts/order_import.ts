@@ -23,9 +23,9 @@
  */
 import { createOrderIntake } from "../shared/intake.ts";
 import { createKafka, kafkaConnectionFrom } from "../shared/kafka.ts";
-import { securityFailureLine } from "../shared/security/kafka_errors.ts";
 import { createLogger } from "../shared/log.ts";
 import { importOrders, readLines } from "../shared/order_import.ts";
+import { connectOrSay } from "../shared/intake/connect.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { importConfig } from "../shared/intake/import_config.ts";
 
@@ -55,21 +55,9 @@ async function main(): Promise<number> {
   });
   const shutdown = shutdownSignal(log);
   try {
-    if (intake) {
-      try {
-        await intake.connect();
-      } catch (err) {
-        const security = await securityFailureLine(err, connection!);
-        if (security) log.error(security);
-        else {
-          log.error("cannot reach Kafka", {
-            brokers: connection!.brokers,
-            error: (err as Error).message,
-          });
-        }
-        await intake.close();
-        return 1;
-      }
+    if (intake && !(await connectOrSay(() => intake.connect(), connection!, log))) {
+      await intake.close();
+      return 1;
     }
     const stats = await importOrders({
       lines: readLines(input),
