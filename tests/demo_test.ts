@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { scriptByEntry, SCRIPTS } from "../scripts/services.ts";
+import { demoOutput } from "./demo_output.ts";
 import { integration, testBrokers } from "./harness.ts";
 
 function alive(pid: number): boolean {
@@ -50,11 +51,7 @@ Deno.test(
     assert.equal(out.code, 0, stdout + stderr.slice(-4000));
     assert.match(stdout, /Order pipeline demo: running/);
 
-    const figure = (name: string) => {
-      const m = new RegExp(`^\\s+${name}\\s+(\\d+)$`, "m").exec(stdout);
-      assert.ok(m, `${name} in the final figures:\n${stdout}`);
-      return Number(m[1]);
-    };
+    const { figure, stat } = demoOutput(stdout);
     const generated = figure("ordersGenerated");
     const consumed = figure("rawOrdersConsumed");
     const inventory = figure("inventoryOrdersRouted");
@@ -78,11 +75,6 @@ Deno.test(
     assert.ok(figure("consumerAttemptsRetried") > 0, "injected failures were retried");
 
     // Seed 004's closing statistics, from the aggregator, agree with the producers.
-    const stat = (label: string) => {
-      const m = new RegExp(`^\\s+${label}\\s+([\\d,.]+)$`, "m").exec(stdout);
-      assert.ok(m, `${label} in the final statistics:\n${stdout}`);
-      return Number(m[1].replaceAll(",", ""));
-    };
     // The aggregator validates every type; the producers skip other types unvalidated.
     assert.equal(
       stat("Total orders processed") + stat("Invalid orders"),
