@@ -58,10 +58,7 @@ async function main(): Promise<number> {
     catalog: DEFAULT_CATALOG,
     invalidRate: cfg.invalidRate,
   });
-  const kafka = createKafka(
-    connection,
-    kafkaLogger(log),
-  );
+  const kafka = createKafka(connection, kafkaLogger(log));
   const metrics = new MetricsRegistry({ script: "order_generator" });
   const intake = createOrderIntake({
     kafka,
