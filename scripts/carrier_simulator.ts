@@ -8,9 +8,10 @@
  * keyed by order id, with deterministic ids (`<orderId>:<status>`), from an
  * idempotent producer.
  *
- *   deno run --allow-net --allow-env scripts/carrier_simulator.ts --help
+ *   deno task carrier-simulator --help
  *
- * (See scripts/services.ts for the exact flags.)
+ * (Its permissions, flags and ports: docs/configuration.md, from its row
+ * in scripts/services.ts.)
  *
  * Delivery is at least once, like a real webhook: the offsets of a batch of
  * scheduled deliveries are committed after its last update is acknowledged,

@@ -11,9 +11,10 @@
  * Where things are: shared/dashboard/ (collector.ts keeps the state and
  * its sources, kafka_io.ts talks to Kafka, http.ts serves the page and the
  * API, static/ is the page itself: plain HTML, CSS and JavaScript, no build
- * step). See scripts/services.ts for the exact permissions:
+ * step). Its permissions, flags and ports: docs/configuration.md, from its
+ * row in scripts/services.ts:
  *
- *   deno run --allow-net --allow-env=… --allow-read scripts/dashboard.ts --help
+ *   deno task dashboard --help
  *
  * With `--basic-auth` (what a browser can send: it asks once, then sends it
  * with the page, its fetches and its EventSource) and/or `--auth-token`,

@@ -10,9 +10,11 @@
  * it serves HTTPS (shared/http/guard.ts).
  *
  * ```sh
- * deno run --allow-net --allow-env=<see scripts/services.ts> --allow-read \
- *   scripts/order_gateway.ts --help
+ * deno task order-gateway --help
  * ```
+ *
+ * (Its permissions, flags and ports: docs/configuration.md, from its row
+ * in scripts/services.ts.)
  *
  * `--allow-net` is unscoped because brokers hand out their own addresses;
  * `--allow-read` because the TLS files (`--tls-*-file`, `--ssl-*-file`) are

@@ -6,12 +6,15 @@
  * are, since they exist to exercise the producers' dead-lettering.
  *
  * ```sh
- * deno run --allow-net --allow-env=KAFKA_BROKERS,KAFKA_CLIENT_ID,KAFKA_SSL,KAFKA_SSL_CA_FILE,KAFKA_SSL_CERT_FILE,KAFKA_SSL_KEY_FILE,KAFKA_SASL_MECHANISM,KAFKA_SASL_USERNAME,KAFKA_SASL_PASSWORD,KAFKA_REPLICATION_FACTOR,KAFKAJS_NO_PARTITIONER_WARNING,NODE_ENV,KAFKAJS_LOG_LEVEL,KAFKAJS_DEBUG_PROTOCOL_BUFFERS,KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS,ORDERS_TOPIC,LOG_LEVEL \
- *   scripts/order_generator.ts --help
+ * deno task order-generator --help
  * ```
  *
+ * (Its permissions, flags and ports: docs/configuration.md, from its row
+ * in scripts/services.ts.)
+ *
  * `--allow-net` is unscoped because brokers hand out their own addresses;
- * add `--allow-read` for the TLS files of `--ssl-*-file`.
+ * `--allow-read` because the TLS files of `--ssl-*-file` are wherever the
+ * user keeps them.
  *
  * It logs its seed at start (rerun with `--seed` for the same orders), a
  * progress line every `--progress-interval` seconds, and ends after

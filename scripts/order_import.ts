@@ -7,9 +7,11 @@
  * in (unlike the gateway): every line needs its `orderId` and `createdAt`.
  *
  * ```sh
- * deno run --allow-net --allow-env=KAFKA_BROKERS,KAFKA_CLIENT_ID,KAFKA_SSL,KAFKA_SSL_CA_FILE,KAFKA_SSL_CERT_FILE,KAFKA_SSL_KEY_FILE,KAFKA_SASL_MECHANISM,KAFKA_SASL_USERNAME,KAFKA_SASL_PASSWORD,KAFKA_REPLICATION_FACTOR,KAFKAJS_NO_PARTITIONER_WARNING,NODE_ENV,KAFKAJS_LOG_LEVEL,KAFKAJS_DEBUG_PROTOCOL_BUFFERS,KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS,ORDERS_TOPIC,LOG_LEVEL --allow-read \
- *   scripts/order_import.ts --help
+ * deno task order-import --help
  * ```
+ *
+ * (Its permissions, flags and ports: docs/configuration.md, from its row
+ * in scripts/services.ts.)
  *
  * `--allow-read` is unscoped because the file to import is the user's to
  * name (reading stdin needs none); `--allow-net` is unscoped because brokers

@@ -9,9 +9,10 @@
  * needs them (401 otherwise); with `--tls-cert-file` and `--tls-key-file`
  * it serves HTTPS (shared/http/guard.ts).
  *
- *   deno run --allow-net --allow-env --allow-read scripts/order_status_service.ts --help
+ *   deno task order-status-service --help
  *
- * (See scripts/services.ts for the exact flags.)
+ * (Its permissions, flags and ports: docs/configuration.md, from its row
+ * in scripts/services.ts.)
  *
  * Each start reads the stream from the beginning in a consumer group of its
  * own (`<group prefix>-<random>`) and never commits offsets. kafkajs has no

@@ -5,13 +5,15 @@
  * topic: it is the topic's single writer.
  *
  * ```sh
- * deno run --allow-net --allow-env=KAFKA_BROKERS,KAFKA_CLIENT_ID,KAFKA_SSL,KAFKA_SSL_CA_FILE,KAFKA_SSL_CERT_FILE,KAFKA_SSL_KEY_FILE,KAFKA_SASL_MECHANISM,KAFKA_SASL_USERNAME,KAFKA_SASL_PASSWORD,SCHEMA_REGISTRY_PORT,SCHEMA_REGISTRY_HOST,SCHEMA_REGISTRY_TOPIC,SCHEMA_REGISTRY_AUTH_USERS,SCHEMA_REGISTRY_TLS_CERT_FILE,SCHEMA_REGISTRY_TLS_KEY_FILE,LOG_LEVEL,NODE_ENV,KAFKAJS_LOG_LEVEL,KAFKAJS_DEBUG_PROTOCOL_BUFFERS,KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS \
- *   scripts/schema_registry.ts --help
+ * deno task registry --help
  * ```
  *
+ * (Its permissions, flags and ports: docs/configuration.md, from its row
+ * in scripts/services.ts.)
+ *
  * `--allow-net` is unscoped because brokers hand out their own addresses;
- * the last four variables are read by kafkajs itself; add `--allow-read` for
- * the TLS files of `--ssl-*-file` and `--tls-*-file`. With `--auth-users`
+ * `--allow-read` because the TLS files of `--ssl-*-file` and `--tls-*-file`
+ * are wherever the user keeps them. With `--auth-users`
  * every request needs basic auth; with `--tls-cert-file`/`--tls-key-file`
  * it serves https.
  *

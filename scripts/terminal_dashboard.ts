@@ -6,9 +6,9 @@
  * second from `GET /stats/stream` until Ctrl-C, which restores the
  * terminal. It reconnects by itself when the aggregator restarts.
  *
- *   deno run --allow-net --allow-env=STATS_URL,LOG_LEVEL scripts/terminal_dashboard.ts
- *   deno run ... scripts/terminal_dashboard.ts --once            # one frame, for pipes
- *   deno run ... scripts/terminal_dashboard.ts --stats-url http://aggregator:8083
+ *   deno task terminal-dashboard
+ *   deno task terminal-dashboard --once            # one frame, for pipes
+ *   deno task terminal-dashboard --stats-url http://aggregator:8083
  *
  * With `--once` it prints one frame of `GET /stats` and exits: 0 with a
  * snapshot, 1 when the aggregator has none or cannot be reached. When
