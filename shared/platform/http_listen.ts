@@ -41,19 +41,7 @@ import {
   serveHttp,
 } from "../http/guard.ts";
 import type { Logger } from "../log.ts";
-
-/** A TCP port flag: a whole number 0..65535, 0 meaning any free port. */
-export function portFlag<E extends string>(env: E, port: number, description: string) {
-  return {
-    type: "number",
-    env,
-    integer: true,
-    min: 0,
-    max: 65535,
-    default: port,
-    description,
-  } as const;
-}
+import { portFlag } from "./port_flag.ts";
 
 /**
  * The flags of an HTTP surface listening on `port` by default: `--port`

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { defineConfig } from "../config.ts";
 import { httpServerFrom } from "../http/guard.ts";
 import { createLogger } from "../log.ts";
-import { httpListenFlags, portFlag, serveGuarded } from "./http_listen.ts";
+import { httpListenFlags, serveGuarded } from "./http_listen.ts";
+import { portFlag } from "./port_flag.ts";
 
 Deno.test("an HTTP surface's flags: port and host under its prefix, then the guard's", () => {
   const flags = httpListenFlags("HELLO", 8090);

@@ -5,7 +5,7 @@
  * @module
  */
 import { defineConfig } from "../config.ts";
-import { portFlag } from "../platform/http_listen.ts";
+import { portFlag } from "../platform/port_flag.ts";
 import { kafkaFlags } from "../kafka.ts";
 import { logLevelFlag } from "../log.ts";
 import { TOPICS } from "../topics.ts";
