@@ -9,12 +9,14 @@
  * Everything else is derived from this table or checked against it:
  * `deno task compile`, the ACL table ({@linkcode kafkaPrincipals}), the
  * Prometheus scrape jobs (deploy/prometheus/scrape_config.ts), the demo's
- * processes (scripts/demo.ts), and, written by
- * `deno task services` (this module with `--write`): deno.json's script
- * tasks, docs/configuration.md, the README's script table, compose.yaml's
- * permission flags and deploy/prometheus/prometheus.yml
- * (scripts/services_render.ts makes the text; tests/script_permissions_test.ts
- * fails when a file is out of date). Adding a service: its folder, one row.
+ * processes (scripts/demo.ts), and, written by `deno task services`
+ * (scripts/services_generate.ts; the text is made by
+ * scripts/services_render.ts): deno.json's script tasks,
+ * docs/configuration.md, the README's script table, compose.yaml's
+ * permission flags and deploy/prometheus/prometheus.yml.
+ * tests/script_permissions_test.ts fails when one is out of date; the
+ * dashboard's default process list and lag groups are checked against the
+ * table by scripts/services_test.ts. Adding a service: its folder, one row.
  *
  * @example
  * ```ts
