@@ -8,111 +8,52 @@
  * keyed by order id, with deterministic ids (`<orderId>:<status>`), from an
  * idempotent producer.
  *
- *   deno run --allow-net --allow-env scripts/carrier_simulator.ts --help
+ *   deno task carrier-simulator --help
  *
- * (See scripts/catalog.ts for the exact flags.)
+ * (Its permissions, flags and ports: docs/configuration.md, from its row
+ * in scripts/services.ts.)
  *
  * Delivery is at least once, like a real webhook: the offsets of a batch of
  * scheduled deliveries are committed after its last update is acknowledged,
  * so after a crash (or a stop mid-batch) the batch's updates are sent again
  * with the same ids, and the delivery consumer recognises them as duplicates.
  * Whether a delivery fails is decided from its order id, so a resend never
- * changes the outcome. The logic is in shared/carrier.ts.
+ * changes the outcome. The logic is in shared/carrier.ts and shared/carrier/batches.ts.
  * @module
  */
-import type { KafkaMessage } from "kafkajs";
 import { createAvroCodec, RegistryError } from "../shared/avro_codec.ts";
-import { carrierEventValue, carrierPlan, scheduledDelivery } from "../shared/carrier.ts";
-import { defineConfig } from "../shared/config.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import {
+  carrierMetrics,
+  type CarrierTotals,
+  createCarrierBatchHandler,
+} from "../shared/carrier/batches.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka.ts";
 import { securityFailureLine } from "../shared/security/kafka_errors.ts";
-import { registryConnectionFrom, registryFlags } from "../shared/registry/client_connection.ts";
-import { createLogger, logLevelFlag } from "../shared/log.ts";
-import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
+import { registryConnectionFrom } from "../shared/registry/client_connection.ts";
+import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
 import { startLagMetrics } from "../shared/lag_metrics.ts";
 import {
   DELIVERY_EVENT_SCHEMA,
   DELIVERY_EVENTS_SUBJECT,
 } from "../shared/orders/delivery_event_schema.ts";
-import { shutdownSignal, sleep } from "../shared/shutdown.ts";
+import { startKafkaScript, untilAborted } from "../shared/platform/kafka_script.ts";
+import { startProgress } from "../shared/platform/progress.ts";
+import { shutdownSignal } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
-
-const config = defineConfig({
-  name: "carrier_simulator",
-  summary:
-    "Plays the carriers: dispatches, moves and delivers (or fails) every scheduled delivery.",
-  flags: {
-    delayMs: {
-      type: "number",
-      integer: true,
-      min: 0,
-      max: 3_600_000,
-      env: "CARRIER_DELAY_MS",
-      default: 1000,
-      description: "time between a delivery's updates (0 = all at once)",
-    },
-    failureRate: {
-      type: "number",
-      min: 0,
-      max: 1,
-      env: "CARRIER_FAILURE_RATE",
-      default: 0.05,
-      description: "share of deliveries that fail (0..1), decided per order id",
-    },
-    ...registryFlags,
-    statusTopic: {
-      type: "string",
-      env: "CARRIER_STATUS_TOPIC",
-      default: TOPICS.orderStatus.name,
-      description: "order status events to watch for scheduled deliveries",
-    },
-    eventsTopic: {
-      type: "string",
-      env: "CARRIER_EVENTS_TOPIC",
-      default: TOPICS.deliveryEvents.name,
-      description: "where carrier updates go",
-    },
-    groupId: {
-      type: "string",
-      env: "CARRIER_GROUP_ID",
-      default: "carrier-simulator",
-      description: "consumer group on the status topic",
-    },
-    sessionTimeoutMs: {
-      type: "number",
-      integer: true,
-      min: 6000,
-      max: 300_000,
-      env: "CARRIER_SESSION_TIMEOUT_MS",
-      default: 30_000,
-      description: "how long the group waits for a silent instance before rebalancing",
-    },
-    ...observabilityFlags(9105),
-    logLevel: logLevelFlag,
-    ...kafkaFlags,
-  },
-});
+import { carrierConfig } from "../shared/carrier/config.ts";
 
 async function main(): Promise<number> {
-  const cfg = config.load();
-  const log = createLogger({ name: "carrier-simulator", level: cfg.logLevel });
-  const connection = config.orExit(() =>
-    kafkaConnectionFrom(cfg, { clientId: "carrier-simulator", brokers: ["127.0.0.1:9092"] })
-  );
-  const registry = config.orExit(() => registryConnectionFrom(cfg));
+  const { cfg, log, connection } = startKafkaScript(carrierConfig, {
+    name: "carrier-simulator",
+    brokers: ["127.0.0.1:9092"],
+  });
+  const registry = carrierConfig.orExit(() => registryConnectionFrom(cfg));
   const shutdown = shutdownSignal(log);
   const metrics = new MetricsRegistry({ script: "carrier_simulator" });
-  const m = {
-    scheduled: metrics.counter("carrier_deliveries_total", "scheduled deliveries handled", [
-      "outcome",
-    ]),
-    sent: metrics.counter("carrier_updates_sent_total", "carrier updates sent", ["status"]),
-    rebalances: metrics.counter("carrier_rebalances_total", "consumer group joins"),
-    sendSeconds: metrics.histogram("carrier_send_seconds", "time to send one batch of updates"),
-  };
-  const totals = { statusEvents: 0, deliveries: 0, updates: 0, failed: 0 };
+  const m = carrierMetrics(metrics);
+  const totals: CarrierTotals = { statusEvents: 0, deliveries: 0, updates: 0, failed: 0 };
   let server: ReturnType<typeof serveMetrics> | undefined;
-  let progress: ReturnType<typeof setInterval> | undefined;
+  let stopProgress = () => {};
   try {
     const codec = await createAvroCodec({
       registry,
@@ -152,9 +93,7 @@ async function main(): Promise<number> {
     await producer.connect();
     await consumer.connect();
     await consumer.subscribe({ topic: cfg.statusTopic, fromBeginning: true });
-    if (cfg.progressInterval > 0) {
-      progress = setInterval(() => log.info("progress", totals), cfg.progressInterval * 1000);
-    }
+    stopProgress = startProgress(log, cfg.progressInterval, () => totals);
     log.info("carrier simulator running", {
       statusTopic: cfg.statusTopic,
       eventsTopic: cfg.eventsTopic,
@@ -166,61 +105,21 @@ async function main(): Promise<number> {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 6,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-        if (batch.messages.length === 0) return;
-        const deliveries = scheduledIn(batch.messages);
-        totals.statusEvents += batch.messages.length;
-        const plans = deliveries.map((d) => ({
-          ...d,
-          steps: carrierPlan(d.orderId, { failureRate: cfg.failureRate }),
-        }));
-        for (let step = 0; step < 3 && plans.length > 0; step++) {
-          // Wait the delay in slices, staying in the group and stopping early on a signal.
-          const until = Date.now() + cfg.delayMs;
-          while (Date.now() < until && !shutdown.signal.aborted) {
-            await sleep(Math.min(1000, until - Date.now()), shutdown.signal);
-            await heartbeat();
-          }
-          if (shutdown.signal.aborted || !isRunning() || isStale()) {
-            log.info("stopping mid-batch; its updates are sent again on restart", {
-              partition: batch.partition,
-              deliveries: plans.length,
-            });
-            return;
-          }
-          const at = Date.now();
-          const messages = plans.map((p) => ({
-            key: p.orderId,
-            value: codec.encode({ ...carrierEventValue(p.orderId, p.steps[step], at, p.carrier) }),
-          }));
-          const sendStarted = performance.now();
-          await producer.send({ topic: cfg.eventsTopic, acks: -1, messages });
-          m.sendSeconds.observe({}, (performance.now() - sendStarted) / 1000);
-          for (const p of plans) m.sent.inc({ status: p.steps[step].status });
-          totals.updates += plans.length;
-        }
-        for (const p of plans) {
-          const outcome = p.steps[2].status;
-          m.scheduled.inc({ outcome });
-          if (outcome === "failed") totals.failed++;
-        }
-        totals.deliveries += plans.length;
-        // Every update of the batch is acknowledged: move on, and say so to the group.
-        resolveOffset(batch.lastOffset());
-        const next = String(Number(batch.lastOffset()) + 1);
-        await consumer.commitOffsets([
-          { topic: batch.topic, partition: batch.partition, offset: next },
-        ]);
-        if (plans.length) {
-          log.debug("deliveries done", { partition: batch.partition, count: plans.length });
-        }
-      },
+      eachBatch: createCarrierBatchHandler({
+        codec,
+        producer,
+        consumer,
+        eventsTopic: cfg.eventsTopic,
+        delayMs: cfg.delayMs,
+        failureRate: cfg.failureRate,
+        signal: shutdown.signal,
+        log,
+        metrics: m,
+        totals,
+      }),
     });
 
-    await new Promise<void>((resolve) => {
-      if (shutdown.signal.aborted) return resolve();
-      shutdown.signal.addEventListener("abort", () => resolve(), { once: true });
-    });
+    await untilAborted(shutdown.signal);
     await consumer.disconnect();
     await producer.disconnect();
     await lag.stop();
@@ -233,20 +132,10 @@ async function main(): Promise<number> {
     else log.error("stopped by an error", { error: err });
     return 1;
   } finally {
-    if (progress !== undefined) clearInterval(progress);
+    stopProgress();
     await server?.close();
     shutdown.dispose();
   }
-}
-
-/** The scheduled deliveries among status messages, each order once. */
-function scheduledIn(messages: KafkaMessage[]) {
-  const byOrder = new Map<string, { orderId: string; carrier: string }>();
-  for (const msg of messages) {
-    const d = scheduledDelivery(msg.value);
-    if (d) byOrder.set(d.orderId, d);
-  }
-  return [...byOrder.values()];
 }
 
 if (import.meta.main) Deno.exit(await main());

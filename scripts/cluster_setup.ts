@@ -6,7 +6,7 @@
  * this, so they run the pipeline under exactly the table a user grants.
  * @module
  */
-import { kafkaPrincipals } from "./catalog.ts";
+import { kafkaPrincipals } from "./services.ts";
 import type { LocalKafka } from "../shared/broker/local_kafka.ts";
 import { ADMIN_PRINCIPAL } from "../shared/broker/cluster_security.ts";
 import { createKafka, type KafkaConnection } from "../shared/kafka.ts";

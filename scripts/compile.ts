@@ -1,5 +1,5 @@
 /**
- * `deno task compile`: each runnable script (scripts/catalog.ts) as a
+ * `deno task compile`: each runnable script (scripts/services.ts) as a
  * standalone binary under build/, with the same narrow permissions baked in.
  *
  * `deno compile` downloads Deno's runtime (denort) the first time. Where that
@@ -9,7 +9,7 @@
  *   deno run --allow-read --allow-write=build --allow-run --allow-env scripts/compile.ts [NAME...]
  * @module
  */
-import { SCRIPTS } from "./catalog.ts";
+import { SCRIPTS } from "./services.ts";
 
 /** True when deno compile's output says the runtime download failed. */
 export function isRuntimeDownloadFailure(output: string): boolean {

@@ -31,11 +31,10 @@
 import { join } from "node:path";
 import { defineConfig } from "../shared/config.ts";
 import { createKafka, type KafkaConnection, kafkaLogger } from "../shared/kafka.ts";
-import type { Kafka } from "kafkajs";
-import { consumerLag, type PartitionLag, totalLag } from "../shared/lag.ts";
+import type {} from "kafkajs";
 import { createLogger, type Logger, logLevelFlag } from "../shared/log.ts";
 import { shutdownSignal, sleep } from "../shared/shutdown.ts";
-import { failureTopics, pipelineTopics } from "../shared/topology.ts";
+import { pipelineTopics } from "../shared/topology.ts";
 import { ensureTopics, TOPICS } from "../shared/topics.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
 import { openStore } from "../shared/store/open_store.ts";
@@ -52,9 +51,24 @@ import { provideBroker } from "../shared/broker/provide.ts";
 import { waitUntilReady } from "../shared/broker/ready.ts";
 import { startRegistry } from "../shared/registry/server.ts";
 import { DELIVERY_ROUTE, INVENTORY_ROUTE } from "../shared/router/route.ts";
-import { DEFAULT_BACKOFF, retryTopicsFor } from "../shared/retry/backoff.ts";
-import { scrapeCounter, startProcess, type SupervisedProcess } from "./supervisor.ts";
-import { kafkaPrincipals, scriptByEntry } from "./catalog.ts";
+import { startProcess, type SupervisedProcess } from "./supervisor.ts";
+import {
+  type DemoMetricsUrls,
+  figures,
+  finalStatistics,
+  generatorTotals,
+} from "../shared/dev/demo_figures.ts";
+import { drain } from "../shared/dev/demo_drain.ts";
+import {
+  defaultPort,
+  type DemoRun,
+  kafkaPrincipals,
+  scriptByEntry,
+  scriptByName,
+  SCRIPTS,
+} from "./services.ts";
+import { INVENTORY_EFFECTS } from "../shared/consumer/inventory_effects.ts";
+import { DELIVERY_EFFECTS } from "../shared/consumer/delivery_effects.ts";
 import { adminConnection, principalConnection, setUpPipeline } from "./cluster_setup.ts";
 import { type DemoManifest, demoManifestPath, writeDemoManifest } from "./demo_manifest.ts";
 
@@ -180,185 +194,20 @@ const config = defineConfig({
   },
 });
 
-/** The aggregator's snapshot and consumer group (scripts/aggregator.ts, defaults). */
-const STATS_URL = "http://127.0.0.1:8083/stats";
-const AGGREGATOR_GROUP = "order-aggregator";
+/** The aggregator's snapshot and consumer group (its row of the service table). */
+const AGGREGATOR = scriptByName("aggregator")!;
+const STATS_URL = `http://127.0.0.1:${defaultPort(AGGREGATOR, "httpPort")}/stats`;
 
-/** Seed 004's closing lines, from the aggregator: processed, retried, dead-lettered, average. */
-async function finalStatistics(): Promise<string | undefined> {
-  const s = await fetch(STATS_URL).then((r) => r.json()).catch(() => undefined) as
-    | {
-      orders: {
-        count: number;
-        value: number;
-        averagePrice: number;
-        invalid: number;
-        unparseable: number;
-      };
-      status: { processed: number };
-      retried: { total: number };
-      deadLettered: { total: number };
-    }
-    | undefined;
-  if (!s?.orders) return undefined;
-  const money = (n: number) => n.toLocaleString("en-US", { minimumFractionDigits: 2 });
-  return [
-    "Final statistics (the aggregator)",
-    `  Total orders processed   ${s.orders.count}`,
-    `  Invalid orders           ${s.orders.invalid + s.orders.unparseable}`,
-    `  Total price sum          ${money(s.orders.value)}`,
-    `  Final running average    ${money(s.orders.averagePrice)}`,
-    `  Status events processed  ${s.status.processed}`,
-    `  Retried (hand-offs)      ${s.retried.total}`,
-    `  Dead-lettered            ${s.deadLettered.total}`,
-    "",
-  ].join("\n");
-}
+/** Where a script of the table serves `/metrics` by default. */
+const metricsUrl = (name: string) =>
+  `http://127.0.0.1:${defaultPort(scriptByName(name)!, "metricsPort")}/metrics`;
 
-const METRICS = {
-  inventory: `http://127.0.0.1:${INVENTORY_ROUTE.defaultMetricsPort}/metrics`,
-  delivery: `http://127.0.0.1:${DELIVERY_ROUTE.defaultMetricsPort}/metrics`,
-  inventoryConsumer: "http://127.0.0.1:9103/metrics",
-  deliveryConsumer: "http://127.0.0.1:9104/metrics",
+const METRICS: DemoMetricsUrls = {
+  inventory: metricsUrl(INVENTORY_ROUTE.script),
+  delivery: metricsUrl(DELIVERY_ROUTE.script),
+  inventoryConsumer: metricsUrl(INVENTORY_EFFECTS.script),
+  deliveryConsumer: metricsUrl(DELIVERY_EFFECTS.script),
 };
-
-/** The figures the demo reads from its scripts' /metrics. */
-async function figures() {
-  const events = (url: string, status: string) =>
-    scrapeCounter(url, "consumer_status_events_total", { status }).then((n) => n ?? 0);
-  const [consumed, inventory, inventoryRecords, delivery, deadInv, deadDel, skipped] = await Promise
-    .all([
-      scrapeCounter(METRICS.inventory, "router_consumed_total"),
-      scrapeCounter(METRICS.inventory, "router_routed_orders_total"),
-      scrapeCounter(METRICS.inventory, "router_routed_records_total"),
-      scrapeCounter(METRICS.delivery, "router_routed_orders_total"),
-      scrapeCounter(METRICS.inventory, "router_dead_lettered_total"),
-      scrapeCounter(METRICS.delivery, "router_dead_lettered_total"),
-      scrapeCounter(METRICS.delivery, "router_skipped_total"),
-    ]);
-  const stock = await Promise.all(
-    ["reserved", "refused", "restocked", "released"].map((s) =>
-      events(METRICS.inventoryConsumer, s)
-    ),
-  );
-  const deliveries = await Promise.all(
-    ["scheduled", "delivered", "failed", "rejected"].map((s) =>
-      events(METRICS.deliveryConsumer, s)
-    ),
-  );
-  const handOffs = (outcome: string) =>
-    Promise.all(
-      [METRICS.inventoryConsumer, METRICS.deliveryConsumer].map((url) =>
-        scrapeCounter(url, "retry_handoffs_total", { outcome }).then((n) => n ?? 0)
-      ),
-    ).then(([a, b]) => a + b);
-  const [retried, consumerDead] = await Promise.all([
-    handOffs("retry"),
-    handOffs("dead-letter"),
-  ]);
-  const stats = await fetch(STATS_URL).then((r) => r.json()).catch(() => undefined) as
-    | { orders?: { count?: number; averagePrice?: number } }
-    | undefined;
-  return {
-    rawOrdersConsumed: consumed ?? 0,
-    inventoryOrdersRouted: inventory ?? 0,
-    stockMovements: inventoryRecords ?? 0,
-    deliveryOrdersRouted: delivery ?? 0,
-    deadLettered: (deadInv ?? 0) + (deadDel ?? 0),
-    otherTypesSkipped: skipped ?? 0,
-    stockReserved: stock[0],
-    stockRefused: stock[1],
-    stockRestocked: stock[2],
-    stockReleased: stock[3],
-    deliveriesScheduled: deliveries[0],
-    deliveriesDelivered: deliveries[1],
-    deliveriesFailed: deliveries[2],
-    deliveryEventsRejected: deliveries[3],
-    consumerAttemptsRetried: retried,
-    consumerDeadLettered: consumerDead,
-    aggregatorOrders: stats?.orders?.count ?? 0,
-    averageOrderPrice: stats?.orders?.averagePrice ?? 0,
-  };
-}
-
-/** The generator's closing totals line (JSON on its stdout), from its log. */
-async function generatorTotals(
-  logFile: string,
-): Promise<{ sent: number; byType: Record<string, number> } | undefined> {
-  const lines = (await Deno.readTextFile(logFile).catch(() => "")).split("\n");
-  for (const line of lines.reverse()) {
-    if (!line.startsWith('{"seed"')) continue;
-    try {
-      return JSON.parse(line);
-    } catch { /* a torn line */ }
-  }
-  return undefined;
-}
-
-/**
- * 0 when a group has read a transactional topic to its end: what is left
- * past its committed offset can only be the last transaction's commit marker.
- */
-function markersOnly(lag: PartitionLag[]): number {
-  return lag.reduce((n, p) => n + (p.committed < 0 ? p.lag : Math.max(0, p.lag - 1)), 0);
-}
-
-/**
- * Waits (up to 45 s: a record can wait 2 + 4 + 8 s in retry topics) until
- * the producers and consumers have drained what was sent, retries included.
- */
-async function drain(kafka: Kafka, log: Logger): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  // Consumers of transactional topics see commit markers past their last record.
-  const exact = (group: string, topic: string) => ({ group, topic, count: totalLag });
-  const txn = (group: string, topic: string) => ({ group, topic, count: markersOnly });
-  const retries = (group: string, sources: string[]) =>
-    sources.flatMap((t) => retryTopicsFor(t, DEFAULT_BACKOFF)).map((topic) => txn(group, topic));
-  const watched = [
-    ...[INVENTORY_ROUTE, DELIVERY_ROUTE].map((r) => exact(r.groupId, TOPICS.orders.name)),
-    txn("inventory-sync", TOPICS.inventoryOrders.name),
-    txn("delivery-tracker", TOPICS.deliveryOrders.name),
-    ...retries("inventory-sync", [TOPICS.inventoryOrders.name]),
-    ...retries("delivery-tracker", [TOPICS.deliveryOrders.name, TOPICS.deliveryEvents.name]),
-    // The aggregator has folded (and committed) every order, status event and failure.
-    exact(AGGREGATOR_GROUP, TOPICS.orders.name),
-    txn(AGGREGATOR_GROUP, TOPICS.orderStatus.name),
-    txn(AGGREGATOR_GROUP, TOPICS.ordersDlq.name),
-    ...failureTopics().map((t) => txn(AGGREGATOR_GROUP, t.name)),
-  ];
-  try {
-    const deadline = Date.now() + 45_000;
-    // Every topic into the client's metadata at once: kafkajs adding them one
-    // by one from concurrent calls can lose one to a stale refresh.
-    await admin.fetchTopicMetadata({ topics: [...new Set(watched.map((w) => w.topic))] });
-    let left: string[] = [];
-    let lastError: unknown;
-    while (Date.now() < deadline) {
-      // A read that fails (a node restarting, metadata not yet current on a
-      // cluster) counts as behind, and is read again on the next round.
-      const lags = await Promise.all(
-        watched.map(async (w) => {
-          try {
-            return w.count(await consumerLag(admin, w.group, w.topic));
-          } catch (err) {
-            lastError = err;
-            return 1;
-          }
-        }),
-      );
-      left = watched.filter((_, i) => lags[i] > 0).map((w) => `${w.group} on ${w.topic}`);
-      if (left.length === 0) return;
-      await sleep(250);
-    }
-    log.warn("the pipeline did not drain what was sent within 45 s", {
-      behind: left,
-      ...(lastError ? { lastError: (lastError as Error).message } : {}),
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 /** The embedded registry's principal: the registry script's catalog name. */
 const REGISTRY_PRINCIPAL = scriptByEntry("scripts/schema_registry.ts")!.name;
@@ -602,63 +451,24 @@ async function main(): Promise<number> {
       stack.push({ name: p.name, stop: () => p.stop() });
       return p;
     };
-    for (const route of [INVENTORY_ROUTE, DELIVERY_ROUTE]) {
-      await start(`producers/${route.script}.ts`, [
-        "--registry-url",
-        registry.url,
-        "--progress-interval",
-        String(cfg.statusInterval),
-      ], registryEnv);
-    }
-    for (const name of ["inventory", "delivery"]) {
-      await start(`consumers/${name}_data_consumer.ts`, [
-        "--registry-url",
-        registry.url,
-        "--database-url",
-        databaseUrl,
-        "--inject-failure-rate",
-        String(cfg.failureRate),
-        "--progress-interval",
-        String(cfg.statusInterval),
-      ], registryEnv);
-    }
-    await start("scripts/carrier_simulator.ts", [
-      "--registry-url",
-      registry.url,
-      "--delay-ms",
-      "2000",
-      "--progress-interval",
-      String(cfg.statusInterval),
-    ], registryEnv);
-    await start("scripts/aggregator.ts", ["--progress-interval", String(cfg.statusInterval)]);
-    if (cfg.dashboard) {
-      await start(
-        "scripts/dashboard.ts",
-        ["--port", String(cfg.dashboardPort)],
-        httpSurfaceEnv("DASHBOARD", security),
-      );
-    }
-    await start(
-      "scripts/order_status_service.ts",
-      ["--port", String(cfg.statusPort)],
-      httpSurfaceEnv("STATUS", security),
-    );
-    await start(
-      "scripts/order_gateway.ts",
-      ["--port", String(cfg.gatewayPort)],
-      httpSurfaceEnv("GATEWAY", security),
-    );
-    if (cfg.load) {
-      await start("scripts/order_generator.ts", [
-        "--rate",
-        String(cfg.rate),
-        "--mix",
-        cfg.mix,
-        "--invalid-rate",
-        String(cfg.invalidRate),
-        "--progress-interval",
-        String(cfg.statusInterval),
-      ]);
+    // Each script the table gives a demo part, in the table's order (the load last).
+    const run: DemoRun = {
+      registryUrl: registry.url,
+      databaseUrl,
+      statusInterval: cfg.statusInterval,
+      failureRate: cfg.failureRate,
+      load: cfg.load ? { rate: cfg.rate, mix: cfg.mix, invalidRate: cfg.invalidRate } : undefined,
+      ports: {
+        dashboard: cfg.dashboard ? cfg.dashboardPort : undefined,
+        status: cfg.statusPort,
+        gateway: cfg.gatewayPort,
+      },
+      registryEnv,
+      httpEnv: (prefix) => httpSurfaceEnv(prefix, security),
+    };
+    for (const script of SCRIPTS) {
+      const part = script.demo?.(run);
+      if (part) await start(script.entry, part.args, part.env);
     }
     manifest = {
       version: 1,
@@ -728,7 +538,7 @@ async function main(): Promise<number> {
     died.then((f) => (failure = f));
     while (!signal.aborted && !failure && Date.now() < deadline) {
       await sleep(Math.min(cfg.statusInterval * 1000, Math.max(0, deadline - Date.now())), signal);
-      if (!failure) log.info("status", await figures());
+      if (!failure) log.info("status", await figures(METRICS, STATS_URL));
     }
     // Taken now: stopping the generator below ends a process too, on purpose.
     const crashed = failure as typeof failure;
@@ -744,12 +554,12 @@ async function main(): Promise<number> {
     const generator = processes.find((p) => p.name === "order_generator");
     if (!crashed) {
       await generator?.stop();
-      await drain(kafka, log);
+      await drain(kafka, log, AGGREGATOR.kafka!.groups![0]);
     }
     const generated = generator ? await generatorTotals(generator.logFile) : undefined;
     const final = {
       ordersGenerated: generated?.sent ?? 0,
-      ...await figures(),
+      ...await figures(METRICS, STATS_URL),
       otherTypesGenerated: generated
         ? generated.sent - (generated.byType.inventory ?? 0) - (generated.byType.delivery ?? 0)
         : 0,
@@ -758,7 +568,7 @@ async function main(): Promise<number> {
       "\nFinal figures\n" +
         Object.entries(final).map(([k, v]) => `  ${k.padEnd(22)} ${v}`).join("\n") + "\n",
     );
-    const stats = crashed ? undefined : await finalStatistics();
+    const stats = crashed ? undefined : await finalStatistics(STATS_URL);
     if (stats) console.log(stats);
     return code;
   } catch (err) {
@@ -776,4 +586,4 @@ async function main(): Promise<number> {
   }
 }
 
-Deno.exit(await main());
+if (import.meta.main) Deno.exit(await main());

@@ -14,7 +14,7 @@
  * --allow-net=127.0.0.1 --allow-env
  * @module
  */
-import { kafkaPrincipals } from "./catalog.ts";
+import { kafkaPrincipals } from "./services.ts";
 import { adminConnection, setUpPipeline } from "./cluster_setup.ts";
 import { defineConfig } from "../shared/config.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";

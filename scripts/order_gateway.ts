@@ -10,9 +10,11 @@
  * it serves HTTPS (shared/http/guard.ts).
  *
  * ```sh
- * deno run --allow-net --allow-env=<see scripts/catalog.ts> --allow-read \
- *   scripts/order_gateway.ts --help
+ * deno task order-gateway --help
  * ```
+ *
+ * (Its permissions, flags and ports: docs/configuration.md, from its row
+ * in scripts/services.ts.)
  *
  * `--allow-net` is unscoped because brokers hand out their own addresses;
  * `--allow-read` because the TLS files (`--tls-*-file`, `--ssl-*-file`) are
@@ -26,81 +28,19 @@
  *
  * @module
  */
-import { defineConfig } from "../shared/config.ts";
 import { createOrderIntake } from "../shared/intake.ts";
 import { createGatewayHandler } from "../shared/intake_http.ts";
-import {
-  authSummary,
-  exposureWarning,
-  guard,
-  httpServerFlags,
-  httpServerFrom,
-  listenUrl,
-  serveHttp,
-} from "../shared/http/guard.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
-import { createLogger, logLevelFlag } from "../shared/log.ts";
+import { httpServerFrom } from "../shared/http/guard.ts";
+import { serveGuarded } from "../shared/platform/http_listen.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka.ts";
 import { MetricsRegistry } from "../shared/metrics.ts";
+import { startKafkaScript, untilAborted } from "../shared/platform/kafka_script.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
-import { TOPICS } from "../shared/topics.ts";
-
-const config = defineConfig({
-  name: "order_gateway",
-  summary: "Takes orders over HTTP (POST /orders) into the raw orders topic.",
-  flags: {
-    port: {
-      type: "number",
-      env: "GATEWAY_PORT",
-      integer: true,
-      min: 0,
-      max: 65535,
-      default: 8080,
-      description: "HTTP port to listen on (0: any free port)",
-    },
-    host: {
-      type: "string",
-      env: "GATEWAY_HOST",
-      default: "127.0.0.1",
-      description: "address to listen on (0.0.0.0 for every interface)",
-    },
-    topic: {
-      type: "string",
-      env: "ORDERS_TOPIC",
-      default: TOPICS.orders.name,
-      description: "the raw orders topic (created as declared when missing)",
-    },
-    maxBodyBytes: {
-      type: "number",
-      integer: true,
-      min: 1,
-      default: 1024 * 1024,
-      description: "largest request body; larger ones get 413",
-    },
-    maxBatch: {
-      type: "number",
-      integer: true,
-      min: 1,
-      default: 500,
-      description: "most orders in one request; more get 413",
-    },
-    sendTimeoutMs: {
-      type: "number",
-      integer: true,
-      min: 100,
-      default: 5000,
-      description: "how long a request waits for Kafka's acknowledgement before it gets 503",
-    },
-    ...httpServerFlags("GATEWAY"),
-    logLevel: logLevelFlag,
-    ...kafkaFlags,
-  },
-});
+import { gatewayConfig } from "../shared/intake/gateway_config.ts";
 
 async function main(): Promise<number> {
-  const cfg = config.load();
-  const log = createLogger({ name: "order-gateway", level: cfg.logLevel });
-  const connection = config.orExit(() => kafkaConnectionFrom(cfg, { clientId: "order-gateway" }));
-  const http = config.orExit(() =>
+  const { cfg, log, connection } = startKafkaScript(gatewayConfig, { name: "order-gateway" });
+  const http = gatewayConfig.orExit(() =>
     httpServerFrom(cfg, { realm: "order_gateway", prefix: "GATEWAY" })
   );
   // Short timeouts and few retries: a caller waits seconds for its 503, not minutes.
@@ -130,36 +70,35 @@ async function main(): Promise<number> {
   );
   // /healthz stays open: a liveness probe that says only whether Kafka is connected.
   // /metrics is guarded (order volumes); Prometheus sends the token (`authorization` in a job).
-  const handler = guard(
-    createGatewayHandler({
-      intake,
-      healthy: () => intake.connected,
-      metrics,
-      log,
-      maxBodyBytes: cfg.maxBodyBytes,
-      maxBatch: cfg.maxBatch,
-    }),
-    http.credentials,
-    { open: ["/healthz"] },
-  );
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
-    server = config.orExit(() => serveHttp(http, { hostname: cfg.host, port: cfg.port }, handler));
+    server = gatewayConfig.orExit(() =>
+      serveGuarded(
+        cfg,
+        http,
+        createGatewayHandler({
+          intake,
+          healthy: () => intake.connected,
+          metrics,
+          log,
+          maxBodyBytes: cfg.maxBodyBytes,
+          maxBatch: cfg.maxBatch,
+        }),
+        {
+          log,
+          message: "order gateway listening",
+          path: "/orders",
+          open: ["/healthz"],
+          fields: { topic: cfg.topic, maxBodyBytes: cfg.maxBodyBytes, maxBatch: cfg.maxBatch },
+        },
+      )
+    );
   } catch (err) {
     log.error("cannot listen", { host: cfg.host, port: cfg.port, error: (err as Error).message });
     await intake.close();
     shutdown.dispose();
     return 1;
   }
-  const exposed = exposureWarning(cfg.host, http);
-  if (exposed) log.warn(exposed);
-  log.info("order gateway listening", {
-    url: listenUrl(server.addr, http.tls !== undefined, "/orders"),
-    auth: authSummary(http.credentials),
-    topic: cfg.topic,
-    maxBodyBytes: cfg.maxBodyBytes,
-    maxBatch: cfg.maxBatch,
-  });
   await untilAborted(shutdown.signal);
   // Requests in flight finish (their orders are acknowledged or refused), then the producer goes.
   await server.shutdown();
@@ -167,14 +106,6 @@ async function main(): Promise<number> {
   shutdown.dispose();
   log.info("order gateway stopped");
   return 0;
-}
-
-/** Resolves once `signal` aborts. */
-function untilAborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) =>
-    signal.addEventListener("abort", () => resolve(), { once: true })
-  );
 }
 
 if (import.meta.main) Deno.exit(await main());

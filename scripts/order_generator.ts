@@ -6,12 +6,15 @@
  * are, since they exist to exercise the producers' dead-lettering.
  *
  * ```sh
- * deno run --allow-net --allow-env=KAFKA_BROKERS,KAFKA_CLIENT_ID,KAFKA_SSL,KAFKA_SSL_CA_FILE,KAFKA_SSL_CERT_FILE,KAFKA_SSL_KEY_FILE,KAFKA_SASL_MECHANISM,KAFKA_SASL_USERNAME,KAFKA_SASL_PASSWORD,KAFKA_REPLICATION_FACTOR,KAFKAJS_NO_PARTITIONER_WARNING,NODE_ENV,KAFKAJS_LOG_LEVEL,KAFKAJS_DEBUG_PROTOCOL_BUFFERS,KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS,ORDERS_TOPIC,LOG_LEVEL \
- *   scripts/order_generator.ts --help
+ * deno task order-generator --help
  * ```
  *
+ * (Its permissions, flags and ports: docs/configuration.md, from its row
+ * in scripts/services.ts.)
+ *
  * `--allow-net` is unscoped because brokers hand out their own addresses;
- * add `--allow-read` for the TLS files of `--ssl-*-file`.
+ * `--allow-read` because the TLS files of `--ssl-*-file` are wherever the
+ * user keeps them.
  *
  * It logs its seed at start (rerun with `--seed` for the same orders), a
  * progress line every `--progress-interval` seconds, and ends after
@@ -21,102 +24,26 @@
  *
  * @module
  */
-import { ConfigError, defineConfig } from "../shared/config.ts";
+import { ConfigError } from "../shared/config.ts";
 import { createOrderIntake } from "../shared/intake.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
-import { securityFailureLine } from "../shared/security/kafka_errors.ts";
-import { createLogger, logLevelFlag } from "../shared/log.ts";
+import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka.ts";
+import { createLogger } from "../shared/log.ts";
 import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
 import { emptyLoadStats, reportProgress, runOrderLoad } from "../shared/order_load.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
 import { createOrderGenerator, formatMix, MixError, parseMix } from "../shared/orders/generate.ts";
-import type { RawOrder } from "../shared/orders/model.ts";
-import { clickMessage, createClickGenerator } from "../shared/orders/clicks.ts";
+import type {} from "../shared/orders/model.ts";
+import { createClickGenerator } from "../shared/orders/clicks.ts";
+import { ordersWithClicks } from "../shared/intake/generated_load.ts";
+import { connectOrSay } from "../shared/intake/connect.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
-
-const config = defineConfig({
-  name: "order_generator",
-  summary: "Generates orders at a rate, count and type mix into the raw orders topic.",
-  flags: {
-    rate: {
-      type: "number",
-      min: 0,
-      default: 50,
-      description: "orders per second (0: as fast as Kafka takes them)",
-    },
-    count: {
-      type: "number",
-      integer: true,
-      min: 0,
-      default: 0,
-      description: "orders in all (0: until Ctrl-C)",
-    },
-    mix: {
-      type: "string",
-      default: "inventory=45,delivery=45,return=10",
-      description: "relative weights of the order types, type=weight,...",
-    },
-    seed: {
-      type: "number",
-      integer: true,
-      min: 0,
-      description: "seed for reproducible orders (default: the time, logged at start)",
-    },
-    invalidRate: {
-      type: "number",
-      min: 0,
-      max: 1,
-      default: 0,
-      description: "share of orders (0..1) made invalid on purpose, sent as they are",
-    },
-    batchSize: {
-      type: "number",
-      integer: true,
-      min: 1,
-      default: 500,
-      description: "most orders per send",
-    },
-    progressInterval: {
-      type: "number",
-      min: 0,
-      default: 5,
-      description: "seconds between progress lines (0: none)",
-    },
-    metricsPort: {
-      type: "number",
-      integer: true,
-      min: 0,
-      max: 65535,
-      default: 0,
-      description: "serve Prometheus /metrics on this port (0: off)",
-    },
-    clicksPerOrder: {
-      type: "number",
-      min: 0,
-      default: 3,
-      description: "mean product views per order, sent to --clicks-topic (0: no clicks)",
-    },
-    clicksTopic: {
-      type: "string",
-      default: TOPICS.clicks.name,
-      description: "the clickstream topic, views keyed by user (created as declared when missing)",
-    },
-    topic: {
-      type: "string",
-      env: "ORDERS_TOPIC",
-      default: TOPICS.orders.name,
-      description: "the raw orders topic (created as declared when missing)",
-    },
-    logLevel: logLevelFlag,
-    ...kafkaFlags,
-  },
-});
+import { generatorConfig } from "../shared/intake/generator_config.ts";
 
 async function main(): Promise<number> {
-  const cfg = config.load();
+  const cfg = generatorConfig.load();
   const log = createLogger({ name: "order-generator", level: cfg.logLevel });
-  const mix = config.orExit(() => {
+  const mix = generatorConfig.orExit(() => {
     try {
       return parseMix(cfg.mix);
     } catch (err) {
@@ -124,7 +51,9 @@ async function main(): Promise<number> {
       throw err;
     }
   });
-  const connection = config.orExit(() => kafkaConnectionFrom(cfg, { clientId: "order-generator" }));
+  const connection = generatorConfig.orExit(() =>
+    kafkaConnectionFrom(cfg, { clientId: "order-generator" })
+  );
   const seed = cfg.seed ?? Date.now();
   const generator = createOrderGenerator({
     seed,
@@ -132,10 +61,7 @@ async function main(): Promise<number> {
     catalog: DEFAULT_CATALOG,
     invalidRate: cfg.invalidRate,
   });
-  const kafka = createKafka(
-    connection,
-    kafkaLogger(log),
-  );
+  const kafka = createKafka(connection, kafkaLogger(log));
   const metrics = new MetricsRegistry({ script: "order_generator" });
   const intake = createOrderIntake({
     kafka,
@@ -153,23 +79,12 @@ async function main(): Promise<number> {
     viewsPerOrder: cfg.clicksPerOrder,
   });
   const clickProducer = cfg.clicksPerOrder > 0 ? kafka.producer({ idempotent: true }) : undefined;
-  let clicksSent = 0;
-  const sink = {
-    send: async (orders: readonly RawOrder[]) => {
-      const views = clickProducer ? orders.flatMap((o) => clicks.forOrder(o)) : [];
-      await Promise.all([
-        intake.send(orders),
-        views.length
-          ? clickProducer!.send({
-            topic: cfg.clicksTopic,
-            acks: -1,
-            messages: views.map(clickMessage),
-          })
-          : undefined,
-      ]);
-      clicksSent += views.length;
-    },
-  };
+  const sink = ordersWithClicks({
+    intake,
+    clicks,
+    producer: clickProducer,
+    topic: cfg.clicksTopic,
+  });
   const shutdown = shutdownSignal(log);
   try {
     log.info("order generator starting", {
@@ -182,24 +97,21 @@ async function main(): Promise<number> {
       clicksPerOrder: cfg.clicksPerOrder,
       clicksTopic: cfg.clicksPerOrder > 0 ? cfg.clicksTopic : undefined,
     });
-    try {
-      await intake.connect();
-      if (clickProducer) {
-        const admin = kafka.admin();
-        await admin.connect();
-        await ensureTopics(admin, [renamed(TOPICS.clicks, cfg.clicksTopic)], log)
-          .finally(() => admin.disconnect());
-        await clickProducer.connect();
-      }
-    } catch (err) {
-      const security = await securityFailureLine(err, connection);
-      if (security) log.error(security);
-      else {
-        log.error("cannot reach Kafka", {
-          brokers: connection.brokers,
-          error: (err as Error).message,
-        });
-      }
+    const connected = await connectOrSay(
+      async () => {
+        await intake.connect();
+        if (clickProducer) {
+          const admin = kafka.admin();
+          await admin.connect();
+          await ensureTopics(admin, [renamed(TOPICS.clicks, cfg.clicksTopic)], log)
+            .finally(() => admin.disconnect());
+          await clickProducer.connect();
+        }
+      },
+      connection,
+      log,
+    );
+    if (!connected) {
       await intake.close();
       await clickProducer?.disconnect();
       return 1;
@@ -229,7 +141,7 @@ async function main(): Promise<number> {
       invalid: stats.invalid,
       failed: stats.failed,
       byType: stats.byType,
-      clicks: clicksSent,
+      clicks: sink.clicksSent,
       seconds: Math.round(seconds * 100) / 100,
       ratePerSec: Math.round((stats.sent / Math.max(seconds, 0.001)) * 10) / 10,
     };

@@ -7,9 +7,11 @@
  * in (unlike the gateway): every line needs its `orderId` and `createdAt`.
  *
  * ```sh
- * deno run --allow-net --allow-env=KAFKA_BROKERS,KAFKA_CLIENT_ID,KAFKA_SSL,KAFKA_SSL_CA_FILE,KAFKA_SSL_CERT_FILE,KAFKA_SSL_KEY_FILE,KAFKA_SASL_MECHANISM,KAFKA_SASL_USERNAME,KAFKA_SASL_PASSWORD,KAFKA_REPLICATION_FACTOR,KAFKAJS_NO_PARTITIONER_WARNING,NODE_ENV,KAFKAJS_LOG_LEVEL,KAFKAJS_DEBUG_PROTOCOL_BUFFERS,KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS,ORDERS_TOPIC,LOG_LEVEL --allow-read \
- *   scripts/order_import.ts --help
+ * deno task order-import --help
  * ```
+ *
+ * (Its permissions, flags and ports: docs/configuration.md, from its row
+ * in scripts/services.ts.)
  *
  * `--allow-read` is unscoped because the file to import is the user's to
  * name (reading stdin needs none); `--allow-net` is unscoped because brokers
@@ -21,54 +23,20 @@
  *
  * @module
  */
-import { defineConfig } from "../shared/config.ts";
 import { createOrderIntake } from "../shared/intake.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
-import { securityFailureLine } from "../shared/security/kafka_errors.ts";
-import { createLogger, logLevelFlag } from "../shared/log.ts";
+import { createKafka, kafkaConnectionFrom } from "../shared/kafka.ts";
+import { createLogger } from "../shared/log.ts";
 import { importOrders, readLines } from "../shared/order_import.ts";
+import { connectOrSay } from "../shared/intake/connect.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
-import { TOPICS } from "../shared/topics.ts";
-
-const config = defineConfig({
-  name: "order_import",
-  summary: "Imports orders from NDJSON (a file or stdin) into the raw orders topic.",
-  usage: "order_import [--file PATH|-] [flags]   e.g. order_import --file orders.ndjson",
-  flags: {
-    file: {
-      type: "string",
-      short: "f",
-      default: "-",
-      description: "NDJSON file to import, one order per line (-: stdin)",
-    },
-    batchSize: {
-      type: "number",
-      integer: true,
-      min: 1,
-      default: 500,
-      description: "orders per send",
-    },
-    dryRun: {
-      type: "boolean",
-      description: "validate every line, send nothing (needs no Kafka)",
-    },
-    topic: {
-      type: "string",
-      env: "ORDERS_TOPIC",
-      default: TOPICS.orders.name,
-      description: "the raw orders topic (created as declared when missing)",
-    },
-    logLevel: logLevelFlag,
-    ...kafkaFlags,
-  },
-});
+import { importConfig } from "../shared/intake/import_config.ts";
 
 async function main(): Promise<number> {
-  const cfg = config.load();
+  const cfg = importConfig.load();
   const log = createLogger({ name: "order-import", level: cfg.logLevel });
   const connection = cfg.dryRun
     ? undefined
-    : config.orExit(() => kafkaConnectionFrom(cfg, { clientId: "order-import" }));
+    : importConfig.orExit(() => kafkaConnectionFrom(cfg, { clientId: "order-import" }));
   let input: ReadableStream<Uint8Array>;
   try {
     input = cfg.file === "-" ? Deno.stdin.readable : (await Deno.open(cfg.file)).readable;
@@ -89,21 +57,9 @@ async function main(): Promise<number> {
   });
   const shutdown = shutdownSignal(log);
   try {
-    if (intake) {
-      try {
-        await intake.connect();
-      } catch (err) {
-        const security = await securityFailureLine(err, connection!);
-        if (security) log.error(security);
-        else {
-          log.error("cannot reach Kafka", {
-            brokers: connection!.brokers,
-            error: (err as Error).message,
-          });
-        }
-        await intake.close();
-        return 1;
-      }
+    if (intake && !(await connectOrSay(() => intake.connect(), connection!, log))) {
+      await intake.close();
+      return 1;
     }
     const stats = await importOrders({
       lines: readLines(input),

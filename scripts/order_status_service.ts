@@ -3,15 +3,16 @@
  * (read_committed) into an in-memory view and answers what happened to an
  * order: `GET /orders/:id` → its current status and every status event, in
  * order; `GET /healthz`; `GET /metrics`. The view and the handler are in
- * shared/order_status_view.ts.
+ * shared/order_status_view.ts, the feed in shared/order_status/feed.ts.
  *
  * With `--auth-token` and/or `--basic-auth` every request but `GET /healthz`
  * needs them (401 otherwise); with `--tls-cert-file` and `--tls-key-file`
  * it serves HTTPS (shared/http/guard.ts).
  *
- *   deno run --allow-net --allow-env --allow-read scripts/order_status_service.ts --help
+ *   deno task order-status-service --help
  *
- * (See scripts/catalog.ts for the exact flags.)
+ * (Its permissions, flags and ports: docs/configuration.md, from its row
+ * in scripts/services.ts.)
  *
  * Each start reads the stream from the beginning in a consumer group of its
  * own (`<group prefix>-<random>`) and never commits offsets. kafkajs has no
@@ -22,91 +23,34 @@
  * by the broker once the instance leaves.
  * @module
  */
-import { defineConfig } from "../shared/config.ts";
-import {
-  authSummary,
-  exposureWarning,
-  guard,
-  httpServerFlags,
-  httpServerFrom,
-  listenUrl,
-  serveHttp,
-} from "../shared/http/guard.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { httpServerFrom } from "../shared/http/guard.ts";
+import { serveGuarded } from "../shared/platform/http_listen.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka.ts";
 import { securityFailureLine } from "../shared/security/kafka_errors.ts";
-import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry } from "../shared/metrics.ts";
-import {
-  createStatusHandler,
-  OrderStatusView,
-  parseStatusEvent,
-} from "../shared/order_status_view.ts";
+import { createStatusHandler, OrderStatusView } from "../shared/order_status_view.ts";
+import { createStatusFeed } from "../shared/order_status/feed.ts";
+import { startProgress } from "../shared/platform/progress.ts";
+import { startKafkaScript, untilAborted } from "../shared/platform/kafka_script.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
-
-const config = defineConfig({
-  name: "order_status_service",
-  summary: "Answers GET /orders/:id with an order's status and history, from order_status.",
-  flags: {
-    port: {
-      type: "number",
-      env: "STATUS_PORT",
-      integer: true,
-      min: 0,
-      max: 65535,
-      default: 8082,
-      description: "HTTP port to listen on (0: any free port)",
-    },
-    host: {
-      type: "string",
-      env: "STATUS_HOST",
-      default: "127.0.0.1",
-      description: "address to listen on (0.0.0.0 for every interface)",
-    },
-    statusTopic: {
-      type: "string",
-      env: "STATUS_TOPIC",
-      default: TOPICS.orderStatus.name,
-      description: "the order status stream to read",
-    },
-    groupPrefix: {
-      type: "string",
-      env: "STATUS_GROUP_PREFIX",
-      default: "order-status-service",
-      description: "prefix of the consumer group each start creates for itself",
-    },
-    progressInterval: {
-      type: "number",
-      min: 0,
-      env: "PROGRESS_INTERVAL",
-      default: 10,
-      description: "seconds between progress lines (0 = none)",
-    },
-    ...httpServerFlags("STATUS"),
-    logLevel: logLevelFlag,
-    ...kafkaFlags,
-  },
-});
+import { statusServiceConfig } from "../shared/order_status/config.ts";
 
 async function main(): Promise<number> {
-  const cfg = config.load();
-  const log = createLogger({ name: "order-status-service", level: cfg.logLevel });
-  const connection = config.orExit(() =>
-    kafkaConnectionFrom(cfg, { clientId: "order-status-service", brokers: ["127.0.0.1:9092"] })
-  );
-  const http = config.orExit(() =>
+  const { cfg, log, connection } = startKafkaScript(statusServiceConfig, {
+    name: "order-status-service",
+    brokers: ["127.0.0.1:9092"],
+  });
+  const http = statusServiceConfig.orExit(() =>
     httpServerFrom(cfg, { realm: "order_status_service", prefix: "STATUS" })
   );
   const shutdown = shutdownSignal(log);
   const metrics = new MetricsRegistry({ script: "order_status_service" });
-  const consumed = metrics.counter("status_events_total", "status events read, by result", [
-    "result",
-  ]);
-  const ordersGauge = metrics.gauge("status_view_orders", "orders in the view");
   const view = new OrderStatusView();
+  const feed = createStatusFeed(view, metrics, log);
   let joined = false;
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
-  let progress: ReturnType<typeof setInterval> | undefined;
+  let stopProgress = () => {};
   try {
     const admin = createKafka({ ...connection, retries: 2 }, kafkaLogger(log)).admin();
     await admin.connect();
@@ -115,19 +59,15 @@ async function main(): Promise<number> {
 
     // /healthz stays open: a liveness probe (whether the view is fed, and how many events).
     // /metrics is guarded like the orders; Prometheus sends the token (`authorization` in a job).
-    const handler = guard(
-      createStatusHandler({ view, metrics, healthy: () => joined }),
-      http.credentials,
-      { open: ["/healthz"] },
+    server = statusServiceConfig.orExit(() =>
+      serveGuarded(cfg, http, createStatusHandler({ view, metrics, healthy: () => joined }), {
+        log,
+        message: "order status service listening",
+        path: "/orders/:id",
+        open: ["/healthz"],
+        fields: { statusTopic: cfg.statusTopic },
+      })
     );
-    server = config.orExit(() => serveHttp(http, { hostname: cfg.host, port: cfg.port }, handler));
-    const exposed = exposureWarning(cfg.host, http);
-    if (exposed) log.warn(exposed);
-    log.info("order status service listening", {
-      url: listenUrl(server.addr, http.tls !== undefined, "/orders/:id"),
-      auth: authSummary(http.credentials),
-      statusTopic: cfg.statusTopic,
-    });
 
     const groupId = `${cfg.groupPrefix}-${crypto.randomUUID().slice(0, 8)}`;
     const consumer = createKafka(connection, kafkaLogger(log)).consumer({
@@ -145,37 +85,13 @@ async function main(): Promise<number> {
     });
     await consumer.connect();
     await consumer.subscribe({ topic: cfg.statusTopic, fromBeginning: true });
-    if (cfg.progressInterval > 0) {
-      progress = setInterval(
-        () => log.info("progress", { orders: view.orders, events: view.events }),
-        cfg.progressInterval * 1000,
-      );
-    }
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: ({ batch }) => {
-        for (const msg of batch.messages) {
-          const e = parseStatusEvent(msg.value);
-          if ("invalid" in e) {
-            consumed.inc({ result: "invalid" });
-            log.warn("not a status event; skipped", {
-              partition: batch.partition,
-              offset: msg.offset,
-              reason: e.invalid,
-            });
-            continue;
-          }
-          consumed.inc({ result: view.add(e) });
-        }
-        ordersGauge.set({}, view.orders);
-        return Promise.resolve();
-      },
-    });
+    stopProgress = startProgress(log, cfg.progressInterval, () => ({
+      orders: view.orders,
+      events: view.events,
+    }));
+    await consumer.run({ autoCommit: false, eachBatch: feed });
 
-    await new Promise<void>((resolve) => {
-      if (shutdown.signal.aborted) return resolve();
-      shutdown.signal.addEventListener("abort", () => resolve(), { once: true });
-    });
+    await untilAborted(shutdown.signal);
     await server.shutdown();
     await consumer.disconnect();
     log.info("stopped", { orders: view.orders, events: view.events });
@@ -187,7 +103,7 @@ async function main(): Promise<number> {
     await server?.shutdown();
     return 1;
   } finally {
-    if (progress !== undefined) clearInterval(progress);
+    stopProgress();
     shutdown.dispose();
   }
 }

@@ -21,7 +21,7 @@
  * (It runs the test suite, which itself needs every permission.)
  * @module
  */
-import { kafkaPrincipals } from "./catalog.ts";
+import { kafkaPrincipals } from "./services.ts";
 import { adminConnection, setUpPipeline } from "./cluster_setup.ts";
 import { provideBroker, type ProvidedBroker } from "../shared/broker/provide.ts";
 import { type LocalKafka, startLocalKafka } from "../shared/broker/local_kafka.ts";

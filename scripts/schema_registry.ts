@@ -5,13 +5,15 @@
  * topic: it is the topic's single writer.
  *
  * ```sh
- * deno run --allow-net --allow-env=KAFKA_BROKERS,KAFKA_CLIENT_ID,KAFKA_SSL,KAFKA_SSL_CA_FILE,KAFKA_SSL_CERT_FILE,KAFKA_SSL_KEY_FILE,KAFKA_SASL_MECHANISM,KAFKA_SASL_USERNAME,KAFKA_SASL_PASSWORD,SCHEMA_REGISTRY_PORT,SCHEMA_REGISTRY_HOST,SCHEMA_REGISTRY_TOPIC,SCHEMA_REGISTRY_AUTH_USERS,SCHEMA_REGISTRY_TLS_CERT_FILE,SCHEMA_REGISTRY_TLS_KEY_FILE,LOG_LEVEL,NODE_ENV,KAFKAJS_LOG_LEVEL,KAFKAJS_DEBUG_PROTOCOL_BUFFERS,KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS \
- *   scripts/schema_registry.ts --help
+ * deno task registry --help
  * ```
  *
+ * (Its permissions, flags and ports: docs/configuration.md, from its row
+ * in scripts/services.ts.)
+ *
  * `--allow-net` is unscoped because brokers hand out their own addresses;
- * the last four variables are read by kafkajs itself; add `--allow-read` for
- * the TLS files of `--ssl-*-file` and `--tls-*-file`. With `--auth-users`
+ * `--allow-read` because the TLS files of `--ssl-*-file` and `--tls-*-file`
+ * are wherever the user keeps them. With `--auth-users`
  * every request needs basic auth; with `--tls-cert-file`/`--tls-key-file`
  * it serves https.
  *
@@ -23,51 +25,17 @@
  *
  * @module
  */
-import { defineConfig } from "../shared/config.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka.ts";
 import { securityFailureLine } from "../shared/security/kafka_errors.ts";
-import { createLogger, logLevelFlag } from "../shared/log.ts";
+import { startKafkaScript, untilAborted } from "../shared/platform/kafka_script.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
-import { TOPICS } from "../shared/topics.ts";
 import { startRegistry } from "../shared/registry/server.ts";
-import { registrySecurityFlags, registrySecurityFrom } from "../shared/registry/security.ts";
-
-const config = defineConfig({
-  name: "schema_registry",
-  summary: "Serves the Confluent Schema Registry API (Avro), stored in a compacted Kafka topic.",
-  flags: {
-    port: {
-      type: "number",
-      env: "SCHEMA_REGISTRY_PORT",
-      integer: true,
-      min: 0,
-      max: 65535,
-      default: 8081,
-      description: "HTTP port to listen on (0: any free port)",
-    },
-    host: {
-      type: "string",
-      env: "SCHEMA_REGISTRY_HOST",
-      default: "127.0.0.1",
-      description: "address to listen on",
-    },
-    topic: {
-      type: "string",
-      env: "SCHEMA_REGISTRY_TOPIC",
-      default: TOPICS.schemas.name,
-      description: "compacted topic that stores schemas, versions and configs",
-    },
-    ...registrySecurityFlags,
-    logLevel: logLevelFlag,
-    ...kafkaFlags,
-  },
-});
+import { registrySecurityFrom } from "../shared/registry/security.ts";
+import { registryConfig } from "../shared/registry/config.ts";
 
 async function main(): Promise<number> {
-  const cfg = config.load();
-  const log = createLogger({ name: "schema-registry", level: cfg.logLevel });
-  const connection = config.orExit(() => kafkaConnectionFrom(cfg, { clientId: "schema-registry" }));
-  const security = config.orExit(() => registrySecurityFrom(cfg));
+  const { cfg, log, connection } = startKafkaScript(registryConfig, { name: "schema-registry" });
+  const security = registryConfig.orExit(() => registrySecurityFrom(cfg));
   const kafka = createKafka(connection, kafkaLogger(log));
   const shutdown = shutdownSignal(log);
   try {
@@ -82,7 +50,10 @@ async function main(): Promise<number> {
     starting.catch(() => {}); // a failure after a signal won the race is moot
     let registry;
     try {
-      registry = await Promise.race([starting, untilAborted(shutdown.signal)]);
+      registry = await Promise.race([
+        starting,
+        untilAborted(shutdown.signal).then(() => undefined),
+      ]);
     } catch (err) {
       // One line that says what failed, not a stack trace.
       const security = await securityFailureLine((err as Error).cause ?? err, connection);
@@ -102,14 +73,6 @@ async function main(): Promise<number> {
   } finally {
     shutdown.dispose();
   }
-}
-
-/** Resolves (with nothing) once `signal` aborts. */
-function untilAborted(signal: AbortSignal): Promise<undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise((resolve) =>
-    signal.addEventListener("abort", () => resolve(undefined), { once: true })
-  );
 }
 
 if (import.meta.main) Deno.exit(await main());

@@ -1,6 +1,6 @@
 /**
  * Runs the pipeline's scripts as separate processes, each under the narrow
- * permissions scripts/catalog.ts declares, with its output in a log file,
+ * permissions scripts/services.ts declares, with its output in a log file,
  * and stops them by pid: SIGTERM first (each finishes its transaction and
  * closes its clients), SIGKILL after a grace period.
  *
@@ -25,7 +25,7 @@
  * @module
  */
 import { join } from "node:path";
-import { scriptByEntry } from "./catalog.ts";
+import { scriptByEntry } from "./services.ts";
 import { createLogger, type Logger } from "../shared/log.ts";
 
 /** A script running as its own process. */
@@ -89,7 +89,7 @@ export async function startProcess(options: {
   log?: Logger;
 }): Promise<SupervisedProcess> {
   const script = scriptByEntry(options.entry);
-  if (!script) throw new Error(`${options.entry} is not in scripts/catalog.ts`);
+  if (!script) throw new Error(`${options.entry} is not in scripts/services.ts`);
   await Deno.mkdir(options.logDir, { recursive: true });
   const logFile = join(options.logDir, `${script.name}.log`);
   const policy = options.restartOnCrash === true ? {} : options.restartOnCrash || undefined;

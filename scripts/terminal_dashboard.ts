@@ -6,57 +6,22 @@
  * second from `GET /stats/stream` until Ctrl-C, which restores the
  * terminal. It reconnects by itself when the aggregator restarts.
  *
- *   deno run --allow-net --allow-env=STATS_URL,LOG_LEVEL scripts/terminal_dashboard.ts
- *   deno run ... scripts/terminal_dashboard.ts --once            # one frame, for pipes
- *   deno run ... scripts/terminal_dashboard.ts --stats-url http://aggregator:8083
+ *   deno task terminal-dashboard
+ *   deno task terminal-dashboard --once            # one frame, for pipes
+ *   deno task terminal-dashboard --stats-url http://aggregator:8083
  *
  * With `--once` it prints one frame of `GET /stats` and exits: 0 with a
  * snapshot, 1 when the aggregator has none or cannot be reached. When
  * stdout is not a terminal it prints a frame per update, without escapes.
  * @module
  */
-import { defineConfig } from "../shared/config.ts";
-import { createLogger, logLevelFlag } from "../shared/log.ts";
+import { createLogger } from "../shared/log.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import type { StatsSnapshot } from "../shared/aggregate/snapshot.ts";
 import { type ConnectionState, renderFrame } from "../shared/terminal_dashboard/render.ts";
 import { ENTER_SCREEN, LEAVE_SCREEN, paintFrame } from "../shared/terminal_dashboard/screen.ts";
 import { fetchSnapshot, watchStats } from "../shared/terminal_dashboard/stats_stream.ts";
-
-const config = defineConfig({
-  name: "terminal_dashboard",
-  summary: "the live order figures in a terminal, redrawn in place from the aggregator's stream",
-  flags: {
-    statsUrl: {
-      type: "string",
-      env: "STATS_URL",
-      default: "http://127.0.0.1:8083",
-      description: "the aggregator's HTTP address (its /stats and /stats/stream)",
-    },
-    once: {
-      type: "boolean",
-      default: false,
-      description: "print one frame of GET /stats and exit (1 when there is none)",
-    },
-    width: {
-      type: "number",
-      integer: true,
-      min: 0,
-      max: 1000,
-      default: 0,
-      description: "columns to draw in (0: the terminal's, or 100 when not a terminal)",
-    },
-    top: {
-      type: "number",
-      integer: true,
-      min: 1,
-      max: 20,
-      default: 5,
-      description: "entries of the top products and most viewed lists",
-    },
-    logLevel: logLevelFlag,
-  },
-});
+import { terminalDashboardConfig } from "../shared/terminal_dashboard/config.ts";
 
 const encoder = new TextEncoder();
 
@@ -77,7 +42,7 @@ function screenSize(widthFlag: number): { columns: number; rows: number } {
 }
 
 async function main(): Promise<number> {
-  const cfg = config.load();
+  const cfg = terminalDashboardConfig.load();
   const log = createLogger({ name: "terminal-dashboard", level: cfg.logLevel });
   const startedAt = Date.now();
   const tty = Deno.stdout.isTerminal();

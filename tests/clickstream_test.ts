@@ -97,7 +97,7 @@ Deno.test(
     const generated = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
-        ...(await import("../scripts/catalog.ts")).scriptByEntry("scripts/order_generator.ts")!
+        ...(await import("../scripts/services.ts")).scriptByEntry("scripts/order_generator.ts")!
           .permissions,
         "scripts/order_generator.ts",
         "--brokers",

@@ -2,7 +2,8 @@
  * There is no Docker engine here, so compose.yaml and the Grafana
  * provisioning are checked as documents (parsed with a real YAML parser):
  * every service they depend on exists, every long-running script runs with
- * exactly the permission flags scripts/catalog.ts gives it and serves
+ * exactly the permission flags its row of the service table
+ * (scripts/services.ts; `deno task services` writes them) gives it and serves
  * `/metrics` where deploy/prometheus/scrape_config.ts says, which is also
  * where each script's `--help` says its port is by default; Prometheus and
  * Grafana mount the shipped files, and every series the dashboard queries
@@ -11,8 +12,9 @@
  */
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { scriptByEntry } from "../scripts/catalog.ts";
+import { defaultPort, scriptByEntry, scriptByName, SCRIPTS } from "../scripts/services.ts";
 import { SCRAPE_JOBS } from "../deploy/prometheus/scrape_config.ts";
+import { runScript } from "./run_script.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const read = (path: string) => Deno.readTextFile(new URL(path, ROOT));
@@ -52,6 +54,18 @@ Deno.test("compose: the whole system, each dependency a service of the file", as
       "terminal-dashboard",
     ]
   ) assert.ok(services[name], `service ${name}`);
+  // Every long-running script of the table (those the demo runs) is a service, its deps fetched.
+  for (const script of SCRIPTS.filter((s) => s.demo)) {
+    const service = services[script.name.replaceAll("_", "-")];
+    assert.equal(entryOf(service ?? {}), script.entry, `compose runs ${script.name}`);
+    assert.ok(services["deno-deps"].command?.includes(script.entry), `deno-deps: ${script.entry}`);
+  }
+  // The dashboard scrapes the routers and consumers where the table says they serve /metrics.
+  for (const target of String(services.dashboard.environment?.DASHBOARD_SCRAPE).split(",")) {
+    const [name, url] = target.split("=");
+    const port = defaultPort(scriptByName(name)!, "metricsPort");
+    assert.equal(url, `http://${name.replaceAll("_", "-")}:${port}/metrics`, name);
+  }
   assert.match(services.kafka.image!, /^apache\/kafka:/);
   assert.match(services["schema-registry"].image!, /^confluentinc\/cp-schema-registry:/);
   for (const [name, s] of Object.entries(services)) {
@@ -74,7 +88,7 @@ Deno.test("compose: every script runs with its catalog permissions and the docum
   for (const [name, s] of scripts) {
     const entry = entryOf(s)!;
     const catalog = scriptByEntry(entry);
-    assert.ok(catalog, `${name}: ${entry} is in scripts/catalog.ts`);
+    assert.ok(catalog, `${name}: ${entry} is in scripts/services.ts`);
     assert.deepEqual(
       s.command!.slice(0, catalog.permissions.length + 2),
       ["run", ...catalog.permissions, entry],
@@ -109,16 +123,7 @@ Deno.test("compose: each scraped script listens where the scrape config looks", 
       );
     }
     // The script's own default is the same port, so it is right outside compose too.
-    const catalog = scriptByEntry(entry)!;
-    const help = await new Deno.Command(Deno.execPath(), {
-      args: ["run", ...catalog.permissions, entry, "--help"],
-      cwd: ROOT,
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(help.stdout);
+    const text = (await runScript(entry, ["--help"])).stdout;
     const line = text.split("\n").find((l) => l.trimStart().startsWith(`${job.portFlag} `));
     assert.ok(line, `${entry} --help lists ${job.portFlag}`);
     assert.match(line, new RegExp(`\\[default: ${job.port}\\]`), `${entry}: ${line}`);

@@ -11,10 +11,11 @@
  * it is slow (minutes), so it bounds the demo with a kill timer.
  */
 import assert from "node:assert/strict";
-import { scriptByEntry } from "../scripts/catalog.ts";
+import { scriptByEntry } from "../scripts/services.ts";
 import { type DemoManifest, demoManifestPath, readDemoManifest } from "../scripts/demo_manifest.ts";
 import { defaultCacheDir } from "../shared/broker/local_kafka.ts";
 import type { ClusterManifest } from "../shared/broker/local_kafka.ts";
+import { demoOutput } from "./demo_output.ts";
 import { integration, waitFor } from "./harness.ts";
 
 function alive(pid: number): boolean {
@@ -176,11 +177,7 @@ Deno.test(
     assert.match(stdout, /HTTP login\s+demo:\S+/);
 
     // Orders flowed end to end, each stage as its own principal.
-    const figure = (name: string) => {
-      const m = new RegExp(`^\\s+${name}\\s+(\\d+)$`, "m").exec(stdout);
-      assert.ok(m, `${name} in the final figures:\n${stdout}`);
-      return Number(m[1]);
-    };
+    const { figure, stat } = demoOutput(stdout);
     const generated = figure("ordersGenerated");
     const consumed = figure("rawOrdersConsumed");
     const delivery = figure("deliveryOrdersRouted");
@@ -190,11 +187,6 @@ Deno.test(
     assert.ok(figure("stockReserved") > 0, "the inventory consumer applied stock movements");
     assert.equal(figure("deliveriesScheduled"), delivery, "every routed delivery was scheduled");
     assert.ok(figure("deliveriesDelivered") > 0, "the carrier simulator moved deliveries on");
-    const stat = (label: string) => {
-      const m = new RegExp(`^\\s+${label}\\s+([\\d,.]+)$`, "m").exec(stdout);
-      assert.ok(m, `${label} in the final statistics:\n${stdout}`);
-      return Number(m[1].replaceAll(",", ""));
-    };
     assert.equal(stat("Total orders processed") + stat("Invalid orders"), consumed);
     // At least: on this cluster a routing producer has been seen writing one
     // dead letter twice (both committed), which the aggregator then counts twice.

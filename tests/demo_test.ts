@@ -5,7 +5,8 @@
  * it stops by itself with every process it started gone.
  */
 import assert from "node:assert/strict";
-import { scriptByEntry } from "../scripts/catalog.ts";
+import { scriptByEntry, SCRIPTS } from "../scripts/services.ts";
+import { demoOutput } from "./demo_output.ts";
 import { integration, testBrokers } from "./harness.ts";
 
 function alive(pid: number): boolean {
@@ -50,11 +51,7 @@ Deno.test(
     assert.equal(out.code, 0, stdout + stderr.slice(-4000));
     assert.match(stdout, /Order pipeline demo: running/);
 
-    const figure = (name: string) => {
-      const m = new RegExp(`^\\s+${name}\\s+(\\d+)$`, "m").exec(stdout);
-      assert.ok(m, `${name} in the final figures:\n${stdout}`);
-      return Number(m[1]);
-    };
+    const { figure, stat } = demoOutput(stdout);
     const generated = figure("ordersGenerated");
     const consumed = figure("rawOrdersConsumed");
     const inventory = figure("inventoryOrdersRouted");
@@ -78,11 +75,6 @@ Deno.test(
     assert.ok(figure("consumerAttemptsRetried") > 0, "injected failures were retried");
 
     // Seed 004's closing statistics, from the aggregator, agree with the producers.
-    const stat = (label: string) => {
-      const m = new RegExp(`^\\s+${label}\\s+([\\d,.]+)$`, "m").exec(stdout);
-      assert.ok(m, `${label} in the final statistics:\n${stdout}`);
-      return Number(m[1].replaceAll(",", ""));
-    };
     // The aggregator validates every type; the producers skip other types unvalidated.
     assert.equal(
       stat("Total orders processed") + stat("Invalid orders"),
@@ -95,6 +87,14 @@ Deno.test(
       stat("Dead-lettered"),
       dead + figure("consumerDeadLettered"),
       "the aggregator counts every dead letter",
+    );
+
+    // It started each script the service table gives a demo part (all of them by default).
+    const started = [...stderr.matchAll(/"msg":"started","part":"([a-z_]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(
+      started,
+      SCRIPTS.filter((s) => s.demo).map((s) => s.name),
+      "the demo started the table's processes, in its order",
     );
 
     // Every process the demo started has exited.

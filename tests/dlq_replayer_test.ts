@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import type { Kafka, KafkaMessage } from "kafkajs";
-import { scriptByEntry } from "../scripts/catalog.ts";
+import { scriptByEntry } from "../scripts/services.ts";
 import { createAvroCodec } from "../shared/avro_codec.ts";
 import type { Failure } from "../shared/dlq.ts";
 import type { AvroRecordSchema } from "../shared/orders/schemas.ts";
@@ -137,7 +137,7 @@ interface Run {
  */
 async function replayer(args: string[]): Promise<Run> {
   const script = scriptByEntry(ENTRY);
-  assert.ok(script, `${ENTRY} is in scripts/catalog.ts`);
+  assert.ok(script, `${ENTRY} is in scripts/services.ts`);
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...script.permissions, ENTRY, ...args, "--brokers", testBrokers().join(",")],
     env: { NO_COLOR: "1", KAFKAJS_NO_PARTITIONER_WARNING: "1", LOG_LEVEL: "info" },

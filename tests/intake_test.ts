@@ -2,7 +2,7 @@
  * Intake on the real broker: the gateway (its handler under Deno.serve, the
  * real intake, a topic per test), the intake's batching, Kafka down, and the
  * generator and import scripts run as subprocesses with the permission flags
- * of scripts/catalog.ts. What a test claims is in the topic is read back.
+ * of scripts/services.ts. What a test claims is in the topic is read back.
  */
 import assert from "node:assert/strict";
 import type { Kafka, KafkaMessage } from "kafkajs";
@@ -12,7 +12,7 @@ import { createKafka } from "../shared/kafka.ts";
 import { MetricsRegistry } from "../shared/metrics.ts";
 import type { RawOrder } from "../shared/orders/model.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
-import { SCRIPTS } from "../scripts/catalog.ts";
+import { SCRIPTS } from "../scripts/services.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -73,7 +73,7 @@ function postOrders(url: string, body: unknown): Promise<Response> {
 /** Runs a catalog script with exactly its catalog permissions. */
 async function runScript(name: string, args: string[], stdin?: string) {
   const script = SCRIPTS.find((s) => s.name === name);
-  assert.ok(script, `${name} is in scripts/catalog.ts`);
+  assert.ok(script, `${name} is in scripts/services.ts`);
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...script.permissions, script.entry, ...args],
     cwd: ROOT,

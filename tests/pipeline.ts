@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { Kafka, KafkaMessage } from "kafkajs";
-import { scriptByEntry } from "../scripts/catalog.ts";
+import { scriptByEntry } from "../scripts/services.ts";
 import { registryClient } from "../shared/avro_codec.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
 import { createOrderGenerator } from "../shared/orders/generate.ts";
@@ -107,7 +107,7 @@ export interface ScriptProcess {
 
 /**
  * Starts `entry` (relative to the repository root) with `args`, by pid, under
- * the narrow permission flags scripts/catalog.ts declares for it: every test
+ * the narrow permission flags scripts/services.ts declares for it: every test
  * run proves those flags are enough.
  */
 export function startScript(
@@ -116,7 +116,7 @@ export function startScript(
   env: Record<string, string> = {},
 ): ScriptProcess {
   const script = scriptByEntry(entry);
-  if (!script) throw new Error(`${entry} is not in scripts/catalog.ts`);
+  if (!script) throw new Error(`${entry} is not in scripts/services.ts`);
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...script.permissions, entry, ...args],
     env: { NO_COLOR: "1", KAFKAJS_NO_PARTITIONER_WARNING: "1", ...env },

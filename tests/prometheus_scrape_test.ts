@@ -3,8 +3,9 @@
  * `prometheus` package, /usr/bin/prometheus; .ci/run installs it): the
  * inventory routing producer and the inventory data consumer run as real
  * processes on the real broker, Prometheus scrapes them with the jobs of
- * deploy/prometheus/scrape_config.ts (the source of prometheus.yml, only
- * the targets changed to this test's ports), and its query API must return
+ * deploy/prometheus/scrape_config.ts (made from the service table,
+ * scripts/services.ts; the source of prometheus.yml, only the targets
+ * changed to this test's ports), and its query API must return
  * the series dashboards use: throughput, a latency histogram's buckets,
  * consumer lag from the broker, retry hand-offs and dead letters, with the
  * jobs' labels. promtool also checks the shipped prometheus.yml itself.
@@ -67,8 +68,7 @@ Deno.test("promtool accepts the shipped prometheus.yml, which is the table's out
   assert.equal(
     await Deno.readTextFile(file),
     prometheusConfig(),
-    "prometheus.yml is out of date: deno run deploy/prometheus/scrape_config.ts > " +
-      "deploy/prometheus/prometheus.yml",
+    "prometheus.yml is out of date: deno task services",
   );
   const out = await new Deno.Command(PROMTOOL, {
     args: ["check", "config", file.pathname],

@@ -1,32 +1,65 @@
 /**
  * Every runnable script answers `--help` under exactly the permission flags
- * scripts/catalog.ts (and so the README) gives for it, and lists each of
- * its flags with its environment variable.
+ * its row of the service table (scripts/services.ts) gives it, and what is
+ * generated from the table is up to date: deno.json's script tasks,
+ * docs/configuration.md (each script's `deno run` line, flags and ports),
+ * the README's script table, compose.yaml's permission flags and
+ * prometheus.yml (`deno task services` writes them).
  */
 import assert from "node:assert/strict";
-import { SCRIPTS } from "../scripts/catalog.ts";
+import { SCRIPTS } from "../scripts/services.ts";
+import { denoTasks, README_BEGIN, README_END, readmeBlock } from "../scripts/services_render.ts";
+import { generatedFiles } from "../scripts/services_generate.ts";
+import { runDeno, runScript } from "./run_script.ts";
+
+const read = (path: string) => Deno.readTextFile(new URL(`../${path}`, import.meta.url));
 
 for (const script of SCRIPTS) {
   Deno.test(`${script.name} --help runs under its declared permissions`, async () => {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", ...script.permissions, script.entry, "--help"],
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    const stderr = new TextDecoder().decode(out.stderr);
-    assert.equal(out.code, 0, `exit ${out.code}\n${stderr}`);
+    const { code, stdout, stderr } = await runScript(script.entry, ["--help"]);
+    assert.equal(code, 0, `exit ${code}\n${stderr}`);
     assert.match(stdout, /--help/);
     assert.doesNotMatch(stderr, /NotCapable|PermissionDenied|Requires .* access/);
+    // Every environment variable its help names is one its permissions let it read.
+    for (const [, env] of stdout.matchAll(/ env ([A-Z0-9_]+)/g)) {
+      assert.ok(script.env === undefined || script.env.includes(env), `${script.name}: ${env}`);
+    }
   });
 }
 
-Deno.test("the README gives each script's `deno run` line exactly as the catalog does", async () => {
-  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
-  const missing = SCRIPTS.filter((s) =>
-    !readme.includes(`deno run ${s.permissions.join(" ")} \\\n  ${s.entry}`)
-  ).map((s) => s.entry);
-  assert.deepEqual(missing, [], "README sections out of date with scripts/catalog.ts");
+Deno.test("a script's deno task is its row: deno task order-gateway --help", async () => {
+  const { code, stdout, stderr } = await runDeno(["task", "order-gateway", "--help"]);
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /--send-timeout-ms/);
+});
+
+Deno.test("deno.json's script tasks are the table's, with its permissions", async () => {
+  const tasks = JSON.parse(await read("deno.json")).tasks;
+  for (const [name, task] of Object.entries(denoTasks(SCRIPTS))) {
+    assert.deepEqual(tasks[name], task, `deno.json task ${name}: deno task services`);
+  }
+});
+
+Deno.test("the README's script table and docs/configuration.md come from the table", async () => {
+  const readme = await read("README.md");
+  const block = readme.slice(readme.indexOf(README_BEGIN), readme.indexOf(README_END));
+  for (const script of SCRIPTS) {
+    assert.ok(block.includes(`deno task ${script.task}`), `README lists ${script.task}`);
+  }
+  assert.ok(readmeBlock(SCRIPTS).includes("docs/configuration.md"));
+  const docs = await read("docs/configuration.md");
+  for (const script of SCRIPTS) {
+    assert.ok(
+      docs.includes(`deno run ${script.permissions.join(" ")} \\\n  ${script.entry}`),
+      `docs/configuration.md gives ${script.entry}'s deno run line`,
+    );
+  }
+});
+
+Deno.test("every generated file is up to date (deno task services)", async () => {
+  const stale: string[] = [];
+  for (const file of await generatedFiles()) {
+    if ((await read(file.path)) !== file.text) stale.push(file.path);
+  }
+  assert.deepEqual(stale, [], "out of date: run deno task services");
 });

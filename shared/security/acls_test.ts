@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { aclBindings, aclCommandArgs, aclCommandLines, aclTable } from "./acls.ts";
-import { kafkaPrincipals, SCRIPTS } from "../../scripts/catalog.ts";
+import { kafkaPrincipals, SCRIPTS } from "../../scripts/services.ts";
 
 Deno.test("aclBindings: reads, writes, groups, transactional ids, IdempotentWrite for writers", () => {
   const b = aclBindings({

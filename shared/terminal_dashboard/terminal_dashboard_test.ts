@@ -1,12 +1,12 @@
 /**
  * scripts/terminal_dashboard.ts as a process, under the permission flags
- * scripts/catalog.ts gives it, against the aggregator's real HTTP face:
+ * scripts/services.ts gives it, against the aggregator's real HTTP face:
  * `--once` prints a frame (and fails without a snapshot); in a terminal
  * (a pseudo-terminal from util-linux `script`) it draws on the alternate
  * screen, redraws in place, and gives the terminal back on Ctrl-C.
  */
 import assert from "node:assert/strict";
-import { scriptByEntry } from "../../scripts/catalog.ts";
+import { runScript, scriptCommand } from "../../tests/run_script.ts";
 import { createStatsHandler } from "../aggregate/stats_http.ts";
 import { MetricsRegistry } from "../metrics.ts";
 import { SAMPLE_SNAPSHOT } from "./sample_snapshot.ts";
@@ -37,26 +37,10 @@ function statsServer() {
 }
 
 function command(args: string[]): string[] {
-  const script = scriptByEntry(ENTRY);
-  assert.ok(script, `${ENTRY} is in scripts/catalog.ts`);
-  return ["run", ...script.permissions, ENTRY, ...args];
+  return scriptCommand(ENTRY, args);
 }
 
-async function run(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: command(args),
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
+const run = (args: string[]) => runScript(ENTRY, args);
 
 Deno.test("terminal dashboard --once prints one frame of the aggregator's snapshot", async () => {
   const stats = statsServer();

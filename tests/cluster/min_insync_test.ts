@@ -9,7 +9,7 @@
  * consumer (read_committed), not the product's client.
  */
 import assert from "node:assert/strict";
-import { kafkaPrincipals } from "../../scripts/catalog.ts";
+import { kafkaPrincipals } from "../../scripts/services.ts";
 import { aclBindings, applyAcls, removeAcls } from "../../shared/security/acls.ts";
 import { freePort } from "../../shared/broker/local_kafka.ts";
 import { DEFAULT_BACKOFF, retryTopicsFor } from "../../shared/retry/backoff.ts";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 // @ts-ignore: this project's @types/node (v18, pulled in by testcontainers) predates node:sqlite
 import { DatabaseSync as UntypedDatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { kafkaPrincipals } from "../../scripts/catalog.ts";
+import { kafkaPrincipals } from "../../scripts/services.ts";
 import { freePort } from "../../shared/broker/local_kafka.ts";
 import { aclBindings, applyAcls, removeAcls } from "../../shared/security/acls.ts";
 import { integration, uniqueName, waitFor } from "../harness.ts";

@@ -1,0 +1,650 @@
+/**
+ * The service table: every runnable script, one row each: its name (binary,
+ * Kafka principal, Prometheus job), entry, summary, deno task, permissions,
+ * ports, the Kafka it touches and how the demo starts it. A script's
+ * `--allow-env` list and ports are derived from its config definition (the
+ * flags it declares, with their env names), plus what the libraries under
+ * it read (kafkajs, pg).
+ *
+ * Everything else is derived from this table or checked against it:
+ * `deno task compile`, the ACL table ({@linkcode kafkaPrincipals}), the
+ * Prometheus scrape jobs (deploy/prometheus/scrape_config.ts), the demo's
+ * processes (scripts/demo.ts), and, written by `deno task services`
+ * (scripts/services_generate.ts; the text is made by
+ * scripts/services_render.ts): deno.json's script tasks,
+ * docs/configuration.md, the README's script table, compose.yaml's
+ * permission flags and deploy/prometheus/prometheus.yml.
+ * tests/script_permissions_test.ts fails when one is out of date; the
+ * dashboard's default process list and lag groups are checked against the
+ * table by scripts/services_test.ts. Adding a service: its folder, one row.
+ *
+ * @example
+ * ```ts
+ * import { scriptByEntry } from "./services.ts";
+ * const gateway = scriptByEntry("scripts/order_gateway.ts")!;
+ * gateway.task; // "order-gateway"
+ * gateway.permissions; // ["--allow-net", "--allow-env=…", "--allow-read"]
+ * ```
+ * @module
+ */
+
+import { flagName, type FlagSpecs } from "../shared/config.ts";
+import { DEFAULT_LAG_TARGETS, parseLagTargets } from "../shared/dashboard/lag_view.ts";
+import { ledgerTopicName, transactionalIdFor } from "../shared/dlq_replay/ledger.ts";
+import { dlqTopicName } from "../shared/retry/backoff.ts";
+import { DELIVERY_ROUTE, INVENTORY_ROUTE, type RouteSpec } from "../shared/router/route.ts";
+import type { KafkaAccess } from "../shared/security/acls.ts";
+import { TOPICS } from "../shared/topics.ts";
+import {
+  CONSUMERS,
+  dlqTopics,
+  failureTopics,
+  retryTopics,
+  ROUTER_RETRY_BASES,
+} from "../shared/topology.ts";
+import { INVENTORY_EFFECTS } from "../shared/consumer/inventory_effects.ts";
+import { DELIVERY_EFFECTS } from "../shared/consumer/delivery_effects.ts";
+import type { EffectSpec } from "../shared/consumer/effect_consumer.ts";
+import { registryConfig } from "../shared/registry/config.ts";
+import { gatewayConfig } from "../shared/intake/gateway_config.ts";
+import { generatorConfig } from "../shared/intake/generator_config.ts";
+import { importConfig } from "../shared/intake/import_config.ts";
+import { carrierConfig } from "../shared/carrier/config.ts";
+import { statusServiceConfig } from "../shared/order_status/config.ts";
+import { dashboardConfig } from "../shared/dashboard/config.ts";
+import { terminalDashboardConfig } from "../shared/terminal_dashboard/config.ts";
+import { routingProducerConfig } from "../producers/routing_producer.ts";
+import { dataConsumerConfig } from "../consumers/data_consumer.ts";
+import { verifyConfig } from "./verify.ts";
+import { kafkaFlags } from "../shared/kafka.ts";
+import { logLevelFlag } from "../shared/log.ts";
+import { observabilityFlags } from "../shared/metrics.ts";
+import { registryFlags } from "../shared/registry/client_connection.ts";
+
+/** A port a script listens on by default, and the flag that moves it. */
+export interface ServicePort {
+  /** The flag's key in the config, e.g. `metricsPort`. */
+  key: string;
+  /** `--metrics-port`. */
+  flag: string;
+  env?: string;
+  port: number;
+  description: string;
+}
+
+/** What the demo hands each process it starts (scripts/demo.ts). */
+export interface DemoRun {
+  registryUrl: string;
+  databaseUrl: string;
+  /** Seconds between progress lines. */
+  statusInterval: number;
+  /** Share of the data consumers' attempts that fail on purpose. */
+  failureRate: number;
+  load: { rate: number; mix: string; invalidRate: number } | undefined;
+  /** Ports of the HTTP surfaces, undefined for one the demo leaves out. */
+  ports: { dashboard?: number; status: number; gateway: number };
+  /** The env of a registry client (its credentials on a secured run). */
+  registryEnv: Record<string, string>;
+  /** The env of an HTTP surface with that env prefix (basic auth and TLS on a secured run). */
+  httpEnv(prefix: string): Record<string, string>;
+}
+
+/** How the demo starts a script: its arguments besides `--brokers`, and its env. */
+export interface DemoStart {
+  args: string[];
+  env?: Record<string, string>;
+}
+
+export interface ScriptEntry {
+  /** Binary name under build/, Kafka principal and Prometheus job. */
+  name: string;
+  /** Entry file, relative to the repository root. */
+  entry: string;
+  /** What it does, in one line. */
+  summary: string;
+  /** A few sentences more for docs/configuration.md (markdown), when one line is not enough. */
+  details?: string;
+  /** Its task in deno.json: `deno task <task> --help`. */
+  task: string;
+  /** Deno permission flags, as narrow as the script allows. */
+  permissions: string[];
+  /** Its flags, from its config definition (docs/configuration.md lists them). */
+  flags?: FlagSpecs;
+  /** Every environment variable it may read: its flags' and its libraries'. */
+  env?: string[];
+  /** The ports it listens on by default (from its flags). */
+  ports: ServicePort[];
+  /** The flag of the port Prometheus scrapes `/metrics` on, when it is scraped. */
+  scrape?: "metricsPort" | "port";
+  /** Files a standalone binary must carry besides the code (`deno compile --include`). */
+  include?: string[];
+  /**
+   * What it touches on Kafka with its default settings; the ACL table of its
+   * principal (named after the script) is derived from this (shared/security/acls.ts).
+   */
+  kafka?: Omit<KafkaAccess, "principal">;
+  /** How the demo starts it; undefined when the demo leaves it out this run. */
+  demo?: (run: DemoRun) => DemoStart | undefined;
+}
+
+/**
+ * Environment variables the Kafka client reads besides its flags' (which
+ * every Kafka script declares through `kafkaFlags`, shared/kafka.ts).
+ */
+export const KAFKA_LIBRARY_ENV = [
+  // Topics created where missing take this replication (shared/topics.ts).
+  "KAFKA_REPLICATION_FACTOR",
+  "KAFKAJS_NO_PARTITIONER_WARNING",
+  // Read by kafkajs itself; without them it fails with a permission error.
+  "NODE_ENV",
+  "KAFKAJS_LOG_LEVEL",
+  "KAFKAJS_DEBUG_PROTOCOL_BUFFERS",
+  "KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS",
+];
+
+/** Environment variables the PostgreSQL client (npm pg) reads when it connects. */
+export const PG_ENV = [
+  "PGUSER",
+  "PGDATABASE",
+  "PGPORT",
+  "PGHOST",
+  "PGPASSWORD",
+  "PGBINARY",
+  "PGOPTIONS",
+  "PGSSLMODE",
+  "PGSSLNEGOTIATION",
+  "PGCLIENT_ENCODING",
+  "PGREPLICATION",
+  "PGAPPNAME",
+  "PGCONNECT_TIMEOUT",
+  "PGPASSFILE",
+  "USER",
+  "HOME",
+];
+
+/** Every script that connects to Kafka, with its principal's access (principal = script name). */
+export function kafkaPrincipals(): KafkaAccess[] {
+  return SCRIPTS.filter((s) => s.kafka).map((s) => ({ principal: s.name, ...s.kafka }));
+}
+
+/** Finds a script by its entry file. */
+export function scriptByEntry(entry: string): ScriptEntry | undefined {
+  return SCRIPTS.find((s) => s.entry === entry);
+}
+
+/** Finds a script by its name. */
+export function scriptByName(name: string): ScriptEntry | undefined {
+  return SCRIPTS.find((s) => s.name === name);
+}
+
+/** The default port of `script`'s flag `key` (e.g. `metricsPort`); throws when it has none. */
+export function defaultPort(script: ScriptEntry, key: string): number {
+  const port = script.ports.find((p) => p.key === key)?.port;
+  if (port === undefined) throw new Error(`${script.name} has no default --${flagName(key)}`);
+  return port;
+}
+
+/** The env vars a spec's flags read, in their order. Pure. */
+export function envOfFlags(flags: FlagSpecs): string[] {
+  return Object.values(flags).flatMap((f) => f.env ? [f.env] : []);
+}
+
+/** The listening ports a spec declares: number flags named `port` or `…Port` with a default. */
+export function portsOfFlags(flags: FlagSpecs): ServicePort[] {
+  return Object.entries(flags).flatMap(([key, f]) =>
+    (key === "port" || key.endsWith("Port")) && f.type === "number" && f.default !== undefined &&
+      f.default > 0
+      ? [{
+        key,
+        flag: `--${flagName(key)}`,
+        env: f.env,
+        port: f.default,
+        description: f.description,
+      }]
+      : []
+  );
+}
+
+/**
+ * One row as written below: the permissions a script needs beyond its
+ * environment (which comes from its flags and libraries).
+ */
+interface ServiceRow extends Omit<ScriptEntry, "permissions" | "ports" | "task" | "env"> {
+  /** Its deno task; the name in kebab case by default. */
+  task?: string;
+  /** Env vars read by libraries beneath it, besides its flags'. */
+  libraryEnv?: string[];
+  /** Env vars of its flags, for a script whose config definition is not importable. */
+  flagEnv?: string[];
+  /** Ports, for a script whose config definition is not importable. */
+  ports?: ServicePort[];
+  /** `true` for `--allow-read`, or its paths. */
+  read?: true | string[];
+  write?: true;
+  run?: string[];
+  /** Given as they are: the dev tools whose env and network are unbounded. */
+  permissions?: string[];
+}
+
+function service(row: ServiceRow): ScriptEntry {
+  const { libraryEnv, flagEnv, read, write, run, permissions, ...entry } = row;
+  // A Kafka script reads the TLS files it is given (KAFKA_SSL_*_FILE), whose
+  // paths are the user's to name, so it reads anywhere; so do the HTTP
+  // surfaces (--tls-*-file). None reads a path a request names.
+  const readAll = read === true || (row.kafka !== undefined && read === undefined);
+  const env = [
+    ...new Set([...(row.flags ? envOfFlags(row.flags) : flagEnv ?? []), ...(libraryEnv ?? [])]),
+  ];
+  return {
+    ...entry,
+    task: row.task ?? row.name.replaceAll("_", "-"),
+    ports: row.ports ?? (row.flags ? portsOfFlags(row.flags) : []),
+    env: permissions ? undefined : env,
+    permissions: permissions ?? [
+      "--allow-net",
+      `--allow-env=${env.join(",")}`,
+      ...(readAll ? ["--allow-read"] : read ? [`--allow-read=${read.join(",")}`] : []),
+      ...(write ? ["--allow-write"] : []),
+      ...(run ? [`--allow-run=${run.join(",")}`] : []),
+    ],
+  };
+}
+
+/** A data consumer's Kafka access: its sources and their retries in, retries, DLQs and status out. */
+function dataConsumerAccess(
+  consumer: { sources: readonly { name: string }[]; groupId: string },
+): ScriptEntry["kafka"] {
+  const sources = consumer.sources.map((s) => s.name);
+  const retries = sources.flatMap((s) => retryTopics(s));
+  return {
+    reads: [...sources, ...retries],
+    writes: [...retries, ...sources.map(dlqTopicName), TOPICS.orderStatus.name],
+    groups: [consumer.groupId],
+    transactionalIdPrefixes: [`${consumer.groupId}-`],
+  };
+}
+
+/**
+ * Reading dead letters and replaying them once (the replayer, the dashboard):
+ * every DLQ and its ledger in, the ledgers and the stages' inputs and retry
+ * topics out, one transactional id per DLQ.
+ */
+function replayAccess(groupPrefixes: string[]): NonNullable<ScriptEntry["kafka"]> {
+  const dlqs = dlqTopics();
+  const targets = [
+    TOPICS.orders.name,
+    ...Object.values(CONSUMERS).flatMap((c) => c.sources.map((s) => s.name)),
+    ...failureTopics().map((t) => t.name).filter((t) => !dlqs.includes(t)),
+  ];
+  return {
+    reads: [...dlqs, ...dlqs.map(ledgerTopicName)],
+    writes: [...targets, ...dlqs.map(ledgerTopicName)],
+    groupPrefixes,
+    transactionalIds: dlqs.map(transactionalIdFor),
+  };
+}
+
+/** The routing producer of `route`. */
+function routingProducer(route: RouteSpec): ServiceRow {
+  return {
+    name: route.script,
+    entry: `producers/${route.script}.ts`,
+    summary:
+      `routes ${route.type} orders to ${route.target.name}, Avro via the registry, exactly once`,
+    flags: routingProducerConfig(route).specs,
+    libraryEnv: KAFKA_LIBRARY_ENV,
+    scrape: "metricsPort",
+    kafka: {
+      reads: [TOPICS.orders.name, ...retryTopics(ROUTER_RETRY_BASES[route.type])],
+      writes: [
+        route.target.name,
+        TOPICS.ordersDlq.name,
+        ...retryTopics(ROUTER_RETRY_BASES[route.type]),
+      ],
+      groups: [route.groupId],
+      // One transactional id per input partition: <group>-<topic>-<partition>.
+      transactionalIdPrefixes: [`${route.groupId}-`],
+    },
+    demo: (run) => ({
+      args: ["--registry-url", run.registryUrl, "--progress-interval", `${run.statusInterval}`],
+      env: run.registryEnv,
+    }),
+  };
+}
+
+/** The data consumer of `kind`, applying `effects`. */
+function dataConsumer<R>(
+  kind: keyof typeof CONSUMERS,
+  effects: EffectSpec<R>,
+  summary: string,
+  defaultMetricsPort: number,
+): ServiceRow {
+  return {
+    name: effects.script,
+    entry: `consumers/${effects.script}.ts`,
+    summary,
+    flags: dataConsumerConfig({ effects, summary, ...CONSUMERS[kind], defaultMetricsPort }).specs,
+    libraryEnv: [...KAFKA_LIBRARY_ENV, ...PG_ENV],
+    // The SQLite database file (and its -wal/-shm companions).
+    read: true,
+    write: true,
+    scrape: "metricsPort",
+    kafka: dataConsumerAccess(CONSUMERS[kind]),
+    demo: (run) => ({
+      args: [
+        "--registry-url",
+        run.registryUrl,
+        "--database-url",
+        run.databaseUrl,
+        "--inject-failure-rate",
+        `${run.failureRate}`,
+        "--progress-interval",
+        `${run.statusInterval}`,
+      ],
+      env: run.registryEnv,
+    }),
+  };
+}
+
+/**
+ * The rows, in the order the demo starts them: what consumes first, the
+ * load last (it stops first).
+ */
+export const SCRIPTS: ScriptEntry[] = ([
+  {
+    name: "schema_registry",
+    entry: "scripts/schema_registry.ts",
+    task: "registry",
+    summary: "Confluent-compatible schema registry, stored in a compacted Kafka topic",
+    flags: registryConfig.specs,
+    libraryEnv: KAFKA_LIBRARY_ENV,
+    kafka: {
+      reads: [TOPICS.schemas.name],
+      writes: [TOPICS.schemas.name],
+      groupPrefixes: ["schema-registry-loader-"],
+    },
+  },
+  routingProducer(INVENTORY_ROUTE),
+  routingProducer(DELIVERY_ROUTE),
+  dataConsumer(
+    "inventory",
+    INVENTORY_EFFECTS,
+    "applies stock movements to the stock database, never overselling, exactly once",
+    9103,
+  ),
+  dataConsumer(
+    "delivery",
+    DELIVERY_EFFECTS,
+    "drives each delivery through its lifecycle in the database, exactly once",
+    9104,
+  ),
+  {
+    name: "carrier_simulator",
+    entry: "scripts/carrier_simulator.ts",
+    summary: "stand-in for a carrier: dispatches, moves and delivers scheduled deliveries",
+    flags: carrierConfig.specs,
+    libraryEnv: KAFKA_LIBRARY_ENV,
+    scrape: "metricsPort",
+    kafka: {
+      reads: [TOPICS.orderStatus.name],
+      writes: [TOPICS.deliveryEvents.name],
+      groups: ["carrier-simulator"],
+    },
+    demo: (run) => ({
+      args: [
+        "--registry-url",
+        run.registryUrl,
+        "--delay-ms",
+        "2000",
+        "--progress-interval",
+        `${run.statusInterval}`,
+      ],
+      env: run.registryEnv,
+    }),
+  },
+  {
+    name: "aggregator",
+    entry: "scripts/aggregator.ts",
+    summary: "live order statistics and clickstream analytics, exactly once; GET /stats (SSE too)",
+    details: "Reads `orders`, `order_status`, `clicks` and the pipeline's retry (`…-retry-<n>`) " +
+      "and dead-letter (`…-dlq`) topics (found by patterns anchored to their default names: " +
+      "`--retry-pattern`, `--dlq-pattern`), and keeps orders, value and average price (overall " +
+      "and per type), sales and revenue, counts per status, retried and dead-lettered records, " +
+      "orders per minute (tumbling windows), top products, most-viewed products over a sliding " +
+      "window and view-to-order conversion. Exactly once across crashes: every second one Kafka " +
+      "transaction writes its whole state to the compacted `order_stats` topic together with the " +
+      "consumed offsets; on start it reads the last committed state back. `GET /stats` (JSON) and " +
+      "`GET /stats/stream` (Server-Sent Events), shape in `shared/aggregate/snapshot.ts`. Run one " +
+      "at a time: a second one with the same transactional id takes over.",
+    // Its config definition is not exported yet (scripts/aggregator.ts): its flags' env by hand.
+    flagEnv: [
+      "AGGREGATOR_ORDERS_TOPIC",
+      "AGGREGATOR_STATUS_TOPIC",
+      "AGGREGATOR_CLICKS_TOPIC",
+      "AGGREGATOR_RETRY_PATTERN",
+      "AGGREGATOR_DLQ_PATTERN",
+      "AGGREGATOR_STATS_TOPIC",
+      "AGGREGATOR_GROUP_ID",
+      "AGGREGATOR_TRANSACTIONAL_ID",
+      "AGGREGATOR_COMMIT_INTERVAL_MS",
+      "AGGREGATOR_MAX_UNCOMMITTED",
+      "AGGREGATOR_TOP_N",
+      "AGGREGATOR_ORDERS_WINDOW_SECONDS",
+      "AGGREGATOR_ORDERS_WINDOWS_KEPT",
+      "AGGREGATOR_VIEW_WINDOW_SECONDS",
+      "AGGREGATOR_VIEW_SLIDE_SECONDS",
+      "AGGREGATOR_CONVERSION_RETENTION_SECONDS",
+      "AGGREGATOR_TOPIC_REFRESH_SECONDS",
+      "AGGREGATOR_SESSION_TIMEOUT_MS",
+      "AGGREGATOR_HTTP_PORT",
+      "AGGREGATOR_HTTP_HOST",
+      ...envOfFlags({ ...observabilityFlags(0), logLevel: logLevelFlag, ...kafkaFlags }),
+    ],
+    ports: [
+      {
+        key: "httpPort",
+        flag: "--http-port",
+        env: "AGGREGATOR_HTTP_PORT",
+        port: 8083,
+        description: "port of GET /stats and /stats/stream",
+      },
+      {
+        key: "metricsPort",
+        flag: "--metrics-port",
+        env: "METRICS_PORT",
+        port: 9106,
+        description: "port of /metrics (0 = any free port)",
+      },
+    ],
+    libraryEnv: KAFKA_LIBRARY_ENV,
+    scrape: "metricsPort",
+    kafka: {
+      reads: [
+        TOPICS.orders.name,
+        TOPICS.orderStatus.name,
+        TOPICS.clicks.name,
+        TOPICS.orderStats.name,
+        // Every dead-letter topic its pattern finds: the routers' too, not only the consumers'.
+        TOPICS.ordersDlq.name,
+        ...failureTopics().map((t) => t.name),
+      ],
+      writes: [TOPICS.orderStats.name],
+      groups: ["order-aggregator"],
+      // Its restore reads its snapshot under a group of its own, once (shared/aggregate/restore.ts).
+      groupPrefixes: ["order-aggregator-restore-"],
+      transactionalIds: ["order-aggregator"],
+    },
+    demo: (run) => ({ args: ["--progress-interval", `${run.statusInterval}`] }),
+  },
+  {
+    name: "dashboard",
+    entry: "scripts/dashboard.ts",
+    summary: "web dashboard, live over SSE: rates, lag, recent orders, DLQ by reason with replay",
+    details: "One page, live over Server-Sent Events, no build step: orders in and their rate, " +
+      "the consumers' outcomes, throughput over five minutes, consumer lag per group and " +
+      "partition, each script's `/metrics`, the latest orders with status badges, and the " +
+      "dead-letter topics by reason with a Replay button per reason (once, through the " +
+      "replayer's ledger). Start/Stop runs a small load of its own into `orders`. Its sources " +
+      "are the aggregator (`--stats-url`), Kafka and the scripts' metrics ports " +
+      "(`--scrape name=url`); each can be down on its own and the page says which. Run it from " +
+      "the repository root (the page's files are read from `shared/dashboard/static`).",
+    flags: dashboardConfig.specs,
+    libraryEnv: KAFKA_LIBRARY_ENV,
+    scrape: "metricsPort",
+    kafka: {
+      ...replayAccess(["dashboard-dlq-read-", "dashboard-tail-"]),
+      reads: [
+        ...replayAccess([]).reads!,
+        TOPICS.orders.name,
+        TOPICS.orderStatus.name,
+      ],
+      // The demo load it may start goes to the raw orders.
+      writes: [...replayAccess([]).writes!, TOPICS.orders.name],
+      describeGroups: [...new Set(parseLagTargets(DEFAULT_LAG_TARGETS).map((t) => t.group))],
+    },
+    include: ["shared/dashboard/static"],
+    demo: (run) =>
+      run.ports.dashboard === undefined ? undefined : {
+        args: ["--port", `${run.ports.dashboard}`],
+        env: run.httpEnv("DASHBOARD"),
+      },
+  },
+  {
+    name: "order_status_service",
+    entry: "scripts/order_status_service.ts",
+    summary: "GET /orders/:id: an order's current status and history, from order_status",
+    flags: statusServiceConfig.specs,
+    libraryEnv: KAFKA_LIBRARY_ENV,
+    scrape: "port",
+    kafka: { reads: [TOPICS.orderStatus.name], groupPrefixes: ["order-status-service-"] },
+    demo: (run) => ({ args: ["--port", `${run.ports.status}`], env: run.httpEnv("STATUS") }),
+  },
+  {
+    name: "order_gateway",
+    entry: "scripts/order_gateway.ts",
+    summary: "HTTP intake: POST /orders into the raw orders topic, 202 once Kafka has them",
+    flags: gatewayConfig.specs,
+    libraryEnv: KAFKA_LIBRARY_ENV,
+    scrape: "port",
+    kafka: { writes: [TOPICS.orders.name] },
+    demo: (run) => ({ args: ["--port", `${run.ports.gateway}`], env: run.httpEnv("GATEWAY") }),
+  },
+  {
+    name: "order_generator",
+    entry: "scripts/order_generator.ts",
+    summary: "load generator: orders at a rate, count and type mix into the raw orders topic",
+    flags: generatorConfig.specs,
+    libraryEnv: KAFKA_LIBRARY_ENV,
+    kafka: { writes: [TOPICS.orders.name, TOPICS.clicks.name] },
+    demo: (run) =>
+      run.load && {
+        args: [
+          "--rate",
+          `${run.load.rate}`,
+          "--mix",
+          run.load.mix,
+          "--invalid-rate",
+          `${run.load.invalidRate}`,
+          "--progress-interval",
+          `${run.statusInterval}`,
+        ],
+      },
+  },
+  {
+    name: "order_import",
+    entry: "scripts/order_import.ts",
+    summary: "NDJSON import from a file or stdin into the raw orders topic, every line validated",
+    flags: importConfig.specs,
+    libraryEnv: KAFKA_LIBRARY_ENV,
+    // The file to import is the user's to name.
+    read: true,
+    kafka: { writes: [TOPICS.orders.name] },
+  },
+  {
+    name: "dlq_replayer",
+    entry: "scripts/dlq_replayer.ts",
+    summary: "lists a dead-letter topic by reason, shows a record, replays a selection once",
+    details: "`list` groups by `dlq.reason` (count, already replayed, oldest and newest, stage, " +
+      "class, replay topic); `show <partition>/<offset>` prints headers and the value (JSON " +
+      "pretty-printed, Avro decoded through `--registry-url`, else hex); `replay` takes `--all` " +
+      "or any of `--reason` (case-insensitive substring), `--order-id`, `--since`/`--until` " +
+      "(ISO, on `dlq.failed.at`), with `--dry-run` and `--rate N`, and sends each record to its " +
+      "`dlq.replay.topic` with its key and bytes and fresh headers (`replay.of`, `replay.at`). " +
+      "Each batch and its entries in the compacted ledger `<dlq>-replayed` commit in one " +
+      "transaction, so the same replay run twice replays nothing the second time. E.g. " +
+      "`deno task dlq-replayer list --topic orders-dlq`, `… replay --topic orders-dlq " +
+      '--reason "not JSON" --dry-run`.',
+    // Its config definition is not exported yet (scripts/dlq_replayer.ts): its flags' env by hand.
+    flagEnv: [
+      ...envOfFlags(kafkaFlags),
+      "DLQ_TOPIC",
+      "DLQ_REPLAY_RATE",
+      ...envOfFlags({ ...registryFlags, progressInterval: observabilityFlags(0).progressInterval }),
+      ...envOfFlags({ logLevel: logLevelFlag }),
+    ],
+    libraryEnv: KAFKA_LIBRARY_ENV,
+    kafka: replayAccess(["dlq-replayer-read-"]),
+  },
+  {
+    name: "terminal_dashboard",
+    entry: "scripts/terminal_dashboard.ts",
+    summary: "the live figures in a terminal, redrawn in place from the aggregator's stream",
+    details: "The aggregator's headline figures, redrawn every second from `GET /stats/stream`: " +
+      "orders per minute with a sparkline, totals and average price, per-type figures, status " +
+      "counts, retries and dead letters, top and most-viewed products, conversion, and the " +
+      "connection state. It reconnects by itself; Ctrl-C gives the terminal back. `--once` " +
+      "prints one frame and exits (1 when there is no snapshot yet).",
+    // Any host: the aggregator's address is the user's to give.
+    flags: terminalDashboardConfig.specs,
+  },
+  {
+    name: "verify",
+    entry: "scripts/verify.ts",
+    summary:
+      "end-to-end exactly-once audit: tagged orders in, every output read back independently",
+    details: "Tagged orders of every kind in, each output read back with Kafka's Java consumer " +
+      "(read_committed) and plain SQL; exit 0 only if nothing is lost or duplicated. See the " +
+      "README's Verify section.",
+    flags: verifyConfig.specs,
+    libraryEnv: [...KAFKA_LIBRARY_ENV, ...PG_ENV, "KAFKA_CACHE_DIR"],
+    // It reads with Kafka's Java consumer by partition (assign, no group): no group ACL.
+    kafka: {
+      reads: [
+        TOPICS.inventoryOrders.name,
+        TOPICS.deliveryOrders.name,
+        TOPICS.ordersDlq.name,
+        TOPICS.orderStatus.name,
+      ],
+      writes: [TOPICS.orders.name],
+    },
+    // The SQLite store (opened read-only), the Java reader's source, the Kafka jars, --client-properties.
+    read: true,
+    // The audit's reader is Apache Kafka's Java consumer.
+    run: ["java", "kill"],
+  },
+  {
+    name: "local_kafka",
+    entry: "scripts/local_kafka.ts",
+    task: "kafka",
+    summary: "fetch and run a local Apache Kafka broker, or one of its tools",
+    permissions: [
+      "--allow-run=java,mvn,sh,openssl",
+      "--allow-read",
+      "--allow-write",
+      "--allow-net=127.0.0.1",
+      "--allow-env",
+    ],
+  },
+  {
+    name: "demo",
+    entry: "scripts/demo.ts",
+    summary: "bring the pipeline up on this machine and drive orders through it",
+    permissions: [
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--allow-write",
+      "--allow-run=java,mvn,sh,deno,openssl",
+    ],
+  },
+] satisfies ServiceRow[]).map(service);

@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import type { KafkaMessage } from "kafkajs";
+import { createLogger } from "../log.ts";
+import { MetricsRegistry } from "../metrics.ts";
+import { OrderStatusView } from "../order_status_view.ts";
+import { createStatusFeed } from "./feed.ts";
+import { statusEvent } from "../consumer/status_event.ts";
+
+Deno.test("the feed puts each status event in the view and counts what is not one", async () => {
+  const view = new OrderStatusView();
+  const metrics = new MetricsRegistry();
+  const lines: string[] = [];
+  const feed = createStatusFeed(
+    view,
+    metrics,
+    createLogger({ name: "t", write: (l) => lines.push(l) }),
+  );
+  const event = statusEvent({
+    source: "inventory",
+    orderId: "o-1",
+    key: "reserved:o-1",
+    status: "reserved",
+    at: 1,
+    detail: {},
+  });
+  const messages = [
+    { offset: "0", value: new TextEncoder().encode(JSON.stringify(event)) },
+    { offset: "1", value: new TextEncoder().encode("not json") },
+  ] as unknown as KafkaMessage[];
+  await feed({ batch: { partition: 2, messages } as never });
+  assert.equal(view.orders, 1);
+  const text = metrics.render();
+  assert.match(text, /status_events_total\{result="invalid"\} 1/);
+  assert.match(text, /status_view_orders 1/);
+  assert.ok(lines.some((l) => l.includes("not a status event") && l.includes('"offset":"1"')));
+});
