@@ -8,15 +8,21 @@ import { checkRegistry, registryClient, RegistryError, wireDecoder } from "../sh
 import { defineConfig } from "../shared/config.ts";
 import { createEffectConsumer, type EffectSpec } from "../shared/consumer/effect_consumer.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import {
+  createTopicsAtStart,
+  exactlyOnceLoopFlags,
+  logLoopFailure,
+  loopSettingsFrom,
+  transactionalIdPrefixOf,
+} from "../shared/kafka/exactly_once/loop_script.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { registryConnectionFrom, registryFlags } from "../shared/registry/client_connection.ts";
 import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
 import { startLagMetrics } from "../shared/lag_metrics.ts";
-import { securityFailureLine } from "../shared/security/kafka_errors.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { openStore } from "../shared/store/open_store.ts";
 import { StoreError } from "../shared/store/store.ts";
-import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
+import { renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
 import {
   backoffFlags,
   backoffFrom,
@@ -68,52 +74,13 @@ export function dataConsumerConfig<R>(spec: DataConsumerSpec<R>) {
       },
       ...backoffFlags,
       ...failureInjectionFlags,
-      groupId: {
-        type: "string",
-        env: "CONSUMER_GROUP_ID",
-        default: spec.groupId,
-        description: "consumer group; instances in one group share partitions",
-      },
-      transactionalIdPrefix: {
-        type: "string",
-        env: "CONSUMER_TRANSACTIONAL_ID_PREFIX",
-        description: "transactional id prefix, one id per input partition [default: the group id]",
-      },
-      batchSize: {
-        type: "number",
-        integer: true,
-        min: 1,
-        max: 100_000,
-        env: "CONSUMER_BATCH_SIZE",
-        default: 1000,
-        description: "most records per database and Kafka transaction",
-      },
-      lingerMs: {
-        type: "number",
-        integer: true,
-        min: 0,
-        env: "CONSUMER_LINGER_MS",
-        default: 100,
-        description: "how long a fetch may wait to fill a batch",
-      },
-      concurrency: {
-        type: "number",
-        integer: true,
-        min: 1,
-        max: 64,
-        env: "CONSUMER_CONCURRENCY",
-        default: 32,
-        description: "partitions processed at once",
-      },
-      sessionTimeoutMs: {
-        type: "number",
-        integer: true,
-        min: 6000,
-        max: 300_000,
-        env: "CONSUMER_SESSION_TIMEOUT_MS",
-        default: 30_000,
-        description: "how long the group waits for a silent instance before rebalancing",
-      },
+      ...exactlyOnceLoopFlags({
+        envPrefix: "CONSUMER",
+        groupId: spec.groupId,
+        groupDescription: "consumer group; instances in one group share partitions",
+        transactionDescription: "most records per database and Kafka transaction",
+        formerSizeFlag: { flag: "batchSize", env: "CONSUMER_BATCH_SIZE" },
+      }),
       ...observabilityFlags(spec.defaultMetricsPort),
       logLevel: logLevelFlag,
     },
@@ -146,20 +113,17 @@ export async function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<num
     store = await openStore({ url: cfg.databaseUrl, log });
     log.info("store open", { backend: store.backend, location: store.location });
 
-    const admin = createKafka({ ...connection, retries: 2 }, kafkaLogger(log)).admin();
-    await admin.connect();
     const sources = cfg.sourceTopics.map((name, i) =>
       renamed(spec.sources[i] ?? spec.sources[0], name)
     );
-    await ensureTopics(admin, [
+    await createTopicsAtStart(cfg, connection, log, [
       ...sources,
       ...sources.flatMap((s) => retryTopicsFor(s.name, backoff).map((name) => renamed(s, name))),
       ...new Set(sources.map((s) => cfg.dlqTopic ?? dlqTopicName(s.name))).values().map((name) =>
         renamed(TOPICS.ordersDlq, name)
       ),
       renamed(TOPICS.orderStatus, cfg.statusTopic),
-    ], log);
-    await admin.disconnect();
+    ]);
 
     const metrics = new MetricsRegistry({ script });
     const server = serveMetrics(metrics, { hostname: cfg.metricsHost, port: cfg.metricsPort });
@@ -186,12 +150,8 @@ export async function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<num
       backoff,
       injector,
       groupId: cfg.groupId,
-      transactionalIdPrefix: cfg.transactionalIdPrefix ?? cfg.groupId,
-      batchSize: cfg.batchSize,
-      lingerMs: cfg.lingerMs,
-      concurrency: cfg.concurrency,
-      sessionTimeoutMs: cfg.sessionTimeoutMs,
-      progressIntervalS: cfg.progressInterval,
+      transactionalIdPrefix: transactionalIdPrefixOf(cfg),
+      settings: loopSettingsFrom(cfg),
     });
     await consumer.run(shutdown.signal);
     await lag.stop();
@@ -200,24 +160,14 @@ export async function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<num
   } catch (err) {
     const sources = cfg.sourceTopics;
     const retries = sources.flatMap((s) => retryTopicsFor(s, backoff));
-    const security = await securityFailureLine(err, {
-      ...connection,
-      groups: [cfg.groupId],
-      transactionalIds: [`${cfg.transactionalIdPrefix ?? cfg.groupId}-* (prefix)`],
-    }, {
-      admin: () => createKafka({ ...connection, retries: 0 }, kafkaLogger(log)).admin(),
-      topics: {
-        reads: [...sources, ...retries],
-        writes: [
-          ...retries,
-          ...sources.map((s) => cfg.dlqTopic ?? dlqTopicName(s)),
-          cfg.statusTopic,
-        ],
-      },
+    await logLoopFailure(err, {
+      cfg,
+      connection,
+      log,
+      reads: [...sources, ...retries],
+      writes: [...retries, ...sources.map((s) => cfg.dlqTopic ?? dlqTopicName(s)), cfg.statusTopic],
+      known: [StoreError, RegistryError],
     });
-    if (security) log.error(security);
-    else if (err instanceof StoreError || err instanceof RegistryError) log.error(err.message);
-    else log.error("stopped by an error", { error: err });
     return 1;
   } finally {
     await store?.close().catch(() => {});

@@ -6,14 +6,20 @@
  */
 import { createAvroCodec, RegistryError } from "../shared/avro_codec.ts";
 import { defineConfig } from "../shared/config.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
-import { securityFailureLine } from "../shared/security/kafka_errors.ts";
+import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
+import {
+  createTopicsAtStart,
+  exactlyOnceLoopFlags,
+  logLoopFailure,
+  loopSettingsFrom,
+  transactionalIdPrefixOf,
+} from "../shared/kafka/exactly_once/loop_script.ts";
 import { registryConnectionFrom, registryFlags } from "../shared/registry/client_connection.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
 import { startLagMetrics } from "../shared/lag_metrics.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { renamed, TOPICS } from "../shared/topics.ts";
 import type { RouteSpec } from "../shared/router/route.ts";
 import { createRouter } from "../shared/router/router.ts";
 import { backoffFlags, backoffFrom, retryTopicsFor } from "../shared/retry/backoff.ts";
@@ -54,60 +60,12 @@ export function routingProducerConfig(route: RouteSpec) {
       },
       ...backoffFlags,
       ...failureInjectionFlags,
-      groupId: {
-        type: "string",
-        env: "ROUTER_GROUP_ID",
-        default: route.groupId,
-        description: "consumer group",
-      },
-      transactionalIdPrefix: {
-        type: "string",
-        env: "ROUTER_TRANSACTIONAL_ID_PREFIX",
-        description: "transactional id prefix, one id per input partition [default: the group id]",
-      },
-      transactionSize: {
-        type: "number",
-        integer: true,
-        min: 1,
-        max: 100_000,
-        env: "ROUTER_TRANSACTION_SIZE",
-        default: 1000,
-        description: "most raw records per transaction",
-      },
-      lingerMs: {
-        type: "number",
-        integer: true,
-        min: 0,
-        max: 60_000,
-        env: "ROUTER_LINGER_MS",
-        default: 100,
-        description: "how long a fetch may wait to fill a batch",
-      },
-      concurrency: {
-        type: "number",
-        integer: true,
-        min: 1,
-        max: 64,
-        env: "ROUTER_CONCURRENCY",
-        default: 32,
-        description: "input partitions processed at once",
-      },
-      sessionTimeoutMs: {
-        type: "number",
-        integer: true,
-        min: 6000,
-        max: 300_000,
-        env: "ROUTER_SESSION_TIMEOUT_MS",
-        default: 30_000,
-        description: "how long the group waits for a silent (crashed) member before " +
-          "handing its partitions to others",
-      },
-      createTopics: {
-        type: "boolean",
-        env: "ROUTER_CREATE_TOPICS",
-        default: true,
-        description: "create missing topics from the declared table at start-up",
-      },
+      ...exactlyOnceLoopFlags({
+        envPrefix: "ROUTER",
+        groupId: route.groupId,
+        groupDescription: "consumer group",
+        transactionDescription: "most raw records per transaction",
+      }),
       ...observabilityFlags(route.defaultMetricsPort),
       logLevel: logLevelFlag,
     },
@@ -131,18 +89,12 @@ export async function runRoutingProducer(route: RouteSpec): Promise<number> {
     const kafka = createKafka(connection, log);
     if (injector.active) log.warn("failure injection is on", { ...injector.settings });
 
-    if (cfg.createTopics) {
-      // Few retries, so an unreachable broker is said in seconds, not minutes.
-      const admin = createKafka({ ...connection, retries: 2 }, log).admin();
-      await admin.connect();
-      await ensureTopics(admin, [
-        renamed(TOPICS.orders, cfg.sourceTopic),
-        renamed(route.target, cfg.targetTopic),
-        renamed(TOPICS.ordersDlq, cfg.dlqTopic),
-        ...retryTopicsFor(retryBase, backoff).map((t) => renamed(TOPICS.orders, t)),
-      ], log);
-      await admin.disconnect();
-    }
+    await createTopicsAtStart(cfg, connection, log, [
+      renamed(TOPICS.orders, cfg.sourceTopic),
+      renamed(route.target, cfg.targetTopic),
+      renamed(TOPICS.ordersDlq, cfg.dlqTopic),
+      ...retryTopicsFor(retryBase, backoff).map((t) => renamed(TOPICS.orders, t)),
+    ]);
     const codec = await createAvroCodec({
       registry,
       subject: route.subject,
@@ -174,12 +126,8 @@ export async function runRoutingProducer(route: RouteSpec): Promise<number> {
       backoff,
       injector,
       groupId: cfg.groupId,
-      transactionalIdPrefix: cfg.transactionalIdPrefix ?? cfg.groupId,
-      transactionSize: cfg.transactionSize,
-      lingerMs: cfg.lingerMs,
-      concurrency: cfg.concurrency,
-      sessionTimeoutMs: cfg.sessionTimeoutMs,
-      progressIntervalS: cfg.progressInterval,
+      transactionalIdPrefix: transactionalIdPrefixOf(cfg),
+      settings: loopSettingsFrom(cfg),
     });
     await router.run(shutdown.signal);
     await lag.stop();
@@ -187,20 +135,14 @@ export async function runRoutingProducer(route: RouteSpec): Promise<number> {
     return 0;
   } catch (err) {
     const retries = retryTopicsFor(retryBase, backoff);
-    const security = await securityFailureLine(err, {
-      ...connection,
-      groups: [cfg.groupId],
-      transactionalIds: [`${cfg.transactionalIdPrefix ?? cfg.groupId}-* (prefix)`],
-    }, {
-      admin: () => createKafka({ ...connection, retries: 0 }, kafkaLogger(log)).admin(),
-      topics: {
-        reads: [cfg.sourceTopic, ...retries],
-        writes: [cfg.targetTopic, cfg.dlqTopic, ...retries],
-      },
+    await logLoopFailure(err, {
+      cfg,
+      connection,
+      log,
+      reads: [cfg.sourceTopic, ...retries],
+      writes: [cfg.targetTopic, cfg.dlqTopic, ...retries],
+      known: [RegistryError],
     });
-    if (security) log.error(security);
-    else if (err instanceof RegistryError) log.error(err.message);
-    else log.error("stopped by an error", { error: err });
     return 1;
   } finally {
     shutdown.dispose();
