@@ -25,6 +25,16 @@
  *
  * The aggregator runs as one instance (its state is global).
  *
+ * Why not the exactly-once loop of the routers and the consumers
+ * (../kafka/exactly_once/loop.ts): that loop commits each chunk of one
+ * partition with its own transactional id and takes its start from the
+ * group's offsets (the ownership guard); here one transaction covers every
+ * partition, on a timer, the state's own offsets say where to start, a
+ * failed commit means reading the state back, and the topics are
+ * resubscribed as retry and DLQ topics appear. What does fit is shared: the
+ * consumer's and the producer's settings (`readCommittedConsumer`,
+ * `transactionalProducer`) and the progress lines.
+ *
  * @example
  * ```ts
  * // const aggregator = createAggregator({ kafka, log, metrics, roles, statsTopic: "order_stats", ... });
@@ -39,7 +49,10 @@ import {
   type Producer,
   type Transaction,
 } from "kafkajs";
+import { readCommittedConsumer } from "../kafka/exactly_once/loop.ts";
+import { transactionalProducer } from "../kafka/exactly_once/producer_pool.ts";
 import type { Logger } from "../log.ts";
+import { startProgressLines } from "../platform/progress_lines.ts";
 import type { MetricsRegistry } from "../metrics.ts";
 import type { ProductLookup } from "../orders/catalog.ts";
 import { sleep } from "../shutdown.ts";
@@ -151,12 +164,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
     statsSnapshot(s, { topN: options.topN, catalog: options.catalog });
 
   const newProducer = async (): Promise<Producer> => {
-    const producer = kafka.producer({
-      transactionalId: options.transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 60_000,
-    });
+    const producer = transactionalProducer(kafka, options.transactionalId);
     await producer.connect();
     return producer;
   };
@@ -191,7 +199,6 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
     let producer = await newProducer();
     const admin = kafka.admin();
     await admin.connect();
-    let progressTimer: ReturnType<typeof setInterval> | undefined;
     let needRestore = true;
     let current: string[] = [];
     /** Ends the running session: new topics, a failed commit, shutdown. */
@@ -263,20 +270,15 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       m.figures.set({ name: "dead_lettered" }, snap.deadLettered.total);
     };
 
-    if (options.progressIntervalS > 0) {
-      let last = { at: performance.now(), folded: 0 };
-      progressTimer = setInterval(() => {
-        const at = performance.now();
-        const rate = (totals.folded - last.folded) / ((at - last.at) / 1000);
-        last = { at, folded: totals.folded };
-        log.info("progress", {
-          ...totals,
-          foldedPerSec: Math.round(rate),
-          orders: lastSnapshot?.orders.count,
-          views: lastSnapshot?.clicks.views,
-        });
-      }, options.progressIntervalS * 1000);
-    }
+    const stopProgress = startProgressLines(log, {
+      intervalS: options.progressIntervalS,
+      fields: () => ({
+        ...totals,
+        orders: lastSnapshot?.orders.count,
+        views: lastSnapshot?.clicks.views,
+      }),
+      rate: { name: "foldedPerSec", count: () => totals.folded },
+    });
 
     try {
       while (!signal.aborted) {
@@ -294,12 +296,10 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
         const sessionEnded = new Promise<string>((resolve) => (endSession = resolve));
         const onAbort = () => endSession("shutdown");
         signal.addEventListener("abort", onAbort, { once: true });
-        const consumer: Consumer = kafka.consumer({
+        const consumer: Consumer = readCommittedConsumer(kafka, {
           groupId: options.groupId,
-          readUncommitted: false,
-          maxWaitTimeInMs: 250,
-          sessionTimeout: options.sessionTimeoutMs,
-          rebalanceTimeout: Math.max(2 * options.sessionTimeoutMs, 10_000),
+          lingerMs: 250,
+          sessionTimeoutMs: options.sessionTimeoutMs,
         });
         consumer.on(consumer.events.GROUP_JOIN, (e) => {
           joined = true;
@@ -376,7 +376,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
         if (!needRestore && !signal.aborted) await sleep(100, signal);
       }
     } finally {
-      if (progressTimer !== undefined) clearInterval(progressTimer);
+      stopProgress();
       await admin.disconnect().catch(() => {});
       await producer.disconnect().catch(() => {});
     }
