@@ -6,19 +6,16 @@
  */
 import { createAvroCodec, RegistryError } from "../shared/avro_codec.ts";
 import { defineConfig } from "../shared/config.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
+import { kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
 import {
-  createTopicsAtStart,
   exactlyOnceLoopFlags,
-  logLoopFailure,
   loopSettingsFrom,
+  runLoopScript,
   transactionalIdPrefixOf,
 } from "../shared/kafka/exactly_once/loop_script.ts";
 import { registryConnectionFrom, registryFlags } from "../shared/registry/client_connection.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
-import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
-import { startLagMetrics } from "../shared/lag_metrics.ts";
-import { shutdownSignal } from "../shared/shutdown.ts";
+import { observabilityFlags } from "../shared/metrics.ts";
 import { renamed, TOPICS } from "../shared/topics.ts";
 import type { RouteSpec } from "../shared/router/route.ts";
 import { createRouter } from "../shared/router/router.ts";
@@ -73,11 +70,10 @@ export function routingProducerConfig(route: RouteSpec) {
 }
 
 /** Runs a routing producer for `route` until SIGINT/SIGTERM; returns the exit code. */
-export async function runRoutingProducer(route: RouteSpec): Promise<number> {
+export function runRoutingProducer(route: RouteSpec): Promise<number> {
   const config = routingProducerConfig(route);
   const cfg = config.load();
   const log = createLogger({ name: route.script, level: cfg.logLevel });
-  const shutdown = shutdownSignal(log);
   const connection = config.orExit(() =>
     kafkaConnectionFrom(cfg, { clientId: route.script, brokers: ["127.0.0.1:9092"] })
   );
@@ -85,66 +81,47 @@ export async function runRoutingProducer(route: RouteSpec): Promise<number> {
   const backoff = config.orExit(() => backoffFrom(cfg));
   const injector = config.orExit(() => failureInjectorFrom(cfg));
   const retryBase = cfg.retryTopicPrefix ?? `${cfg.sourceTopic}-${route.type}`;
-  try {
-    const kafka = createKafka(connection, log);
-    if (injector.active) log.warn("failure injection is on", { ...injector.settings });
-
-    await createTopicsAtStart(cfg, connection, log, [
+  const retries = retryTopicsFor(retryBase, backoff);
+  return runLoopScript({
+    script: route.script,
+    cfg,
+    log,
+    connection,
+    injector,
+    topics: [
       renamed(TOPICS.orders, cfg.sourceTopic),
       renamed(route.target, cfg.targetTopic),
       renamed(TOPICS.ordersDlq, cfg.dlqTopic),
-      ...retryTopicsFor(retryBase, backoff).map((t) => renamed(TOPICS.orders, t)),
-    ]);
-    const codec = await createAvroCodec({
-      registry,
-      subject: route.subject,
-      schemas: route.schemas,
-    });
-    log.info("schema registered", { subject: codec.subject, id: codec.schemaId });
-
-    const metrics = new MetricsRegistry({ script: route.script });
-    const server = serveMetrics(metrics, { hostname: cfg.metricsHost, port: cfg.metricsPort });
-    log.info("metrics", { url: server.url });
-    const lag = startLagMetrics({
-      admin: kafka.admin(),
-      metrics,
-      groupId: cfg.groupId,
-      topics: [cfg.sourceTopic, ...retryTopicsFor(retryBase, backoff)],
-      log,
-    });
-
-    const router = createRouter({
-      route,
-      kafka,
-      codec,
-      log,
-      metrics,
-      sourceTopic: cfg.sourceTopic,
-      targetTopic: cfg.targetTopic,
-      dlqTopic: cfg.dlqTopic,
-      retryBase,
-      backoff,
-      injector,
-      groupId: cfg.groupId,
-      transactionalIdPrefix: transactionalIdPrefixOf(cfg),
-      settings: loopSettingsFrom(cfg),
-    });
-    await router.run(shutdown.signal);
-    await lag.stop();
-    await server.close();
-    return 0;
-  } catch (err) {
-    const retries = retryTopicsFor(retryBase, backoff);
-    await logLoopFailure(err, {
-      cfg,
-      connection,
-      log,
+      ...retries.map((t) => renamed(TOPICS.orders, t)),
+    ],
+    access: {
       reads: [cfg.sourceTopic, ...retries],
       writes: [cfg.targetTopic, cfg.dlqTopic, ...retries],
-      known: [RegistryError],
-    });
-    return 1;
-  } finally {
-    shutdown.dispose();
-  }
+    },
+    known: [RegistryError],
+    async start(kafka, metrics) {
+      const codec = await createAvroCodec({
+        registry,
+        subject: route.subject,
+        schemas: route.schemas,
+      });
+      log.info("schema registered", { subject: codec.subject, id: codec.schemaId });
+      return createRouter({
+        route,
+        kafka,
+        codec,
+        log,
+        metrics,
+        sourceTopic: cfg.sourceTopic,
+        targetTopic: cfg.targetTopic,
+        dlqTopic: cfg.dlqTopic,
+        retryBase,
+        backoff,
+        injector,
+        groupId: cfg.groupId,
+        transactionalIdPrefix: transactionalIdPrefixOf(cfg),
+        settings: loopSettingsFrom(cfg),
+      });
+    },
+  });
 }

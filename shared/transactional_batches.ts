@@ -28,6 +28,7 @@ import {
 import type { TopicMessages } from "kafkajs";
 import type { OwnershipGuard } from "./kafka/exactly_once/ownership_guard.ts";
 import type { ProducerPool } from "./kafka/exactly_once/producer_pool.ts";
+import type { ConsumedRecord } from "./retry/envelope.ts";
 import type { RetryStage } from "./retry/retry_stage.ts";
 
 /** One chunk of one partition's batch. */
@@ -41,6 +42,16 @@ export interface Chunk {
   nextOffset: number;
   /** `performance.now()` when the chunk's work began. */
   startedAt: number;
+}
+
+/** A consumed message with where it came from, as a retry hand-off needs it. */
+export function consumedRecord(
+  topic: string,
+  partition: number,
+  message: KafkaMessage,
+): ConsumedRecord {
+  const { offset, key, value, headers } = message;
+  return { topic, partition, offset, key, value, headers };
 }
 
 /** What a loop does with a chunk, around the transaction this module runs. */

@@ -31,6 +31,7 @@
  * @module
  */
 import type { Kafka, KafkaMessage, Message } from "kafkajs";
+import { consumedRecord } from "../transactional_batches.ts";
 import {
   type LoopSettings,
   type LoopTotals,
@@ -168,14 +169,7 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
     let outage: unknown;
     for (const msg of messages) {
       const offset = Number(msg.offset);
-      const source: ConsumedRecord = {
-        topic,
-        partition,
-        offset: msg.offset,
-        key: msg.key,
-        value: msg.value,
-        headers: msg.headers,
-      };
+      const source = consumedRecord(topic, partition, msg);
       consumed.set(offset, source);
       const history = retryHistory(source);
       let failure: unknown;
@@ -223,28 +217,26 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
    * still fails is handed off with its error.
    */
   const applyDecoded = async (
-    topic: string,
-    partition: number,
-    firstOffset: number,
-    nextOffset: number,
+    position: BatchPosition,
     records: Consumed<R>[],
     consumed: Map<number, ConsumedRecord>,
   ) => {
     try {
-      return await applyChunk(topic, partition, firstOffset, nextOffset, records, consumed);
+      return await applyChunk(position, records, consumed);
     } catch (err) {
       if (err instanceof PartitionLost || records.length === 0) throw err;
       log.warn("batch failed; applying its records one by one", {
-        topic,
-        partition,
-        firstOffset,
+        topic: position.topic,
+        partition: position.partition,
+        firstOffset: position.firstOffset,
         error: classifyFailure(err).message,
       });
     }
     const result = { events: [] as OrderStatusEvent[], republished: 0, failed: [] as HandOff[] };
     for (const r of records) {
       try {
-        const one = await applyChunk(topic, partition, r.offset, r.offset + 1, [r], consumed);
+        const alone = { ...position, firstOffset: r.offset, nextOffset: r.offset + 1 };
+        const one = await applyChunk(alone, [r], consumed);
         result.events.push(...one.events);
         result.republished += one.republished;
         result.failed.push(...one.failed);
@@ -258,21 +250,12 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
 
   /** Applies a chunk to the store, handling a fenced start; returns the events. */
   const applyChunk = async (
-    topic: string,
-    partition: number,
-    firstOffset: number,
-    nextOffset: number,
+    position: BatchPosition,
     records: Consumed<R>[],
     consumed: Map<number, ConsumedRecord>,
   ): Promise<{ events: OrderStatusEvent[]; republished: number; failed: HandOff[] }> => {
-    const position = (first: number): BatchPosition => ({
-      group: options.groupId,
-      topic,
-      partition,
-      firstOffset: first,
-      nextOffset,
-    });
-    const result = await spec.apply(store, position(firstOffset), records);
+    const { topic, partition, firstOffset, nextOffset } = position;
+    const result = await spec.apply(store, position, records);
     if (!result.fenced) return { events: result.events, republished: 0, failed: [] };
     // The store is ahead: what it has seen is republished from it, the rest applied.
     totals.fencedBatches++;
@@ -297,7 +280,7 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
       republished: replayed.length,
     });
     if (stored >= nextOffset) return { events: replayed, republished: replayed.length, failed };
-    const second = await spec.apply(store, position(stored), rest);
+    const second = await spec.apply(store, { ...position, firstOffset: stored }, rest);
     if (second.fenced) {
       throw new PartitionLost(
         `${topic}/${partition}: the store moved on to ${second.storedOffset} meanwhile; ` +
@@ -329,10 +312,13 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
           const { topic, partition } = chunk;
           const decoded = await decodeChunk(topic, partition, chunk.messages);
           const applied = await applyDecoded(
-            topic,
-            partition,
-            chunk.firstOffset,
-            chunk.nextOffset,
+            {
+              group: options.groupId,
+              topic,
+              partition,
+              firstOffset: chunk.firstOffset,
+              nextOffset: chunk.nextOffset,
+            },
             decoded.records,
             decoded.consumed,
           );

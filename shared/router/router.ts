@@ -17,6 +17,7 @@
  * @module
  */
 import type { Kafka, KafkaMessage, Message } from "kafkajs";
+import { consumedRecord } from "../transactional_batches.ts";
 import {
   type LoopSettings,
   type LoopTotals,
@@ -151,14 +152,7 @@ export function createRouter(options: RouterOptions): Router {
     const routedAt = now();
     const counts = { routedOrders: 0, skipped: 0, dead: 0, retried: 0, ignored: 0 };
     for (const msg of messages) {
-      const consumed = {
-        topic,
-        partition,
-        offset: msg.offset,
-        key: msg.key,
-        value: msg.value,
-        headers: msg.headers,
-      };
+      const consumed = consumedRecord(topic, partition, msg);
       const outcome = routeRecord(route, msg.value, routedAt, catalog);
       let failure: unknown;
       switch (outcome.kind) {

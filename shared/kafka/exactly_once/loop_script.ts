@@ -1,7 +1,8 @@
 /**
  * What the scripts that run the exactly-once loop (./loop.ts) share: the
- * loop's flags under one name each, the topics created at start-up, and the
- * one line that says why a run stopped. The routing producers' and the data
+ * loop's flags under one name each, and their life ({@linkcode runLoopScript}):
+ * the topics created at start-up, the metrics and lag served, the run until
+ * a signal, and the one line that says why a run stopped. The routing producers' and the data
  * consumers' entries (producers/routing_producer.ts,
  * consumers/data_consumer.ts) take them with their own environment prefix.
  *
@@ -10,12 +11,18 @@
  * // const flags = exactlyOnceLoopFlags({ envPrefix: "ROUTER", groupId: "inventory-router", ... });
  * // const cfg = defineConfig({ name, summary, flags: { ...kafkaFlags, ...flags } }).load();
  * // const settings = loopSettingsFrom(cfg);
+ * // Deno.exit(await runLoopScript({ script, cfg, log, connection, injector, topics, access, known, start }));
  * ```
  * @module
  */
+import type { Kafka } from "kafkajs";
 import { createKafka, type KafkaConnection, kafkaLogger } from "../../kafka.ts";
+import { startLagMetrics } from "../../lag_metrics.ts";
 import type { Logger } from "../../log.ts";
+import { MetricsRegistry, serveMetrics } from "../../metrics.ts";
+import type { FailureInjector } from "../../retry/failure_injection.ts";
 import { securityFailureLine } from "../../security/kafka_errors.ts";
+import { shutdownSignal } from "../../shutdown.ts";
 import { ensureTopics, type TopicSpec } from "../../topics.ts";
 import type { LoopSettings } from "./loop.ts";
 
@@ -94,6 +101,8 @@ export function exactlyOnceLoopFlags<P extends string>(options: {
 
 /** The loop's flag values, as {@linkcode exactlyOnceLoopFlags} and observabilityFlags declare them. */
 export interface LoopFlagValues {
+  metricsHost: string;
+  metricsPort: number;
   groupId: string;
   transactionalIdPrefix?: string;
   transactionSize: number;
@@ -163,4 +172,63 @@ export async function logLoopFailure(err: unknown, options: {
   if (security) log.error(security);
   else if (options.known.some((k) => err instanceof k)) log.error((err as Error).message);
   else log.error("stopped by an error", { error: err });
+}
+
+/** A loop ready to run, and what to release after it. */
+export interface StartedLoop {
+  run(signal: AbortSignal): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export interface LoopScriptOptions {
+  script: string;
+  cfg: LoopFlagValues;
+  log: Logger;
+  connection: KafkaConnection;
+  injector: FailureInjector;
+  /** Created when missing, with `--create-topics` (the default). */
+  topics: readonly TopicSpec[];
+  /** The topics the loop reads (their lag is served) and writes (named when access is denied). */
+  access: { reads: readonly string[]; writes: readonly string[] };
+  /** Errors whose message alone says what is wrong (a store's, a registry's). */
+  known: readonly (abstract new (...args: never[]) => Error)[];
+  /** Builds the loop (a codec, a store); called before the topics are created. */
+  start(kafka: Kafka, metrics: MetricsRegistry): Promise<StartedLoop>;
+}
+
+/**
+ * The life of a loop script: builds its loop, creates its topics, serves
+ * metrics and lag, runs until SIGINT/SIGTERM; returns the exit code (1 after
+ * an error, said in one line).
+ */
+export async function runLoopScript(options: LoopScriptOptions): Promise<number> {
+  const { script, cfg, log, connection, injector } = options;
+  const shutdown = shutdownSignal(log);
+  let started: StartedLoop | undefined;
+  try {
+    if (injector.active) log.warn("failure injection is on", { ...injector.settings });
+    const kafka = createKafka(connection, kafkaLogger(log));
+    const metrics = new MetricsRegistry({ script });
+    started = await options.start(kafka, metrics);
+    await createTopicsAtStart(cfg, connection, log, options.topics);
+    const server = serveMetrics(metrics, { hostname: cfg.metricsHost, port: cfg.metricsPort });
+    log.info("metrics", { url: server.url });
+    const lag = startLagMetrics({
+      admin: kafka.admin(),
+      metrics,
+      groupId: cfg.groupId,
+      topics: options.access.reads,
+      log,
+    });
+    await started.run(shutdown.signal);
+    await lag.stop();
+    await server.close();
+    return 0;
+  } catch (err) {
+    await logLoopFailure(err, { ...options, ...options.access });
+    return 1;
+  } finally {
+    await started?.close?.().catch(() => {});
+    shutdown.dispose();
+  }
 }
