@@ -43,8 +43,11 @@
  * @module
  */
 import {
+  type Admin,
+  type Batch,
   CompressionTypes,
   type Consumer,
+  type EachBatchPayload,
   type Kafka,
   type Producer,
   type Transaction,
@@ -57,7 +60,13 @@ import type { MetricsRegistry } from "../metrics.ts";
 import type { ProductLookup } from "../orders/catalog.ts";
 import { sleep } from "../shutdown.ts";
 import { prune } from "./conversion.ts";
-import { foldRecord, subscribedTopics, topicKind, type TopicRoles } from "./fold.ts";
+import {
+  foldRecord,
+  subscribedTopics,
+  type TopicKind,
+  topicKind,
+  type TopicRoles,
+} from "./fold.ts";
 import { readLatestState, STATS_KEYS } from "./restore.ts";
 import { type StatsSnapshot, statsSnapshot } from "./snapshot.ts";
 import {
@@ -119,6 +128,47 @@ function isFenced(err: unknown): boolean {
   if (e.type === "INVALID_PRODUCER_EPOCH" || e.type === "PRODUCER_FENCED") return true;
   if (/fenced|producer epoch/i.test(e.message ?? "")) return true;
   return e.cause !== undefined && e.cause !== err && isFenced(e.cause);
+}
+
+/**
+ * The group offsets a state transaction carries: the state's own next
+ * offsets, for the topics read now (the group may not commit others). Pure.
+ */
+export function offsetsToCommit(
+  state: Pick<AggregateState, "offsets">,
+  subscribed: readonly string[],
+): { topic: string; partitions: { partition: number; offset: string }[] }[] {
+  const read = new Set(subscribed);
+  return Object.entries(state.offsets)
+    .filter(([topic]) => read.has(topic))
+    .map(([topic, parts]) => ({
+      topic,
+      partitions: Object.entries(parts).map(([p, next]) => ({
+        partition: Number(p),
+        offset: String(next),
+      })),
+    }));
+}
+
+/** Folds one partition's batch into the state; says how many records were new and how many seen. */
+export function foldBatch(
+  state: AggregateState,
+  kind: TopicKind,
+  batch: Pick<Batch, "topic" | "partition" | "messages">,
+  now: number,
+): { folded: number; seen: number } {
+  let folded = 0;
+  for (const msg of batch.messages) {
+    const result = foldRecord(state, kind, {
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: msg.offset,
+      value: msg.value,
+      headers: msg.headers,
+    }, now);
+    if (result === "folded") folded++;
+  }
+  return { folded, seen: batch.messages.length - folded };
 }
 
 export function createAggregator(options: AggregatorOptions): Aggregator {
@@ -195,81 +245,149 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
     });
   };
 
-  const run = async (signal: AbortSignal) => {
-    let producer = await newProducer();
-    const admin = kafka.admin();
-    await admin.connect();
-    let needRestore = true;
-    let current: string[] = [];
-    /** Ends the running session: new topics, a failed commit, shutdown. */
-    let endSession: (reason: string) => void = () => {};
-    /** An error that stops the aggregator (another instance took over). */
-    let fatal: unknown;
+  let producer: Producer | undefined;
+  let needRestore = true;
+  /** The topics the running session reads. */
+  let current: string[] = [];
+  /** Ends the running session: new topics, a failed commit, shutdown. */
+  let endSession: (reason: string) => void = () => {};
+  /** An error that stops the aggregator (another instance took over). */
+  let fatal: unknown;
 
-    /** Commits the folded records; on failure, schedules a restore. */
-    const commit = async (): Promise<void> => {
-      if (dirty === 0 || state === undefined || needRestore) return;
-      const started = performance.now();
-      prune(state.clicks.conversion);
-      const encoded = encodeState(state);
-      const snap = snapshotOf(state);
-      const subscribed = new Set(current);
-      const offsets = Object.entries(state.offsets)
-        .filter(([topic]) => subscribed.has(topic))
-        .map(([topic, parts]) => ({
-          topic,
-          partitions: Object.entries(parts).map(([p, next]) => ({
-            partition: Number(p),
-            offset: String(next),
-          })),
-        }));
-      let tx: Transaction | undefined;
-      try {
-        tx = await producer.transaction();
-        await tx.send({
-          topic: options.statsTopic,
-          acks: -1,
-          compression: CompressionTypes.GZIP,
-          messages: [
-            { key: STATS_KEYS.state, value: encoded },
-            { key: STATS_KEYS.snapshot, value: JSON.stringify(snap) },
-          ],
-        });
-        if (offsets.length) {
-          await tx.sendOffsets({ consumerGroupId: options.groupId, topics: offsets });
-        }
-        await tx.commit();
-      } catch (err) {
-        await tx?.abort().catch(() => {});
-        totals.failedCommits++;
-        m.commits.inc({ result: "failed" });
-        failing = true;
-        needRestore = true;
-        if (isFenced(err)) {
-          fatal = new FencedError(
-            `another aggregator took over transactional id ${options.transactionalId}; stopping`,
-          );
-          endSession("fenced");
-          return;
-        }
-        log.warn("state transaction failed; reading the committed state back", { error: err });
-        endSession("commit failed");
+  /** Commits the folded records; on failure, schedules a restore. */
+  const commit = async (): Promise<void> => {
+    if (dirty === 0 || state === undefined || needRestore || producer === undefined) return;
+    const started = performance.now();
+    prune(state.clicks.conversion);
+    const encoded = encodeState(state);
+    const snap = snapshotOf(state);
+    const offsets = offsetsToCommit(state, current);
+    let tx: Transaction | undefined;
+    try {
+      tx = await producer.transaction();
+      await tx.send({
+        topic: options.statsTopic,
+        acks: -1,
+        compression: CompressionTypes.GZIP,
+        messages: [
+          { key: STATS_KEYS.state, value: encoded },
+          { key: STATS_KEYS.snapshot, value: JSON.stringify(snap) },
+        ],
+      });
+      if (offsets.length) {
+        await tx.sendOffsets({ consumerGroupId: options.groupId, topics: offsets });
+      }
+      await tx.commit();
+    } catch (err) {
+      await tx?.abort().catch(() => {});
+      totals.failedCommits++;
+      m.commits.inc({ result: "failed" });
+      failing = true;
+      needRestore = true;
+      if (isFenced(err)) {
+        fatal = new FencedError(
+          `another aggregator took over transactional id ${options.transactionalId}; stopping`,
+        );
+        endSession("fenced");
         return;
       }
-      failing = false;
-      dirty = 0;
-      lastSnapshot = snap;
-      totals.commits++;
-      totals.stateBytes = encoded.length;
-      m.commits.inc({ result: "committed" });
-      m.commitSeconds.observe({}, (performance.now() - started) / 1000);
-      m.stateBytes.set({}, encoded.length);
-      m.figures.set({ name: "orders" }, snap.orders.count);
-      m.figures.set({ name: "revenue" }, snap.sales.revenue);
-      m.figures.set({ name: "views" }, snap.clicks.views);
-      m.figures.set({ name: "dead_lettered" }, snap.deadLettered.total);
-    };
+      log.warn("state transaction failed; reading the committed state back", { error: err });
+      endSession("commit failed");
+      return;
+    }
+    failing = false;
+    dirty = 0;
+    lastSnapshot = snap;
+    totals.commits++;
+    totals.stateBytes = encoded.length;
+    m.commits.inc({ result: "committed" });
+    m.commitSeconds.observe({}, (performance.now() - started) / 1000);
+    m.stateBytes.set({}, encoded.length);
+    m.figures.set({ name: "orders" }, snap.orders.count);
+    m.figures.set({ name: "revenue" }, snap.sales.revenue);
+    m.figures.set({ name: "views" }, snap.clicks.views);
+    m.figures.set({ name: "dead_lettered" }, snap.deadLettered.total);
+  };
 
+  /** eachBatch: folds the batch into the state, and commits early past `maxUncommitted`. */
+  const onBatch = async ({ batch, heartbeat }: EachBatchPayload): Promise<void> => {
+    const kind = topicKind(batch.topic, roles);
+    if (kind === undefined) return;
+    await serial(async () => {
+      if (needRestore || fatal || state === undefined) return;
+      const { folded, seen } = foldBatch(state, kind, batch, Date.now());
+      totals.folded += folded;
+      totals.skippedSeen += seen;
+      dirty += folded;
+      if (folded) m.records.inc({ kind, result: "folded" }, folded);
+      if (seen) m.records.inc({ kind, result: "seen" }, seen);
+      if (dirty >= options.maxUncommitted) await commit();
+    });
+    await heartbeat();
+  };
+
+  /**
+   * One consumer session over the topics that exist now, until shutdown, a
+   * failed commit, a crash kafkajs will not restart, or new topics.
+   */
+  const readSession = async (signal: AbortSignal, admin: Admin): Promise<void> => {
+    current = subscribedTopics(await admin.listTopics(), roles);
+    m.topics.set({}, current.length);
+    const sessionEnded = new Promise<string>((resolve) => (endSession = resolve));
+    const onAbort = () => endSession("shutdown");
+    signal.addEventListener("abort", onAbort, { once: true });
+    const consumer: Consumer = readCommittedConsumer(kafka, {
+      groupId: options.groupId,
+      lingerMs: 250,
+      sessionTimeoutMs: options.sessionTimeoutMs,
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      joined = true;
+      m.rebalances.inc();
+      log.info("partitions assigned", { assignment: e.payload.memberAssignment });
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      joined = false;
+      log.error("consumer crashed", { error: e.payload.error, restart: e.payload.restart });
+      if (!e.payload.restart) endSession("consumer crashed");
+    });
+    const timers: ReturnType<typeof setInterval>[] = [];
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: current, fromBeginning: true });
+      log.info("reading", { topics: current });
+      await consumer.run({ autoCommit: false, eachBatch: onBatch });
+      timers.push(setInterval(() => {
+        serial(commit).catch((err) => {
+          fatal = err;
+          endSession("commit error");
+        });
+      }, options.commitIntervalMs));
+      if (options.topicRefreshMs > 0) {
+        timers.push(setInterval(async () => {
+          try {
+            const now = subscribedTopics(await admin.listTopics(), roles);
+            if (now.join("\n") !== current.join("\n")) endSession("topics changed");
+          } catch (err) {
+            log.warn("cannot list topics", { error: err });
+          }
+        }, options.topicRefreshMs));
+      }
+      const reason = await sessionEnded;
+      log.info("consumer session ends", { reason });
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      for (const t of timers) clearInterval(t);
+      joined = false;
+      await consumer.disconnect().catch((err) => log.warn("disconnect", { error: err }));
+    }
+  };
+
+  const run = async (signal: AbortSignal) => {
+    producer = await newProducer();
+    const admin = kafka.admin();
+    await admin.connect();
+    needRestore = true;
     const stopProgress = startProgressLines(log, {
       intervalS: options.progressIntervalS,
       fields: () => ({
@@ -279,7 +397,6 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       }),
       rate: { name: "foldedPerSec", count: () => totals.folded },
     });
-
     try {
       while (!signal.aborted) {
         if (needRestore) {
@@ -288,88 +405,11 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
             await producer.disconnect().catch(() => {});
             producer = await newProducer();
           }
-          await serial(() => restore(producer));
+          const restoring = producer;
+          await serial(() => restore(restoring));
           needRestore = false;
         }
-        current = subscribedTopics(await admin.listTopics(), roles);
-        m.topics.set({}, current.length);
-        const sessionEnded = new Promise<string>((resolve) => (endSession = resolve));
-        const onAbort = () => endSession("shutdown");
-        signal.addEventListener("abort", onAbort, { once: true });
-        const consumer: Consumer = readCommittedConsumer(kafka, {
-          groupId: options.groupId,
-          lingerMs: 250,
-          sessionTimeoutMs: options.sessionTimeoutMs,
-        });
-        consumer.on(consumer.events.GROUP_JOIN, (e) => {
-          joined = true;
-          m.rebalances.inc();
-          log.info("partitions assigned", { assignment: e.payload.memberAssignment });
-        });
-        consumer.on(consumer.events.CRASH, (e) => {
-          joined = false;
-          log.error("consumer crashed", { error: e.payload.error, restart: e.payload.restart });
-          if (!e.payload.restart) endSession("consumer crashed");
-        });
-        const timers: ReturnType<typeof setInterval>[] = [];
-        try {
-          await consumer.connect();
-          await consumer.subscribe({ topics: current, fromBeginning: true });
-          log.info("reading", { topics: current });
-          await consumer.run({
-            autoCommit: false,
-            eachBatch: async ({ batch, heartbeat }) => {
-              const kind = topicKind(batch.topic, roles);
-              if (kind === undefined) return;
-              await serial(async () => {
-                if (needRestore || fatal || state === undefined) return;
-                const now = Date.now();
-                let folded = 0;
-                for (const msg of batch.messages) {
-                  const result = foldRecord(state, kind, {
-                    topic: batch.topic,
-                    partition: batch.partition,
-                    offset: msg.offset,
-                    value: msg.value,
-                    headers: msg.headers,
-                  }, now);
-                  if (result === "folded") folded++;
-                }
-                const seen = batch.messages.length - folded;
-                totals.folded += folded;
-                totals.skippedSeen += seen;
-                dirty += folded;
-                if (folded) m.records.inc({ kind, result: "folded" }, folded);
-                if (seen) m.records.inc({ kind, result: "seen" }, seen);
-                if (dirty >= options.maxUncommitted) await commit();
-              });
-              await heartbeat();
-            },
-          });
-          timers.push(setInterval(() => {
-            serial(commit).catch((err) => {
-              fatal = err;
-              endSession("commit error");
-            });
-          }, options.commitIntervalMs));
-          if (options.topicRefreshMs > 0) {
-            timers.push(setInterval(async () => {
-              try {
-                const now = subscribedTopics(await admin.listTopics(), roles);
-                if (now.join("\n") !== current.join("\n")) endSession("topics changed");
-              } catch (err) {
-                log.warn("cannot list topics", { error: err });
-              }
-            }, options.topicRefreshMs));
-          }
-          const reason = await sessionEnded;
-          log.info("consumer session ends", { reason });
-        } finally {
-          signal.removeEventListener("abort", onAbort);
-          for (const t of timers) clearInterval(t);
-          joined = false;
-          await consumer.disconnect().catch((err) => log.warn("disconnect", { error: err }));
-        }
+        await readSession(signal, admin);
         // What was folded is committed before the next session (or the end).
         if (!fatal) await serial(commit);
         if (fatal) throw fatal;
