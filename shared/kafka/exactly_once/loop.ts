@@ -48,6 +48,9 @@ import {
 import { ownershipGuard } from "./ownership_guard.ts";
 import { partitionId, producerPool } from "./producer_pool.ts";
 
+/** The seam: what a script's chunk becomes is its own {@linkcode ChunkWork}. */
+export type { Chunk, ChunkWork };
+
 /** The loop's knobs, one name each, as both kinds of script take them. */
 export interface LoopSettings {
   /** Most records consumed per transaction (a chunk). */
