@@ -7,16 +7,19 @@
 import { checkRegistry, registryClient, RegistryError, wireDecoder } from "../shared/avro_codec.ts";
 import { defineConfig } from "../shared/config.ts";
 import { createEffectConsumer, type EffectSpec } from "../shared/consumer/effect_consumer.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags, kafkaLogger } from "../shared/kafka.ts";
+import { kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
+import {
+  exactlyOnceLoopFlags,
+  loopSettingsFrom,
+  runLoopScript,
+  transactionalIdPrefixOf,
+} from "../shared/kafka/exactly_once/loop_script.ts";
 import { createLogger, logLevelFlag } from "../shared/log.ts";
 import { registryConnectionFrom, registryFlags } from "../shared/registry/client_connection.ts";
-import { MetricsRegistry, observabilityFlags, serveMetrics } from "../shared/metrics.ts";
-import { startLagMetrics } from "../shared/lag_metrics.ts";
-import { securityFailureLine } from "../shared/security/kafka_errors.ts";
-import { shutdownSignal } from "../shared/shutdown.ts";
+import { observabilityFlags } from "../shared/metrics.ts";
 import { openStore } from "../shared/store/open_store.ts";
 import { StoreError } from "../shared/store/store.ts";
-import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
+import { renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
 import {
   backoffFlags,
   backoffFrom,
@@ -68,52 +71,13 @@ export function dataConsumerConfig<R>(spec: DataConsumerSpec<R>) {
       },
       ...backoffFlags,
       ...failureInjectionFlags,
-      groupId: {
-        type: "string",
-        env: "CONSUMER_GROUP_ID",
-        default: spec.groupId,
-        description: "consumer group; instances in one group share partitions",
-      },
-      transactionalIdPrefix: {
-        type: "string",
-        env: "CONSUMER_TRANSACTIONAL_ID_PREFIX",
-        description: "transactional id prefix, one id per input partition [default: the group id]",
-      },
-      batchSize: {
-        type: "number",
-        integer: true,
-        min: 1,
-        max: 100_000,
-        env: "CONSUMER_BATCH_SIZE",
-        default: 1000,
-        description: "most records per database and Kafka transaction",
-      },
-      lingerMs: {
-        type: "number",
-        integer: true,
-        min: 0,
-        env: "CONSUMER_LINGER_MS",
-        default: 100,
-        description: "how long a fetch may wait to fill a batch",
-      },
-      concurrency: {
-        type: "number",
-        integer: true,
-        min: 1,
-        max: 64,
-        env: "CONSUMER_CONCURRENCY",
-        default: 32,
-        description: "partitions processed at once",
-      },
-      sessionTimeoutMs: {
-        type: "number",
-        integer: true,
-        min: 6000,
-        max: 300_000,
-        env: "CONSUMER_SESSION_TIMEOUT_MS",
-        default: 30_000,
-        description: "how long the group waits for a silent instance before rebalancing",
-      },
+      ...exactlyOnceLoopFlags({
+        envPrefix: "CONSUMER",
+        groupId: spec.groupId,
+        groupDescription: "consumer group; instances in one group share partitions",
+        transactionDescription: "most records per database and Kafka transaction",
+        formerSizeFlag: { flag: "batchSize", env: "CONSUMER_BATCH_SIZE" },
+      }),
       ...observabilityFlags(spec.defaultMetricsPort),
       logLevel: logLevelFlag,
     },
@@ -121,7 +85,7 @@ export function dataConsumerConfig<R>(spec: DataConsumerSpec<R>) {
 }
 
 /** Runs a data consumer until SIGINT/SIGTERM; returns the exit code. */
-export async function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<number> {
+export function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<number> {
   const config = dataConsumerConfig(spec);
   const cfg = config.load();
   const script = spec.effects.script;
@@ -132,95 +96,55 @@ export async function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<num
   const backoff = config.orExit(() => backoffFrom(cfg));
   const injector = config.orExit(() => failureInjectorFrom(cfg));
   const registryConnection = config.orExit(() => registryConnectionFrom(cfg));
-  const shutdown = shutdownSignal(log);
-  let store;
-  try {
-    if (injector.active) log.warn("failure injection is on", { ...injector.settings });
-    const registry = registryClient(registryConnection);
-    // Refused credentials or an untrusted certificate end the run now; an
-    // outage may heal, and the records wait in the retry topics meanwhile.
-    await checkRegistry(registryConnection, registry).catch((err) => {
-      if (!(err instanceof RegistryError) || err.kind !== "unreachable") throw err;
-      log.warn(err.message);
-    });
-    store = await openStore({ url: cfg.databaseUrl, log });
-    log.info("store open", { backend: store.backend, location: store.location });
-
-    const admin = createKafka({ ...connection, retries: 2 }, kafkaLogger(log)).admin();
-    await admin.connect();
-    const sources = cfg.sourceTopics.map((name, i) =>
-      renamed(spec.sources[i] ?? spec.sources[0], name)
-    );
-    await ensureTopics(admin, [
+  const sources = cfg.sourceTopics.map((name, i) =>
+    renamed(spec.sources[i] ?? spec.sources[0], name)
+  );
+  const retriesOf = (s: TopicSpec) => retryTopicsFor(s.name, backoff);
+  const dlqs = [...new Set(sources.map((s) => cfg.dlqTopic ?? dlqTopicName(s.name)))];
+  return runLoopScript({
+    script,
+    cfg,
+    log,
+    connection,
+    injector,
+    topics: [
       ...sources,
-      ...sources.flatMap((s) => retryTopicsFor(s.name, backoff).map((name) => renamed(s, name))),
-      ...new Set(sources.map((s) => cfg.dlqTopic ?? dlqTopicName(s.name))).values().map((name) =>
-        renamed(TOPICS.ordersDlq, name)
-      ),
+      ...sources.flatMap((s) => retriesOf(s).map((name) => renamed(s, name))),
+      ...dlqs.map((name) => renamed(TOPICS.ordersDlq, name)),
       renamed(TOPICS.orderStatus, cfg.statusTopic),
-    ], log);
-    await admin.disconnect();
-
-    const metrics = new MetricsRegistry({ script });
-    const server = serveMetrics(metrics, { hostname: cfg.metricsHost, port: cfg.metricsPort });
-    log.info("metrics", { url: server.url });
-    const lag = startLagMetrics({
-      admin: createKafka(connection, kafkaLogger(log)).admin(),
-      metrics,
-      groupId: cfg.groupId,
-      topics: sources.flatMap((s) => [s.name, ...retryTopicsFor(s.name, backoff)]),
-      log,
-    });
-
-    const decode = wireDecoder(registry);
-    const consumer = createEffectConsumer({
-      spec: spec.effects,
-      kafka: createKafka(connection, kafkaLogger(log)),
-      store,
-      codec: { decode },
-      log,
-      metrics,
-      sourceTopics: cfg.sourceTopics,
-      statusTopic: cfg.statusTopic,
-      dlqTopic: cfg.dlqTopic,
-      backoff,
-      injector,
-      groupId: cfg.groupId,
-      transactionalIdPrefix: cfg.transactionalIdPrefix ?? cfg.groupId,
-      batchSize: cfg.batchSize,
-      lingerMs: cfg.lingerMs,
-      concurrency: cfg.concurrency,
-      sessionTimeoutMs: cfg.sessionTimeoutMs,
-      progressIntervalS: cfg.progressInterval,
-    });
-    await consumer.run(shutdown.signal);
-    await lag.stop();
-    await server.close();
-    return 0;
-  } catch (err) {
-    const sources = cfg.sourceTopics;
-    const retries = sources.flatMap((s) => retryTopicsFor(s, backoff));
-    const security = await securityFailureLine(err, {
-      ...connection,
-      groups: [cfg.groupId],
-      transactionalIds: [`${cfg.transactionalIdPrefix ?? cfg.groupId}-* (prefix)`],
-    }, {
-      admin: () => createKafka({ ...connection, retries: 0 }, kafkaLogger(log)).admin(),
-      topics: {
-        reads: [...sources, ...retries],
-        writes: [
-          ...retries,
-          ...sources.map((s) => cfg.dlqTopic ?? dlqTopicName(s)),
-          cfg.statusTopic,
-        ],
-      },
-    });
-    if (security) log.error(security);
-    else if (err instanceof StoreError || err instanceof RegistryError) log.error(err.message);
-    else log.error("stopped by an error", { error: err });
-    return 1;
-  } finally {
-    await store?.close().catch(() => {});
-    shutdown.dispose();
-  }
+    ],
+    access: {
+      reads: sources.flatMap((s) => [s.name, ...retriesOf(s)]),
+      writes: [...sources.flatMap(retriesOf), ...dlqs, cfg.statusTopic],
+    },
+    known: [StoreError, RegistryError],
+    async start(kafka, metrics) {
+      const registry = registryClient(registryConnection);
+      // Refused credentials or an untrusted certificate end the run now; an
+      // outage may heal, and the records wait in the retry topics meanwhile.
+      await checkRegistry(registryConnection, registry).catch((err) => {
+        if (!(err instanceof RegistryError) || err.kind !== "unreachable") throw err;
+        log.warn(err.message);
+      });
+      const store = await openStore({ url: cfg.databaseUrl, log });
+      log.info("store open", { backend: store.backend, location: store.location });
+      const consumer = createEffectConsumer({
+        spec: spec.effects,
+        kafka,
+        store,
+        codec: { decode: wireDecoder(registry) },
+        log,
+        metrics,
+        sourceTopics: cfg.sourceTopics,
+        statusTopic: cfg.statusTopic,
+        dlqTopic: cfg.dlqTopic,
+        backoff,
+        injector,
+        groupId: cfg.groupId,
+        transactionalIdPrefix: transactionalIdPrefixOf(cfg),
+        settings: loopSettingsFrom(cfg),
+      });
+      return { run: consumer.run, close: () => store.close() };
+    },
+  });
 }

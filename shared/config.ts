@@ -32,6 +32,11 @@ interface FlagBase {
   env?: string;
   /** A short alias, e.g. "n" for -n. */
   short?: string;
+  /**
+   * The names it had before a rename, still accepted: `flag` a camelCase
+   * key (`batchSize` for --batch-size), `env` a variable read after `env`.
+   */
+  formerly?: { flag?: string; env?: string };
 }
 export interface StringFlag extends FlagBase {
   type: "string";
@@ -166,6 +171,12 @@ export function parseConfig<S extends FlagSpecs>(
     if (spec.type === "list") options[flag].multiple = true;
     if (spec.short) options[flag].short = spec.short;
     if (spec.type === "boolean") options[`no-${flag}`] = { type: "boolean" };
+    if (spec.formerly?.flag) {
+      const old = flagName(spec.formerly.flag);
+      byFlag.set(old, key);
+      options[old] = { type: options[flag].type, multiple: options[flag].multiple };
+      if (options[old].multiple === undefined) delete options[old].multiple;
+    }
   }
   let values: Record<string, unknown>;
   try {
@@ -180,14 +191,17 @@ export function parseConfig<S extends FlagSpecs>(
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(specs)) {
     const flag = flagName(key);
+    const given = values[flag] ??
+      (spec.formerly?.flag ? values[flagName(spec.formerly.flag)] : undefined);
+    const fromEnv = [spec.env, spec.formerly?.env].find((name) => name && env(name) !== undefined);
     let value: unknown;
     if (spec.type === "boolean" && values[`no-${flag}`] === true) value = false;
-    else if (values[flag] !== undefined) {
+    else if (given !== undefined) {
       value = spec.type === "boolean"
-        ? values[flag]
-        : convert(key, spec, values[flag] as string | string[], false);
-    } else if (spec.env && env(spec.env) !== undefined) {
-      value = convert(key, spec, env(spec.env) as string, true);
+        ? given
+        : convert(key, spec, given as string | string[], false);
+    } else if (fromEnv !== undefined) {
+      value = convert(key, spec, env(fromEnv) as string, true);
     } else if (spec.default !== undefined) {
       value = Array.isArray(spec.default) ? [...spec.default] : spec.default;
     } else if (spec.type === "boolean") value = false;
@@ -219,8 +233,16 @@ export function helpText(
       (spec.short ? `, -${spec.short}` : "");
     const choices = spec.type === "enum" ? ` (${spec.choices.join("|")})` : "";
     const env = spec.env ? `  env ${spec.env}` : "";
+    const was = spec.formerly
+      ? ` (formerly ${
+        [
+          spec.formerly.flag && `--${flagName(spec.formerly.flag)}`,
+          spec.formerly.env,
+        ].filter(Boolean).join(", ")
+      })`
+      : "";
     const req = "required" in spec && spec.required ? " (required)" : "";
-    return { flag, text: `${spec.description}${choices}${req}${showDefault(spec)}${env}` };
+    return { flag, text: `${spec.description}${choices}${req}${showDefault(spec)}${env}${was}` };
   });
   rows.push({ flag: "--help, -h", text: "show this help and exit" });
   const width = Math.max(...rows.map((r) => r.flag.length)) + 2;

@@ -484,3 +484,38 @@ Deno.test("defineConfig parses with the env lookup it is given and carries its h
   assert.equal(cfg.format, "avro");
   configError(() => config.parse(["--unknown"], noEnv));
 });
+
+Deno.test("a renamed flag still answers to its former flag and environment variable, the new names first", () => {
+  const specs = {
+    transactionSize: {
+      type: "number",
+      integer: true,
+      min: 1,
+      env: "APP_TRANSACTION_SIZE",
+      default: 1000,
+      formerly: { flag: "batchSize", env: "APP_BATCH_SIZE" },
+      description: "most records per transaction",
+    },
+  } as const satisfies FlagSpecs;
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assert.equal(parseConfig(specs, ["--batch-size", "20"], env({})).transactionSize, 20);
+  assert.equal(parseConfig(specs, [], env({ APP_BATCH_SIZE: "30" })).transactionSize, 30);
+  assert.equal(
+    parseConfig(specs, [], env({ APP_BATCH_SIZE: "30", APP_TRANSACTION_SIZE: "40" }))
+      .transactionSize,
+    40,
+  );
+  assert.equal(
+    parseConfig(specs, ["--transaction-size", "5"], env({ APP_BATCH_SIZE: "30" })).transactionSize,
+    5,
+  );
+  assert.equal(parseConfig(specs, [], env({})).transactionSize, 1000);
+  assert.throws(
+    () => parseConfig(specs, ["--batch-size", "0"], env({})),
+    /--transaction-size must be at least 1/,
+  );
+  assert.match(
+    helpText({ name: "app", summary: "s" }, specs),
+    /env APP_TRANSACTION_SIZE \(formerly --batch-size, APP_BATCH_SIZE\)/,
+  );
+});

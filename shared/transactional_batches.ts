@@ -1,8 +1,8 @@
 /**
- * The eachBatch handler both consume-transform-produce loops share (the
- * routing producers and the data consumers): one partition at a time, the
+ * The eachBatch handler of the consume-transform-produce loop
+ * (./kafka/exactly_once/loop.ts): one partition at a time, the
  * ownership guard's skip after a crash, only what is due on a retry topic,
- * chunks of at most `chunkSize` records each carried by one Kafka
+ * chunks of at most `transactionSize` records each carried by one Kafka
  * transaction with its consumed offset, and the retry partition paused until
  * its next record is due. What a chunk becomes is the loop's own business
  * ({@link ChunkWork}); how it travels is decided once, here.
@@ -12,7 +12,7 @@
  * // await consumer.run({
  * //   autoCommit: false,
  * //   eachBatchAutoResolve: false,
- * //   eachBatch: transactionalBatches({ producers, guard, retry, groupId, chunkSize: 500, work }),
+ * //   eachBatch: transactionalBatches({ producers, guard, retry, groupId, transactionSize: 500, work }),
  * // });
  * ```
  * @module
@@ -26,7 +26,9 @@ import {
   type Transaction,
 } from "kafkajs";
 import type { TopicMessages } from "kafkajs";
-import type { ownershipGuard, TransactionalProducers } from "./transactional_producers.ts";
+import type { OwnershipGuard } from "./kafka/exactly_once/ownership_guard.ts";
+import type { ProducerPool } from "./kafka/exactly_once/producer_pool.ts";
+import type { ConsumedRecord } from "./retry/envelope.ts";
 import type { RetryStage } from "./retry/retry_stage.ts";
 
 /** One chunk of one partition's batch. */
@@ -42,6 +44,16 @@ export interface Chunk {
   startedAt: number;
 }
 
+/** A consumed message with where it came from, as a retry hand-off needs it. */
+export function consumedRecord(
+  topic: string,
+  partition: number,
+  message: KafkaMessage,
+): ConsumedRecord {
+  const { offset, key, value, headers } = message;
+  return { topic, partition, offset, key, value, headers };
+}
+
 /** What a loop does with a chunk, around the transaction this module runs. */
 export interface ChunkWork<T> {
   /** The records the chunk's transaction carries, and whatever `committed` needs. */
@@ -49,16 +61,16 @@ export interface ChunkWork<T> {
   /** After the commit: totals and metrics. */
   committed(chunk: Chunk, result: T): void;
   /** The transaction failed and was aborted; the chunk will be consumed again. */
-  aborted(chunk: Chunk, err: unknown): void;
+  aborted?(chunk: Chunk, err: unknown): void;
 }
 
 export interface TransactionalBatchesOptions<T> {
-  producers: TransactionalProducers;
-  guard: ReturnType<typeof ownershipGuard>;
+  producers: ProducerPool;
+  guard: OwnershipGuard;
   retry: RetryStage;
   groupId: string;
-  /** Most records per transaction. */
-  chunkSize: number;
+  /** Most records per transaction (a chunk). */
+  transactionSize: number;
   work: ChunkWork<T>;
   /** How many partitions a topic has (see {@linkcode partitionCounts}). */
   partitionsOf: (topic: string) => Promise<number>;
@@ -172,9 +184,9 @@ export function transactionalBatches<T>(
       }
       // On a retry topic, only what is due runs; the rest waits, paused.
       const { due, holdUntil } = retry.due(fresh);
-      for (let i = 0; i < due.length; i += options.chunkSize) {
+      for (let i = 0; i < due.length; i += options.transactionSize) {
         if (!isRunning() || isStale()) return;
-        const messages = due.slice(i, i + options.chunkSize);
+        const messages = due.slice(i, i + options.transactionSize);
         const lastOffset = messages[messages.length - 1].offset;
         const chunk: Chunk = {
           topic,
@@ -198,7 +210,7 @@ export function transactionalBatches<T>(
           await tx.commit();
           guard.committed(topic, partition, chunk.nextOffset);
         } catch (err) {
-          work.aborted(chunk, err);
+          work.aborted?.(chunk, err);
           await tx.abort().catch(() => {});
           // A fenced or broken producer is replaced on the next attempt.
           await producers.drop(topic, partition);

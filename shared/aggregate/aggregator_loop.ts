@@ -25,6 +25,16 @@
  *
  * The aggregator runs as one instance (its state is global).
  *
+ * Why not the exactly-once loop of the routers and the consumers
+ * (../kafka/exactly_once/loop.ts): that loop commits each chunk of one
+ * partition with its own transactional id and takes its start from the
+ * group's offsets (the ownership guard); here one transaction covers every
+ * partition, on a timer, the state's own offsets say where to start, a
+ * failed commit means reading the state back, and the topics are
+ * resubscribed as retry and DLQ topics appear. What does fit is shared: the
+ * consumer's and the producer's settings (`readCommittedConsumer`,
+ * `transactionalProducer`) and the progress lines.
+ *
  * @example
  * ```ts
  * // const aggregator = createAggregator({ kafka, log, metrics, roles, statsTopic: "order_stats", ... });
@@ -33,18 +43,30 @@
  * @module
  */
 import {
+  type Admin,
+  type Batch,
   CompressionTypes,
   type Consumer,
+  type EachBatchPayload,
   type Kafka,
   type Producer,
   type Transaction,
 } from "kafkajs";
+import { readCommittedConsumer } from "../kafka/exactly_once/loop.ts";
+import { transactionalProducer } from "../kafka/exactly_once/producer_pool.ts";
 import type { Logger } from "../log.ts";
+import { startProgressLines } from "../platform/progress_lines.ts";
 import type { MetricsRegistry } from "../metrics.ts";
 import type { ProductLookup } from "../orders/catalog.ts";
 import { sleep } from "../shutdown.ts";
 import { prune } from "./conversion.ts";
-import { foldRecord, subscribedTopics, topicKind, type TopicRoles } from "./fold.ts";
+import {
+  foldRecord,
+  subscribedTopics,
+  type TopicKind,
+  topicKind,
+  type TopicRoles,
+} from "./fold.ts";
 import { readLatestState, STATS_KEYS } from "./restore.ts";
 import { type StatsSnapshot, statsSnapshot } from "./snapshot.ts";
 import {
@@ -108,6 +130,47 @@ function isFenced(err: unknown): boolean {
   return e.cause !== undefined && e.cause !== err && isFenced(e.cause);
 }
 
+/**
+ * The group offsets a state transaction carries: the state's own next
+ * offsets, for the topics read now (the group may not commit others). Pure.
+ */
+export function offsetsToCommit(
+  state: Pick<AggregateState, "offsets">,
+  subscribed: readonly string[],
+): { topic: string; partitions: { partition: number; offset: string }[] }[] {
+  const read = new Set(subscribed);
+  return Object.entries(state.offsets)
+    .filter(([topic]) => read.has(topic))
+    .map(([topic, parts]) => ({
+      topic,
+      partitions: Object.entries(parts).map(([p, next]) => ({
+        partition: Number(p),
+        offset: String(next),
+      })),
+    }));
+}
+
+/** Folds one partition's batch into the state; says how many records were new and how many seen. */
+export function foldBatch(
+  state: AggregateState,
+  kind: TopicKind,
+  batch: Pick<Batch, "topic" | "partition" | "messages">,
+  now: number,
+): { folded: number; seen: number } {
+  let folded = 0;
+  for (const msg of batch.messages) {
+    const result = foldRecord(state, kind, {
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: msg.offset,
+      value: msg.value,
+      headers: msg.headers,
+    }, now);
+    if (result === "folded") folded++;
+  }
+  return { folded, seen: batch.messages.length - folded };
+}
+
 export function createAggregator(options: AggregatorOptions): Aggregator {
   const { kafka, log, metrics, roles } = options;
   const totals: AggregatorTotals = {
@@ -151,12 +214,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
     statsSnapshot(s, { topN: options.topN, catalog: options.catalog });
 
   const newProducer = async (): Promise<Producer> => {
-    const producer = kafka.producer({
-      transactionalId: options.transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 60_000,
-    });
+    const producer = transactionalProducer(kafka, options.transactionalId);
     await producer.connect();
     return producer;
   };
@@ -187,97 +245,158 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
     });
   };
 
-  const run = async (signal: AbortSignal) => {
-    let producer = await newProducer();
-    const admin = kafka.admin();
-    await admin.connect();
-    let progressTimer: ReturnType<typeof setInterval> | undefined;
-    let needRestore = true;
-    let current: string[] = [];
-    /** Ends the running session: new topics, a failed commit, shutdown. */
-    let endSession: (reason: string) => void = () => {};
-    /** An error that stops the aggregator (another instance took over). */
-    let fatal: unknown;
+  let producer: Producer | undefined;
+  let needRestore = true;
+  /** The topics the running session reads. */
+  let current: string[] = [];
+  /** Ends the running session: new topics, a failed commit, shutdown. */
+  let endSession: (reason: string) => void = () => {};
+  /** An error that stops the aggregator (another instance took over). */
+  let fatal: unknown;
 
-    /** Commits the folded records; on failure, schedules a restore. */
-    const commit = async (): Promise<void> => {
-      if (dirty === 0 || state === undefined || needRestore) return;
-      const started = performance.now();
-      prune(state.clicks.conversion);
-      const encoded = encodeState(state);
-      const snap = snapshotOf(state);
-      const subscribed = new Set(current);
-      const offsets = Object.entries(state.offsets)
-        .filter(([topic]) => subscribed.has(topic))
-        .map(([topic, parts]) => ({
-          topic,
-          partitions: Object.entries(parts).map(([p, next]) => ({
-            partition: Number(p),
-            offset: String(next),
-          })),
-        }));
-      let tx: Transaction | undefined;
-      try {
-        tx = await producer.transaction();
-        await tx.send({
-          topic: options.statsTopic,
-          acks: -1,
-          compression: CompressionTypes.GZIP,
-          messages: [
-            { key: STATS_KEYS.state, value: encoded },
-            { key: STATS_KEYS.snapshot, value: JSON.stringify(snap) },
-          ],
-        });
-        if (offsets.length) {
-          await tx.sendOffsets({ consumerGroupId: options.groupId, topics: offsets });
-        }
-        await tx.commit();
-      } catch (err) {
-        await tx?.abort().catch(() => {});
-        totals.failedCommits++;
-        m.commits.inc({ result: "failed" });
-        failing = true;
-        needRestore = true;
-        if (isFenced(err)) {
-          fatal = new FencedError(
-            `another aggregator took over transactional id ${options.transactionalId}; stopping`,
-          );
-          endSession("fenced");
-          return;
-        }
-        log.warn("state transaction failed; reading the committed state back", { error: err });
-        endSession("commit failed");
+  /** Commits the folded records; on failure, schedules a restore. */
+  const commit = async (): Promise<void> => {
+    if (dirty === 0 || state === undefined || needRestore || producer === undefined) return;
+    const started = performance.now();
+    prune(state.clicks.conversion);
+    const encoded = encodeState(state);
+    const snap = snapshotOf(state);
+    const offsets = offsetsToCommit(state, current);
+    let tx: Transaction | undefined;
+    try {
+      tx = await producer.transaction();
+      await tx.send({
+        topic: options.statsTopic,
+        acks: -1,
+        compression: CompressionTypes.GZIP,
+        messages: [
+          { key: STATS_KEYS.state, value: encoded },
+          { key: STATS_KEYS.snapshot, value: JSON.stringify(snap) },
+        ],
+      });
+      if (offsets.length) {
+        await tx.sendOffsets({ consumerGroupId: options.groupId, topics: offsets });
+      }
+      await tx.commit();
+    } catch (err) {
+      await tx?.abort().catch(() => {});
+      totals.failedCommits++;
+      m.commits.inc({ result: "failed" });
+      failing = true;
+      needRestore = true;
+      if (isFenced(err)) {
+        fatal = new FencedError(
+          `another aggregator took over transactional id ${options.transactionalId}; stopping`,
+        );
+        endSession("fenced");
         return;
       }
-      failing = false;
-      dirty = 0;
-      lastSnapshot = snap;
-      totals.commits++;
-      totals.stateBytes = encoded.length;
-      m.commits.inc({ result: "committed" });
-      m.commitSeconds.observe({}, (performance.now() - started) / 1000);
-      m.stateBytes.set({}, encoded.length);
-      m.figures.set({ name: "orders" }, snap.orders.count);
-      m.figures.set({ name: "revenue" }, snap.sales.revenue);
-      m.figures.set({ name: "views" }, snap.clicks.views);
-      m.figures.set({ name: "dead_lettered" }, snap.deadLettered.total);
-    };
-
-    if (options.progressIntervalS > 0) {
-      let last = { at: performance.now(), folded: 0 };
-      progressTimer = setInterval(() => {
-        const at = performance.now();
-        const rate = (totals.folded - last.folded) / ((at - last.at) / 1000);
-        last = { at, folded: totals.folded };
-        log.info("progress", {
-          ...totals,
-          foldedPerSec: Math.round(rate),
-          orders: lastSnapshot?.orders.count,
-          views: lastSnapshot?.clicks.views,
-        });
-      }, options.progressIntervalS * 1000);
+      log.warn("state transaction failed; reading the committed state back", { error: err });
+      endSession("commit failed");
+      return;
     }
+    failing = false;
+    dirty = 0;
+    lastSnapshot = snap;
+    totals.commits++;
+    totals.stateBytes = encoded.length;
+    m.commits.inc({ result: "committed" });
+    m.commitSeconds.observe({}, (performance.now() - started) / 1000);
+    m.stateBytes.set({}, encoded.length);
+    m.figures.set({ name: "orders" }, snap.orders.count);
+    m.figures.set({ name: "revenue" }, snap.sales.revenue);
+    m.figures.set({ name: "views" }, snap.clicks.views);
+    m.figures.set({ name: "dead_lettered" }, snap.deadLettered.total);
+  };
 
+  /** eachBatch: folds the batch into the state, and commits early past `maxUncommitted`. */
+  const onBatch = async ({ batch, heartbeat }: EachBatchPayload): Promise<void> => {
+    const kind = topicKind(batch.topic, roles);
+    if (kind === undefined) return;
+    await serial(async () => {
+      if (needRestore || fatal || state === undefined) return;
+      const { folded, seen } = foldBatch(state, kind, batch, Date.now());
+      totals.folded += folded;
+      totals.skippedSeen += seen;
+      dirty += folded;
+      if (folded) m.records.inc({ kind, result: "folded" }, folded);
+      if (seen) m.records.inc({ kind, result: "seen" }, seen);
+      if (dirty >= options.maxUncommitted) await commit();
+    });
+    await heartbeat();
+  };
+
+  /**
+   * One consumer session over the topics that exist now, until shutdown, a
+   * failed commit, a crash kafkajs will not restart, or new topics.
+   */
+  const readSession = async (signal: AbortSignal, admin: Admin): Promise<void> => {
+    current = subscribedTopics(await admin.listTopics(), roles);
+    m.topics.set({}, current.length);
+    const sessionEnded = new Promise<string>((resolve) => (endSession = resolve));
+    const onAbort = () => endSession("shutdown");
+    signal.addEventListener("abort", onAbort, { once: true });
+    const consumer: Consumer = readCommittedConsumer(kafka, {
+      groupId: options.groupId,
+      lingerMs: 250,
+      sessionTimeoutMs: options.sessionTimeoutMs,
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      joined = true;
+      m.rebalances.inc();
+      log.info("partitions assigned", { assignment: e.payload.memberAssignment });
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      joined = false;
+      log.error("consumer crashed", { error: e.payload.error, restart: e.payload.restart });
+      if (!e.payload.restart) endSession("consumer crashed");
+    });
+    const timers: ReturnType<typeof setInterval>[] = [];
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: current, fromBeginning: true });
+      log.info("reading", { topics: current });
+      await consumer.run({ autoCommit: false, eachBatch: onBatch });
+      timers.push(setInterval(() => {
+        serial(commit).catch((err) => {
+          fatal = err;
+          endSession("commit error");
+        });
+      }, options.commitIntervalMs));
+      if (options.topicRefreshMs > 0) {
+        timers.push(setInterval(async () => {
+          try {
+            const now = subscribedTopics(await admin.listTopics(), roles);
+            if (now.join("\n") !== current.join("\n")) endSession("topics changed");
+          } catch (err) {
+            log.warn("cannot list topics", { error: err });
+          }
+        }, options.topicRefreshMs));
+      }
+      const reason = await sessionEnded;
+      log.info("consumer session ends", { reason });
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      for (const t of timers) clearInterval(t);
+      joined = false;
+      await consumer.disconnect().catch((err) => log.warn("disconnect", { error: err }));
+    }
+  };
+
+  const run = async (signal: AbortSignal) => {
+    producer = await newProducer();
+    const admin = kafka.admin();
+    await admin.connect();
+    needRestore = true;
+    const stopProgress = startProgressLines(log, {
+      intervalS: options.progressIntervalS,
+      fields: () => ({
+        ...totals,
+        orders: lastSnapshot?.orders.count,
+        views: lastSnapshot?.clicks.views,
+      }),
+      rate: { name: "foldedPerSec", count: () => totals.folded },
+    });
     try {
       while (!signal.aborted) {
         if (needRestore) {
@@ -286,97 +405,18 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
             await producer.disconnect().catch(() => {});
             producer = await newProducer();
           }
-          await serial(() => restore(producer));
+          const restoring = producer;
+          await serial(() => restore(restoring));
           needRestore = false;
         }
-        current = subscribedTopics(await admin.listTopics(), roles);
-        m.topics.set({}, current.length);
-        const sessionEnded = new Promise<string>((resolve) => (endSession = resolve));
-        const onAbort = () => endSession("shutdown");
-        signal.addEventListener("abort", onAbort, { once: true });
-        const consumer: Consumer = kafka.consumer({
-          groupId: options.groupId,
-          readUncommitted: false,
-          maxWaitTimeInMs: 250,
-          sessionTimeout: options.sessionTimeoutMs,
-          rebalanceTimeout: Math.max(2 * options.sessionTimeoutMs, 10_000),
-        });
-        consumer.on(consumer.events.GROUP_JOIN, (e) => {
-          joined = true;
-          m.rebalances.inc();
-          log.info("partitions assigned", { assignment: e.payload.memberAssignment });
-        });
-        consumer.on(consumer.events.CRASH, (e) => {
-          joined = false;
-          log.error("consumer crashed", { error: e.payload.error, restart: e.payload.restart });
-          if (!e.payload.restart) endSession("consumer crashed");
-        });
-        const timers: ReturnType<typeof setInterval>[] = [];
-        try {
-          await consumer.connect();
-          await consumer.subscribe({ topics: current, fromBeginning: true });
-          log.info("reading", { topics: current });
-          await consumer.run({
-            autoCommit: false,
-            eachBatch: async ({ batch, heartbeat }) => {
-              const kind = topicKind(batch.topic, roles);
-              if (kind === undefined) return;
-              await serial(async () => {
-                if (needRestore || fatal || state === undefined) return;
-                const now = Date.now();
-                let folded = 0;
-                for (const msg of batch.messages) {
-                  const result = foldRecord(state, kind, {
-                    topic: batch.topic,
-                    partition: batch.partition,
-                    offset: msg.offset,
-                    value: msg.value,
-                    headers: msg.headers,
-                  }, now);
-                  if (result === "folded") folded++;
-                }
-                const seen = batch.messages.length - folded;
-                totals.folded += folded;
-                totals.skippedSeen += seen;
-                dirty += folded;
-                if (folded) m.records.inc({ kind, result: "folded" }, folded);
-                if (seen) m.records.inc({ kind, result: "seen" }, seen);
-                if (dirty >= options.maxUncommitted) await commit();
-              });
-              await heartbeat();
-            },
-          });
-          timers.push(setInterval(() => {
-            serial(commit).catch((err) => {
-              fatal = err;
-              endSession("commit error");
-            });
-          }, options.commitIntervalMs));
-          if (options.topicRefreshMs > 0) {
-            timers.push(setInterval(async () => {
-              try {
-                const now = subscribedTopics(await admin.listTopics(), roles);
-                if (now.join("\n") !== current.join("\n")) endSession("topics changed");
-              } catch (err) {
-                log.warn("cannot list topics", { error: err });
-              }
-            }, options.topicRefreshMs));
-          }
-          const reason = await sessionEnded;
-          log.info("consumer session ends", { reason });
-        } finally {
-          signal.removeEventListener("abort", onAbort);
-          for (const t of timers) clearInterval(t);
-          joined = false;
-          await consumer.disconnect().catch((err) => log.warn("disconnect", { error: err }));
-        }
+        await readSession(signal, admin);
         // What was folded is committed before the next session (or the end).
         if (!fatal) await serial(commit);
         if (fatal) throw fatal;
         if (!needRestore && !signal.aborted) await sleep(100, signal);
       }
     } finally {
-      if (progressTimer !== undefined) clearInterval(progressTimer);
+      stopProgress();
       await admin.disconnect().catch(() => {});
       await producer.disconnect().catch(() => {});
     }

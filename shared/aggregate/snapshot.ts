@@ -89,13 +89,9 @@ export interface StatsSnapshot {
     invalid: number;
     byStatus: Record<string, number>;
   };
-  retried: { total: number; byTopic: Record<string, number> };
-  deadLettered: {
-    total: number;
-    byClass: Record<string, number>;
-    byTopic: Record<string, number>;
-    byStage: Record<string, number>;
-  };
+  /** As the state counts them. */
+  retried: AggregateState["retried"];
+  deadLettered: AggregateState["deadLettered"];
   clicks: {
     views: number;
     invalid: number;

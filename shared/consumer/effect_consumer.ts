@@ -17,8 +17,10 @@
  * stream therefore has no gaps and, for `read_committed` readers, no
  * duplicates.
  *
- * Each input partition has its own transactional id, as in the routing
- * producers, so the next owner of a partition fences the last.
+ * The Kafka side (transactions, one transactional id per input partition so
+ * the next owner fences the last, rebalances, shutdown) is the exactly-once
+ * loop's (../kafka/exactly_once/loop.ts), as in the routing producers; this
+ * module is what a chunk becomes.
  *
  * Failures do not block a partition: a record that cannot be applied (the
  * database down, an injected failure) is handed to its source's retry
@@ -28,9 +30,13 @@
  * Hand-offs travel in the same Kafka transaction as the offsets.
  * @module
  */
-import { fatalCrash, isFatalKafkaError, untilStopOrFatal } from "../security/kafka_errors.ts";
-import type { Consumer, Kafka, KafkaMessage, Message } from "kafkajs";
-import { ownershipGuard, partitionId, transactionalProducers } from "../transactional_producers.ts";
+import type { Kafka, KafkaMessage, Message } from "kafkajs";
+import { consumedRecord } from "../transactional_batches.ts";
+import {
+  type LoopSettings,
+  type LoopTotals,
+  runExactlyOnceLoop,
+} from "../kafka/exactly_once/loop.ts";
 import type { AvroCodec } from "../avro_codec.ts";
 import type { Logger } from "../log.ts";
 import type { MetricsRegistry } from "../metrics.ts";
@@ -41,7 +47,6 @@ import { classifyFailure, PermanentFailure, TransientFailure } from "../retry/cl
 import { type ConsumedRecord, type HandOff, retryHistory } from "../retry/envelope.ts";
 import type { FailureInjector } from "../retry/failure_injection.ts";
 import { createRetryStage, handOffsByTopic } from "../retry/retry_stage.ts";
-import { partitionCounts, transactionalBatches } from "../transactional_batches.ts";
 
 /** A consumed record with the offset it came from. */
 export interface Consumed<R> {
@@ -96,22 +101,17 @@ export interface EffectConsumerOptions<R> {
   injector?: FailureInjector;
   groupId: string;
   transactionalIdPrefix: string;
-  batchSize: number;
-  lingerMs: number;
-  concurrency: number;
-  sessionTimeoutMs: number;
-  progressIntervalS: number;
+  settings: LoopSettings;
+  /** How long the ownership guard waits between its two reads (tests shorten it). */
+  guardSettleMs?: number;
 }
 
-export interface EffectTotals {
-  consumed: number;
+export interface EffectTotals extends LoopTotals {
   published: number;
   republished: number;
   fencedBatches: number;
   deadLettered: number;
   retried: number;
-  transactions: number;
-  aborts: number;
 }
 
 /** Builds the loop; nothing connects until `run`. */
@@ -138,18 +138,13 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
     ),
     fenced: metrics.counter("consumer_fenced_batches_total", "batches the store had applied"),
     dead: metrics.counter("consumer_dead_lettered_total", "records sent to the DLQ"),
-    tx: metrics.counter("consumer_transactions_total", "Kafka transactions by result", ["result"]),
     batchSeconds: metrics.histogram("consumer_batch_seconds", "database + Kafka time per batch"),
-    rebalances: metrics.counter("consumer_rebalances_total", "consumer group joins"),
-    partitions: metrics.gauge("consumer_assigned_partitions", "input partitions owned"),
     checkpoint: metrics.gauge(
       "consumer_checkpoint_offset",
       "next offset committed, per topic and partition",
       ["topic", "partition"],
     ),
   };
-
-  const producers = transactionalProducers(kafka, options.transactionalIdPrefix);
 
   const retry = createRetryStage({
     sources: options.sourceTopics.map((topic) => ({ topic, dlqTopic: options.dlqTopic })),
@@ -174,14 +169,7 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
     let outage: unknown;
     for (const msg of messages) {
       const offset = Number(msg.offset);
-      const source: ConsumedRecord = {
-        topic,
-        partition,
-        offset: msg.offset,
-        key: msg.key,
-        value: msg.value,
-        headers: msg.headers,
-      };
+      const source = consumedRecord(topic, partition, msg);
       consumed.set(offset, source);
       const history = retryHistory(source);
       let failure: unknown;
@@ -229,28 +217,26 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
    * still fails is handed off with its error.
    */
   const applyDecoded = async (
-    topic: string,
-    partition: number,
-    firstOffset: number,
-    nextOffset: number,
+    position: BatchPosition,
     records: Consumed<R>[],
     consumed: Map<number, ConsumedRecord>,
   ) => {
     try {
-      return await applyChunk(topic, partition, firstOffset, nextOffset, records, consumed);
+      return await applyChunk(position, records, consumed);
     } catch (err) {
       if (err instanceof PartitionLost || records.length === 0) throw err;
       log.warn("batch failed; applying its records one by one", {
-        topic,
-        partition,
-        firstOffset,
+        topic: position.topic,
+        partition: position.partition,
+        firstOffset: position.firstOffset,
         error: classifyFailure(err).message,
       });
     }
     const result = { events: [] as OrderStatusEvent[], republished: 0, failed: [] as HandOff[] };
     for (const r of records) {
       try {
-        const one = await applyChunk(topic, partition, r.offset, r.offset + 1, [r], consumed);
+        const alone = { ...position, firstOffset: r.offset, nextOffset: r.offset + 1 };
+        const one = await applyChunk(alone, [r], consumed);
         result.events.push(...one.events);
         result.republished += one.republished;
         result.failed.push(...one.failed);
@@ -264,21 +250,12 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
 
   /** Applies a chunk to the store, handling a fenced start; returns the events. */
   const applyChunk = async (
-    topic: string,
-    partition: number,
-    firstOffset: number,
-    nextOffset: number,
+    position: BatchPosition,
     records: Consumed<R>[],
     consumed: Map<number, ConsumedRecord>,
   ): Promise<{ events: OrderStatusEvent[]; republished: number; failed: HandOff[] }> => {
-    const position = (first: number): BatchPosition => ({
-      group: options.groupId,
-      topic,
-      partition,
-      firstOffset: first,
-      nextOffset,
-    });
-    const result = await spec.apply(store, position(firstOffset), records);
+    const { topic, partition, firstOffset, nextOffset } = position;
+    const result = await spec.apply(store, position, records);
     if (!result.fenced) return { events: result.events, republished: 0, failed: [] };
     // The store is ahead: what it has seen is republished from it, the rest applied.
     totals.fencedBatches++;
@@ -303,7 +280,7 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
       republished: replayed.length,
     });
     if (stored >= nextOffset) return { events: replayed, republished: replayed.length, failed };
-    const second = await spec.apply(store, position(stored), rest);
+    const second = await spec.apply(store, { ...position, firstOffset: stored }, rest);
     if (second.fenced) {
       throw new PartitionLost(
         `${topic}/${partition}: the store moved on to ${second.storedOffset} meanwhile; ` +
@@ -317,130 +294,65 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
     };
   };
 
-  const run = async (signal: AbortSignal) => {
-    const consumer: Consumer = kafka.consumer({
+  const run = (signal: AbortSignal) =>
+    runExactlyOnceLoop({
+      kafka,
+      log,
+      metrics,
+      metricPrefix: "consumer",
+      sourceTopics: options.sourceTopics,
+      retry,
       groupId: options.groupId,
-      readUncommitted: false,
-      maxWaitTimeInMs: options.lingerMs,
-      sessionTimeout: options.sessionTimeoutMs,
-      rebalanceTimeout: Math.max(2 * options.sessionTimeoutMs, 10_000),
-    });
-    const admin = kafka.admin();
-    await admin.connect();
-    const guard = ownershipGuard(admin, options.groupId, log);
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      guard.reset();
-      const assignment = e.payload.memberAssignment;
-      const owned = new Set(
-        Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => partitionId(t, p))),
-      );
-      m.rebalances.inc();
-      m.partitions.set({}, owned.size);
-      log.info("rebalanced: partitions assigned", { assignment });
-      producers.retain(owned);
-    });
-    const crashed = fatalCrash(consumer);
-    consumer.on(consumer.events.CRASH, (e) => {
-      if (isFatalKafkaError(e.payload.error)) return; // said once, by the script
-      log.error("consumer crashed; kafkajs restarts it", { error: e.payload.error });
-    });
-    // The offsets committed last, per topic/partition: said in every progress line.
-    const checkpoints = new Map<string, number>();
-    let progressTimer: ReturnType<typeof setInterval> | undefined;
-    if (options.progressIntervalS > 0) {
-      progressTimer = setInterval(
-        () => log.info("progress", { ...totals, checkpoints: Object.fromEntries(checkpoints) }),
-        options.progressIntervalS * 1000,
-      );
-    }
-
-    await consumer.connect();
-    await consumer.subscribe({
-      topics: [...options.sourceTopics, ...retry.retryTopics],
-      fromBeginning: true,
-    });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: options.concurrency,
-      eachBatch: transactionalBatches({
-        producers,
-        guard,
-        retry,
-        groupId: options.groupId,
-        partitionsOf: partitionCounts(admin),
-        chunkSize: options.batchSize,
-        work: {
-          async prepare(chunk) {
-            const { topic, partition } = chunk;
-            const decoded = await decodeChunk(topic, partition, chunk.messages);
-            const applied = await applyDecoded(
+      transactionalIdPrefix: options.transactionalIdPrefix,
+      settings: options.settings,
+      totals,
+      guardSettleMs: options.guardSettleMs,
+      work: {
+        async prepare(chunk) {
+          const { topic, partition } = chunk;
+          const decoded = await decodeChunk(topic, partition, chunk.messages);
+          const applied = await applyDecoded(
+            {
+              group: options.groupId,
               topic,
               partition,
-              chunk.firstOffset,
-              chunk.nextOffset,
-              decoded.records,
-              decoded.consumed,
-            );
-            const failed = [...decoded.failed, ...applied.failed];
-            const topicMessages = [];
-            if (applied.events.length) {
-              topicMessages.push({
-                topic: options.statusTopic,
-                messages: applied.events.map(statusMessage),
-              });
-            }
-            topicMessages.push(
-              ...handOffsByTopic(failed.map((f) => ({ ...f, message: f.message as Message }))),
-            );
-            return {
-              topicMessages,
-              result: { events: applied.events, republished: applied.republished, failed },
-            };
-          },
-          committed(chunk, { events, republished, failed }) {
-            totals.transactions++;
-            totals.consumed += chunk.messages.length;
-            totals.published += events.length;
-            totals.republished += republished;
-            const dead = failed.filter((f) => f.outcome === "dead-letter").length;
-            totals.deadLettered += dead;
-            totals.retried += failed.length - dead;
-            m.tx.inc({ result: "commit" });
-            m.consumed.inc({}, chunk.messages.length);
-            for (const e of events) m.published.inc({ status: e.status });
-            m.republished.inc({}, republished);
-            m.dead.inc({}, dead);
-            m.checkpoint.set({ topic: chunk.topic, partition: chunk.partition }, chunk.nextOffset);
-            m.batchSeconds.observe({}, (performance.now() - chunk.startedAt) / 1000);
-            checkpoints.set(`${chunk.topic}/${chunk.partition}`, chunk.nextOffset);
-          },
-          aborted(chunk, err) {
-            totals.aborts++;
-            m.tx.inc({ result: "abort" });
-            log.warn("Kafka transaction aborted; the batch will be consumed again", {
-              topic: chunk.topic,
-              partition: chunk.partition,
               firstOffset: chunk.firstOffset,
-              error: err,
+              nextOffset: chunk.nextOffset,
+            },
+            decoded.records,
+            decoded.consumed,
+          );
+          const failed = [...decoded.failed, ...applied.failed];
+          const topicMessages = [];
+          if (applied.events.length) {
+            topicMessages.push({
+              topic: options.statusTopic,
+              messages: applied.events.map(statusMessage),
             });
-          },
+          }
+          topicMessages.push(
+            ...handOffsByTopic(failed.map((f) => ({ ...f, message: f.message as Message }))),
+          );
+          return {
+            topicMessages,
+            result: { events: applied.events, republished: applied.republished, failed },
+          };
         },
-      }),
-    });
-
-    // A missing ACL or a refused login ends the run (and the script, with one
-    // line naming it) instead of a crash loop.
-    const fatal = await untilStopOrFatal(signal, crashed);
-    log.info("stopping: finishing the open batch", { ...totals });
-    await consumer.disconnect();
-    retry.close();
-    await admin.disconnect();
-    if (progressTimer !== undefined) clearInterval(progressTimer);
-    await producers.closeAll();
-    if (fatal !== undefined) throw fatal;
-    log.info("stopped", { ...totals });
-  };
+        committed(chunk, { events, republished, failed }) {
+          totals.published += events.length;
+          totals.republished += republished;
+          const dead = failed.filter((f) => f.outcome === "dead-letter").length;
+          totals.deadLettered += dead;
+          totals.retried += failed.length - dead;
+          m.consumed.inc({}, chunk.messages.length);
+          for (const e of events) m.published.inc({ status: e.status });
+          m.republished.inc({}, republished);
+          m.dead.inc({}, dead);
+          m.checkpoint.set({ topic: chunk.topic, partition: chunk.partition }, chunk.nextOffset);
+          m.batchSeconds.observe({}, (performance.now() - chunk.startedAt) / 1000);
+        },
+      },
+    }, signal);
 
   return { run, totals: totals as Readonly<EffectTotals> };
 }

@@ -5,9 +5,9 @@
  * `read_committed` reader sees each routed order once: the transaction
  * either committed both the records and the offsets, or neither.
  *
- * Zombie fencing: each input partition has its own transactional producer
- * (../transactional_producers.ts), so the next owner of a partition, after a
- * crash or a rebalance, fences the last.
+ * The transactions, zombie fencing and shutdown are the exactly-once loop's
+ * (../kafka/exactly_once/loop.ts); this module is what a chunk of raw orders
+ * becomes: its routed records and its hand-offs to retry topics or the DLQ.
  *
  * @example
  * ```ts
@@ -16,9 +16,13 @@
  * ```
  * @module
  */
-import { fatalCrash, isFatalKafkaError, untilStopOrFatal } from "../security/kafka_errors.ts";
-import type { Consumer, Kafka, KafkaMessage, Message } from "kafkajs";
-import { ownershipGuard, partitionId, transactionalProducers } from "../transactional_producers.ts";
+import type { Kafka, KafkaMessage, Message } from "kafkajs";
+import { consumedRecord } from "../transactional_batches.ts";
+import {
+  type LoopSettings,
+  type LoopTotals,
+  runExactlyOnceLoop,
+} from "../kafka/exactly_once/loop.ts";
 import type { AvroCodec } from "../avro_codec.ts";
 import type { Logger } from "../log.ts";
 import type { MetricsRegistry } from "../metrics.ts";
@@ -29,7 +33,6 @@ import { classifyFailure, PermanentFailure } from "../retry/classify.ts";
 import { retryHistory } from "../retry/envelope.ts";
 import type { FailureInjector } from "../retry/failure_injection.ts";
 import { createRetryStage, handOffsByTopic } from "../retry/retry_stage.ts";
-import { partitionCounts, transactionalBatches } from "../transactional_batches.ts";
 
 export interface RouterOptions {
   route: RouteSpec;
@@ -47,31 +50,19 @@ export interface RouterOptions {
   injector?: FailureInjector;
   groupId: string;
   transactionalIdPrefix: string;
-  /** Most records consumed per transaction. */
-  transactionSize: number;
-  /** How long the broker may hold a fetch to fill a batch (the linger). */
-  lingerMs: number;
-  /** Input partitions processed at once. */
-  concurrency: number;
-  /** How long the group waits for a silent member; default 30 s. */
-  sessionTimeoutMs?: number;
-  /** Seconds between progress lines; 0 = none. */
-  progressIntervalS: number;
+  settings: LoopSettings;
   catalog?: ProductLookup;
   now?: () => number;
 }
 
 /** Running totals, for progress lines and tests. */
-export interface RouterTotals {
-  consumed: number;
+export interface RouterTotals extends LoopTotals {
   routedOrders: number;
   routedRecords: number;
   skipped: number;
   deadLettered: number;
   retried: number;
   ignoredUnparseable: number;
-  transactions: number;
-  aborts: number;
 }
 
 export interface Router {
@@ -106,7 +97,6 @@ export function createRouter(options: RouterOptions): Router {
       "router_ignored_unparseable_total",
       "unparseable records left to the producer that owns them",
     ),
-    tx: metrics.counter("router_transactions_total", "transactions by result", ["result"]),
     txSeconds: metrics.histogram("router_transaction_seconds", "transaction duration"),
     txSize: metrics.histogram(
       "router_transaction_records",
@@ -123,11 +113,8 @@ export function createRouter(options: RouterOptions): Router {
         5000,
       ],
     ),
-    rebalances: metrics.counter("router_rebalances_total", "consumer group joins"),
-    partitions: metrics.gauge("router_assigned_partitions", "input partitions owned"),
   };
 
-  const producers = transactionalProducers(kafka, options.transactionalIdPrefix);
   const retry = createRetryStage({
     // The first retry topic is this route's own way back in: a replay of its
     // dead letters must not reach the other route through the shared source.
@@ -165,14 +152,7 @@ export function createRouter(options: RouterOptions): Router {
     const routedAt = now();
     const counts = { routedOrders: 0, skipped: 0, dead: 0, retried: 0, ignored: 0 };
     for (const msg of messages) {
-      const consumed = {
-        topic,
-        partition,
-        offset: msg.offset,
-        key: msg.key,
-        value: msg.value,
-        headers: msg.headers,
-      };
+      const consumed = consumedRecord(topic, partition, msg);
       const outcome = routeRecord(route, msg.value, routedAt, catalog);
       let failure: unknown;
       switch (outcome.kind) {
@@ -215,113 +195,43 @@ export function createRouter(options: RouterOptions): Router {
     return { routed, failed, counts };
   };
 
-  const run = async (signal: AbortSignal) => {
-    const consumer: Consumer = kafka.consumer({
+  const run = (signal: AbortSignal) =>
+    runExactlyOnceLoop({
+      kafka,
+      log,
+      metrics,
+      metricPrefix: "router",
+      sourceTopics: [options.sourceTopic],
+      retry,
       groupId: options.groupId,
-      readUncommitted: false,
-      maxWaitTimeInMs: options.lingerMs,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      rebalanceTimeout: Math.max(2 * (options.sessionTimeoutMs ?? 30_000), 10_000),
-    });
-    const admin = kafka.admin();
-    await admin.connect();
-    const guard = ownershipGuard(admin, options.groupId, log);
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      guard.reset();
-      const owned = e.payload.memberAssignment[options.sourceTopic] ?? [];
-      m.rebalances.inc();
-      m.partitions.set({}, owned.length);
-      log.info("partitions assigned", { topic: options.sourceTopic, partitions: owned });
-      producers.retain(new Set(owned.map((p) => partitionId(options.sourceTopic, p))));
-    });
-    const crashed = fatalCrash(consumer);
-    consumer.on(consumer.events.CRASH, (e) => {
-      if (isFatalKafkaError(e.payload.error)) return; // said once, by the script
-      log.error("consumer crashed; kafkajs restarts it", {
-        error: e.payload.error,
-        restart: e.payload.restart,
-      });
-    });
-
-    let progressTimer: ReturnType<typeof setInterval> | undefined;
-    let last = { at: performance.now(), consumed: 0 };
-    if (options.progressIntervalS > 0) {
-      progressTimer = setInterval(() => {
-        const at = performance.now();
-        const rate = (totals.consumed - last.consumed) / ((at - last.at) / 1000);
-        last = { at, consumed: totals.consumed };
-        log.info("progress", { ...totals, consumedPerSec: Math.round(rate) });
-      }, options.progressIntervalS * 1000);
-    }
-
-    await consumer.connect();
-    await consumer.subscribe({
-      topics: [options.sourceTopic, ...retry.retryTopics],
-      fromBeginning: true,
-    });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: options.concurrency,
-      eachBatch: transactionalBatches({
-        producers,
-        guard,
-        retry,
-        groupId: options.groupId,
-        partitionsOf: partitionCounts(admin),
-        chunkSize: options.transactionSize,
-        work: {
-          prepare(chunk) {
-            const transformed = transform(chunk.topic, chunk.partition, chunk.messages);
-            const topicMessages = [];
-            if (transformed.routed.length) {
-              topicMessages.push({ topic: options.targetTopic, messages: transformed.routed });
-            }
-            topicMessages.push(...handOffsByTopic(transformed.failed));
-            return Promise.resolve({ topicMessages, result: transformed });
-          },
-          committed(chunk, { routed, counts }) {
-            totals.transactions++;
-            totals.consumed += chunk.messages.length;
-            totals.routedOrders += counts.routedOrders;
-            totals.routedRecords += routed.length;
-            totals.skipped += counts.skipped;
-            totals.deadLettered += counts.dead;
-            totals.retried += counts.retried;
-            totals.ignoredUnparseable += counts.ignored;
-            m.tx.inc({ result: "commit" });
-            m.consumed.inc({}, chunk.messages.length);
-            m.routed.inc({}, counts.routedOrders);
-            m.records.inc({}, routed.length);
-            m.txSeconds.observe({}, (performance.now() - chunk.startedAt) / 1000);
-            m.txSize.observe({}, chunk.messages.length);
-          },
-          aborted(chunk, err) {
-            totals.aborts++;
-            m.tx.inc({ result: "abort" });
-            log.warn("transaction aborted; the chunk will be consumed again", {
-              partition: chunk.partition,
-              fromOffset: chunk.messages[0].offset,
-              error: err,
-            });
-          },
+      transactionalIdPrefix: options.transactionalIdPrefix,
+      settings: options.settings,
+      totals,
+      work: {
+        prepare(chunk) {
+          const transformed = transform(chunk.topic, chunk.partition, chunk.messages);
+          const topicMessages = [];
+          if (transformed.routed.length) {
+            topicMessages.push({ topic: options.targetTopic, messages: transformed.routed });
+          }
+          topicMessages.push(...handOffsByTopic(transformed.failed));
+          return Promise.resolve({ topicMessages, result: transformed });
         },
-      }),
-    });
-
-    // A missing ACL or a refused login ends the run (and the script, with one
-    // line naming it) instead of a crash loop.
-    const fatal = await untilStopOrFatal(signal, crashed);
-    log.info("stopping: finishing the open transaction", { ...totals });
-    // disconnect() waits for the running batch, whose transaction commits or aborts.
-    await consumer.disconnect();
-    retry.close();
-    await admin.disconnect();
-    if (progressTimer !== undefined) clearInterval(progressTimer);
-    await producers.closeAll();
-    if (fatal !== undefined) throw fatal;
-    log.info("stopped", { ...totals });
-  };
+        committed(chunk, { routed, counts }) {
+          totals.routedOrders += counts.routedOrders;
+          totals.routedRecords += routed.length;
+          totals.skipped += counts.skipped;
+          totals.deadLettered += counts.dead;
+          totals.retried += counts.retried;
+          totals.ignoredUnparseable += counts.ignored;
+          m.consumed.inc({}, chunk.messages.length);
+          m.routed.inc({}, counts.routedOrders);
+          m.records.inc({}, routed.length);
+          m.txSeconds.observe({}, (performance.now() - chunk.startedAt) / 1000);
+          m.txSize.observe({}, chunk.messages.length);
+        },
+      },
+    }, signal);
 
   return { run, totals };
 }
