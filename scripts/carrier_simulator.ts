@@ -37,7 +37,7 @@ import {
   DELIVERY_EVENTS_SUBJECT,
 } from "../shared/orders/delivery_event_schema.ts";
 import { startKafkaScript, untilAborted } from "../shared/platform/kafka_script.ts";
-import { startProgress } from "../shared/platform/progress.ts";
+import { startProgressLines } from "../shared/platform/progress_lines.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
 import { carrierConfig } from "../shared/carrier/config.ts";
@@ -93,7 +93,10 @@ async function main(): Promise<number> {
     await producer.connect();
     await consumer.connect();
     await consumer.subscribe({ topic: cfg.statusTopic, fromBeginning: true });
-    stopProgress = startProgress(log, cfg.progressInterval, () => totals);
+    stopProgress = startProgressLines(log, {
+      intervalS: cfg.progressInterval,
+      fields: () => totals,
+    });
     log.info("carrier simulator running", {
       statusTopic: cfg.statusTopic,
       eventsTopic: cfg.eventsTopic,

@@ -30,7 +30,7 @@ import { securityFailureLine } from "../shared/security/kafka_errors.ts";
 import { MetricsRegistry } from "../shared/metrics.ts";
 import { createStatusHandler, OrderStatusView } from "../shared/order_status_view.ts";
 import { createStatusFeed } from "../shared/order_status/feed.ts";
-import { startProgress } from "../shared/platform/progress.ts";
+import { startProgressLines } from "../shared/platform/progress_lines.ts";
 import { startKafkaScript, untilAborted } from "../shared/platform/kafka_script.ts";
 import { shutdownSignal } from "../shared/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
@@ -85,10 +85,13 @@ async function main(): Promise<number> {
     });
     await consumer.connect();
     await consumer.subscribe({ topic: cfg.statusTopic, fromBeginning: true });
-    stopProgress = startProgress(log, cfg.progressInterval, () => ({
-      orders: view.orders,
-      events: view.events,
-    }));
+    stopProgress = startProgressLines(log, {
+      intervalS: cfg.progressInterval,
+      fields: () => ({
+        orders: view.orders,
+        events: view.events,
+      }),
+    });
     await consumer.run({ autoCommit: false, eachBatch: feed });
 
     await untilAborted(shutdown.signal);

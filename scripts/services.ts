@@ -56,10 +56,8 @@ import { terminalDashboardConfig } from "../shared/terminal_dashboard/config.ts"
 import { routingProducerConfig } from "../producers/routing_producer.ts";
 import { dataConsumerConfig } from "../consumers/data_consumer.ts";
 import { verifyConfig } from "./verify.ts";
-import { kafkaFlags } from "../shared/kafka.ts";
-import { logLevelFlag } from "../shared/log.ts";
-import { observabilityFlags } from "../shared/metrics.ts";
-import { registryFlags } from "../shared/registry/client_connection.ts";
+import { aggregatorConfig } from "../shared/aggregate/aggregator_config.ts";
+import { dlqReplayerConfig } from "../shared/dlq_replay/config.ts";
 
 /** A port a script listens on by default, and the flag that moves it. */
 export interface ServicePort {
@@ -186,7 +184,10 @@ export function defaultPort(script: ScriptEntry, key: string): number {
 
 /** The env vars a spec's flags read, in their order. Pure. */
 export function envOfFlags(flags: FlagSpecs): string[] {
-  return Object.values(flags).flatMap((f) => f.env ? [f.env] : []);
+  // A former env name still works (shared/config.ts), so it is read too.
+  return Object.values(flags).flatMap((f) =>
+    [f.env, f.formerly?.env].filter((e) => e !== undefined)
+  );
 }
 
 /** The listening ports a spec declares: number flags named `port` or `…Port` with a default. */
@@ -416,46 +417,7 @@ export const SCRIPTS: ScriptEntry[] = ([
       "consumed offsets; on start it reads the last committed state back. `GET /stats` (JSON) and " +
       "`GET /stats/stream` (Server-Sent Events), shape in `shared/aggregate/snapshot.ts`. Run one " +
       "at a time: a second one with the same transactional id takes over.",
-    // Its config definition is not exported yet (scripts/aggregator.ts): its flags' env by hand.
-    flagEnv: [
-      "AGGREGATOR_ORDERS_TOPIC",
-      "AGGREGATOR_STATUS_TOPIC",
-      "AGGREGATOR_CLICKS_TOPIC",
-      "AGGREGATOR_RETRY_PATTERN",
-      "AGGREGATOR_DLQ_PATTERN",
-      "AGGREGATOR_STATS_TOPIC",
-      "AGGREGATOR_GROUP_ID",
-      "AGGREGATOR_TRANSACTIONAL_ID",
-      "AGGREGATOR_COMMIT_INTERVAL_MS",
-      "AGGREGATOR_MAX_UNCOMMITTED",
-      "AGGREGATOR_TOP_N",
-      "AGGREGATOR_ORDERS_WINDOW_SECONDS",
-      "AGGREGATOR_ORDERS_WINDOWS_KEPT",
-      "AGGREGATOR_VIEW_WINDOW_SECONDS",
-      "AGGREGATOR_VIEW_SLIDE_SECONDS",
-      "AGGREGATOR_CONVERSION_RETENTION_SECONDS",
-      "AGGREGATOR_TOPIC_REFRESH_SECONDS",
-      "AGGREGATOR_SESSION_TIMEOUT_MS",
-      "AGGREGATOR_HTTP_PORT",
-      "AGGREGATOR_HTTP_HOST",
-      ...envOfFlags({ ...observabilityFlags(0), logLevel: logLevelFlag, ...kafkaFlags }),
-    ],
-    ports: [
-      {
-        key: "httpPort",
-        flag: "--http-port",
-        env: "AGGREGATOR_HTTP_PORT",
-        port: 8083,
-        description: "port of GET /stats and /stats/stream",
-      },
-      {
-        key: "metricsPort",
-        flag: "--metrics-port",
-        env: "METRICS_PORT",
-        port: 9106,
-        description: "port of /metrics (0 = any free port)",
-      },
-    ],
+    flags: aggregatorConfig.specs,
     libraryEnv: KAFKA_LIBRARY_ENV,
     scrape: "metricsPort",
     kafka: {
@@ -574,14 +536,7 @@ export const SCRIPTS: ScriptEntry[] = ([
       "transaction, so the same replay run twice replays nothing the second time. E.g. " +
       "`deno task dlq-replayer list --topic orders-dlq`, `… replay --topic orders-dlq " +
       '--reason "not JSON" --dry-run`.',
-    // Its config definition is not exported yet (scripts/dlq_replayer.ts): its flags' env by hand.
-    flagEnv: [
-      ...envOfFlags(kafkaFlags),
-      "DLQ_TOPIC",
-      "DLQ_REPLAY_RATE",
-      ...envOfFlags({ ...registryFlags, progressInterval: observabilityFlags(0).progressInterval }),
-      ...envOfFlags({ logLevel: logLevelFlag }),
-    ],
+    flags: dlqReplayerConfig.specs,
     libraryEnv: KAFKA_LIBRARY_ENV,
     kafka: replayAccess(["dlq-replayer-read-"]),
   },
