@@ -21,7 +21,6 @@
  */
 import type { OrderStatusEvent } from "./consumer/status_event.ts";
 import { METRICS_CONTENT_TYPE, type MetricsRegistry } from "./metrics.ts";
-import { parseJsonObject } from "./orders/json_object.ts";
 
 /** What `GET /orders/:id` answers. */
 export interface OrderView {
@@ -39,16 +38,6 @@ export interface OrderView {
   };
   /** Every event of the order, in the order the stream has them (one partition per order). */
   history: OrderStatusEvent[];
-}
-
-/** Reads one `order_status` value, or says why it is no status event. Pure. */
-export function parseStatusEvent(
-  value: Uint8Array | string | null | undefined,
-): OrderStatusEvent | { invalid: string } {
-  const e = parseJsonObject<OrderStatusEvent>(value, ["eventId", "orderId", "source", "status"]);
-  if ("invalid" in e) return e;
-  if (typeof e.at !== "number") return { invalid: "at: missing or not a number" };
-  return e as OrderStatusEvent;
 }
 
 /** The status of an order from its history; see the module doc. Pure. */

@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { type OrderStatusEvent, statusEvent } from "./consumer/status_event.ts";
 import { MetricsRegistry } from "./metrics.ts";
-import {
-  createStatusHandler,
-  OrderStatusView,
-  parseStatusEvent,
-  summarize,
-} from "./order_status_view.ts";
+import { createStatusHandler, OrderStatusView, summarize } from "./order_status_view.ts";
 
 const delivery = (orderId: string, key: string, status: string, at: number, detail = {}) =>
   statusEvent({ source: "delivery", orderId, key, status, at, detail });
@@ -19,18 +14,6 @@ const line = (orderId: string, lineIndex: number, status: string, at = 1) =>
     at,
     detail: { lineIndex },
   });
-
-Deno.test("status events are parsed, or say what is wrong", () => {
-  const e = delivery("o-1", "scheduled:o-1", "scheduled", 1);
-  assert.deepEqual(parseStatusEvent(JSON.stringify(e)), e);
-  assert.deepEqual(parseStatusEvent(new TextEncoder().encode(JSON.stringify(e))), e);
-  const invalid = (v: string | null) => (parseStatusEvent(v) as { invalid: string }).invalid;
-  assert.match(invalid("{x"), /not JSON/);
-  assert.match(invalid("[]"), /not a JSON object/);
-  assert.match(invalid(null), /empty/);
-  assert.match(invalid(JSON.stringify({ ...e, eventId: 1 })), /eventId/);
-  assert.match(invalid(JSON.stringify({ ...e, at: "now" })), /at/);
-});
 
 Deno.test("an order's status is its delivery's latest; rejected events change nothing", () => {
   const history = [

@@ -37,7 +37,7 @@
  * @module
  */
 import { readDeadLetterHeaders } from "../dlq.ts";
-import { parseStatusEvent } from "../order_status_view.ts";
+import { parseStatusEvent } from "../consumer/status_event.ts";
 import { parseClick } from "../orders/clicks.ts";
 import type { LineItem, RawOrder } from "../orders/model.ts";
 import { parseOrderJson } from "../orders/validate.ts";

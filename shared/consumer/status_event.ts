@@ -2,7 +2,9 @@
  * Order status events: what the consumers publish to `order_status` (JSON,
  * keyed by order id) whenever they change something about an order, or
  * refuse to. Each event has a deterministic id, so a reader can tell a
- * republished event from a new one.
+ * republished event from a new one. The writer ({@linkcode statusMessage})
+ * and the reader ({@linkcode parseStatusEvent}) of the topic's format live
+ * here together.
  *
  * @example
  * ```ts
@@ -12,6 +14,7 @@
  * ```
  * @module
  */
+import { parseJsonObject } from "../orders/json_object.ts";
 
 export type StatusSource = "inventory" | "delivery";
 
@@ -39,4 +42,14 @@ export function statusEvent(
 /** The Kafka message for an event. */
 export function statusMessage(e: OrderStatusEvent): { key: string; value: string } {
   return { key: e.orderId, value: JSON.stringify(e) };
+}
+
+/** Reads one `order_status` value, or says why it is no status event. Pure. */
+export function parseStatusEvent(
+  value: Uint8Array | string | null | undefined,
+): OrderStatusEvent | { invalid: string } {
+  const e = parseJsonObject<OrderStatusEvent>(value, ["eventId", "orderId", "source", "status"]);
+  if ("invalid" in e) return e;
+  if (typeof e.at !== "number") return { invalid: "at: missing or not a number" };
+  return e as OrderStatusEvent;
 }

@@ -23,7 +23,7 @@ import { replayDlq, type ReplayOutcome } from "../dlq_replay/replay.ts";
 import { groupSelection } from "../dlq_replay/selection.ts";
 import { consumerLag } from "../lag.ts";
 import type { Logger } from "../log.ts";
-import { parseStatusEvent } from "../order_status_view.ts";
+import { parseStatusEvent } from "../consumer/status_event.ts";
 import type { ReplayRequest } from "./dlq_panel.ts";
 import { type LagGroupView, lagGroupView, type LagTarget } from "./lag_view.ts";
 

@@ -20,7 +20,8 @@
 import type { EachBatchPayload } from "kafkajs";
 import type { Logger } from "../log.ts";
 import type { MetricsRegistry } from "../metrics.ts";
-import { type OrderStatusView, parseStatusEvent } from "../order_status_view.ts";
+import type { OrderStatusView } from "../order_status_view.ts";
+import { parseStatusEvent } from "../consumer/status_event.ts";
 
 /** The `eachBatch` that feeds `view`, with its metrics registered on `metrics`. */
 export function createStatusFeed(
