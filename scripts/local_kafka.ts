@@ -32,6 +32,7 @@ import {
   provisionKafka,
   startLocalKafka,
 } from "../shared/broker/local_kafka.ts";
+import { portFlag } from "../shared/platform/port_flag.ts";
 
 const USAGE = `local_kafka <provision|start|acls|tool NAME [ARGS...]> [flags]
 
@@ -46,15 +47,11 @@ const config = defineConfig({
   summary: "a local Apache Kafka cluster and tools, fetched with Maven; the ACL table",
   usage: USAGE,
   flags: {
-    port: {
-      type: "number",
-      integer: true,
-      min: 0,
-      max: 65535,
-      default: 9092,
-      env: "LOCAL_KAFKA_PORT",
-      description: "the first node's client port for `start` (0 = any free port)",
-    },
+    port: portFlag(
+      "LOCAL_KAFKA_PORT",
+      9092,
+      "the first node's client port for `start` (0 = any free port)",
+    ),
     nodes: nodesFlag(
       "LOCAL_KAFKA_NODES",
       "nodes for `start`, each a broker and a KRaft voter (3: replication 3, ISR 2)",

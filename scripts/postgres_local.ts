@@ -19,20 +19,13 @@ import {
   LocalPostgresError,
   startLocalPostgres,
 } from "../shared/store/local_postgres.ts";
+import { portFlag } from "../shared/platform/port_flag.ts";
 
 const config = defineConfig({
   name: "postgres_local",
   summary: "a throwaway local PostgreSQL server until Ctrl-C (needs the postgresql package)",
   flags: {
-    port: {
-      type: "number",
-      integer: true,
-      min: 0,
-      max: 65535,
-      default: 0,
-      env: "LOCAL_POSTGRES_PORT",
-      description: "port on 127.0.0.1 (0 = any free port)",
-    },
+    port: portFlag("LOCAL_POSTGRES_PORT", 0, "port on 127.0.0.1 (0 = any free port)"),
     database: {
       type: "string",
       default: "pipeline",

@@ -20,13 +20,8 @@
  * @module
  */
 import { DELIVERY_EVENT_STATUSES } from "../orders/delivery_event_schema.ts";
-import type {
-  DeliveryHistoryEntry,
-  DeliveryRecord,
-  DeliveryTransition,
-  Store,
-} from "../store/store.ts";
-import type { Consumed, EffectSpec } from "./effect_consumer.ts";
+import type { DeliveryHistoryEntry, DeliveryTransition, Store } from "../store/store.ts";
+import { type Consumed, type EffectSpec, recordedEvents } from "./effect_consumer.ts";
 import { type OrderStatusEvent, statusEvent } from "./status_event.ts";
 
 /** A delivery transition with the carrier it came with (kept in status events, not the store). */
@@ -127,27 +122,12 @@ export function deliveryStatusEvent(
   });
 }
 
-/**
- * The events of `records`, rebuilt from the store's history by eventId;
- * `missing` the records it has no entry of.
- */
-async function recordedEvents(
-  store: Store,
-  records: readonly Consumed<DeliveryEffect>[],
-): Promise<{ events: OrderStatusEvent[]; missing: Consumed<DeliveryEffect>[] }> {
-  const deliveries = new Map<string, DeliveryRecord | undefined>();
-  for (const orderId of new Set(records.map((r) => r.record.orderId))) {
-    deliveries.set(orderId, await store.delivery(orderId));
-  }
-  const events: OrderStatusEvent[] = [];
-  const missing: Consumed<DeliveryEffect>[] = [];
-  for (const r of records) {
-    const { record } = r;
-    const entry = deliveries.get(record.orderId)?.history.find((h) => h.eventId === record.eventId);
-    if (entry) events.push(deliveryStatusEvent(record.orderId, entry, record.carrier));
-    else missing.push(r);
-  }
-  return { events, missing };
+/** The events of `records`, rebuilt from the store's history by eventId. */
+function recordedDeliveryEvents(store: Store, records: readonly Consumed<DeliveryEffect>[]) {
+  return recordedEvents(records, (orderId) => store.delivery(orderId), (delivery, record) => {
+    const entry = delivery?.history.find((h) => h.eventId === record.eventId);
+    return entry && deliveryStatusEvent(record.orderId, entry, record.carrier);
+  });
 }
 
 export const DELIVERY_EFFECTS: EffectSpec<DeliveryEffect> = {
@@ -164,7 +144,7 @@ export const DELIVERY_EFFECTS: EffectSpec<DeliveryEffect> = {
     const refused = new Map(result.refused.map((r) => [r.eventId, r]));
     // Events seen before keep their first verdict: read those back.
     const seen = result.duplicates > 0
-      ? (await recordedEvents(
+      ? (await recordedDeliveryEvents(
         store,
         records.filter((r) => !applied.has(r.record.eventId) && !refused.has(r.record.eventId)),
       )).events
@@ -199,5 +179,5 @@ export const DELIVERY_EFFECTS: EffectSpec<DeliveryEffect> = {
     }
     return { fenced: false, events };
   },
-  republish: recordedEvents,
+  republish: recordedDeliveryEvents,
 };

@@ -54,6 +54,31 @@ export interface Consumed<R> {
   record: R;
 }
 
+/**
+ * The status events of `records` rebuilt from what the store recorded of
+ * their orders (loaded once per order by `historyOf`); `missing` the records
+ * it has no entry of. How both effects republish after a crash between the
+ * store's commit and Kafka's.
+ */
+export async function recordedEvents<R extends { orderId: string }, H>(
+  records: readonly Consumed<R>[],
+  historyOf: (orderId: string) => Promise<H>,
+  eventOf: (history: H, record: R) => OrderStatusEvent | undefined,
+): Promise<{ events: OrderStatusEvent[]; missing: Consumed<R>[] }> {
+  const histories = new Map<string, H>();
+  for (const orderId of new Set(records.map((r) => r.record.orderId))) {
+    histories.set(orderId, await historyOf(orderId));
+  }
+  const events: OrderStatusEvent[] = [];
+  const missing: Consumed<R>[] = [];
+  for (const r of records) {
+    const event = eventOf(histories.get(r.record.orderId)!, r.record);
+    if (event) events.push(event);
+    else missing.push(r);
+  }
+  return { events, missing };
+}
+
 /** What one consumer does with its records, as a parameter of the loop. */
 export interface EffectSpec<R> {
   /** The script's name, for logs, metrics and DLQ headers. */

@@ -7,7 +7,7 @@
  */
 import type { StockMovement } from "../orders/model.ts";
 import type { InventoryLineRecord, StockMovementEffect, Store } from "../store/store.ts";
-import type { Consumed, EffectSpec } from "./effect_consumer.ts";
+import { type Consumed, type EffectSpec, recordedEvents } from "./effect_consumer.ts";
 import { type OrderStatusEvent, statusEvent } from "./status_event.ts";
 
 const APPLIED_STATUS: Record<StockMovement, string> = {
@@ -54,23 +54,12 @@ export function movementFromAvro(v: Record<string, unknown>): StockMovementEffec
   return { orderId, lineIndex, sku, quantity, movement };
 }
 
-/** The events of `records`, rebuilt from the store; `missing` the records it has no line of. */
-async function recordedLines(
-  store: Store,
-  records: readonly Consumed<StockMovementEffect>[],
-): Promise<{ events: OrderStatusEvent[]; missing: Consumed<StockMovementEffect>[] }> {
-  const byOrder = new Map<string, InventoryLineRecord[]>();
-  for (const orderId of new Set(records.map((r) => r.record.orderId))) {
-    byOrder.set(orderId, await store.orderHistory(orderId));
-  }
-  const events: OrderStatusEvent[] = [];
-  const missing: Consumed<StockMovementEffect>[] = [];
-  for (const r of records) {
-    const line = byOrder.get(r.record.orderId)?.find((l) => l.lineIndex === r.record.lineIndex);
-    if (line) events.push(inventoryLineEvent(line));
-    else missing.push(r);
-  }
-  return { events, missing };
+/** The events of `records`, rebuilt from the store's lines of their orders. */
+function recordedLines(store: Store, records: readonly Consumed<StockMovementEffect>[]) {
+  return recordedEvents(records, (orderId) => store.orderHistory(orderId), (lines, record) => {
+    const line = lines.find((l) => l.lineIndex === record.lineIndex);
+    return line && inventoryLineEvent(line);
+  });
 }
 
 export const INVENTORY_EFFECTS: EffectSpec<StockMovementEffect> = {
