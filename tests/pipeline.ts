@@ -14,7 +14,7 @@ import { consumerLag } from "../shared/lag.ts";
 import { type RegistryServerOptions, startRegistry } from "../shared/registry/server.ts";
 import type { RegistryConnection } from "../shared/registry/client_connection.ts";
 import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
-import { testBrokers, testLogger, uniqueName, waitFor } from "./harness.ts";
+import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
 
 /** A per-test copy of every pipeline topic, and a registry on its own store. */
 export interface TestPipeline {
@@ -77,6 +77,41 @@ export async function startTestPipeline(
       running = undefined;
     },
   };
+}
+
+/** What a {@linkcode pipelineTest} body gets: the broker, its own pipeline, the test context. */
+export interface PipelineTestContext {
+  kafka: Kafka;
+  pipeline: TestPipeline;
+  t: Deno.TestContext;
+}
+
+/**
+ * Declares an integration test that runs `body` on its own test pipeline
+ * (topics and registry named after `name`) and closes the pipeline after it,
+ * whether it passed or not.
+ *
+ * @example
+ * ```ts ignore
+ * pipelineTest("routes an order", "route", async ({ kafka, pipeline }) => {
+ *   await produceRaw(kafka, pipeline.topics.orders.name, rawOrders(1, options));
+ * });
+ * ```
+ */
+export function pipelineTest(
+  description: string,
+  name: string,
+  body: (context: PipelineTestContext) => Promise<void>,
+): void {
+  Deno.test(description, integration, async (t) => {
+    const kafka = testKafka();
+    const pipeline = await startTestPipeline(kafka, name);
+    try {
+      await body({ kafka, pipeline, t });
+    } finally {
+      await pipeline.close();
+    }
+  });
 }
 
 /** Produces raw values (already JSON text, or any bytes) keyed as given. */
@@ -145,6 +180,68 @@ export function startScript(
   };
 }
 
+/** The entry file of each routing producer, by the route it serves. */
+export const ROUTING_PRODUCERS = {
+  inventory: "producers/inventory_orders_producer.ts",
+  delivery: "producers/delivery_orders_producer.ts",
+} as const;
+
+/**
+ * Starts the `target` routing producer on a test pipeline, with
+ * {@linkcode routerArgs} and `extra` after them.
+ *
+ * @example
+ * ```ts ignore
+ * const proc = startRouter(pipeline, "inventory", ["--retry-attempts", "0"]);
+ * await stopped(proc);
+ * ```
+ */
+export function startRouter(
+  pipeline: TestPipeline,
+  target: "inventory" | "delivery",
+  extra: string[] = [],
+): ScriptProcess {
+  return startScript(ROUTING_PRODUCERS[target], routerArgs(pipeline, target, extra));
+}
+
+/** The consumer group of the `target` routing producer on a test pipeline. */
+export function routerGroup(pipeline: TestPipeline, target: "inventory" | "delivery"): string {
+  return `${pipeline.topics.orders.name}-${target}`;
+}
+
+/** The topic the `target` routing producer writes on a test pipeline. */
+export function routerTopic(pipeline: TestPipeline, target: "inventory" | "delivery"): string {
+  const t = pipeline.topics;
+  return target === "inventory" ? t.inventoryOrders.name : t.deliveryOrders.name;
+}
+
+/** Every committed record the `target` routing producer wrote, decoded. */
+export async function readRouted(
+  kafka: Kafka,
+  pipeline: TestPipeline,
+  target: "inventory" | "delivery",
+) {
+  return await readDecoded(kafka, pipeline.registryUrl, routerTopic(pipeline, target));
+}
+
+/** How many raw orders the `target` routing producer has committed. */
+export function routerCommitted(
+  kafka: Kafka,
+  pipeline: TestPipeline,
+  target: "inventory" | "delivery",
+): Promise<number> {
+  return committedCount(kafka, routerGroup(pipeline, target), pipeline.topics.orders.name);
+}
+
+/** Whether the `target` routing producer has committed every raw order. */
+export function routerCaughtUp(
+  kafka: Kafka,
+  pipeline: TestPipeline,
+  target: "inventory" | "delivery",
+): Promise<boolean> {
+  return caughtUp(kafka, routerGroup(pipeline, target), pipeline.topics.orders.name);
+}
+
 /** The routing producer's arguments for a test pipeline. */
 export function routerArgs(
   pipeline: TestPipeline,
@@ -160,11 +257,11 @@ export function routerArgs(
     "--source-topic",
     t.orders.name,
     "--target-topic",
-    target === "inventory" ? t.inventoryOrders.name : t.deliveryOrders.name,
+    routerTopic(pipeline, target),
     "--dlq-topic",
     t.ordersDlq.name,
     "--group-id",
-    `${t.orders.name}-${target}`,
+    routerGroup(pipeline, target),
     "--metrics-port",
     "0",
     "--progress-interval",
@@ -280,6 +377,21 @@ export function rawOrders(
   });
 }
 
+/**
+ * Produces {@linkcode rawOrders} to the pipeline's raw orders topic and
+ * returns them.
+ */
+export async function produceOrders(
+  kafka: Kafka,
+  pipeline: TestPipeline,
+  count: number,
+  options: Parameters<typeof rawOrders>[1],
+): Promise<ReturnType<typeof rawOrders>> {
+  const records = rawOrders(count, options);
+  await produceRaw(kafka, pipeline.topics.orders.name, records);
+  return records;
+}
+
 /** Decodes Avro records through the registry at `url` (or the connection given). */
 export async function decodeAll(url: string | RegistryConnection, messages: KafkaMessage[]) {
   const registry = registryClient(typeof url === "string" ? { url } : url);
@@ -290,6 +402,48 @@ export async function decodeAll(url: string | RegistryConnection, messages: Kafk
       value: await registry.decode(m.value!) as Record<string, unknown>,
     })),
   );
+}
+
+/**
+ * Every committed record of `topic` ({@linkcode readAllCommitted}), decoded
+ * through the registry at `registry` ({@linkcode decodeAll}).
+ */
+export async function readDecoded(
+  kafka: Kafka,
+  registry: string | RegistryConnection,
+  topic: string,
+) {
+  return await decodeAll(registry, await readAllCommitted(kafka, topic));
+}
+
+/**
+ * Waits until `progress` returns a count above zero, then SIGKILLs `proc`
+ * without warning and checks that the signal ended it; returns the count. If
+ * the wait times out, `proc` is killed too and the error carries its output.
+ *
+ * @example
+ * ```ts ignore
+ * before = await killAfterProgress(proc, async () => {
+ *   const n = await committedCount(kafka, group, topic);
+ *   return n >= before + 250 ? n : 0;
+ * });
+ * ```
+ */
+export async function killAfterProgress(
+  proc: ScriptProcess,
+  progress: () => Promise<number>,
+  { timeoutMs = 90_000 } = {},
+): Promise<number> {
+  const progressed = await waitFor("progress before the kill", progress, {
+    timeoutMs,
+    intervalMs: 50,
+  }).catch((err) => {
+    proc.kill("SIGKILL");
+    throw new Error(`${err}\n${proc.output().slice(-3000)}`);
+  });
+  proc.kill("SIGKILL");
+  assert.equal((await proc.status).signal, "SIGKILL");
+  return progressed;
 }
 
 /** Stops a script with SIGTERM and checks it exits cleanly. */

@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { Agent } from "node:https";
+import type { Kafka } from "kafkajs";
 import {
   AvroDeserializer,
   AvroSerializer,
@@ -25,12 +26,12 @@ import { ensureCertificateAuthority, ensureCertificates } from "../shared/securi
 import { basicAuthHeader, parseBasicAuthUsers } from "../shared/security/basic_auth.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
 import {
-  caughtUp,
-  decodeAll,
-  produceRaw,
-  rawOrders,
-  readAllCommitted,
+  produceOrders,
+  readDecoded,
   routerArgs,
+  routerCaughtUp,
+  ROUTING_PRODUCERS,
+  type ScriptProcess,
   startScript,
   startTestPipeline,
   stopped,
@@ -68,6 +69,27 @@ async function startSecured(): Promise<RunningRegistry> {
     users: parseBasicAuthUsers(USERS),
     tls: (await pki).tls,
   });
+}
+
+/** A test pipeline whose registry is secured with {@linkcode USERS} and TLS from the local CA. */
+async function startSecuredPipeline(kafka: Kafka, name: string) {
+  const { caFile, tls } = await pki;
+  const pipeline = await startTestPipeline(kafka, name, { users: parseBasicAuthUsers(USERS), tls });
+  return { caFile, pipeline };
+}
+
+/**
+ * Waits for `proc` to end with exit code 1, no stack trace and exactly one
+ * error line; returns that line's message.
+ */
+async function refusal(proc: ScriptProcess): Promise<string> {
+  const status = await proc.status;
+  const output = proc.output();
+  assert.equal(status.code, 1, output);
+  assert.doesNotMatch(output, /^\s+at /m, "no stack trace");
+  const errors = output.split("\n").filter((l) => l.includes('"level":"error"'));
+  assert.equal(errors.length, 1, output);
+  return JSON.parse(errors[0]).msg as string;
 }
 
 /** `https://127.0.0.1:port` with `user:password@` in it. */
@@ -201,25 +223,12 @@ Deno.test(
   integration,
   async (t) => {
     const kafka = testKafka();
-    const { caFile, tls } = await pki;
-    const pipeline = await startTestPipeline(kafka, "secured", {
-      users: parseBasicAuthUsers(USERS),
-      tls,
-    });
-    const inventory = "producers/inventory_orders_producer.ts";
+    const { caFile, pipeline } = await startSecuredPipeline(kafka, "secured");
     const userInfo = { SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO: "alice:s3cret" };
     const caEnv = { SCHEMA_REGISTRY_SSL_CA_FILE: caFile };
     /** Starts the producer, expects exit 1 and one error line: returns that line. */
-    const refused = async (env: Record<string, string>) => {
-      const proc = startScript(inventory, routerArgs(pipeline, "inventory"), env);
-      const status = await proc.status;
-      const output = proc.output();
-      assert.equal(status.code, 1, output);
-      assert.doesNotMatch(output, /^\s+at /m, "no stack trace");
-      const errors = output.split("\n").filter((l) => l.includes('"level":"error"'));
-      assert.equal(errors.length, 1, output);
-      return JSON.parse(errors[0]).msg as string;
-    };
+    const refused = (env: Record<string, string>) =>
+      refusal(startScript(ROUTING_PRODUCERS.inventory, routerArgs(pipeline, "inventory"), env));
     try {
       await t.step("without credentials: exit 1, one line naming the variable", async () => {
         assert.equal(
@@ -251,7 +260,7 @@ Deno.test(
         );
       });
       await t.step("user info without a colon: a flag error", async () => {
-        const proc = startScript(inventory, routerArgs(pipeline, "inventory"), {
+        const proc = startScript(ROUTING_PRODUCERS.inventory, routerArgs(pipeline, "inventory"), {
           ...caEnv,
           SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO: "alice",
         });
@@ -260,21 +269,23 @@ Deno.test(
       });
 
       await t.step("with credentials (in the URL) and the CA: an order is routed", async () => {
-        const records = rawOrders(20, { seed: 3, invalidRate: 0, mix: { inventory: 1 } });
-        await produceRaw(kafka, pipeline.topics.orders.name, records);
+        const records = await produceOrders(kafka, pipeline, 20, {
+          seed: 3,
+          invalidRate: 0,
+          mix: { inventory: 1 },
+        });
         const args = routerArgs(pipeline, "inventory");
         const url = withCredentials(pipeline.registryUrl, "bob", "hunter2");
         args[args.indexOf("--registry-url") + 1] = url;
-        const proc = startScript(inventory, [...args, "--registry-ca-file", caFile]);
+        const proc = startScript(ROUTING_PRODUCERS.inventory, [
+          ...args,
+          "--registry-ca-file",
+          caFile,
+        ]);
         try {
           await waitFor(
             "the producer to consume every raw order",
-            () =>
-              caughtUp(
-                kafka,
-                `${pipeline.topics.orders.name}-inventory`,
-                pipeline.topics.orders.name,
-              ),
+            () => routerCaughtUp(kafka, pipeline, "inventory"),
             { timeoutMs: 90_000, intervalMs: 500 },
           );
         } catch (err) {
@@ -283,9 +294,10 @@ Deno.test(
           await stopped(proc);
         }
         assert.doesNotMatch(proc.output(), /hunter2/, "the password is not logged");
-        const routed = await decodeAll(
+        const routed = await readDecoded(
+          kafka,
           registryConnectionFrom({ registryUrl: url, registryCaFile: caFile }),
-          await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name),
+          pipeline.topics.inventoryOrders.name,
         );
         const orderIds = new Set(records.map((r) => JSON.parse(r.value).orderId));
         assert.ok(routed.length >= records.length, "every order has at least one line");
@@ -302,11 +314,7 @@ Deno.test(
   integration,
   async (t) => {
     const kafka = testKafka();
-    const { caFile, tls } = await pki;
-    const pipeline = await startTestPipeline(kafka, "secured-consumer", {
-      users: parseBasicAuthUsers(USERS),
-      tls,
-    });
+    const { caFile, pipeline } = await startSecuredPipeline(kafka, "secured-consumer");
     const dir = await Deno.makeTempDir({ prefix: "registry-consumer-" });
     const consumer = "consumers/inventory_data_consumer.ts";
     const args = [
@@ -333,15 +341,8 @@ Deno.test(
     ];
     try {
       await t.step("without credentials: exit 1, one line", async () => {
-        const proc = startScript(consumer, args);
-        const status = await proc.status;
-        const output = proc.output();
-        assert.equal(status.code, 1, output);
-        assert.doesNotMatch(output, /^\s+at /m, "no stack trace");
-        const errors = output.split("\n").filter((l) => l.includes('"level":"error"'));
-        assert.equal(errors.length, 1, output);
         assert.equal(
-          JSON.parse(errors[0]).msg,
+          await refusal(startScript(consumer, args)),
           `schema registry ${pipeline.registryUrl} refused the credentials (401): ` +
             "none were given; set SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO=user:password",
         );
