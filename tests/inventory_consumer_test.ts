@@ -17,12 +17,15 @@ import { openStore } from "../shared/store/open_store.ts";
 import { withDatabase } from "../shared/store/local_postgres.ts";
 import pg from "pg";
 import type { StockMovement } from "../shared/orders/model.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { renamed, TOPICS } from "../shared/topics.ts";
 import { type Backend, BACKENDS } from "./backends.ts";
-import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
+import { dataConsumerArgs } from "./data_consumer.ts";
+import { integration, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
 import {
   caughtUp,
   committedCount,
+  createTopics,
+  produceMessages,
   readAllCommitted,
   startScript,
   startTestPipeline,
@@ -101,12 +104,7 @@ async function produceLines(kafka: Kafka, topic: string, registryUrl: string, li
       }),
     ),
   })));
-  const producer = kafka.producer({ idempotent: true });
-  await producer.connect();
-  for (let i = 0; i < messages.length; i += 500) {
-    await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
-  }
-  await producer.disconnect();
+  await produceMessages(kafka, topic, messages);
 }
 
 /** Runs `fn`; if it throws, the error carries the end of each process's output. */
@@ -131,38 +129,22 @@ async function setup(
 ) {
   const pipeline = await startTestPipeline(kafka, name);
   const statusTopic = renamed(TOPICS.orderStatus, uniqueName(`${name}-status`));
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [statusTopic]);
-  await admin.disconnect();
+  await createTopics(kafka, [statusTopic]);
   const databaseUrl = await backend.database();
   const store = await openStore({ url: databaseUrl, log });
   for (const [sku, n] of Object.entries(initial)) await store.setStock(sku, n);
   await store.close();
   const group = uniqueName(`${name}-sync`);
-  const args = (extra: string[] = []) => [
-    "--brokers",
-    testBrokers().join(","),
-    "--registry-url",
-    pipeline.registryUrl,
-    "--database-url",
-    databaseUrl,
-    "--source-topics",
-    pipeline.topics.inventoryOrders.name,
-    "--status-topic",
-    statusTopic.name,
-    "--dlq-topic",
-    pipeline.topics.ordersDlq.name,
-    "--group-id",
-    group,
-    "--session-timeout-ms",
-    "6000",
-    "--metrics-port",
-    "0",
-    "--progress-interval",
-    "0",
-    ...extra,
-  ];
+  const args = (extra: string[] = []) =>
+    dataConsumerArgs({
+      registryUrl: pipeline.registryUrl,
+      databaseUrl,
+      sourceTopics: [pipeline.topics.inventoryOrders.name],
+      statusTopic: statusTopic.name,
+      dlqTopic: pipeline.topics.ordersDlq.name,
+      groupId: group,
+      sessionTimeoutMs: 6000,
+    }, extra);
   return { pipeline, statusTopic: statusTopic.name, databaseUrl, group, args };
 }
 

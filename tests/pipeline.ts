@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { Kafka, KafkaMessage } from "kafkajs";
+import type { Kafka, KafkaMessage, Message } from "kafkajs";
 import { scriptByEntry } from "../scripts/catalog.ts";
 import { registryClient } from "../shared/avro_codec.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
@@ -46,10 +46,7 @@ export async function startTestPipeline(
     deliveryOrders: renamed(TOPICS.deliveryOrders, uniqueName(`${name}-delivery`)),
     ordersDlq: renamed(TOPICS.ordersDlq, uniqueName(`${name}-dlq`)),
   };
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, Object.values(topics));
-  await admin.disconnect();
+  await createTopics(kafka, Object.values(topics));
   const options = {
     kafka,
     topic: uniqueName("_schemas"),
@@ -114,21 +111,41 @@ export function pipelineTest(
   });
 }
 
+/** Creates `specs` on this run's broker, where they do not exist yet. */
+export async function createTopics(kafka: Kafka, specs: TopicSpec[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, specs);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Produces `messages` to `topic` with an idempotent producer, 500 at a time, all acks. */
+export async function produceMessages(
+  kafka: Kafka,
+  topic: string,
+  messages: Message[],
+): Promise<void> {
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += 500) {
+      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 /** Produces raw values (already JSON text, or any bytes) keyed as given. */
 export async function produceRaw(
   kafka: Kafka,
   topic: string,
   records: { key: string; value: string }[],
 ): Promise<void> {
-  const producer = kafka.producer({ idempotent: true });
-  await producer.connect();
-  try {
-    for (let i = 0; i < records.length; i += 500) {
-      await producer.send({ topic, acks: -1, messages: records.slice(i, i + 500) });
-    }
-  } finally {
-    await producer.disconnect();
-  }
+  await produceMessages(kafka, topic, records);
 }
 
 /** A script started as its own process, with its output kept for failures. */

@@ -17,6 +17,7 @@ import {
   INVENTORY_ORDER_SCHEMA,
   INVENTORY_ORDER_SCHEMA_V2,
 } from "./schemas.ts";
+import { TEST_ADDRESS } from "./test_orders.ts";
 
 const ROUTED_AT = Date.UTC(2024, 5, 18, 12, 35, 0);
 
@@ -44,13 +45,7 @@ const DELIVERY: RawDeliveryOrder = {
   currency: "USD",
   createdAt: "2024-06-18T14:34:56+02:00",
   delivery: {
-    address: {
-      name: "Anna de Vries",
-      street: "Main Street 1",
-      city: "Amsterdam",
-      postalCode: "1012 AB",
-      country: "NL",
-    },
+    address: TEST_ADDRESS,
     carrier: "postnl",
     window: { from: "2024-06-20T09:00:00Z", to: "2024-06-20T12:00:00Z" },
   },
@@ -174,13 +169,7 @@ Deno.test("delivery: one record with items, address, window in epoch ms", () => 
     ],
     total: 251.3,
     currency: "USD",
-    address: {
-      name: "Anna de Vries",
-      street: "Main Street 1",
-      city: "Amsterdam",
-      postalCode: "1012 AB",
-      country: "NL",
-    },
+    address: TEST_ADDRESS,
     carrier: "postnl",
     windowFrom: Date.UTC(2024, 5, 20, 9),
     windowTo: Date.UTC(2024, 5, 20, 12),
