@@ -18,6 +18,11 @@ const noEnv = envOf();
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true
   : false;
 
+/** The ConfigError that parsing `args` against SPECS, with no environment, throws. */
+function argsError(args: string[]): ConfigError {
+  return configError(() => parseConfig(SPECS, args, noEnv));
+}
+
 /** Runs `fn`, asserts it throws a ConfigError, and returns it. */
 function configError(fn: () => unknown): ConfigError {
   try {
@@ -151,16 +156,16 @@ Deno.test("string flag repeated: the last one wins", () => {
 
 Deno.test("string flag without its value is a ConfigError naming the flag, not its alias", () => {
   for (const args of [["--name"], ["-n"]]) {
-    const err = configError(() => parseConfig(SPECS, args, noEnv));
+    const err = argsError(args);
     assert.equal(err.flag, "name", args.join(" "));
     assert.match(err.message, /--name/);
   }
-  const plain = configError(() => parseConfig(SPECS, ["--ratio"], noEnv));
+  const plain = argsError(["--ratio"]);
   assert.equal(plain.flag, "ratio");
 });
 
 Deno.test("a flag value starting with a dash needs --flag=value", () => {
-  const err = configError(() => parseConfig(SPECS, ["--ratio", "-5"], noEnv));
+  const err = argsError(["--ratio", "-5"]);
   assert.equal(err.flag, "ratio");
   assert.match(err.message, /--ratio=-/);
   assert.equal(parseConfig(SPECS, ["--ratio=-5"], noEnv).ratio, -5);
@@ -179,23 +184,23 @@ Deno.test("number flag parses integers and decimals", () => {
 
 Deno.test("number flag rejects text, empty and infinite values, naming the flag", () => {
   for (const bad of ["abc", "", " ", "12abc", "Infinity", "NaN"]) {
-    const err = configError(() => parseConfig(SPECS, [`--ratio=${bad}`], noEnv));
+    const err = argsError([`--ratio=${bad}`]);
     assert.equal(err.flag, "ratio");
     assert.equal(err.message, `--ratio must be a number, got "${bad}"`);
   }
 });
 
 Deno.test("number flag with integer: true rejects fractions", () => {
-  const err = configError(() => parseConfig(SPECS, ["--batch-size", "2.5"], noEnv));
+  const err = argsError(["--batch-size", "2.5"]);
   assert.equal(err.flag, "batchSize");
   assert.equal(err.message, `--batch-size must be a whole number, got "2.5"`);
 });
 
 Deno.test("number flag enforces min and max, inclusive", () => {
-  const low = configError(() => parseConfig(SPECS, ["--batch-size", "0"], noEnv));
+  const low = argsError(["--batch-size", "0"]);
   assert.equal(low.flag, "batchSize");
   assert.equal(low.message, "--batch-size must be at least 1, got 0");
-  const high = configError(() => parseConfig(SPECS, ["--batch-size", "1001"], noEnv));
+  const high = argsError(["--batch-size", "1001"]);
   assert.equal(high.flag, "batchSize");
   assert.equal(high.message, "--batch-size must be at most 1000, got 1001");
 });
@@ -229,7 +234,7 @@ Deno.test("boolean flag: --no-x turns it off, over its default and its env var",
 });
 
 Deno.test("boolean flag takes no inline value", () => {
-  const err = configError(() => parseConfig(SPECS, ["--verbose=false"], noEnv));
+  const err = argsError(["--verbose=false"]);
   assert.equal(err.flag, "verbose");
   assert.match(err.message, /--verbose/);
 });
@@ -288,11 +293,11 @@ Deno.test("enum flag accepts each of its choices", () => {
 });
 
 Deno.test("enum flag rejects other values and lists the choices", () => {
-  const err = configError(() => parseConfig(SPECS, ["--format", "xml"], noEnv));
+  const err = argsError(["--format", "xml"]);
   assert.equal(err.flag, "format");
   assert.equal(err.message, `--format must be one of json, avro, text, got "xml"`);
   // Case matters: choices are exact.
-  configError(() => parseConfig(SPECS, ["--format", "JSON"], noEnv));
+  argsError(["--format", "JSON"]);
 });
 
 Deno.test("a bad enum from the environment names the env var", () => {
@@ -390,25 +395,25 @@ Deno.test("required flags are satisfied by flags or env vars", () => {
 // ---------------------------------------------------------------- unknown and stray arguments
 
 Deno.test("an unknown flag is a ConfigError naming it", () => {
-  const err = configError(() => parseConfig(SPECS, ["--nope"], noEnv));
+  const err = argsError(["--nope"]);
   assert.equal(err.flag, "--nope");
   assert.match(err.message, /--nope/);
-  const short = configError(() => parseConfig(SPECS, ["-x"], noEnv));
+  const short = argsError(["-x"]);
   assert.equal(short.flag, "-x");
 });
 
 Deno.test("camelCase spelling of a flag is unknown: only kebab-case is accepted", () => {
-  const err = configError(() => parseConfig(SPECS, ["--batchSize", "5"], noEnv));
+  const err = argsError(["--batchSize", "5"]);
   assert.equal(err.flag, "--batchSize");
 });
 
 Deno.test("--no-x exists only for boolean flags", () => {
-  const err = configError(() => parseConfig(SPECS, ["--no-name"], noEnv));
+  const err = argsError(["--no-name"]);
   assert.equal(err.flag, "--no-name");
 });
 
 Deno.test("a positional argument is a ConfigError", () => {
-  const err = configError(() => parseConfig(SPECS, ["stray"], noEnv));
+  const err = argsError(["stray"]);
   assert.match(err.message, /stray/);
 });
 

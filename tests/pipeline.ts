@@ -16,6 +16,9 @@ import type { RegistryConnection } from "../shared/registry/client_connection.ts
 import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
 
+/** The repository root: scripts run from there, as their entry paths are relative to it. */
+const ROOT = new URL("..", import.meta.url).pathname;
+
 /** A per-test copy of every pipeline topic, and a registry on its own store. */
 export interface TestPipeline {
   topics: {
@@ -167,15 +170,7 @@ export function startScript(
   args: string[],
   env: Record<string, string> = {},
 ): ScriptProcess {
-  const script = scriptByEntry(entry);
-  if (!script) throw new Error(`${entry} is not in scripts/catalog.ts`);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...script.permissions, entry, ...args],
-    env: { NO_COLOR: "1", KAFKAJS_NO_PARTITIONER_WARNING: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = scriptCommand(entry, args, env).spawn();
   let text = "";
   const drain = async (stream: ReadableStream<Uint8Array>) => {
     const decoder = new TextDecoder();
@@ -195,6 +190,50 @@ export function startScript(
       } catch { /* already exited */ }
     },
   };
+}
+
+/**
+ * The command that runs `entry` with `args` under its catalog permissions,
+ * from the repository root, without colours; stdout and stderr piped.
+ */
+function scriptCommand(entry: string, args: string[], env: Record<string, string>): Deno.Command {
+  const script = scriptByEntry(entry);
+  if (!script) throw new Error(`${entry} is not in scripts/catalog.ts`);
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", ...script.permissions, entry, ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", KAFKAJS_NO_PARTITIONER_WARNING: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/** How a script run to its end exited, and what it wrote. */
+export interface ScriptRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `entry` to its end, under the permissions scripts/catalog.ts declares
+ * for it (as {@linkcode startScript} does).
+ *
+ * @example
+ * ```ts ignore
+ * const run = await runScript("scripts/order_generator.ts", ["--count", "10"]);
+ * assert.equal(run.code, 0, run.stderr);
+ * ```
+ */
+export async function runScript(
+  entry: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<ScriptRun> {
+  const out = await scriptCommand(entry, args, env).output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 
 /** The entry file of each routing producer, by the route it serves. */
@@ -377,6 +416,29 @@ export async function readAllCommitted(
   return got;
 }
 
+/**
+ * Reads `topic` from its beginning, as a fresh group, until `count` records
+ * have come (or `timeoutMs` has passed); returns what came.
+ */
+export async function consumeRecords(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  { timeoutMs = 30_000 } = {},
+): Promise<KafkaMessage[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName("reader"), maxWaitTimeInMs: 200 });
+  const got: KafkaMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: ({ message }) => Promise.resolve(void got.push(message)) });
+    await waitFor(`${count} records of ${topic}`, () => got.length >= count, { timeoutMs });
+  } finally {
+    await consumer.disconnect();
+  }
+  return got;
+}
+
 /** Raw records from the generator, plus whatever extra values a test adds. */
 export function rawOrders(
   count: number,
@@ -471,6 +533,20 @@ export async function stopped(proc: ReturnType<typeof startScript>): Promise<voi
 }
 
 /**
+ * Flags for a service under test: metrics on a free port, no progress
+ * lines, and a 6 s session timeout, so that a killed member's partitions
+ * move on soon.
+ */
+export const SERVICE_TEST_FLAGS: readonly string[] = [
+  "--metrics-port",
+  "0",
+  "--progress-interval",
+  "0",
+  "--session-timeout-ms",
+  "6000",
+];
+
+/**
  * The aggregator's arguments for a test whose topics are `<prefix>-orders`,
  * `-status`, `-clicks` and `-stats`, with retry and DLQ topics starting with
  * `<prefix>-`; HTTP and metrics on free ports. Later flags in `extra` win.
@@ -495,12 +571,7 @@ export function aggregatorArgs(prefix: string, extra: string[] = []): string[] {
     `${prefix}-aggregator`,
     "--http-port",
     "0",
-    "--metrics-port",
-    "0",
-    "--progress-interval",
-    "0",
-    "--session-timeout-ms",
-    "6000",
+    ...SERVICE_TEST_FLAGS,
     ...extra,
   ];
 }
