@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { Kafka, KafkaMessage, Message } from "kafkajs";
+import type { Kafka, KafkaMessage, Message, Producer } from "kafkajs";
 import { scriptByEntry } from "../scripts/catalog.ts";
 import { registryClient } from "../shared/avro_codec.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
@@ -123,6 +123,20 @@ export async function createTopics(kafka: Kafka, specs: TopicSpec[]): Promise<vo
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * A connected transactional producer, its transactional id `name` made
+ * unique; one request in flight, as exactly-once needs.
+ */
+export async function transactionalProducer(kafka: Kafka, name: string): Promise<Producer> {
+  const producer = kafka.producer({
+    transactionalId: uniqueName(name),
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  return producer;
 }
 
 /** Produces `messages` to `topic` with an idempotent producer, 500 at a time, all acks. */
