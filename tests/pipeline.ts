@@ -250,6 +250,36 @@ export async function runScript(
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 
+/**
+ * Runs the order generator at full speed, without progress lines: `count`
+ * orders from `seed` to `topic`, then `extra`. Checks it exits 0 and returns
+ * the totals it prints, and what it logged.
+ */
+export async function runGenerator(
+  topic: string,
+  { count, seed }: { count: number; seed: number },
+  extra: string[] = [],
+  // deno-lint-ignore no-explicit-any
+): Promise<{ totals: Record<string, any>; log: string }> {
+  const run = await runScript("scripts/order_generator.ts", [
+    "--brokers",
+    testBrokers().join(","),
+    "--topic",
+    topic,
+    "--count",
+    String(count),
+    "--rate",
+    "0",
+    "--seed",
+    String(seed),
+    "--progress-interval",
+    "0",
+    ...extra,
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  return { totals: JSON.parse(run.stdout.trim()), log: run.stderr };
+}
+
 /** The entry file of each routing producer, by the route it serves. */
 export const ROUTING_PRODUCERS = {
   inventory: "producers/inventory_orders_producer.ts",
@@ -537,6 +567,29 @@ export async function killAfterProgress(
   proc.kill("SIGKILL");
   assert.equal((await proc.status).signal, "SIGKILL");
   return progressed;
+}
+
+/**
+ * Runs `fn`; if it throws, the error carries the end of each named
+ * process's output, so that a failed wait says what the scripts said.
+ *
+ * @example
+ * ```ts ignore
+ * await explained({ consumer }, () => waitFor("the consumer to finish", done));
+ * ```
+ */
+export async function explained<T>(
+  processes: Record<string, { output(): string }>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const outputs = Object.entries(processes).map(([name, p]) =>
+      `--- ${name}:\n${p.output().slice(-3000)}`
+    );
+    throw new Error(`${err}\n${outputs.join("\n")}`);
+  }
 }
 
 /** Stops a script with SIGTERM and checks it exits cleanly. */
