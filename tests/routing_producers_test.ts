@@ -8,6 +8,7 @@ import { DLQ_HEADERS, readDeadLetterHeaders } from "../shared/dlq.ts";
 import { DELIVERY_ROUTE, INVENTORY_ROUTE, routeRecord } from "../shared/router/route.ts";
 import { waitFor } from "./harness.ts";
 import {
+  explained,
   killAfterProgress,
   pipelineTest,
   produceOrders,
@@ -83,19 +84,14 @@ pipelineTest(
     const inventory = startRouter(pipeline, "inventory");
     const delivery = startRouter(pipeline, "delivery");
     try {
-      await waitFor(
-        "both producers to consume every raw order",
-        async () =>
-          (await routerCaughtUp(kafka, pipeline, "inventory")) &&
-          (await routerCaughtUp(kafka, pipeline, "delivery")),
-        { timeoutMs: 90_000, intervalMs: 500 },
-      );
-    } catch (err) {
-      throw new Error(
-        `${err}\ninventory:\n${inventory.output().slice(-2000)}\ndelivery:\n${
-          delivery.output().slice(-2000)
-        }`,
-      );
+      await explained({ inventory, delivery }, () =>
+        waitFor(
+          "both producers to consume every raw order",
+          async () =>
+            (await routerCaughtUp(kafka, pipeline, "inventory")) &&
+            (await routerCaughtUp(kafka, pipeline, "delivery")),
+          { timeoutMs: 90_000, intervalMs: 500 },
+        ));
     } finally {
       await stopped(inventory);
       await stopped(delivery);
