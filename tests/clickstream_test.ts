@@ -11,8 +11,8 @@ import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
 import type { ClickEvent } from "../shared/orders/clicks.ts";
 import type { RawOrder } from "../shared/orders/model.ts";
 import { validateOrder } from "../shared/orders/validate.ts";
-import { integration, testBrokers, testKafka, uniqueName, waitFor } from "./harness.ts";
-import { aggregatorArgs, consumeRecords, runScript, startScript } from "./pipeline.ts";
+import { integration, testKafka, uniqueName, waitFor } from "./harness.ts";
+import { aggregatorArgs, consumeRecords, runGenerator, startScript } from "./pipeline.ts";
 
 const WINDOW_MS = 60_000;
 const SLIDE_MS = 5_000;
@@ -80,28 +80,14 @@ Deno.test(
   async () => {
     const kafka = testKafka("clickstream-test");
     const prefix = uniqueName("clk");
-    const generated = await runScript("scripts/order_generator.ts", [
-      "--brokers",
-      testBrokers().join(","),
-      "--topic",
-      `${prefix}-orders`,
+    const { totals } = await runGenerator(`${prefix}-orders`, { count: 400, seed: 11 }, [
       "--clicks-topic",
       `${prefix}-clicks`,
       "--clicks-per-order",
       "3",
-      "--count",
-      "400",
-      "--rate",
-      "0",
-      "--seed",
-      "11",
       "--invalid-rate",
       "0.05",
-      "--progress-interval",
-      "0",
     ]);
-    assert.equal(generated.code, 0, generated.stderr);
-    const totals = JSON.parse(generated.stdout.trim());
     assert.equal(totals.sent, 400);
     assert.ok(totals.clicks > 900 && totals.clicks < 1500, `clicks ${totals.clicks}`);
 

@@ -28,9 +28,12 @@ import {
   caughtUp,
   committedCount,
   createTopics,
+  explained,
+  killAfterProgress,
   produceMessages,
   readAllCommitted,
   type ScriptProcess,
+  SERVICE_TEST_FLAGS,
   startScript,
   startTestPipeline,
   stopped,
@@ -157,9 +160,10 @@ async function untilDrained(
   proc: ScriptProcess,
   what: string,
 ) {
-  await waitFor(what, ctx.drained, { timeoutMs: 90_000, intervalMs: 300 }).catch((err) => {
-    throw new Error(`${err}\n${proc.output().slice(-3000)}`);
-  });
+  await explained(
+    { consumer: proc },
+    () => waitFor(what, ctx.drained, { timeoutMs: 90_000, intervalMs: 300 }),
+  );
 }
 
 for (const makeBackend of BACKENDS) {
@@ -357,12 +361,7 @@ for (const makeBackend of BACKENDS) {
           "0",
           "--failure-rate",
           String(failureRate),
-          "--session-timeout-ms",
-          "6000",
-          "--metrics-port",
-          "0",
-          "--progress-interval",
-          "0",
+          ...SERVICE_TEST_FLAGS,
         ]);
         const committed = async () =>
           (await committedCount(kafka, ctx.group, ctx.topics.orders)) +
@@ -384,31 +383,24 @@ for (const makeBackend of BACKENDS) {
           const outputs: string[] = [];
           while (kills < 3 && !(await everything())) {
             const proc = startScript(CONSUMER, args);
-            before = await waitFor("progress before the kill", async () => {
+            before = await killAfterProgress(proc, async () => {
               const n = await committed();
               return n >= before + 500 || (await everything()) ? n || 1 : 0;
-            }, { timeoutMs: 120_000, intervalMs: 50 }).catch((err) => {
-              proc.kill("SIGKILL");
-              throw new Error(`${err}\n${proc.output().slice(-3000)}`);
-            });
-            proc.kill("SIGKILL");
-            assert.equal((await proc.status).signal, "SIGKILL");
+            }, { timeoutMs: 120_000 });
             outputs.push(proc.output());
             kills++;
           }
           assert.ok(kills >= 2, `kills landed mid-stream: ${kills}`);
           const last = startScript(CONSUMER, args);
           try {
-            await waitFor("the last instance to finish every delivery", everything, {
-              timeoutMs: 180_000,
-              intervalMs: 500,
-            }).catch((err) => {
-              throw new Error(
-                `${err}\nconsumer:\n${last.output().slice(-2000)}\ncarrier:\n${
-                  carrier.output().slice(-2000)
-                }`,
-              );
-            });
+            await explained(
+              { consumer: last, carrier },
+              () =>
+                waitFor("the last instance to finish every delivery", everything, {
+                  timeoutMs: 180_000,
+                  intervalMs: 500,
+                }),
+            );
           } finally {
             await stopped(last);
           }

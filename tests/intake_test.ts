@@ -14,7 +14,13 @@ import type { RawOrder } from "../shared/orders/model.ts";
 import { renamed, TOPICS } from "../shared/topics.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
 import { freePort } from "../shared/broker/local_kafka.ts";
-import { consumeRecords, createTopics, runScript } from "./pipeline.ts";
+import {
+  brokerAndTopic,
+  consumeRecords,
+  createTopics,
+  runGenerator,
+  runScript,
+} from "./pipeline.ts";
 
 async function newOrdersTopic(kafka: Kafka): Promise<string> {
   const spec = renamed(TOPICS.orders, uniqueName("orders"));
@@ -304,29 +310,15 @@ Deno.test(
   async () => {
     const kafka = testKafka("intake-generator");
     const topic = await newOrdersTopic(kafka);
-    const run = await runScript("scripts/order_generator.ts", [
-      "--brokers",
-      testBrokers().join(","),
-      "--topic",
-      topic,
-      "--count",
-      "200",
-      "--rate",
-      "0",
-      "--seed",
-      "7",
+    const { totals, log } = await runGenerator(topic, { count: 200, seed: 7 }, [
       "--batch-size",
       "50",
       "--mix",
       "inventory=45,delivery=45,return=10",
-      "--progress-interval",
-      "0",
     ]);
-    assert.equal(run.code, 0, run.stderr);
-    const totals = JSON.parse(run.stdout.trim());
     assert.equal(totals.sent, 200);
     assert.equal(totals.seed, 7);
-    assert.match(run.stderr, /"seed":7/, "the seed is logged at start");
+    assert.match(log, /"seed":7/, "the seed is logged at start");
 
     const records = await readTopic(kafka, topic);
     assert.equal(records.length, 200);
@@ -365,10 +357,7 @@ Deno.test(
         ].join("\n") + "\n",
       );
       const run = await runScript("scripts/order_import.ts", [
-        "--brokers",
-        testBrokers().join(","),
-        "--topic",
-        topic,
+        ...brokerAndTopic(topic),
         "--file",
         file,
       ]);

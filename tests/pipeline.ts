@@ -250,6 +250,11 @@ export async function runScript(
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 
+/** The flags that point a script at this run's broker and at `topic`. */
+export function brokerAndTopic(topic: string): string[] {
+  return ["--brokers", testBrokers().join(","), "--topic", topic];
+}
+
 /**
  * Runs the order generator at full speed, without progress lines: `count`
  * orders from `seed` to `topic`, then `extra`. Checks it exits 0 and returns
@@ -262,10 +267,7 @@ export async function runGenerator(
   // deno-lint-ignore no-explicit-any
 ): Promise<{ totals: Record<string, any>; log: string }> {
   const run = await runScript("scripts/order_generator.ts", [
-    "--brokers",
-    testBrokers().join(","),
-    "--topic",
-    topic,
+    ...brokerAndTopic(topic),
     "--count",
     String(count),
     "--rate",
