@@ -18,6 +18,22 @@ const noEnv = envOf();
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true
   : false;
 
+/** The ConfigError that parsing `args` against SPECS, with no environment, throws. */
+function argsError(args: string[]): ConfigError {
+  return configError(() => parseConfig(SPECS, args, noEnv));
+}
+
+/**
+ * Asserts that parsing `args` fails on `flag`, with a message equal to
+ * `message` (a string) or matching it (a pattern), when given.
+ */
+function assertArgsRefused(args: string[], flag: string, message?: string | RegExp): void {
+  const err = argsError(args);
+  assert.equal(err.flag, flag, args.join(" "));
+  if (typeof message === "string") assert.equal(err.message, message);
+  else if (message) assert.match(err.message, message);
+}
+
 /** Runs `fn`, asserts it throws a ConfigError, and returns it. */
 function configError(fn: () => unknown): ConfigError {
   try {
@@ -151,18 +167,13 @@ Deno.test("string flag repeated: the last one wins", () => {
 
 Deno.test("string flag without its value is a ConfigError naming the flag, not its alias", () => {
   for (const args of [["--name"], ["-n"]]) {
-    const err = configError(() => parseConfig(SPECS, args, noEnv));
-    assert.equal(err.flag, "name", args.join(" "));
-    assert.match(err.message, /--name/);
+    assertArgsRefused(args, "name", /--name/);
   }
-  const plain = configError(() => parseConfig(SPECS, ["--ratio"], noEnv));
-  assert.equal(plain.flag, "ratio");
+  assertArgsRefused(["--ratio"], "ratio");
 });
 
 Deno.test("a flag value starting with a dash needs --flag=value", () => {
-  const err = configError(() => parseConfig(SPECS, ["--ratio", "-5"], noEnv));
-  assert.equal(err.flag, "ratio");
-  assert.match(err.message, /--ratio=-/);
+  assertArgsRefused(["--ratio", "-5"], "ratio", /--ratio=-/);
   assert.equal(parseConfig(SPECS, ["--ratio=-5"], noEnv).ratio, -5);
 });
 
@@ -179,25 +190,25 @@ Deno.test("number flag parses integers and decimals", () => {
 
 Deno.test("number flag rejects text, empty and infinite values, naming the flag", () => {
   for (const bad of ["abc", "", " ", "12abc", "Infinity", "NaN"]) {
-    const err = configError(() => parseConfig(SPECS, [`--ratio=${bad}`], noEnv));
-    assert.equal(err.flag, "ratio");
-    assert.equal(err.message, `--ratio must be a number, got "${bad}"`);
+    assertArgsRefused([`--ratio=${bad}`], "ratio", `--ratio must be a number, got "${bad}"`);
   }
 });
 
 Deno.test("number flag with integer: true rejects fractions", () => {
-  const err = configError(() => parseConfig(SPECS, ["--batch-size", "2.5"], noEnv));
-  assert.equal(err.flag, "batchSize");
-  assert.equal(err.message, `--batch-size must be a whole number, got "2.5"`);
+  assertArgsRefused(
+    ["--batch-size", "2.5"],
+    "batchSize",
+    `--batch-size must be a whole number, got "2.5"`,
+  );
 });
 
 Deno.test("number flag enforces min and max, inclusive", () => {
-  const low = configError(() => parseConfig(SPECS, ["--batch-size", "0"], noEnv));
-  assert.equal(low.flag, "batchSize");
-  assert.equal(low.message, "--batch-size must be at least 1, got 0");
-  const high = configError(() => parseConfig(SPECS, ["--batch-size", "1001"], noEnv));
-  assert.equal(high.flag, "batchSize");
-  assert.equal(high.message, "--batch-size must be at most 1000, got 1001");
+  assertArgsRefused(["--batch-size", "0"], "batchSize", "--batch-size must be at least 1, got 0");
+  assertArgsRefused(
+    ["--batch-size", "1001"],
+    "batchSize",
+    "--batch-size must be at most 1000, got 1001",
+  );
 });
 
 Deno.test("a bad number from the environment names the env var and the flag", () => {
@@ -229,9 +240,7 @@ Deno.test("boolean flag: --no-x turns it off, over its default and its env var",
 });
 
 Deno.test("boolean flag takes no inline value", () => {
-  const err = configError(() => parseConfig(SPECS, ["--verbose=false"], noEnv));
-  assert.equal(err.flag, "verbose");
-  assert.match(err.message, /--verbose/);
+  assertArgsRefused(["--verbose=false"], "verbose", /--verbose/);
 });
 
 Deno.test("boolean env var: true/false, 1/0, yes/no, on/off, any case, empty is false", () => {
@@ -288,11 +297,13 @@ Deno.test("enum flag accepts each of its choices", () => {
 });
 
 Deno.test("enum flag rejects other values and lists the choices", () => {
-  const err = configError(() => parseConfig(SPECS, ["--format", "xml"], noEnv));
-  assert.equal(err.flag, "format");
-  assert.equal(err.message, `--format must be one of json, avro, text, got "xml"`);
+  assertArgsRefused(
+    ["--format", "xml"],
+    "format",
+    `--format must be one of json, avro, text, got "xml"`,
+  );
   // Case matters: choices are exact.
-  configError(() => parseConfig(SPECS, ["--format", "JSON"], noEnv));
+  argsError(["--format", "JSON"]);
 });
 
 Deno.test("a bad enum from the environment names the env var", () => {
@@ -390,25 +401,20 @@ Deno.test("required flags are satisfied by flags or env vars", () => {
 // ---------------------------------------------------------------- unknown and stray arguments
 
 Deno.test("an unknown flag is a ConfigError naming it", () => {
-  const err = configError(() => parseConfig(SPECS, ["--nope"], noEnv));
-  assert.equal(err.flag, "--nope");
-  assert.match(err.message, /--nope/);
-  const short = configError(() => parseConfig(SPECS, ["-x"], noEnv));
-  assert.equal(short.flag, "-x");
+  assertArgsRefused(["--nope"], "--nope", /--nope/);
+  assertArgsRefused(["-x"], "-x");
 });
 
 Deno.test("camelCase spelling of a flag is unknown: only kebab-case is accepted", () => {
-  const err = configError(() => parseConfig(SPECS, ["--batchSize", "5"], noEnv));
-  assert.equal(err.flag, "--batchSize");
+  assertArgsRefused(["--batchSize", "5"], "--batchSize");
 });
 
 Deno.test("--no-x exists only for boolean flags", () => {
-  const err = configError(() => parseConfig(SPECS, ["--no-name"], noEnv));
-  assert.equal(err.flag, "--no-name");
+  assertArgsRefused(["--no-name"], "--no-name");
 });
 
 Deno.test("a positional argument is a ConfigError", () => {
-  const err = configError(() => parseConfig(SPECS, ["stray"], noEnv));
+  const err = argsError(["stray"]);
   assert.match(err.message, /stray/);
 });
 

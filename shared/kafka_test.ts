@@ -27,6 +27,16 @@ function fakeFs(files: Record<string, string>) {
 /** A readFile that fails the test if anything is read. */
 const noFiles = (path: string): string => assert.fail(`unexpected read of ${path}`);
 
+/** The connection `args` and `env` configure, with no files to read. */
+function connectionOf(args: string[] = [], env: Record<string, string> = {}) {
+  return kafkaConnectionFrom(flags(args, env), DEFAULTS, noFiles);
+}
+
+/** The ConfigError that `args` and `env` give. */
+function connectionError(args: string[] = [], env: Record<string, string> = {}): ConfigError {
+  return configError(() => connectionOf(args, env));
+}
+
 function configError(fn: () => unknown): ConfigError {
   try {
     fn();
@@ -40,20 +50,12 @@ function configError(fn: () => unknown): ConfigError {
 // ---------------------------------------------------------------- brokers
 
 Deno.test("kafkaConnectionFrom takes brokers from --brokers, comma-separated or repeated", () => {
-  const conn = kafkaConnectionFrom(
-    flags(["--brokers", "a:9092,b:9093", "--brokers", "c:9094"]),
-    DEFAULTS,
-    noFiles,
-  );
+  const conn = connectionOf(["--brokers", "a:9092,b:9093", "--brokers", "c:9094"]);
   assert.deepEqual(conn.brokers, ["a:9092", "b:9093", "c:9094"]);
 });
 
 Deno.test("kafkaConnectionFrom takes brokers from KAFKA_BROKERS", () => {
-  const conn = kafkaConnectionFrom(
-    flags([], { KAFKA_BROKERS: "k1:9092, k2:9092" }),
-    DEFAULTS,
-    noFiles,
-  );
+  const conn = connectionOf([], { KAFKA_BROKERS: "k1:9092, k2:9092" });
   assert.deepEqual(conn.brokers, ["k1:9092", "k2:9092"]);
 });
 
@@ -95,7 +97,7 @@ Deno.test("kafkaConnectionFrom accepts host:port brokers", () => {
     "broker_1:65535",
     "[::1]:9092",
   ];
-  const conn = kafkaConnectionFrom(flags(["--brokers", good.join(",")]), DEFAULTS, noFiles);
+  const conn = connectionOf(["--brokers", good.join(",")]);
   assert.deepEqual(conn.brokers, good);
 });
 
@@ -112,9 +114,7 @@ Deno.test("kafkaConnectionFrom rejects a broker that is not host:port, naming it
       "host:99999",
     ]
   ) {
-    const err = configError(() =>
-      kafkaConnectionFrom(flags(["--brokers", `ok:9092,${bad}`]), DEFAULTS, noFiles)
-    );
+    const err = connectionError(["--brokers", `ok:9092,${bad}`]);
     assert.equal(err.flag, "brokers", bad);
     assert.equal(err.message, `--brokers: "${bad}" is not host:port (port 1-65535)`);
   }
@@ -132,19 +132,19 @@ Deno.test("kafkaConnectionFrom validates the default brokers too", () => {
 
 Deno.test("kafkaConnectionFrom: --client-id or KAFKA_CLIENT_ID, else the default", () => {
   const brokers = ["--brokers", "b:9092"];
-  assert.equal(kafkaConnectionFrom(flags(brokers), DEFAULTS, noFiles).clientId, "test-client");
+  assert.equal(connectionOf(brokers).clientId, "test-client");
   assert.equal(
-    kafkaConnectionFrom(flags([...brokers, "--client-id", "mine"]), DEFAULTS, noFiles).clientId,
+    connectionOf([...brokers, "--client-id", "mine"]).clientId,
     "mine",
   );
   assert.equal(
-    kafkaConnectionFrom(flags(brokers, { KAFKA_CLIENT_ID: "env" }), DEFAULTS, noFiles).clientId,
+    connectionOf(brokers, { KAFKA_CLIENT_ID: "env" }).clientId,
     "env",
   );
 });
 
 Deno.test("a plain connection has no TLS and no SASL", () => {
-  const conn = kafkaConnectionFrom(flags(["--brokers", "b:9092"]), DEFAULTS, noFiles);
+  const conn = connectionOf(["--brokers", "b:9092"]);
   assert.deepEqual(conn, {
     brokers: ["b:9092"],
     clientId: "test-client",
@@ -156,23 +156,19 @@ Deno.test("a plain connection has no TLS and no SASL", () => {
 // ---------------------------------------------------------------- TLS
 
 Deno.test("--ssl alone turns TLS on with the system trust store (ssl: true)", () => {
-  const conn = kafkaConnectionFrom(flags(["--brokers", "b:9093", "--ssl"]), DEFAULTS, noFiles);
+  const conn = connectionOf(["--brokers", "b:9093", "--ssl"]);
   assert.equal(conn.ssl, true);
-  const fromEnv = kafkaConnectionFrom(
-    flags(["--brokers", "b:9093"], { KAFKA_SSL: "true" }),
-    DEFAULTS,
-    noFiles,
-  );
+  const fromEnv = connectionOf(["--brokers", "b:9093"], { KAFKA_SSL: "true" });
   assert.equal(fromEnv.ssl, true);
 });
 
 Deno.test("--no-ssl or KAFKA_SSL=0 leaves TLS off", () => {
   assert.equal(
-    kafkaConnectionFrom(flags(["--brokers", "b:1", "--no-ssl"]), DEFAULTS, noFiles).ssl,
+    connectionOf(["--brokers", "b:1", "--no-ssl"]).ssl,
     undefined,
   );
   assert.equal(
-    kafkaConnectionFrom(flags(["--brokers", "b:1"], { KAFKA_SSL: "0" }), DEFAULTS, noFiles).ssl,
+    connectionOf(["--brokers", "b:1"], { KAFKA_SSL: "0" }).ssl,
     undefined,
   );
 });
@@ -258,40 +254,38 @@ Deno.test("the real default readFile reports a missing TLS file by its flag", as
 
 Deno.test("SASL with mechanism, username and password", () => {
   for (const mechanism of ["plain", "scram-sha-256", "scram-sha-512"] as const) {
-    const conn = kafkaConnectionFrom(
-      flags(["--brokers", "b:9094", "--sasl-mechanism", mechanism, "--sasl-username", "u"], {
-        KAFKA_SASL_PASSWORD: "p",
-      }),
-      DEFAULTS,
-      noFiles,
-    );
+    const conn = connectionOf([
+      "--brokers",
+      "b:9094",
+      "--sasl-mechanism",
+      mechanism,
+      "--sasl-username",
+      "u",
+    ], {
+      KAFKA_SASL_PASSWORD: "p",
+    });
     assert.deepEqual(conn.sasl, { mechanism, username: "u", password: "p" });
   }
 });
 
 Deno.test("SASL without a username is a ConfigError naming the missing flags", () => {
-  const err = configError(() =>
-    kafkaConnectionFrom(
-      flags(["--brokers", "b:9094", "--sasl-mechanism", "plain", "--sasl-password", "p"]),
-      DEFAULTS,
-      noFiles,
-    )
-  );
+  const err = connectionError([
+    "--brokers",
+    "b:9094",
+    "--sasl-mechanism",
+    "plain",
+    "--sasl-password",
+    "p",
+  ]);
   assert.equal(err.flag, "saslUsername");
   assert.match(err.message, /--sasl-mechanism needs --sasl-username and --sasl-password/);
   assert.match(err.message, /KAFKA_SASL_USERNAME/);
 });
 
 Deno.test("SASL without a password is a ConfigError naming --sasl-password", () => {
-  const err = configError(() =>
-    kafkaConnectionFrom(
-      flags(["--brokers", "b:9094", "--sasl-username", "u"], {
-        KAFKA_SASL_MECHANISM: "scram-sha-256",
-      }),
-      DEFAULTS,
-      noFiles,
-    )
-  );
+  const err = connectionError(["--brokers", "b:9094", "--sasl-username", "u"], {
+    KAFKA_SASL_MECHANISM: "scram-sha-256",
+  });
   assert.match(err.message, /--sasl-password/);
   assert.match(err.message, /KAFKA_SASL_PASSWORD/);
 });
@@ -303,21 +297,17 @@ Deno.test("an unknown SASL mechanism is rejected by the flag parser", () => {
 });
 
 Deno.test("SASL and TLS combine", () => {
-  const conn = kafkaConnectionFrom(
-    flags([
-      "--brokers",
-      "b:9096",
-      "--ssl",
-      "--sasl-mechanism",
-      "scram-sha-512",
-      "--sasl-username",
-      "u",
-      "--sasl-password",
-      "p",
-    ]),
-    DEFAULTS,
-    noFiles,
-  );
+  const conn = connectionOf([
+    "--brokers",
+    "b:9096",
+    "--ssl",
+    "--sasl-mechanism",
+    "scram-sha-512",
+    "--sasl-username",
+    "u",
+    "--sasl-password",
+    "p",
+  ]);
   assert.equal(conn.ssl, true);
   assert.deepEqual(conn.sasl, { mechanism: "scram-sha-512", username: "u", password: "p" });
 });
@@ -429,23 +419,18 @@ Deno.test("createKafka with a debug logger passes kafkajs info and debug on at d
 });
 
 Deno.test("SASL credentials without a mechanism are an error, not ignored", () => {
-  const err = configError(() =>
-    kafkaConnectionFrom(
-      flags(["--brokers", "b:9092", "--sasl-username", "u", "--sasl-password", "p"]),
-      DEFAULTS,
-      noFiles,
-    )
-  );
+  const err = connectionError([
+    "--brokers",
+    "b:9092",
+    "--sasl-username",
+    "u",
+    "--sasl-password",
+    "p",
+  ]);
   assert.equal(err.flag, "saslMechanism");
 });
 
 Deno.test("a client certificate without its key is an error naming the missing flag", () => {
-  const err = configError(() =>
-    kafkaConnectionFrom(
-      flags(["--brokers", "b:9092", "--ssl-cert-file", "c.pem"]),
-      DEFAULTS,
-      noFiles,
-    )
-  );
+  const err = connectionError(["--brokers", "b:9092", "--ssl-cert-file", "c.pem"]);
   assert.equal(err.flag, "sslKeyFile");
 });

@@ -44,18 +44,17 @@ function fakeAdmin(
   return { admin, calls, ends };
 }
 
+/** Lag metrics of group `g` on `topics`, refreshed every `intervalMs` (by default: only when asked). */
+function lagOf(admin: LagAdmin, metrics: MetricsRegistry, topics: string[], intervalMs = 60_000) {
+  return startLagMetrics({ admin, metrics, groupId: "g", topics, intervalMs });
+}
+
 Deno.test("lag metrics: one series per topic and partition, the broker's figures", async () => {
   const metrics = new MetricsRegistry({ script: "s" });
   const { admin, calls } = fakeAdmin({ orders: [10, 7], "orders-retry-1": [3] }, {
     orders: [4, 7],
   });
-  const lag = startLagMetrics({
-    admin,
-    metrics,
-    groupId: "g",
-    topics: ["orders", "orders-retry-1"],
-    intervalMs: 60_000,
-  });
+  const lag = lagOf(admin, metrics, ["orders", "orders-retry-1"]);
   assert.equal(await lag.refresh(), true);
   const text = metrics.render();
   assert.match(text, /# TYPE consumer_group_lag gauge/);
@@ -74,13 +73,7 @@ Deno.test("lag metrics: one series per topic and partition, the broker's figures
 Deno.test("lag metrics: a missing topic leaves the others counted", async () => {
   const metrics = new MetricsRegistry();
   const { admin } = fakeAdmin({ orders: [5] }, { orders: [5] });
-  const lag = startLagMetrics({
-    admin,
-    metrics,
-    groupId: "g",
-    topics: ["not-yet", "orders"],
-    intervalMs: 60_000,
-  });
+  const lag = lagOf(admin, metrics, ["not-yet", "orders"]);
   assert.equal(await lag.refresh(), false);
   assert.match(metrics.render(), /consumer_group_lag\{group="g",topic="orders",partition="0"\} 0/);
   await lag.stop();
@@ -89,7 +82,7 @@ Deno.test("lag metrics: a missing topic leaves the others counted", async () => 
 Deno.test("lag metrics: an unreachable broker is tried again, values follow changes", async () => {
   const metrics = new MetricsRegistry();
   const { admin, calls, ends } = fakeAdmin({ t: [2] }, { t: [0] }, { failConnect: 1 });
-  const lag = startLagMetrics({ admin, metrics, groupId: "g", topics: ["t"], intervalMs: 60_000 });
+  const lag = lagOf(admin, metrics, ["t"]);
   // The refresh started with the call fails to connect (a refresh in flight is shared).
   assert.equal(await lag.refresh(), false);
   assert.equal(await lag.refresh(), true);
@@ -111,7 +104,7 @@ Deno.test("lag metrics: an unreachable broker is tried again, values follow chan
 Deno.test("lag metrics: the timer refreshes on its own and stops with stop()", async () => {
   const metrics = new MetricsRegistry();
   const { admin, calls } = fakeAdmin({ t: [1] }, { t: [1] });
-  const lag = startLagMetrics({ admin, metrics, groupId: "g", topics: ["t"], intervalMs: 20 });
+  const lag = lagOf(admin, metrics, ["t"], 20);
   const deadline = Date.now() + 10_000;
   while (calls.fetches < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.ok(calls.fetches >= 3, `fetched ${calls.fetches} times`);

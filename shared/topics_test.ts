@@ -11,16 +11,21 @@ import {
 const DAY = 24 * 60 * 60 * 1000;
 const ALL: [string, TopicSpec][] = Object.entries(TOPICS);
 
+/** A one-partition delete topic `t`, with `changes` made to it. */
+function testTopic(changes: Partial<TopicSpec> = {}): TopicSpec {
+  return {
+    name: "t",
+    partitions: 1,
+    replication: 1,
+    cleanup: "delete",
+    purpose: "test",
+    ...changes,
+  };
+}
+
 Deno.test("topicConfigEntries for a delete topic: cleanup.policy and retention.ms", () => {
   assert.deepEqual(
-    topicConfigEntries({
-      name: "t",
-      partitions: 3,
-      replication: 1,
-      cleanup: "delete",
-      retentionMs: 3_600_000,
-      purpose: "test",
-    }),
+    topicConfigEntries(testTopic({ partitions: 3, retentionMs: 3_600_000 })),
     [
       { name: "cleanup.policy", value: "delete" },
       { name: "retention.ms", value: "3600000" },
@@ -30,41 +35,22 @@ Deno.test("topicConfigEntries for a delete topic: cleanup.policy and retention.m
 
 Deno.test("topicConfigEntries for a compact topic: cleanup.policy only", () => {
   assert.deepEqual(
-    topicConfigEntries({
-      name: "t",
-      partitions: 1,
-      replication: 1,
-      cleanup: "compact",
-      purpose: "test",
-    }),
+    topicConfigEntries(testTopic({ cleanup: "compact" })),
     [{ name: "cleanup.policy", value: "compact" }],
   );
 });
 
 Deno.test("topicConfigEntries without retention leaves the broker default", () => {
-  const entries = topicConfigEntries({
-    name: "t",
-    partitions: 1,
-    replication: -1,
-    cleanup: "delete",
-    purpose: "test",
-  });
+  const entries = topicConfigEntries(testTopic({ replication: -1 }));
   assert.deepEqual(entries, [{ name: "cleanup.policy", value: "delete" }]);
 });
 
 Deno.test("topicConfigEntries keeps retention.ms 0 and -1 (infinite) as given", () => {
-  const base: TopicSpec = {
-    name: "t",
-    partitions: 1,
-    replication: 1,
-    cleanup: "delete",
-    purpose: "",
-  };
-  assert.deepEqual(topicConfigEntries({ ...base, retentionMs: 0 })[1], {
+  assert.deepEqual(topicConfigEntries(testTopic({ retentionMs: 0 }))[1], {
     name: "retention.ms",
     value: "0",
   });
-  assert.deepEqual(topicConfigEntries({ ...base, retentionMs: -1 })[1], {
+  assert.deepEqual(topicConfigEntries(testTopic({ retentionMs: -1 }))[1], {
     name: "retention.ms",
     value: "-1",
   });

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import type { Kafka, KafkaMessage } from "kafkajs";
 import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
 import { integration, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
+import { createTopics, transactionalProducer } from "./pipeline.ts";
 
 async function collect(
   kafka: Kafka,
@@ -67,11 +68,8 @@ Deno.test("ensureTopics creates declared topics once and is idempotent", integra
 
 Deno.test("produce and consume through a consumer group", integration, async () => {
   const kafka = testKafka();
-  const admin = kafka.admin();
-  await admin.connect();
   const topic = uniqueName("plain");
-  await ensureTopics(admin, [renamed(TOPICS.orders, topic)]);
-  await admin.disconnect();
+  await createTopics(kafka, [renamed(TOPICS.orders, topic)]);
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
   const sent = Array.from({ length: 50 }, (_, i) => ({ key: `order-${i}`, value: `{"i":${i}}` }));
@@ -89,17 +87,9 @@ Deno.test(
   integration,
   async () => {
     const kafka = testKafka();
-    const admin = kafka.admin();
-    await admin.connect();
     const topic = uniqueName("tx");
-    await ensureTopics(admin, [renamed(TOPICS.orders, topic)]);
-    await admin.disconnect();
-    const producer = kafka.producer({
-      transactionalId: uniqueName("tx-id"),
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    await producer.connect();
+    await createTopics(kafka, [renamed(TOPICS.orders, topic)]);
+    const producer = await transactionalProducer(kafka, "tx-id");
     const aborted = await producer.transaction();
     await aborted.send({ topic, messages: [{ key: "a", value: "aborted" }] });
     await aborted.abort();
@@ -129,20 +119,11 @@ Deno.test(
     // open transactions, interleaved in one partition, all aborted. kafkajs
     // 2.2.4 alone leaks some of them here (shared/kafka/patches/read_committed.ts).
     const kafka = testKafka();
-    const admin = kafka.admin();
-    await admin.connect();
     const topic = uniqueName("tx-overlap");
-    await ensureTopics(admin, [{ ...renamed(TOPICS.orders, topic), partitions: 1 }]);
-    await admin.disconnect();
-    const producers = await Promise.all([0, 1, 2].map(async (i) => {
-      const p = kafka.producer({
-        transactionalId: uniqueName(`tx-overlap-${i}`),
-        idempotent: true,
-        maxInFlightRequests: 1,
-      });
-      await p.connect();
-      return p;
-    }));
+    await createTopics(kafka, [{ ...renamed(TOPICS.orders, topic), partitions: 1 }]);
+    const producers = await Promise.all(
+      [0, 1, 2].map((i) => transactionalProducer(kafka, `tx-overlap-${i}`)),
+    );
     try {
       const first = await producers[0].transaction();
       await first.send({ topic, messages: [{ value: "committed-0" }] });

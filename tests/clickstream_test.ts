@@ -11,8 +11,8 @@ import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
 import type { ClickEvent } from "../shared/orders/clicks.ts";
 import type { RawOrder } from "../shared/orders/model.ts";
 import { validateOrder } from "../shared/orders/validate.ts";
-import { integration, testBrokers, testKafka, uniqueName, waitFor } from "./harness.ts";
-import { aggregatorArgs, startScript } from "./pipeline.ts";
+import { integration, testKafka, uniqueName, waitFor } from "./harness.ts";
+import { aggregatorArgs, consumeRecords, runGenerator, startScript } from "./pipeline.ts";
 
 const WINDOW_MS = 60_000;
 const SLIDE_MS = 5_000;
@@ -23,21 +23,7 @@ const SLIDE_MS = 5_000;
  * the aggregator reads these topics too.
  */
 async function readRecords(kafka: Kafka, topic: string, count: number): Promise<KafkaMessage[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName("reader"), maxWaitTimeInMs: 200 });
-  const got: KafkaMessage[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        got.push(message);
-        return Promise.resolve();
-      },
-    });
-    await waitFor(`${count} records of ${topic}`, () => got.length >= count, { timeoutMs: 60_000 });
-  } finally {
-    await consumer.disconnect();
-  }
+  const got = await consumeRecords(kafka, topic, count, { timeoutMs: 60_000 });
   assert.equal(got.length, count);
   return got;
 }
@@ -94,39 +80,14 @@ Deno.test(
   async () => {
     const kafka = testKafka("clickstream-test");
     const prefix = uniqueName("clk");
-    const generated = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        ...(await import("../scripts/services.ts")).scriptByEntry("scripts/order_generator.ts")!
-          .permissions,
-        "scripts/order_generator.ts",
-        "--brokers",
-        testBrokers().join(","),
-        "--topic",
-        `${prefix}-orders`,
-        "--clicks-topic",
-        `${prefix}-clicks`,
-        "--clicks-per-order",
-        "3",
-        "--count",
-        "400",
-        "--rate",
-        "0",
-        "--seed",
-        "11",
-        "--invalid-rate",
-        "0.05",
-        "--progress-interval",
-        "0",
-      ],
-      env: { NO_COLOR: "1", KAFKAJS_NO_PARTITIONER_WARNING: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(generated.stderr);
-    assert.equal(generated.code, 0, stderr);
-    const totals = JSON.parse(new TextDecoder().decode(generated.stdout).trim());
+    const { totals } = await runGenerator(`${prefix}-orders`, { count: 400, seed: 11 }, [
+      "--clicks-topic",
+      `${prefix}-clicks`,
+      "--clicks-per-order",
+      "3",
+      "--invalid-rate",
+      "0.05",
+    ]);
     assert.equal(totals.sent, 400);
     assert.ok(totals.clicks > 900 && totals.clicks < 1500, `clicks ${totals.clicks}`);
 

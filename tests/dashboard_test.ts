@@ -23,11 +23,12 @@ import assert from "node:assert/strict";
 import type { Kafka } from "kafkajs";
 import { chromium, type Page } from "playwright-core";
 import type { Failure } from "../shared/dlq.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { renamed, TOPICS } from "../shared/topics.ts";
 import { writeDeadLetters } from "./dead_letters.ts";
 import { integration, testBrokers, testKafka, uniqueName, waitFor } from "./harness.ts";
 import {
   aggregatorArgs,
+  createTopics,
   readAllCommitted,
   type ScriptProcess,
   startScript,
@@ -54,7 +55,7 @@ interface Topics {
   replay: string;
 }
 
-async function createTopics(kafka: Kafka, prefix: string): Promise<Topics> {
+async function createDashboardTopics(kafka: Kafka, prefix: string): Promise<Topics> {
   const t: Topics = {
     orders: `${prefix}-orders`,
     status: `${prefix}-status`,
@@ -63,16 +64,13 @@ async function createTopics(kafka: Kafka, prefix: string): Promise<Topics> {
     dlq: `${prefix}-orders-dlq`,
     replay: `${prefix}-orders-inventory-retry-1`,
   };
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [
+  await createTopics(kafka, [
     { ...renamed(TOPICS.orders, t.orders), partitions: 2 },
     { ...renamed(TOPICS.orderStatus, t.status), partitions: 2 },
     { ...renamed(TOPICS.clicks, t.clicks), partitions: 1 },
     { ...renamed(TOPICS.ordersDlq, t.dlq), partitions: 2 },
     { ...renamed(TOPICS.orders, t.replay), partitions: 1 },
   ]);
-  await admin.disconnect();
   return t;
 }
 
@@ -135,7 +133,7 @@ Deno.test({
   async fn() {
     const kafka = testKafka("dashboard-test");
     const prefix = uniqueName("dash");
-    const t = await createTopics(kafka, prefix);
+    const t = await createDashboardTopics(kafka, prefix);
     await seedDeadLetters(kafka, t);
     const brokers = testBrokers().join(",");
 

@@ -11,7 +11,6 @@ import { type AvroCodec, createAvroCodec } from "../shared/avro_codec.ts";
 import { deliveryFails } from "../shared/carrier.ts";
 import type { OrderStatusEvent } from "../shared/consumer/status_event.ts";
 import { readDeadLetterHeaders } from "../shared/dlq.ts";
-import { consumerLag, totalLag } from "../shared/lag.ts";
 import {
   DELIVERY_EVENT_SCHEMA,
   DELIVERY_EVENTS_SUBJECT,
@@ -21,14 +20,23 @@ import {
 import type { DeliveryOrder } from "../shared/orders/model.ts";
 import { DELIVERY_ORDER_SCHEMA, DELIVERY_ORDERS_SUBJECT } from "../shared/orders/schemas.ts";
 import { openStore } from "../shared/store/open_store.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { renamed, TOPICS } from "../shared/topics.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
 import { type Backend, BACKENDS } from "./backends.ts";
+import { dataConsumerArgs } from "./data_consumer.ts";
 import {
+  caughtUp,
+  committedCount,
+  createTopics,
+  explained,
+  killAfterProgress,
+  produceMessages,
   readAllCommitted,
   type ScriptProcess,
+  SERVICE_TEST_FLAGS,
   startScript,
   startTestPipeline,
+  stopped,
 } from "./pipeline.ts";
 
 const CONSUMER = "consumers/delivery_data_consumer.ts";
@@ -36,21 +44,12 @@ const CARRIER = "scripts/carrier_simulator.ts";
 const STATUS_SERVICE = "scripts/order_status_service.ts";
 const log = testLogger("delivery-consumer-test");
 
-async function stopped(proc: ScriptProcess): Promise<void> {
-  proc.kill("SIGTERM");
-  const status = await proc.status;
-  assert.equal(status.code, 0, `clean exit expected:\n${proc.output().slice(-3000)}`);
-}
-
 /** Per-test topics, registry, codecs and database; the consumer's arguments. */
 async function setup(kafka: Kafka, name: string, backend: Backend) {
   const pipeline = await startTestPipeline(kafka, name);
   const eventsTopic = renamed(TOPICS.deliveryEvents, uniqueName(`${name}-events`));
   const statusTopic = renamed(TOPICS.orderStatus, uniqueName(`${name}-status`));
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [eventsTopic, statusTopic]);
-  await admin.disconnect();
+  await createTopics(kafka, [eventsTopic, statusTopic]);
   const databaseUrl = await backend.database();
   const group = uniqueName(`${name}-tracker`);
   const orderCodec = await createAvroCodec({
@@ -69,42 +68,19 @@ async function setup(kafka: Kafka, name: string, backend: Backend) {
     status: statusTopic.name,
     dlq: pipeline.topics.ordersDlq.name,
   };
-  const consumerArgs = (extra: string[] = []) => [
-    "--brokers",
-    testBrokers().join(","),
-    "--registry-url",
-    pipeline.registryUrl,
-    "--database-url",
-    databaseUrl,
-    "--source-topics",
-    `${topics.orders},${topics.events}`,
-    "--status-topic",
-    topics.status,
-    "--dlq-topic",
-    topics.dlq,
-    "--group-id",
-    group,
-    "--session-timeout-ms",
-    "6000",
-    "--metrics-port",
-    "0",
-    "--progress-interval",
-    "0",
-    ...extra,
-  ];
+  const consumerArgs = (extra: string[] = []) =>
+    dataConsumerArgs({
+      registryUrl: pipeline.registryUrl,
+      databaseUrl,
+      sourceTopics: [topics.orders, topics.events],
+      statusTopic: topics.status,
+      dlqTopic: topics.dlq,
+      groupId: group,
+      sessionTimeoutMs: 6000,
+    }, extra);
   /** Whether the consumer has committed everything on both source topics. */
-  const drained = async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      for (const topic of [topics.orders, topics.events]) {
-        if (totalLag(await consumerLag(admin, group, topic)) > 0) return false;
-      }
-      return true;
-    } finally {
-      await admin.disconnect();
-    }
-  };
+  const drained = async () =>
+    (await caughtUp(kafka, group, topics.orders)) && (await caughtUp(kafka, group, topics.events));
   return {
     pipeline,
     topics,
@@ -162,15 +138,7 @@ async function produce(
       partition,
     }
   );
-  const producer = kafka.producer({ idempotent: true });
-  await producer.connect();
-  try {
-    for (let i = 0; i < messages.length; i += 500) {
-      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
-    }
-  } finally {
-    await producer.disconnect();
-  }
+  await produceMessages(kafka, topic, messages);
 }
 
 async function statusEvents(kafka: Kafka, topic: string): Promise<OrderStatusEvent[]> {
@@ -192,9 +160,10 @@ async function untilDrained(
   proc: ScriptProcess,
   what: string,
 ) {
-  await waitFor(what, ctx.drained, { timeoutMs: 90_000, intervalMs: 300 }).catch((err) => {
-    throw new Error(`${err}\n${proc.output().slice(-3000)}`);
-  });
+  await explained(
+    { consumer: proc },
+    () => waitFor(what, ctx.drained, { timeoutMs: 90_000, intervalMs: 300 }),
+  );
 }
 
 for (const makeBackend of BACKENDS) {
@@ -392,27 +361,11 @@ for (const makeBackend of BACKENDS) {
           "0",
           "--failure-rate",
           String(failureRate),
-          "--session-timeout-ms",
-          "6000",
-          "--metrics-port",
-          "0",
-          "--progress-interval",
-          "0",
+          ...SERVICE_TEST_FLAGS,
         ]);
-        const committed = async () => {
-          const admin = kafka.admin();
-          await admin.connect();
-          try {
-            let n = 0;
-            for (const topic of [ctx.topics.orders, ctx.topics.events]) {
-              const [offsets] = await admin.fetchOffsets({ groupId: ctx.group, topics: [topic] });
-              n += offsets.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
-            }
-            return n;
-          } finally {
-            await admin.disconnect();
-          }
-        };
+        const committed = async () =>
+          (await committedCount(kafka, ctx.group, ctx.topics.orders)) +
+          (await committedCount(kafka, ctx.group, ctx.topics.events));
         const total = count * 4;
         const everything = async () => {
           const admin = kafka.admin();
@@ -430,31 +383,24 @@ for (const makeBackend of BACKENDS) {
           const outputs: string[] = [];
           while (kills < 3 && !(await everything())) {
             const proc = startScript(CONSUMER, args);
-            before = await waitFor("progress before the kill", async () => {
+            before = await killAfterProgress(proc, async () => {
               const n = await committed();
               return n >= before + 500 || (await everything()) ? n || 1 : 0;
-            }, { timeoutMs: 120_000, intervalMs: 50 }).catch((err) => {
-              proc.kill("SIGKILL");
-              throw new Error(`${err}\n${proc.output().slice(-3000)}`);
-            });
-            proc.kill("SIGKILL");
-            assert.equal((await proc.status).signal, "SIGKILL");
+            }, { timeoutMs: 120_000 });
             outputs.push(proc.output());
             kills++;
           }
           assert.ok(kills >= 2, `kills landed mid-stream: ${kills}`);
           const last = startScript(CONSUMER, args);
           try {
-            await waitFor("the last instance to finish every delivery", everything, {
-              timeoutMs: 180_000,
-              intervalMs: 500,
-            }).catch((err) => {
-              throw new Error(
-                `${err}\nconsumer:\n${last.output().slice(-2000)}\ncarrier:\n${
-                  carrier.output().slice(-2000)
-                }`,
-              );
-            });
+            await explained(
+              { consumer: last, carrier },
+              () =>
+                waitFor("the last instance to finish every delivery", everything, {
+                  timeoutMs: 180_000,
+                  intervalMs: 500,
+                }),
+            );
           } finally {
             await stopped(last);
           }

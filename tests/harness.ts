@@ -63,5 +63,17 @@ export async function waitFor<T>(
   );
 }
 
+/**
+ * Whether process `pid` still runs (Linux /proc). A zombie (killed, not yet
+ * reaped) counts as gone.
+ */
+export function processAlive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(Deno.readTextFileSync(`/proc/${pid}/status`));
+  } catch {
+    return false;
+  }
+}
+
 /** Test options for integration tests: kafkajs keeps timers and sockets. */
 export const integration = { sanitizeOps: false, sanitizeResources: false } as const;

@@ -76,6 +76,15 @@ async function newTopic(name: string): Promise<string> {
 }
 
 /** Asserts a 401 with a challenge for each scheme and a one-line JSON body matching `error`. */
+/** The gateway on this run's broker, writing to `topic` on a free port, with {@linkcode TOKEN}. */
+function startGateway(topic: string, extra: string[]): ScriptProcess {
+  return startScript(
+    GATEWAY,
+    ["--brokers", testBrokers().join(","), "--port", "0", "--topic", topic, ...extra],
+    { GATEWAY_AUTH_TOKEN: TOKEN },
+  );
+}
+
 async function assertRefused(res: Response, error: RegExp, schemes: string[]): Promise<void> {
   const text = await res.text();
   assert.equal(res.status, 401, text);
@@ -90,20 +99,7 @@ Deno.test(
   integration,
   async () => {
     const topic = await newTopic("http-auth-orders");
-    const gateway = startScript(
-      GATEWAY,
-      [
-        "--brokers",
-        testBrokers().join(","),
-        "--port",
-        "0",
-        "--topic",
-        topic,
-        "--basic-auth",
-        BASIC,
-      ],
-      { GATEWAY_AUTH_TOKEN: TOKEN },
-    );
+    const gateway = startGateway(topic, ["--basic-auth", BASIC]);
     try {
       const base = await loggedUrl(gateway, "/orders");
       assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/, "loopback by default");
@@ -159,18 +155,12 @@ Deno.test(
     const dir = await Deno.makeTempDir({ prefix: "http-tls-" });
     const { ca, certs } = await ensureCertificates(dir, ["gateway"], ["127.0.0.1", "localhost"]);
     const topic = await newTopic("http-tls-orders");
-    const gateway = startScript(GATEWAY, [
-      "--brokers",
-      testBrokers().join(","),
-      "--port",
-      "0",
-      "--topic",
-      topic,
+    const gateway = startGateway(topic, [
       "--tls-cert-file",
       certs.gateway.certFile,
       "--tls-key-file",
       certs.gateway.keyFile,
-    ], { GATEWAY_AUTH_TOKEN: TOKEN });
+    ]);
     const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(ca.certFile)] });
     try {
       const base = await loggedUrl(gateway, "/orders");

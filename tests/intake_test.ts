@@ -11,22 +11,21 @@ import { createGatewayHandler } from "../shared/intake_http.ts";
 import { createKafka } from "../shared/kafka.ts";
 import { MetricsRegistry } from "../shared/metrics.ts";
 import type { RawOrder } from "../shared/orders/model.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
-import { SCRIPTS } from "../scripts/services.ts";
+import { renamed, TOPICS } from "../shared/topics.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
-
-const ROOT = new URL("..", import.meta.url).pathname;
+import { freePort } from "../shared/broker/local_kafka.ts";
+import {
+  brokerAndTopic,
+  consumeRecords,
+  createTopics,
+  runGenerator,
+  runScript,
+} from "./pipeline.ts";
 
 async function newOrdersTopic(kafka: Kafka): Promise<string> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const spec = renamed(TOPICS.orders, uniqueName("orders"));
-    await ensureTopics(admin, [spec]);
-    return spec.name;
-  } finally {
-    await admin.disconnect();
-  }
+  const spec = renamed(TOPICS.orders, uniqueName("orders"));
+  await createTopics(kafka, [spec]);
+  return spec.name;
 }
 
 /** Every record of `topic`: counted exactly from its offsets, then read with a consumer. */
@@ -39,18 +38,7 @@ async function readTopic(kafka: Kafka, topic: string): Promise<KafkaMessage[]> {
   } finally {
     await admin.disconnect();
   }
-  if (total === 0) return [];
-  const consumer = kafka.consumer({ groupId: uniqueName("intake-reader"), maxWaitTimeInMs: 200 });
-  const got: KafkaMessage[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: ({ message }) => Promise.resolve(void got.push(message)) });
-    await waitFor(`${total} records on ${topic}`, () => got.length >= total);
-  } finally {
-    await consumer.disconnect();
-  }
-  return got;
+  return total === 0 ? [] : await consumeRecords(kafka, topic, total);
 }
 
 function order(orderId: string | undefined, type = "inventory"): Record<string, unknown> {
@@ -68,30 +56,6 @@ function postOrders(url: string, body: unknown): Promise<Response> {
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
   });
-}
-
-/** Runs a catalog script with exactly its catalog permissions. */
-async function runScript(name: string, args: string[], stdin?: string) {
-  const script = SCRIPTS.find((s) => s.name === name);
-  assert.ok(script, `${name} is in scripts/services.ts`);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...script.permissions, script.entry, ...args],
-    cwd: ROOT,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-  }
-  const { code, stdout, stderr } = await child.output();
-  return {
-    code,
-    stdout: new TextDecoder().decode(stdout),
-    stderr: new TextDecoder().decode(stderr),
-  };
 }
 
 Deno.test(
@@ -211,10 +175,7 @@ Deno.test(
   "Kafka down: the intake refuses, the gateway answers 503 and /healthz 503",
   integration,
   async () => {
-    // A loopback port nobody listens on.
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (listener.addr as Deno.NetAddr).port;
-    listener.close();
+    const port = freePort(); // nobody listens on it
     const kafka = createKafka(
       { brokers: [`127.0.0.1:${port}`], clientId: "intake-down", retries: 1 },
       testLogger("intake-down"),
@@ -298,9 +259,7 @@ Deno.test(
   integration,
   async () => {
     const topic = await newOrdersTopic(testKafka("intake-recover-admin"));
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (listener.addr as Deno.NetAddr).port;
-    listener.close();
+    const port = freePort();
     const kafka = createKafka(
       { brokers: [`127.0.0.1:${port}`], clientId: "intake-recover", retries: 1 },
       testLogger("intake-recover"),
@@ -351,29 +310,15 @@ Deno.test(
   async () => {
     const kafka = testKafka("intake-generator");
     const topic = await newOrdersTopic(kafka);
-    const run = await runScript("order_generator", [
-      "--brokers",
-      testBrokers().join(","),
-      "--topic",
-      topic,
-      "--count",
-      "200",
-      "--rate",
-      "0",
-      "--seed",
-      "7",
+    const { totals, log } = await runGenerator(topic, { count: 200, seed: 7 }, [
       "--batch-size",
       "50",
       "--mix",
       "inventory=45,delivery=45,return=10",
-      "--progress-interval",
-      "0",
     ]);
-    assert.equal(run.code, 0, run.stderr);
-    const totals = JSON.parse(run.stdout.trim());
     assert.equal(totals.sent, 200);
     assert.equal(totals.seed, 7);
-    assert.match(run.stderr, /"seed":7/, "the seed is logged at start");
+    assert.match(log, /"seed":7/, "the seed is logged at start");
 
     const records = await readTopic(kafka, topic);
     assert.equal(records.length, 200);
@@ -411,11 +356,8 @@ Deno.test(
           line(good[1]),
         ].join("\n") + "\n",
       );
-      const run = await runScript("order_import", [
-        "--brokers",
-        testBrokers().join(","),
-        "--topic",
-        topic,
+      const run = await runScript("scripts/order_import.ts", [
+        ...brokerAndTopic(topic),
         "--file",
         file,
       ]);

@@ -17,15 +17,20 @@ import { openStore } from "../shared/store/open_store.ts";
 import { withDatabase } from "../shared/store/local_postgres.ts";
 import pg from "pg";
 import type { StockMovement } from "../shared/orders/model.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { renamed, TOPICS } from "../shared/topics.ts";
 import { type Backend, BACKENDS } from "./backends.ts";
-import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
+import { dataConsumerArgs } from "./data_consumer.ts";
+import { integration, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
 import {
   caughtUp,
   committedCount,
+  createTopics,
+  explained,
+  produceMessages,
   readAllCommitted,
   startScript,
   startTestPipeline,
+  stopped,
 } from "./pipeline.ts";
 
 const CONSUMER = "consumers/inventory_data_consumer.ts";
@@ -101,25 +106,7 @@ async function produceLines(kafka: Kafka, topic: string, registryUrl: string, li
       }),
     ),
   })));
-  const producer = kafka.producer({ idempotent: true });
-  await producer.connect();
-  for (let i = 0; i < messages.length; i += 500) {
-    await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
-  }
-  await producer.disconnect();
-}
-
-/** Runs `fn`; if it throws, the error carries the end of each process's output. */
-async function explained<T>(
-  procs: { output(): string }[],
-  fn: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    const outputs = procs.map((p, i) => `--- process ${i}:\n${p.output().slice(-3000)}`);
-    throw new Error(`${err}\n${outputs.join("\n")}`);
-  }
+  await produceMessages(kafka, topic, messages);
 }
 
 /** Per-test topics, registry and database; the consumer's arguments. */
@@ -131,38 +118,22 @@ async function setup(
 ) {
   const pipeline = await startTestPipeline(kafka, name);
   const statusTopic = renamed(TOPICS.orderStatus, uniqueName(`${name}-status`));
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [statusTopic]);
-  await admin.disconnect();
+  await createTopics(kafka, [statusTopic]);
   const databaseUrl = await backend.database();
   const store = await openStore({ url: databaseUrl, log });
   for (const [sku, n] of Object.entries(initial)) await store.setStock(sku, n);
   await store.close();
   const group = uniqueName(`${name}-sync`);
-  const args = (extra: string[] = []) => [
-    "--brokers",
-    testBrokers().join(","),
-    "--registry-url",
-    pipeline.registryUrl,
-    "--database-url",
-    databaseUrl,
-    "--source-topics",
-    pipeline.topics.inventoryOrders.name,
-    "--status-topic",
-    statusTopic.name,
-    "--dlq-topic",
-    pipeline.topics.ordersDlq.name,
-    "--group-id",
-    group,
-    "--session-timeout-ms",
-    "6000",
-    "--metrics-port",
-    "0",
-    "--progress-interval",
-    "0",
-    ...extra,
-  ];
+  const args = (extra: string[] = []) =>
+    dataConsumerArgs({
+      registryUrl: pipeline.registryUrl,
+      databaseUrl,
+      sourceTopics: [pipeline.topics.inventoryOrders.name],
+      statusTopic: statusTopic.name,
+      dlqTopic: pipeline.topics.ordersDlq.name,
+      groupId: group,
+      sessionTimeoutMs: 6000,
+    }, extra);
   return { pipeline, statusTopic: statusTopic.name, databaseUrl, group, args };
 }
 
@@ -216,18 +187,14 @@ for (const makeBackend of BACKENDS) {
         const a = startScript(CONSUMER, ctx.args(["--batch-size", "50"]));
         const b = startScript(CONSUMER, ctx.args(["--batch-size", "50"]));
         try {
-          await explained([a, b], () =>
+          await explained({ a, b }, () =>
             waitFor(
               "both instances to apply every line",
               () => caughtUp(kafka, ctx.group, ctx.pipeline.topics.inventoryOrders.name),
               { timeoutMs: 90_000, intervalMs: 300 },
             ));
         } finally {
-          for (const p of [a, b]) {
-            p.kill("SIGTERM");
-            const s = await p.status;
-            assert.equal(s.code, 0, p.output().slice(-2000));
-          }
+          for (const p of [a, b]) await stopped(p);
         }
         await verify(kafka, ctx, INITIAL, lines);
         await ctx.pipeline.close();
@@ -255,15 +222,14 @@ for (const makeBackend of BACKENDS) {
           }
           const last = startScript(CONSUMER, ctx.args(["--batch-size", "20"]));
           try {
-            await explained([last], () =>
+            await explained({ consumer: last }, () =>
               waitFor(
                 "the last instance to finish",
                 () => caughtUp(kafka, ctx.group, topic),
                 { timeoutMs: 120_000, intervalMs: 300 },
               ));
           } finally {
-            last.kill("SIGTERM");
-            assert.equal((await last.status).code, 0, last.output().slice(-2000));
+            await stopped(last);
           }
           await verify(kafka, ctx, INITIAL, lines);
           await ctx.pipeline.close();
@@ -294,11 +260,16 @@ for (const makeBackend of BACKENDS) {
           let before = 0;
           for (let kills = 0; kills < 3; kills++) {
             const p = startScript(CONSUMER, args);
-            before = await explained([p], () =>
-              waitFor("progress before the kill", async () => {
-                const n = await committedCount(kafka, ctx.group, topic);
-                return n >= before + 250 || (await caughtUp(kafka, ctx.group, topic)) ? n || 1 : 0;
-              }, { timeoutMs: 90_000, intervalMs: 50 }));
+            before = await explained(
+              { consumer: p },
+              () =>
+                waitFor("progress before the kill", async () => {
+                  const n = await committedCount(kafka, ctx.group, topic);
+                  return n >= before + 250 || (await caughtUp(kafka, ctx.group, topic))
+                    ? n || 1
+                    : 0;
+                }, { timeoutMs: 90_000, intervalMs: 50 }),
+            );
             p.kill("SIGKILL");
             await p.status;
           }
@@ -311,7 +282,7 @@ for (const makeBackend of BACKENDS) {
           let outcome: NonNullable<Awaited<ReturnType<typeof done>>>;
           try {
             outcome = await explained(
-              [last],
+              { consumer: last },
               () =>
                 waitFor("every line applied or dead-lettered", done, {
                   timeoutMs: 120_000,
@@ -319,8 +290,7 @@ for (const makeBackend of BACKENDS) {
                 }),
             );
           } finally {
-            last.kill("SIGTERM");
-            assert.equal((await last.status).code, 0, last.output().slice(-2000));
+            await stopped(last);
           }
           const applied = outcome.events.map((m) => JSON.parse(m.value!.toString()).orderId);
           const dead = outcome.dead.map((m) => readDeadLetterHeaders(m.headers).originalKey);
@@ -407,16 +377,22 @@ for (const makeBackend of BACKENDS) {
           );
           let dead: Awaited<ReturnType<typeof readAllCommitted>> = [];
           try {
-            dead = await explained([proc], () =>
-              waitFor("five dead letters", async () => {
-                const got = await readAllCommitted(kafka, ctx.pipeline.topics.ordersDlq.name);
-                return got.length >= 5 ? got : undefined;
-              }, { timeoutMs: 60_000, intervalMs: 500 }));
-            await explained([proc], () =>
-              waitFor("every good line applied", async () => {
-                const events = await readAllCommitted(kafka, ctx.statusTopic);
-                return events.length >= good.length - 1;
-              }, { timeoutMs: 60_000, intervalMs: 500 }));
+            dead = await explained(
+              { consumer: proc },
+              () =>
+                waitFor("five dead letters", async () => {
+                  const got = await readAllCommitted(kafka, ctx.pipeline.topics.ordersDlq.name);
+                  return got.length >= 5 ? got : undefined;
+                }, { timeoutMs: 60_000, intervalMs: 500 }),
+            );
+            await explained(
+              { consumer: proc },
+              () =>
+                waitFor("every good line applied", async () => {
+                  const events = await readAllCommitted(kafka, ctx.statusTopic);
+                  return events.length >= good.length - 1;
+                }, { timeoutMs: 60_000, intervalMs: 500 }),
+            );
             // The counters say it too.
             const metrics = proc.output().match(/"msg":"metrics","url":"([^"]+)"/)?.[1];
             assert.ok(metrics, "the consumer logs its metrics URL");
@@ -427,8 +403,7 @@ for (const makeBackend of BACKENDS) {
               "the poison and the flaky line were each retried once",
             );
           } finally {
-            proc.kill("SIGTERM");
-            assert.equal((await proc.status).code, 0, proc.output().slice(-2000));
+            await stopped(proc);
           }
           const classes = dead.map((m) => readDeadLetterHeaders(m.headers))
             .map((h) => `${h.errorClass}:${h.attempts}`).sort();
@@ -473,21 +448,20 @@ for (const makeBackend of BACKENDS) {
           await ctx.pipeline.stopRegistry();
           const proc = startScript(CONSUMER, ctx.args(["--retry-initial-ms", "1500"]));
           try {
-            await explained([proc], () =>
+            await explained({ consumer: proc }, () =>
               waitFor(
                 "records handed to a retry topic",
                 () => /handed to a retry topic/.test(proc.output()),
                 { timeoutMs: 60_000 },
               ));
             await ctx.pipeline.startRegistry();
-            await explained([proc], () =>
+            await explained({ consumer: proc }, () =>
               waitFor("every line applied", async () => {
                 const events = await readAllCommitted(kafka, ctx.statusTopic);
                 return events.length >= lines.length;
               }, { timeoutMs: 90_000, intervalMs: 500 }));
           } finally {
-            proc.kill("SIGTERM");
-            assert.equal((await proc.status).code, 0, proc.output().slice(-2000));
+            await stopped(proc);
           }
           assert.match(proc.output(), /"class":"(registry|network)"/);
           await verify(kafka, ctx, INITIAL, lines);
@@ -515,10 +489,13 @@ for (const makeBackend of BACKENDS) {
           });
           await admin.connect();
           try {
-            await explained([proc], () =>
-              waitFor("the first lines applied", async () => {
-                return (await readAllCommitted(kafka, ctx.statusTopic)).length >= before.length;
-              }, { timeoutMs: 60_000, intervalMs: 500 }));
+            await explained(
+              { consumer: proc },
+              () =>
+                waitFor("the first lines applied", async () => {
+                  return (await readAllCommitted(kafka, ctx.statusTopic)).length >= before.length;
+                }, { timeoutMs: 60_000, intervalMs: 500 }),
+            );
             // The outage: no new connections, and the open ones cut.
             await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS false`);
             await admin.query(
@@ -526,14 +503,14 @@ for (const makeBackend of BACKENDS) {
               [database],
             );
             await produceLines(kafka, topic, ctx.pipeline.registryUrl, during);
-            await explained([proc], () =>
+            await explained({ consumer: proc }, () =>
               waitFor(
                 "records handed to a retry topic",
                 () => /handed to a retry topic/.test(proc.output()),
                 { timeoutMs: 60_000 },
               ));
             await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
-            await explained([proc], () =>
+            await explained({ consumer: proc }, () =>
               waitFor("every line applied", async () => {
                 const events = await readAllCommitted(kafka, ctx.statusTopic);
                 return events.length >= before.length + during.length;
@@ -543,8 +520,7 @@ for (const makeBackend of BACKENDS) {
               () => {},
             );
             await admin.end();
-            proc.kill("SIGTERM");
-            assert.equal((await proc.status).code, 0, proc.output().slice(-2000));
+            await stopped(proc);
           }
           await verify(kafka, ctx, INITIAL, [...before, ...during]);
           assert.deepEqual(await readAllCommitted(kafka, ctx.pipeline.topics.ordersDlq.name), []);
@@ -578,10 +554,7 @@ for (const makeBackend of BACKENDS) {
             { timeoutMs: 120_000, intervalMs: 300 },
           );
         } finally {
-          for (const p of procs.slice(1)) {
-            p.kill("SIGTERM");
-            assert.equal((await p.status).code, 0, p.output().slice(-2000));
-          }
+          for (const p of procs.slice(1)) await stopped(p);
         }
         await verify(kafka, ctx, INITIAL, lines);
         await ctx.pipeline.close();

@@ -14,18 +14,9 @@ import {
   sweepOrphans,
 } from "../shared/broker/local_kafka.ts";
 import { createKafka } from "../shared/kafka.ts";
-import { integration, testLogger, waitFor } from "./harness.ts";
+import { integration, processAlive, testLogger, waitFor } from "./harness.ts";
 
 const log = testLogger("local-kafka-test");
-
-function alive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test(
   "a local broker starts, serves kafka-topics, and stops cleanly",
@@ -54,7 +45,7 @@ Deno.test(
     } finally {
       await broker.stop();
     }
-    assert.equal(alive(broker.pid), false, "the broker process is gone");
+    assert.equal(processAlive(broker.pid), false, "the broker process is gone");
     await assert.rejects(Deno.stat(broker.runDir), "its run folder is removed");
   },
 );

@@ -5,8 +5,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { Kafka, KafkaMessage } from "kafkajs";
-import { scriptByEntry } from "../scripts/services.ts";
+import type { Kafka, KafkaMessage, Message, Producer } from "kafkajs";
+import { runScript, scriptDenoCommand } from "./run_script.ts";
 import { registryClient } from "../shared/avro_codec.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
 import { createOrderGenerator } from "../shared/orders/generate.ts";
@@ -14,7 +14,12 @@ import { consumerLag } from "../shared/lag.ts";
 import { type RegistryServerOptions, startRegistry } from "../shared/registry/server.ts";
 import type { RegistryConnection } from "../shared/registry/client_connection.ts";
 import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
-import { testBrokers, testLogger, uniqueName, waitFor } from "./harness.ts";
+import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
+
+/** Scripts run to their end: tests/run_script.ts, re-exported for the pipeline tests. */
+export { runScript, type ScriptRun } from "./run_script.ts";
+
+/** The repository root: scripts run from there, as their entry paths are relative to it. */
 
 /** A per-test copy of every pipeline topic, and a registry on its own store. */
 export interface TestPipeline {
@@ -46,10 +51,7 @@ export async function startTestPipeline(
     deliveryOrders: renamed(TOPICS.deliveryOrders, uniqueName(`${name}-delivery`)),
     ordersDlq: renamed(TOPICS.ordersDlq, uniqueName(`${name}-dlq`)),
   };
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, Object.values(topics));
-  await admin.disconnect();
+  await createTopics(kafka, Object.values(topics));
   const options = {
     kafka,
     topic: uniqueName("_schemas"),
@@ -79,21 +81,90 @@ export async function startTestPipeline(
   };
 }
 
+/** What a {@linkcode pipelineTest} body gets: the broker, its own pipeline, the test context. */
+export interface PipelineTestContext {
+  kafka: Kafka;
+  pipeline: TestPipeline;
+  t: Deno.TestContext;
+}
+
+/**
+ * Declares an integration test that runs `body` on its own test pipeline
+ * (topics and registry named after `name`) and closes the pipeline after it,
+ * whether it passed or not.
+ *
+ * @example
+ * ```ts ignore
+ * pipelineTest("routes an order", "route", async ({ kafka, pipeline }) => {
+ *   await produceRaw(kafka, pipeline.topics.orders.name, rawOrders(1, options));
+ * });
+ * ```
+ */
+export function pipelineTest(
+  description: string,
+  name: string,
+  body: (context: PipelineTestContext) => Promise<void>,
+): void {
+  Deno.test(description, integration, async (t) => {
+    const kafka = testKafka();
+    const pipeline = await startTestPipeline(kafka, name);
+    try {
+      await body({ kafka, pipeline, t });
+    } finally {
+      await pipeline.close();
+    }
+  });
+}
+
+/** Creates `specs` on this run's broker, where they do not exist yet. */
+export async function createTopics(kafka: Kafka, specs: TopicSpec[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, specs);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * A connected transactional producer, its transactional id `name` made
+ * unique; one request in flight, as exactly-once needs.
+ */
+export async function transactionalProducer(kafka: Kafka, name: string): Promise<Producer> {
+  const producer = kafka.producer({
+    transactionalId: uniqueName(name),
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  return producer;
+}
+
+/** Produces `messages` to `topic` with an idempotent producer, 500 at a time, all acks. */
+export async function produceMessages(
+  kafka: Kafka,
+  topic: string,
+  messages: Message[],
+): Promise<void> {
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += 500) {
+      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 /** Produces raw values (already JSON text, or any bytes) keyed as given. */
 export async function produceRaw(
   kafka: Kafka,
   topic: string,
   records: { key: string; value: string }[],
 ): Promise<void> {
-  const producer = kafka.producer({ idempotent: true });
-  await producer.connect();
-  try {
-    for (let i = 0; i < records.length; i += 500) {
-      await producer.send({ topic, acks: -1, messages: records.slice(i, i + 500) });
-    }
-  } finally {
-    await producer.disconnect();
-  }
+  await produceMessages(kafka, topic, records);
 }
 
 /** A script started as its own process, with its output kept for failures. */
@@ -115,15 +186,7 @@ export function startScript(
   args: string[],
   env: Record<string, string> = {},
 ): ScriptProcess {
-  const script = scriptByEntry(entry);
-  if (!script) throw new Error(`${entry} is not in scripts/services.ts`);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...script.permissions, entry, ...args],
-    env: { NO_COLOR: "1", KAFKAJS_NO_PARTITIONER_WARNING: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = scriptDenoCommand(entry, args, env).spawn();
   let text = "";
   const drain = async (stream: ReadableStream<Uint8Array>) => {
     const decoder = new TextDecoder();
@@ -145,6 +208,104 @@ export function startScript(
   };
 }
 
+/**
+ * The command that runs `entry` with `args` under its catalog permissions,
+ * from the repository root, without colours; stdout and stderr piped.
+ */
+/** The flags that point a script at this run's broker and at `topic`. */
+export function brokerAndTopic(topic: string): string[] {
+  return ["--brokers", testBrokers().join(","), "--topic", topic];
+}
+
+/**
+ * Runs the order generator at full speed, without progress lines: `count`
+ * orders from `seed` to `topic`, then `extra`. Checks it exits 0 and returns
+ * the totals it prints, and what it logged.
+ */
+export async function runGenerator(
+  topic: string,
+  { count, seed }: { count: number; seed: number },
+  extra: string[] = [],
+  // deno-lint-ignore no-explicit-any
+): Promise<{ totals: Record<string, any>; log: string }> {
+  const run = await runScript("scripts/order_generator.ts", [
+    ...brokerAndTopic(topic),
+    "--count",
+    String(count),
+    "--rate",
+    "0",
+    "--seed",
+    String(seed),
+    "--progress-interval",
+    "0",
+    ...extra,
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  return { totals: JSON.parse(run.stdout.trim()), log: run.stderr };
+}
+
+/** The entry file of each routing producer, by the route it serves. */
+export const ROUTING_PRODUCERS = {
+  inventory: "producers/inventory_orders_producer.ts",
+  delivery: "producers/delivery_orders_producer.ts",
+} as const;
+
+/**
+ * Starts the `target` routing producer on a test pipeline, with
+ * {@linkcode routerArgs} and `extra` after them.
+ *
+ * @example
+ * ```ts ignore
+ * const proc = startRouter(pipeline, "inventory", ["--retry-attempts", "0"]);
+ * await stopped(proc);
+ * ```
+ */
+export function startRouter(
+  pipeline: TestPipeline,
+  target: "inventory" | "delivery",
+  extra: string[] = [],
+): ScriptProcess {
+  return startScript(ROUTING_PRODUCERS[target], routerArgs(pipeline, target, extra));
+}
+
+/** The consumer group of the `target` routing producer on a test pipeline. */
+export function routerGroup(pipeline: TestPipeline, target: "inventory" | "delivery"): string {
+  return `${pipeline.topics.orders.name}-${target}`;
+}
+
+/** The topic the `target` routing producer writes on a test pipeline. */
+export function routerTopic(pipeline: TestPipeline, target: "inventory" | "delivery"): string {
+  const t = pipeline.topics;
+  return target === "inventory" ? t.inventoryOrders.name : t.deliveryOrders.name;
+}
+
+/** Every committed record the `target` routing producer wrote, decoded. */
+export async function readRouted(
+  kafka: Kafka,
+  pipeline: TestPipeline,
+  target: "inventory" | "delivery",
+) {
+  return await readDecoded(kafka, pipeline.registryUrl, routerTopic(pipeline, target));
+}
+
+/** How many raw orders the `target` routing producer has committed. */
+export function routerCommitted(
+  kafka: Kafka,
+  pipeline: TestPipeline,
+  target: "inventory" | "delivery",
+): Promise<number> {
+  return committedCount(kafka, routerGroup(pipeline, target), pipeline.topics.orders.name);
+}
+
+/** Whether the `target` routing producer has committed every raw order. */
+export function routerCaughtUp(
+  kafka: Kafka,
+  pipeline: TestPipeline,
+  target: "inventory" | "delivery",
+): Promise<boolean> {
+  return caughtUp(kafka, routerGroup(pipeline, target), pipeline.topics.orders.name);
+}
+
 /** The routing producer's arguments for a test pipeline. */
 export function routerArgs(
   pipeline: TestPipeline,
@@ -160,11 +321,11 @@ export function routerArgs(
     "--source-topic",
     t.orders.name,
     "--target-topic",
-    target === "inventory" ? t.inventoryOrders.name : t.deliveryOrders.name,
+    routerTopic(pipeline, target),
     "--dlq-topic",
     t.ordersDlq.name,
     "--group-id",
-    `${t.orders.name}-${target}`,
+    routerGroup(pipeline, target),
     "--metrics-port",
     "0",
     "--progress-interval",
@@ -263,6 +424,29 @@ export async function readAllCommitted(
   return got;
 }
 
+/**
+ * Reads `topic` from its beginning, as a fresh group, until `count` records
+ * have come (or `timeoutMs` has passed); returns what came.
+ */
+export async function consumeRecords(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  { timeoutMs = 30_000 } = {},
+): Promise<KafkaMessage[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName("reader"), maxWaitTimeInMs: 200 });
+  const got: KafkaMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: ({ message }) => Promise.resolve(void got.push(message)) });
+    await waitFor(`${count} records of ${topic}`, () => got.length >= count, { timeoutMs });
+  } finally {
+    await consumer.disconnect();
+  }
+  return got;
+}
+
 /** Raw records from the generator, plus whatever extra values a test adds. */
 export function rawOrders(
   count: number,
@@ -280,6 +464,21 @@ export function rawOrders(
   });
 }
 
+/**
+ * Produces {@linkcode rawOrders} to the pipeline's raw orders topic and
+ * returns them.
+ */
+export async function produceOrders(
+  kafka: Kafka,
+  pipeline: TestPipeline,
+  count: number,
+  options: Parameters<typeof rawOrders>[1],
+): Promise<ReturnType<typeof rawOrders>> {
+  const records = rawOrders(count, options);
+  await produceRaw(kafka, pipeline.topics.orders.name, records);
+  return records;
+}
+
 /** Decodes Avro records through the registry at `url` (or the connection given). */
 export async function decodeAll(url: string | RegistryConnection, messages: KafkaMessage[]) {
   const registry = registryClient(typeof url === "string" ? { url } : url);
@@ -292,12 +491,91 @@ export async function decodeAll(url: string | RegistryConnection, messages: Kafk
   );
 }
 
+/**
+ * Every committed record of `topic` ({@linkcode readAllCommitted}), decoded
+ * through the registry at `registry` ({@linkcode decodeAll}).
+ */
+export async function readDecoded(
+  kafka: Kafka,
+  registry: string | RegistryConnection,
+  topic: string,
+) {
+  return await decodeAll(registry, await readAllCommitted(kafka, topic));
+}
+
+/**
+ * Waits until `progress` returns a count above zero, then SIGKILLs `proc`
+ * without warning and checks that the signal ended it; returns the count. If
+ * the wait times out, `proc` is killed too and the error carries its output.
+ *
+ * @example
+ * ```ts ignore
+ * before = await killAfterProgress(proc, async () => {
+ *   const n = await committedCount(kafka, group, topic);
+ *   return n >= before + 250 ? n : 0;
+ * });
+ * ```
+ */
+export async function killAfterProgress(
+  proc: ScriptProcess,
+  progress: () => Promise<number>,
+  { timeoutMs = 90_000 } = {},
+): Promise<number> {
+  const progressed = await waitFor("progress before the kill", progress, {
+    timeoutMs,
+    intervalMs: 50,
+  }).catch((err) => {
+    proc.kill("SIGKILL");
+    throw new Error(`${err}\n${proc.output().slice(-3000)}`);
+  });
+  proc.kill("SIGKILL");
+  assert.equal((await proc.status).signal, "SIGKILL");
+  return progressed;
+}
+
+/**
+ * Runs `fn`; if it throws, the error carries the end of each named
+ * process's output, so that a failed wait says what the scripts said.
+ *
+ * @example
+ * ```ts ignore
+ * await explained({ consumer }, () => waitFor("the consumer to finish", done));
+ * ```
+ */
+export async function explained<T>(
+  processes: Record<string, { output(): string }>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const outputs = Object.entries(processes).map(([name, p]) =>
+      `--- ${name}:\n${p.output().slice(-3000)}`
+    );
+    throw new Error(`${err}\n${outputs.join("\n")}`);
+  }
+}
+
 /** Stops a script with SIGTERM and checks it exits cleanly. */
 export async function stopped(proc: ReturnType<typeof startScript>): Promise<void> {
   proc.kill("SIGTERM");
   const status = await proc.status;
   assert.equal(status.code, 0, `clean exit expected:\n${proc.output().slice(-3000)}`);
 }
+
+/**
+ * Flags for a service under test: metrics on a free port, no progress
+ * lines, and a 6 s session timeout, so that a killed member's partitions
+ * move on soon.
+ */
+export const SERVICE_TEST_FLAGS: readonly string[] = [
+  "--metrics-port",
+  "0",
+  "--progress-interval",
+  "0",
+  "--session-timeout-ms",
+  "6000",
+];
 
 /**
  * The aggregator's arguments for a test whose topics are `<prefix>-orders`,
@@ -324,12 +602,7 @@ export function aggregatorArgs(prefix: string, extra: string[] = []): string[] {
     `${prefix}-aggregator`,
     "--http-port",
     "0",
-    "--metrics-port",
-    "0",
-    "--progress-interval",
-    "0",
-    "--session-timeout-ms",
-    "6000",
+    ...SERVICE_TEST_FLAGS,
     ...extra,
   ];
 }

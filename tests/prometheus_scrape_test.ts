@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import { prometheusConfig, SCRAPE_JOBS } from "../deploy/prometheus/scrape_config.ts";
 import { integration, testBrokers, testKafka, uniqueName, waitFor } from "./harness.ts";
 import {
+  explained,
   produceRaw,
   rawOrders,
   routerArgs,
@@ -46,21 +47,6 @@ async function query(base: string, promql: string): Promise<Series[]> {
   const body = await res.json();
   if (body.status !== "success") throw new Error(`${promql}: ${JSON.stringify(body)}`);
   return body.data.result as Series[];
-}
-
-/** Runs `fn`; if it throws, the error carries the end of each process's output. */
-async function explained<T>(
-  procs: Record<string, { output(): string }>,
-  fn: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    const outputs = Object.entries(procs).map(([name, p]) =>
-      `--- ${name}:\n${p.output().slice(-3000)}`
-    );
-    throw new Error(`${err}\n${outputs.join("\n")}`);
-  }
 }
 
 Deno.test("promtool accepts the shipped prometheus.yml, which is the table's output", async () => {

@@ -23,14 +23,17 @@ import {
 import { type RunningRegistry, startRegistry } from "../shared/registry/server.ts";
 import { ensureCertificateAuthority, ensureCertificates } from "../shared/security/certs.ts";
 import { basicAuthHeader, parseBasicAuthUsers } from "../shared/security/basic_auth.ts";
-import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
+import { integration, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
+import { dataConsumerArgs } from "./data_consumer.ts";
 import {
-  caughtUp,
-  decodeAll,
-  produceRaw,
-  rawOrders,
-  readAllCommitted,
+  explained,
+  type PipelineTestContext,
+  produceOrders,
+  readDecoded,
   routerArgs,
+  routerCaughtUp,
+  ROUTING_PRODUCERS,
+  type ScriptProcess,
   startScript,
   startTestPipeline,
   stopped,
@@ -68,6 +71,45 @@ async function startSecured(): Promise<RunningRegistry> {
     users: parseBasicAuthUsers(USERS),
     tls: (await pki).tls,
   });
+}
+
+/**
+ * Declares a test on its own pipeline whose registry is secured with
+ * {@linkcode USERS} and TLS from the local CA (`caFile`); the pipeline is
+ * closed after it.
+ */
+function securedPipelineTest(
+  description: string,
+  name: string,
+  body: (context: PipelineTestContext & { caFile: string }) => Promise<void>,
+): void {
+  Deno.test(description, integration, async (t) => {
+    const kafka = testKafka();
+    const { caFile, tls } = await pki;
+    const pipeline = await startTestPipeline(kafka, name, {
+      users: parseBasicAuthUsers(USERS),
+      tls,
+    });
+    try {
+      await body({ kafka, pipeline, t, caFile });
+    } finally {
+      await pipeline.close();
+    }
+  });
+}
+
+/**
+ * Waits for `proc` to end with exit code 1, no stack trace and exactly one
+ * error line; returns that line's message.
+ */
+async function refusal(proc: ScriptProcess): Promise<string> {
+  const status = await proc.status;
+  const output = proc.output();
+  assert.equal(status.code, 1, output);
+  assert.doesNotMatch(output, /^\s+at /m, "no stack trace");
+  const errors = output.split("\n").filter((l) => l.includes('"level":"error"'));
+  assert.equal(errors.length, 1, output);
+  return JSON.parse(errors[0]).msg as string;
 }
 
 /** `https://127.0.0.1:port` with `user:password@` in it. */
@@ -196,152 +238,108 @@ Deno.test(
   },
 );
 
-Deno.test(
+securedPipelineTest(
   "a routing producer on a secured registry: routes with credentials, one line without",
-  integration,
-  async (t) => {
-    const kafka = testKafka();
-    const { caFile, tls } = await pki;
-    const pipeline = await startTestPipeline(kafka, "secured", {
-      users: parseBasicAuthUsers(USERS),
-      tls,
-    });
-    const inventory = "producers/inventory_orders_producer.ts";
+  "secured",
+  async ({ kafka, pipeline, t, caFile }) => {
     const userInfo = { SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO: "alice:s3cret" };
     const caEnv = { SCHEMA_REGISTRY_SSL_CA_FILE: caFile };
     /** Starts the producer, expects exit 1 and one error line: returns that line. */
-    const refused = async (env: Record<string, string>) => {
-      const proc = startScript(inventory, routerArgs(pipeline, "inventory"), env);
-      const status = await proc.status;
-      const output = proc.output();
-      assert.equal(status.code, 1, output);
-      assert.doesNotMatch(output, /^\s+at /m, "no stack trace");
-      const errors = output.split("\n").filter((l) => l.includes('"level":"error"'));
-      assert.equal(errors.length, 1, output);
-      return JSON.parse(errors[0]).msg as string;
-    };
-    try {
-      await t.step("without credentials: exit 1, one line naming the variable", async () => {
-        assert.equal(
-          await refused(caEnv),
-          `schema registry ${pipeline.registryUrl} refused the credentials (401): ` +
-            "none were given; set SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO=user:password",
-        );
+    const refused = (env: Record<string, string>) =>
+      refusal(startScript(ROUTING_PRODUCERS.inventory, routerArgs(pipeline, "inventory"), env));
+    await t.step("without credentials: exit 1, one line naming the variable", async () => {
+      assert.equal(
+        await refused(caEnv),
+        `schema registry ${pipeline.registryUrl} refused the credentials (401): ` +
+          "none were given; set SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO=user:password",
+      );
+    });
+    await t.step("with a wrong password: exit 1, one line", async () => {
+      assert.match(
+        await refused({ ...caEnv, SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO: "alice:wrong" }),
+        /refused the credentials of user "alice" \(401\): check SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO/,
+      );
+    });
+    await t.step("without the CA: exit 1, one line naming the CA variable", async () => {
+      assert.match(
+        await refused(userInfo),
+        /^schema registry https:\/\/127\.0\.0\.1:\d+: no CA .*set SCHEMA_REGISTRY_SSL_CA_FILE/,
+      );
+    });
+    await t.step("with a CA that did not sign it: exit 1, one line", async () => {
+      const other = await ensureCertificateAuthority(await Deno.makeTempDir());
+      await using _ = {
+        [Symbol.asyncDispose]: () => Deno.remove(other.dir, { recursive: true }),
+      };
+      assert.match(
+        await refused({ ...userInfo, SCHEMA_REGISTRY_SSL_CA_FILE: other.certFile }),
+        /^schema registry https:\/\/127\.0\.0\.1:\d+: its TLS certificate is not trusted .*set SCHEMA_REGISTRY_SSL_CA_FILE/,
+      );
+    });
+    await t.step("user info without a colon: a flag error", async () => {
+      const proc = startScript(ROUTING_PRODUCERS.inventory, routerArgs(pipeline, "inventory"), {
+        ...caEnv,
+        SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO: "alice",
       });
-      await t.step("with a wrong password: exit 1, one line", async () => {
-        assert.match(
-          await refused({ ...caEnv, SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO: "alice:wrong" }),
-          /refused the credentials of user "alice" \(401\): check SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO/,
-        );
-      });
-      await t.step("without the CA: exit 1, one line naming the CA variable", async () => {
-        assert.match(
-          await refused(userInfo),
-          /^schema registry https:\/\/127\.0\.0\.1:\d+: no CA .*set SCHEMA_REGISTRY_SSL_CA_FILE/,
-        );
-      });
-      await t.step("with a CA that did not sign it: exit 1, one line", async () => {
-        const other = await ensureCertificateAuthority(await Deno.makeTempDir());
-        await using _ = {
-          [Symbol.asyncDispose]: () => Deno.remove(other.dir, { recursive: true }),
-        };
-        assert.match(
-          await refused({ ...userInfo, SCHEMA_REGISTRY_SSL_CA_FILE: other.certFile }),
-          /^schema registry https:\/\/127\.0\.0\.1:\d+: its TLS certificate is not trusted .*set SCHEMA_REGISTRY_SSL_CA_FILE/,
-        );
-      });
-      await t.step("user info without a colon: a flag error", async () => {
-        const proc = startScript(inventory, routerArgs(pipeline, "inventory"), {
-          ...caEnv,
-          SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO: "alice",
-        });
-        assert.equal((await proc.status).code, 2);
-        assert.match(proc.output(), /SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO\) must be user:password/);
-      });
+      assert.equal((await proc.status).code, 2);
+      assert.match(proc.output(), /SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO\) must be user:password/);
+    });
 
-      await t.step("with credentials (in the URL) and the CA: an order is routed", async () => {
-        const records = rawOrders(20, { seed: 3, invalidRate: 0, mix: { inventory: 1 } });
-        await produceRaw(kafka, pipeline.topics.orders.name, records);
-        const args = routerArgs(pipeline, "inventory");
-        const url = withCredentials(pipeline.registryUrl, "bob", "hunter2");
-        args[args.indexOf("--registry-url") + 1] = url;
-        const proc = startScript(inventory, [...args, "--registry-ca-file", caFile]);
-        try {
-          await waitFor(
-            "the producer to consume every raw order",
-            () =>
-              caughtUp(
-                kafka,
-                `${pipeline.topics.orders.name}-inventory`,
-                pipeline.topics.orders.name,
-              ),
-            { timeoutMs: 90_000, intervalMs: 500 },
-          );
-        } catch (err) {
-          throw new Error(`${err}\n${proc.output().slice(-3000)}`);
-        } finally {
-          await stopped(proc);
-        }
-        assert.doesNotMatch(proc.output(), /hunter2/, "the password is not logged");
-        const routed = await decodeAll(
-          registryConnectionFrom({ registryUrl: url, registryCaFile: caFile }),
-          await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name),
-        );
-        const orderIds = new Set(records.map((r) => JSON.parse(r.value).orderId));
-        assert.ok(routed.length >= records.length, "every order has at least one line");
-        for (const r of routed) assert.ok(orderIds.has(r.value.orderId));
+    await t.step("with credentials (in the URL) and the CA: an order is routed", async () => {
+      const records = await produceOrders(kafka, pipeline, 20, {
+        seed: 3,
+        invalidRate: 0,
+        mix: { inventory: 1 },
       });
-    } finally {
-      await pipeline.close();
-    }
+      const args = routerArgs(pipeline, "inventory");
+      const url = withCredentials(pipeline.registryUrl, "bob", "hunter2");
+      args[args.indexOf("--registry-url") + 1] = url;
+      const proc = startScript(ROUTING_PRODUCERS.inventory, [
+        ...args,
+        "--registry-ca-file",
+        caFile,
+      ]);
+      try {
+        await explained({ producer: proc }, () =>
+          waitFor(
+            "the producer to consume every raw order",
+            () => routerCaughtUp(kafka, pipeline, "inventory"),
+            { timeoutMs: 90_000, intervalMs: 500 },
+          ));
+      } finally {
+        await stopped(proc);
+      }
+      assert.doesNotMatch(proc.output(), /hunter2/, "the password is not logged");
+      const routed = await readDecoded(
+        kafka,
+        registryConnectionFrom({ registryUrl: url, registryCaFile: caFile }),
+        pipeline.topics.inventoryOrders.name,
+      );
+      const orderIds = new Set(records.map((r) => JSON.parse(r.value).orderId));
+      assert.ok(routed.length >= records.length, "every order has at least one line");
+      for (const r of routed) assert.ok(orderIds.has(r.value.orderId));
+    });
   },
 );
 
-Deno.test(
+securedPipelineTest(
   "a data consumer on a secured registry: checks it at start, one line without credentials",
-  integration,
-  async (t) => {
-    const kafka = testKafka();
-    const { caFile, tls } = await pki;
-    const pipeline = await startTestPipeline(kafka, "secured-consumer", {
-      users: parseBasicAuthUsers(USERS),
-      tls,
-    });
+  "secured-consumer",
+  async ({ pipeline, t, caFile }) => {
     const dir = await Deno.makeTempDir({ prefix: "registry-consumer-" });
     const consumer = "consumers/inventory_data_consumer.ts";
-    const args = [
-      "--brokers",
-      testBrokers().join(","),
-      "--registry-url",
-      pipeline.registryUrl,
-      "--registry-ca-file",
-      caFile,
-      "--database-url",
-      `sqlite:${dir}/stock.db`,
-      "--source-topics",
-      pipeline.topics.inventoryOrders.name,
-      "--dlq-topic",
-      pipeline.topics.ordersDlq.name,
-      "--status-topic",
-      uniqueName("secured-status"),
-      "--group-id",
-      uniqueName("secured-consumer"),
-      "--metrics-port",
-      "0",
-      "--progress-interval",
-      "0",
-    ];
+    const args = dataConsumerArgs({
+      registryUrl: pipeline.registryUrl,
+      databaseUrl: `sqlite:${dir}/stock.db`,
+      sourceTopics: [pipeline.topics.inventoryOrders.name],
+      statusTopic: uniqueName("secured-status"),
+      dlqTopic: pipeline.topics.ordersDlq.name,
+      groupId: uniqueName("secured-consumer"),
+    }, ["--registry-ca-file", caFile]);
     try {
       await t.step("without credentials: exit 1, one line", async () => {
-        const proc = startScript(consumer, args);
-        const status = await proc.status;
-        const output = proc.output();
-        assert.equal(status.code, 1, output);
-        assert.doesNotMatch(output, /^\s+at /m, "no stack trace");
-        const errors = output.split("\n").filter((l) => l.includes('"level":"error"'));
-        assert.equal(errors.length, 1, output);
         assert.equal(
-          JSON.parse(errors[0]).msg,
+          await refusal(startScript(consumer, args)),
           `schema registry ${pipeline.registryUrl} refused the credentials (401): ` +
             "none were given; set SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO=user:password",
         );
@@ -363,7 +361,6 @@ Deno.test(
         }
       });
     } finally {
-      await pipeline.close();
       await Deno.remove(dir, { recursive: true });
     }
   },

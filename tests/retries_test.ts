@@ -8,57 +8,49 @@ import assert from "node:assert/strict";
 import type { KafkaMessage } from "kafkajs";
 import { DLQ_HEADERS, readDeadLetterHeaders } from "../shared/dlq.ts";
 import { RETRY_HEADERS, retryHistory } from "../shared/retry/envelope.ts";
-import { integration, testBrokers, testKafka, waitFor } from "./harness.ts";
+import { testBrokers, waitFor } from "./harness.ts";
 import {
-  caughtUp,
-  committedCount,
-  decodeAll,
-  produceRaw,
-  rawOrders,
+  killAfterProgress,
+  pipelineTest,
+  produceOrders,
   readAllCommitted,
-  routerArgs,
+  readRouted,
+  routerCaughtUp,
+  routerCommitted,
+  startRouter,
   startScript,
-  startTestPipeline,
   stopped,
 } from "./pipeline.ts";
 
-const INVENTORY = "producers/inventory_orders_producer.ts";
-
 const header = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString();
+
+/** Valid inventory orders only, from the generator seeded with `seed`. */
+const INVENTORY_ONLY = (seed: number) => ({ seed, invalidRate: 0, mix: { inventory: 100 } });
 
 /** The order ids of raw records that are inventory orders. */
 function inventoryIds(records: { key: string; value: string }[]): string[] {
   return records.filter((r) => JSON.parse(r.value).type === "inventory").map((r) => r.key);
 }
 
-Deno.test(
+pipelineTest(
   "backoff: an order failing twice goes through on its third attempt, after the configured waits",
-  integration,
-  async () => {
-    const kafka = testKafka();
-    const pipeline = await startTestPipeline(kafka, "backoff");
-    const records = rawOrders(20, { seed: 3, invalidRate: 0, mix: { inventory: 100 } });
+  "backoff",
+  async ({ kafka, pipeline }) => {
+    const records = await produceOrders(kafka, pipeline, 20, INVENTORY_ONLY(3));
     const flaky = inventoryIds(records)[5];
     const retryBase = `${pipeline.topics.orders.name}-inventory`;
-    const proc = startScript(
-      INVENTORY,
-      routerArgs(pipeline, "inventory", [
-        "--retry-initial-ms",
-        "800",
-        "--retry-multiplier",
-        "2",
-        "--inject-flaky-orders",
-        `${flaky}:2`,
-      ]),
-    );
+    const proc = startRouter(pipeline, "inventory", [
+      "--retry-initial-ms",
+      "800",
+      "--retry-multiplier",
+      "2",
+      "--inject-flaky-orders",
+      `${flaky}:2`,
+    ]);
     let running = true;
     try {
-      await produceRaw(kafka, pipeline.topics.orders.name, records);
       const routed = await waitFor("the flaky order routed", async () => {
-        const got = await decodeAll(
-          pipeline.registryUrl,
-          await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name),
-        );
+        const got = await readRouted(kafka, pipeline, "inventory");
         const ids = new Set(got.map((r) => String(r.value.orderId)));
         return ids.has(flaky) && ids.size === 20 ? got : undefined;
       }, { timeoutMs: 60_000, intervalMs: 500 });
@@ -89,33 +81,26 @@ Deno.test(
       assert.equal((await readAllCommitted(kafka, pipeline.topics.ordersDlq.name)).length, 0);
     } finally {
       if (running) await stopped(proc);
-      await pipeline.close();
     }
   },
 );
 
-Deno.test(
+pipelineTest(
   "poison: dead-lettered after its attempts with its whole history, never holding back the rest",
-  integration,
-  async () => {
-    const kafka = testKafka();
-    const pipeline = await startTestPipeline(kafka, "poison");
+  "poison",
+  async ({ kafka, pipeline }) => {
     // Orders behind the poison one in its partition must not wait for it.
-    const records = rawOrders(200, { seed: 5, invalidRate: 0, mix: { inventory: 100 } });
+    const records = await produceOrders(kafka, pipeline, 200, INVENTORY_ONLY(5));
     const poison = inventoryIds(records)[0];
-    const proc = startScript(
-      INVENTORY,
-      routerArgs(pipeline, "inventory", [
-        "--retry-attempts",
-        "2",
-        "--retry-initial-ms",
-        "1500",
-        "--inject-poison-orders",
-        poison,
-      ]),
-    );
+    const proc = startRouter(pipeline, "inventory", [
+      "--retry-attempts",
+      "2",
+      "--retry-initial-ms",
+      "1500",
+      "--inject-poison-orders",
+      poison,
+    ]);
     try {
-      await produceRaw(kafka, pipeline.topics.orders.name, records);
       const dead = await waitFor("the poison order in the DLQ", async () => {
         const got = await readAllCommitted(kafka, pipeline.topics.ordersDlq.name);
         return got.length ? got : undefined;
@@ -139,9 +124,8 @@ Deno.test(
       assert.ok(DLQ_HEADERS.reason in (dead[0].headers ?? {}));
 
       // Every other order was routed, and before the poison one gave up.
-      const routed = await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name);
-      const decoded = await decodeAll(pipeline.registryUrl, routed);
-      const ids = new Set(decoded.map((r) => String(r.value.orderId)));
+      const routed = await readRouted(kafka, pipeline, "inventory");
+      const ids = new Set(routed.map((r) => String(r.value.orderId)));
       assert.equal(ids.size, 199);
       assert.ok(!ids.has(poison));
       const lastRouted = Math.max(...routed.map((m) => Number(m.timestamp)));
@@ -151,22 +135,17 @@ Deno.test(
       );
     } finally {
       await stopped(proc);
-      await pipeline.close();
     }
   },
 );
 
-Deno.test(
+pipelineTest(
   "SIGKILLs during hand-offs: each order once, in the target topic or the DLQ, each hand-off once",
-  integration,
-  async () => {
-    const kafka = testKafka();
-    const pipeline = await startTestPipeline(kafka, "handoff");
-    const records = rawOrders(1500, { seed: 13, invalidRate: 0, mix: { inventory: 100 } });
-    await produceRaw(kafka, pipeline.topics.orders.name, records);
-    const group = `${pipeline.topics.orders.name}-inventory`;
+  "handoff",
+  async ({ kafka, pipeline }) => {
+    const records = await produceOrders(kafka, pipeline, 1500, INVENTORY_ONLY(13));
     const retryBase = `${pipeline.topics.orders.name}-inventory`;
-    const args = routerArgs(pipeline, "inventory", [
+    const extra = [
       "--transaction-size",
       "20",
       "--linger-ms",
@@ -177,31 +156,21 @@ Deno.test(
       "200",
       "--inject-failure-rate",
       "0.3",
-    ]);
+    ];
     let before = 0;
     for (let kills = 0; kills < 3; kills++) {
-      const proc = startScript(INVENTORY, args);
-      const progressed = await waitFor("progress before the kill", async () => {
-        const n = await committedCount(kafka, group, pipeline.topics.orders.name);
+      before = await killAfterProgress(startRouter(pipeline, "inventory", extra), async () => {
+        const n = await routerCommitted(kafka, pipeline, "inventory");
         return n >= before + 250 ? n : 0;
-      }, { timeoutMs: 90_000, intervalMs: 50 }).catch((err) => {
-        proc.kill("SIGKILL");
-        throw new Error(`${err}\n${proc.output().slice(-3000)}`);
       });
-      proc.kill("SIGKILL");
-      assert.equal((await proc.status).signal, "SIGKILL");
-      before = progressed;
       if (before >= records.length - 250) break;
     }
-    const last = startScript(INVENTORY, args);
+    const last = startRouter(pipeline, "inventory", extra);
     const ids = inventoryIds(records);
     try {
       await waitFor("every order routed or dead-lettered", async () => {
-        if (!await caughtUp(kafka, group, pipeline.topics.orders.name)) return false;
-        const routed = await decodeAll(
-          pipeline.registryUrl,
-          await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name),
-        );
+        if (!await routerCaughtUp(kafka, pipeline, "inventory")) return false;
+        const routed = await readRouted(kafka, pipeline, "inventory");
         const dead = await readAllCommitted(kafka, pipeline.topics.ordersDlq.name);
         const done = new Set([
           ...routed.map((r) => String(r.value.orderId)),
@@ -213,10 +182,7 @@ Deno.test(
       await stopped(last);
     }
 
-    const routed = await decodeAll(
-      pipeline.registryUrl,
-      await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name),
-    );
+    const routed = await readRouted(kafka, pipeline, "inventory");
     const dead = (await readAllCommitted(kafka, pipeline.topics.ordersDlq.name)).map((m) =>
       m.key!.toString()
     );
@@ -251,28 +217,26 @@ Deno.test(
         `${routedIds.size} routed`,
     );
     assert.ok(handOffs > 100, "failures were injected and retried");
-    await pipeline.close();
   },
 );
 
-Deno.test(
+pipelineTest(
   "a dead-lettered order replayed from the DLQ is routed, once however often the replay runs",
-  integration,
-  async () => {
-    const kafka = testKafka();
-    const pipeline = await startTestPipeline(kafka, "replay");
-    const records = rawOrders(30, { seed: 9, invalidRate: 0, mix: { inventory: 100 } });
+  "replay",
+  async ({ kafka, pipeline }) => {
+    const records = await produceOrders(kafka, pipeline, 30, INVENTORY_ONLY(9));
     const poison = inventoryIds(records)[4];
-    const args = routerArgs(pipeline, "inventory", ["--retry-attempts", "0"]);
+    const noRetries = ["--retry-attempts", "0"];
     const routedIds = async () =>
       new Set(
-        (await decodeAll(
-          pipeline.registryUrl,
-          await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name),
-        )).map((r) => String(r.value.orderId)),
+        (await readRouted(kafka, pipeline, "inventory"))
+          .map((r) => String(r.value.orderId)),
       );
-    await produceRaw(kafka, pipeline.topics.orders.name, records);
-    const failing = startScript(INVENTORY, [...args, "--inject-poison-orders", poison]);
+    const failing = startRouter(pipeline, "inventory", [
+      ...noRetries,
+      "--inject-poison-orders",
+      poison,
+    ]);
     try {
       // Partitions commit independently: the others may still be in flight
       // when the poison's transaction lands.
@@ -307,7 +271,7 @@ Deno.test(
     assert.deepEqual(first.to, { [`${pipeline.topics.orders.name}-inventory-retry-1`]: 1 });
     assert.equal((await replay()).replayed, 0, "a second run replays nothing");
 
-    const fixed = startScript(INVENTORY, args);
+    const fixed = startRouter(pipeline, "inventory", noRetries);
     try {
       await waitFor("the replayed order routed", async () => (await routedIds()).has(poison), {
         timeoutMs: 60_000,
@@ -316,13 +280,11 @@ Deno.test(
     } finally {
       await stopped(fixed);
     }
-    const lines = (await decodeAll(
-      pipeline.registryUrl,
-      await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name),
-    )).filter((r) => r.value.orderId === poison);
+    const lines = (await readRouted(kafka, pipeline, "inventory")).filter((r) =>
+      r.value.orderId === poison
+    );
     const expected = JSON.parse(records.find((r) => r.key === poison)!.value).items.length;
     assert.equal(lines.length, expected, "each of its lines once");
     assert.equal((await readAllCommitted(kafka, pipeline.topics.ordersDlq.name)).length, 1);
-    await pipeline.close();
   },
 );

@@ -6,22 +6,24 @@
 import assert from "node:assert/strict";
 import { DLQ_HEADERS, readDeadLetterHeaders } from "../shared/dlq.ts";
 import { DELIVERY_ROUTE, INVENTORY_ROUTE, routeRecord } from "../shared/router/route.ts";
-import { integration, testKafka, waitFor } from "./harness.ts";
+import { waitFor } from "./harness.ts";
 import {
-  caughtUp,
-  committedCount,
-  decodeAll,
+  explained,
+  killAfterProgress,
+  pipelineTest,
+  produceOrders,
   produceRaw,
   rawOrders,
   readAllCommitted,
+  readRouted,
   routerArgs,
+  routerCaughtUp,
+  routerCommitted,
+  ROUTING_PRODUCERS,
+  startRouter,
   startScript,
-  startTestPipeline,
   stopped,
 } from "./pipeline.ts";
-
-const INVENTORY = "producers/inventory_orders_producer.ts";
-const DELIVERY = "producers/delivery_orders_producer.ts";
 
 /** What each route must do with each raw record, from the pure router. */
 function expectedOutcomes(records: { key: string; value: string }[]) {
@@ -44,12 +46,10 @@ function expectedOutcomes(records: { key: string; value: string }[]) {
   return { inventoryLines, deliveryIds, deadKeys: deadKeys.sort() };
 }
 
-Deno.test(
+pipelineTest(
   "each producer routes exactly its own orders, and invalid ones to the DLQ",
-  integration,
-  async (t) => {
-    const kafka = testKafka();
-    const pipeline = await startTestPipeline(kafka, "filter");
+  "filter",
+  async ({ kafka, pipeline, t }) => {
     const records = rawOrders(300, {
       seed: 7,
       invalidRate: 0.1,
@@ -81,35 +81,23 @@ Deno.test(
     assert.ok(expected.deadKeys.length >= 10, "the mix must contain invalid orders");
 
     await produceRaw(kafka, pipeline.topics.orders.name, records);
-    const inventory = startScript(INVENTORY, routerArgs(pipeline, "inventory"));
-    const delivery = startScript(DELIVERY, routerArgs(pipeline, "delivery"));
+    const inventory = startRouter(pipeline, "inventory");
+    const delivery = startRouter(pipeline, "delivery");
     try {
-      const groups = [
-        `${pipeline.topics.orders.name}-inventory`,
-        `${pipeline.topics.orders.name}-delivery`,
-      ];
-      await waitFor(
-        "both producers to consume every raw order",
-        async () =>
-          (await caughtUp(kafka, groups[0], pipeline.topics.orders.name)) &&
-          (await caughtUp(kafka, groups[1], pipeline.topics.orders.name)),
-        { timeoutMs: 90_000, intervalMs: 500 },
-      );
-    } catch (err) {
-      throw new Error(
-        `${err}\ninventory:\n${inventory.output().slice(-2000)}\ndelivery:\n${
-          delivery.output().slice(-2000)
-        }`,
-      );
+      await explained({ inventory, delivery }, () =>
+        waitFor(
+          "both producers to consume every raw order",
+          async () =>
+            (await routerCaughtUp(kafka, pipeline, "inventory")) &&
+            (await routerCaughtUp(kafka, pipeline, "delivery")),
+          { timeoutMs: 90_000, intervalMs: 500 },
+        ));
     } finally {
       await stopped(inventory);
       await stopped(delivery);
     }
 
-    const inventoryOut = await decodeAll(
-      pipeline.registryUrl,
-      await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name),
-    );
+    const inventoryOut = await readRouted(kafka, pipeline, "inventory");
     await t.step("inventory_orders holds exactly the inventory lines, once each", () => {
       const lines = inventoryOut.map((r) => `${r.value.orderId}#${r.value.lineIndex}`);
       assert.equal(lines.length, expected.inventoryLines.size, "no duplicates, nothing else");
@@ -135,10 +123,7 @@ Deno.test(
       assert.ok(new Set(raw.map((m) => m.partition)).size > 1, "SKUs spread over partitions");
     });
 
-    const deliveryOut = await decodeAll(
-      pipeline.registryUrl,
-      await readAllCommitted(kafka, pipeline.topics.deliveryOrders.name),
-    );
+    const deliveryOut = await readRouted(kafka, pipeline, "delivery");
     await t.step("delivery_orders holds exactly the delivery orders, once each", () => {
       const ids = deliveryOut.map((r) => String(r.value.orderId));
       assert.equal(ids.length, expected.deliveryIds.size);
@@ -165,74 +150,53 @@ Deno.test(
         assert.ok(DLQ_HEADERS.reason);
       },
     );
-    await pipeline.close();
   },
 );
 
-Deno.test(
+pipelineTest(
   "a producer SIGKILLed mid-stream and restarted routes every order exactly once",
-  integration,
-  async () => {
-    const kafka = testKafka();
-    const pipeline = await startTestPipeline(kafka, "eos");
-    const records = rawOrders(4000, {
+  "eos",
+  async ({ kafka, pipeline }) => {
+    const records = await produceOrders(kafka, pipeline, 4000, {
       seed: 11,
       invalidRate: 0,
       mix: { inventory: 70, delivery: 30 },
     });
     const expected = expectedOutcomes(records);
-    await produceRaw(kafka, pipeline.topics.orders.name, records);
-    const group = `${pipeline.topics.orders.name}-inventory`;
     // Small transactions, so a kill very likely lands inside one.
-    const args = routerArgs(pipeline, "inventory", [
-      "--transaction-size",
-      "20",
-      "--linger-ms",
-      "20",
-    ]);
+    const smallTransactions = ["--transaction-size", "20", "--linger-ms", "20"];
 
     let kills = 0;
     let before = 0;
     while (kills < 3) {
-      const proc = startScript(INVENTORY, args);
       // Let it make progress past the last kill, then kill it without warning.
-      const progressed = await waitFor(
-        "progress before the kill",
+      const progressed = await killAfterProgress(
+        startRouter(pipeline, "inventory", smallTransactions),
         async () => {
-          const n = await committedCount(kafka, group, pipeline.topics.orders.name);
-          return n >= before + 300 || (await caughtUp(kafka, group, pipeline.topics.orders.name))
+          const n = await routerCommitted(kafka, pipeline, "inventory");
+          return n >= before + 300 || (await routerCaughtUp(kafka, pipeline, "inventory"))
             ? n || 1
             : 0;
         },
-        { timeoutMs: 90_000, intervalMs: 50 },
-      ).catch((err) => {
-        proc.kill("SIGKILL");
-        throw new Error(`${err}\n${proc.output().slice(-3000)}`);
-      });
-      proc.kill("SIGKILL");
-      const status = await proc.status;
-      assert.equal(status.signal, "SIGKILL");
-      if (await caughtUp(kafka, group, pipeline.topics.orders.name)) break;
+      );
+      if (await routerCaughtUp(kafka, pipeline, "inventory")) break;
       before = progressed;
       kills++;
     }
     assert.ok(kills >= 1, "at least one kill landed before the end of the stream");
 
-    const last = startScript(INVENTORY, args);
+    const last = startRouter(pipeline, "inventory", smallTransactions);
     try {
       await waitFor(
         "the restarted producer to finish the stream",
-        () => caughtUp(kafka, group, pipeline.topics.orders.name),
+        () => routerCaughtUp(kafka, pipeline, "inventory"),
         { timeoutMs: 120_000, intervalMs: 500 },
       );
     } finally {
       await stopped(last);
     }
 
-    const out = await decodeAll(
-      pipeline.registryUrl,
-      await readAllCommitted(kafka, pipeline.topics.inventoryOrders.name),
-    );
+    const out = await readRouted(kafka, pipeline, "inventory");
     const lines = out.map((r) => `${r.value.orderId}#${r.value.lineIndex}`);
     const seen = new Map<string, number>();
     for (const l of lines) seen.set(l, (seen.get(l) ?? 0) + 1);
@@ -241,40 +205,40 @@ Deno.test(
     const missing = [...expected.inventoryLines].filter((l) => !seen.has(l));
     assert.deepEqual(missing, [], "no line is lost");
     assert.equal(lines.length, expected.inventoryLines.size);
-    await pipeline.close();
   },
 );
 
-Deno.test("start-up errors are one clear line and exit code 1", integration, async (t) => {
-  const kafka = testKafka();
-  const pipeline = await startTestPipeline(kafka, "startup");
-  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const closedPort = (closed.addr as Deno.NetAddr).port;
-  closed.close();
+pipelineTest(
+  "start-up errors are one clear line and exit code 1",
+  "startup",
+  async ({ pipeline, t }) => {
+    const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const closedPort = (closed.addr as Deno.NetAddr).port;
+    closed.close();
 
-  await t.step("the registry is down", async () => {
-    const args = routerArgs(pipeline, "inventory");
-    args[args.indexOf("--registry-url") + 1] = `http://127.0.0.1:${closedPort}`;
-    const proc = startScript(INVENTORY, args);
-    const status = await proc.status;
-    assert.equal(status.code, 1);
-    assert.match(proc.output(), /schema registry at http:\/\/127\.0\.0\.1:\d+ cannot be reached/);
-  });
+    await t.step("the registry is down", async () => {
+      const args = routerArgs(pipeline, "inventory");
+      args[args.indexOf("--registry-url") + 1] = `http://127.0.0.1:${closedPort}`;
+      const proc = startScript(ROUTING_PRODUCERS.inventory, args);
+      const status = await proc.status;
+      assert.equal(status.code, 1);
+      assert.match(proc.output(), /schema registry at http:\/\/127\.0\.0\.1:\d+ cannot be reached/);
+    });
 
-  await t.step("Kafka is down", async () => {
-    const args = routerArgs(pipeline, "delivery");
-    args[args.indexOf("--brokers") + 1] = `127.0.0.1:${closedPort}`;
-    const proc = startScript(DELIVERY, args);
-    const status = await proc.status;
-    assert.equal(status.code, 1);
-    assert.match(proc.output(), /"level":"error".*(Connection|connect|ECONNREFUSED)/);
-  });
+    await t.step("Kafka is down", async () => {
+      const args = routerArgs(pipeline, "delivery");
+      args[args.indexOf("--brokers") + 1] = `127.0.0.1:${closedPort}`;
+      const proc = startScript(ROUTING_PRODUCERS.delivery, args);
+      const status = await proc.status;
+      assert.equal(status.code, 1);
+      assert.match(proc.output(), /"level":"error".*(Connection|connect|ECONNREFUSED)/);
+    });
 
-  await t.step("a bad flag names itself", async () => {
-    const proc = startScript(INVENTORY, ["--transaction-size", "0"]);
-    const status = await proc.status;
-    assert.equal(status.code, 2);
-    assert.match(proc.output(), /--transaction-size must be at least 1/);
-  });
-  await pipeline.close();
-});
+    await t.step("a bad flag names itself", async () => {
+      const proc = startScript(ROUTING_PRODUCERS.inventory, ["--transaction-size", "0"]);
+      const status = await proc.status;
+      assert.equal(status.code, 2);
+      assert.match(proc.output(), /--transaction-size must be at least 1/);
+    });
+  },
+);

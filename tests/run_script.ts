@@ -1,9 +1,9 @@
 /**
- * Runs a script of the service table to its end under exactly the
- * permission flags its row gives it (scripts/services.ts), from the
- * repository root, without colours; its output comes back as text. For
- * tests of a script's `--help` and of short runs; tests/pipeline.ts's
- * `startScript` is for the long-running ones.
+ * Runs a script of the service table under exactly the permission flags its
+ * row gives it (scripts/services.ts), from the repository root, without
+ * colours. `runScript` runs one to its end and returns its output as text
+ * (`--help`, short runs); tests/pipeline.ts's `startScript` spawns the
+ * long-running ones through the same {@linkcode scriptDenoCommand}.
  *
  * @example
  * ```ts
@@ -30,21 +30,45 @@ export function scriptCommand(entry: string, args: readonly string[]): string[] 
   return ["run", ...script.permissions, entry, ...args];
 }
 
-/** Runs `entry` with `args` to its end. */
-export async function runScript(entry: string, args: readonly string[]): Promise<ScriptRun> {
-  return await runDeno(scriptCommand(entry, args));
-}
-
-/** Runs `deno` with `args` from the repository root, stdin closed, without colours. */
-export async function runDeno(args: readonly string[]): Promise<ScriptRun> {
-  const out = await new Deno.Command(Deno.execPath(), {
+/** `deno` with `args` from the repository root, stdin closed, output piped, without colours. */
+export function denoCommand(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
     args: [...args],
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", KAFKAJS_NO_PARTITIONER_WARNING: "1", ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  });
+}
+
+/** The command that runs `entry` with `args` under its row's permissions. */
+export function scriptDenoCommand(
+  entry: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Deno.Command {
+  return denoCommand(scriptCommand(entry, args), env);
+}
+
+/** Runs `entry` with `args` to its end. */
+export async function runScript(
+  entry: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<ScriptRun> {
+  return decoded(await scriptDenoCommand(entry, args, env).output());
+}
+
+/** Runs `deno` with `args` from the repository root to its end. */
+export async function runDeno(args: readonly string[]): Promise<ScriptRun> {
+  return decoded(await denoCommand(args).output());
+}
+
+function decoded(out: Deno.CommandOutput): ScriptRun {
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
 }

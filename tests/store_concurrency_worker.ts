@@ -9,6 +9,7 @@
  * @module
  */
 import { createLogger } from "../shared/log.ts";
+import { createRandom } from "../shared/orders/generate.ts";
 import { openStore } from "../shared/store/open_store.ts";
 import type { StockMovementEffect } from "../shared/store/store.ts";
 
@@ -26,18 +27,6 @@ export interface WorkerTally {
   /** Epoch ms of its first and last batch, to see that the workers overlapped. */
   startedAt: number;
   finishedAt: number;
-}
-
-/** mulberry32: a small seeded generator, so a failing run can be repeated. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
@@ -60,7 +49,8 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ ready: worker }));
   if (await firstLine(Deno.stdin.readable) !== "go") throw new Error("expected `go` on stdin");
 
-  const next = random(1000 + worker);
+  // Seeded, so that a failing run can be repeated.
+  const next = createRandom(1000 + worker);
   const tally: WorkerTally = {
     worker,
     applied: 0,

@@ -89,6 +89,21 @@ async function withStore(
   }
 }
 
+/** As {@linkcode withStore}, with `other`, a second connection to the same database. */
+async function withTwoStores(
+  backend: BackendUnderTest,
+  fn: (store: Store, other: Store) => Promise<void>,
+): Promise<void> {
+  await withStore(backend, async (store, url) => {
+    const other = await open(url, { migrate: false });
+    try {
+      await fn(store, other);
+    } finally {
+      await other.close();
+    }
+  });
+}
+
 /** Reads a child's stdout line by line. */
 function lineReader(stream: ReadableStream<Uint8Array>): () => Promise<string | undefined> {
   const lines = stream.pipeThrough(new TextDecoderStream()).getReader();
@@ -295,52 +310,42 @@ async function storeContract(t: Deno.TestContext, backend: BackendUnderTest): Pr
   await t.step(
     "two instances applying one batch at once: one applies it, one is fenced",
     () =>
-      withStore(backend, async (store, url) => {
-        const other = await open(url, { migrate: false });
-        try {
-          await store.setStock("A", 100);
-          for (const first of [0, 4]) {
-            const position = { ...pos(0), firstOffset: first, nextOffset: first + 4 };
-            const batch = [0, 1, 2, 3].map((i) => reserve(`o${first + i}`, "A", 1));
-            const results = await Promise.all([
-              store.applyInventoryBatch(position, batch),
-              other.applyInventoryBatch(position, batch),
-            ]);
-            assert.deepEqual(results.map((r) => r.fenced).sort(), [false, true]);
-            assert.equal(results.reduce((n, r) => n + r.applied, 0), 4);
-          }
-          assert.equal(await store.stock("A"), 92);
-        } finally {
-          await other.close();
+      withTwoStores(backend, async (store, other) => {
+        await store.setStock("A", 100);
+        for (const first of [0, 4]) {
+          const position = { ...pos(0), firstOffset: first, nextOffset: first + 4 };
+          const batch = [0, 1, 2, 3].map((i) => reserve(`o${first + i}`, "A", 1));
+          const results = await Promise.all([
+            store.applyInventoryBatch(position, batch),
+            other.applyInventoryBatch(position, batch),
+          ]);
+          assert.deepEqual(results.map((r) => r.fenced).sort(), [false, true]);
+          assert.equal(results.reduce((n, r) => n + r.applied, 0), 4);
         }
+        assert.equal(await store.stock("A"), 92);
       }),
   );
 
   await t.step(
     "two connections reserving the same SKUs at once never oversell",
     () =>
-      withStore(backend, async (store, url) => {
-        const other = await open(url, { migrate: false });
-        try {
-          await store.setStock("A", 30);
-          await store.setStock("B", 30);
-          const run = async (s: Store, partition: number) => {
-            let taken = 0;
-            for (let i = 0; i < 20; i++) {
-              const batch = [reserve(`p${partition}-${i}`, i % 2 ? "A" : "B", 2, 0)];
-              const position = { ...pos(0), partition, firstOffset: i, nextOffset: i + 1 };
-              const r = await s.applyInventoryBatch(position, batch);
-              taken += r.applied * 2;
-            }
-            return taken;
-          };
-          const taken = await Promise.all([run(store, 0), run(other, 1)]);
-          // 80 units asked for, 60 there: exactly 60 taken, none below zero.
-          assert.equal(taken[0] + taken[1], 60);
-          assert.deepEqual(await store.allStock(), new Map([["A", 0], ["B", 0]]));
-        } finally {
-          await other.close();
-        }
+      withTwoStores(backend, async (store, other) => {
+        await store.setStock("A", 30);
+        await store.setStock("B", 30);
+        const run = async (s: Store, partition: number) => {
+          let taken = 0;
+          for (let i = 0; i < 20; i++) {
+            const batch = [reserve(`p${partition}-${i}`, i % 2 ? "A" : "B", 2, 0)];
+            const position = { ...pos(0), partition, firstOffset: i, nextOffset: i + 1 };
+            const r = await s.applyInventoryBatch(position, batch);
+            taken += r.applied * 2;
+          }
+          return taken;
+        };
+        const taken = await Promise.all([run(store, 0), run(other, 1)]);
+        // 80 units asked for, 60 there: exactly 60 taken, none below zero.
+        assert.equal(taken[0] + taken[1], 60);
+        assert.deepEqual(await store.allStock(), new Map([["A", 0], ["B", 0]]));
       }),
   );
 

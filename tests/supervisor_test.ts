@@ -9,16 +9,7 @@ import { join } from "node:path";
 import { startProcess } from "../scripts/supervisor.ts";
 import { freePort } from "../shared/broker/local_kafka.ts";
 import { createLogger } from "../shared/log.ts";
-import { integration, testBrokers, waitFor } from "./harness.ts";
-
-function alive(pid: number): boolean {
-  try {
-    // A zombie (killed, not yet reaped) counts as gone.
-    return !/^State:\s+Z/m.test(Deno.readTextFileSync(`/proc/${pid}/status`));
-  } catch {
-    return false;
-  }
-}
+import { integration, processAlive, testBrokers, waitFor } from "./harness.ts";
 
 async function healthy(url: string): Promise<boolean> {
   try {
@@ -52,7 +43,7 @@ Deno.test(
       Deno.kill(first, "SIGKILL");
       await waitFor("a restart", () => gateway.restarts === 1, { timeoutMs: 30_000 });
       assert.notEqual(gateway.pid, first, "a new pid");
-      assert.equal(alive(first), false);
+      assert.equal(processAlive(first), false);
       await waitFor("the restarted gateway to serve", () => healthy(url), { timeoutMs: 60_000 });
       const res = await fetch(`${url}/orders`, {
         method: "POST",
@@ -72,7 +63,7 @@ Deno.test(
 
       const second = gateway.pid;
       await gateway.stop();
-      assert.equal(alive(second), false);
+      assert.equal(processAlive(second), false);
       // Stopped for good: supervision has ended, with no further restart.
       await gateway.exited;
       assert.equal(gateway.restarts, 1);

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { provisionKafka } from "../shared/broker/local_kafka.ts";
 import { createCommittedReader } from "../shared/verify/committed_reader.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName } from "./harness.ts";
+import { transactionalProducer } from "./pipeline.ts";
 
 Deno.test(
   "the Java reader: committed once, aborted never, then only what is new",
@@ -20,12 +21,7 @@ Deno.test(
     await admin.connect();
     await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
     await admin.disconnect();
-    const producer = kafka.producer({
-      transactionalId: uniqueName("verify-reader-tx"),
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    await producer.connect();
+    const producer = await transactionalProducer(kafka, "verify-reader-tx");
     const inTransaction = async (keys: string[], commit: boolean) => {
       const tx = await producer.transaction();
       await tx.send({

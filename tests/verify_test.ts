@@ -6,12 +6,16 @@
  * real target topic.
  */
 import assert from "node:assert/strict";
-import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { renamed, TOPICS } from "../shared/topics.ts";
 import { integration, testBrokers, testKafka, uniqueName, waitFor } from "./harness.ts";
+import { dataConsumerArgs } from "./data_consumer.ts";
 import {
+  createTopics,
+  produceMessages,
   readAllCommitted,
-  routerArgs,
+  routerTopic,
   type ScriptProcess,
+  startRouter,
   startScript,
   startTestPipeline,
 } from "./pipeline.ts";
@@ -50,36 +54,22 @@ Deno.test("verify audits a running pipeline end to end", integration, async (t) 
   const pipeline = await startTestPipeline(kafka, "verify");
   const status = renamed(TOPICS.orderStatus, uniqueName("verify-status"));
   const consumerDlq = renamed(TOPICS.ordersDlq, uniqueName("verify-consumer-dlq"));
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [status, consumerDlq]);
-  await admin.disconnect();
+  await createTopics(kafka, [status, consumerDlq]);
   const dir = await Deno.makeTempDir({ prefix: "verify-test-" });
   const databaseUrl = `sqlite:${dir}/store.db`;
   const t$ = pipeline.topics;
-  const consumerArgs = (kind: "inventory" | "delivery") => [
-    "--brokers",
-    testBrokers().join(","),
-    "--registry-url",
-    pipeline.registryUrl,
-    "--database-url",
-    databaseUrl,
-    "--source-topics",
-    kind === "inventory" ? t$.inventoryOrders.name : t$.deliveryOrders.name,
-    "--status-topic",
-    status.name,
-    "--dlq-topic",
-    consumerDlq.name,
-    "--group-id",
-    uniqueName(`verify-${kind}`),
-    "--metrics-port",
-    "0",
-    "--progress-interval",
-    "0",
-  ];
+  const consumerArgs = (kind: "inventory" | "delivery") =>
+    dataConsumerArgs({
+      registryUrl: pipeline.registryUrl,
+      databaseUrl,
+      sourceTopics: [routerTopic(pipeline, kind)],
+      statusTopic: status.name,
+      dlqTopic: consumerDlq.name,
+      groupId: uniqueName(`verify-${kind}`),
+    });
   const processes = [
-    startScript("producers/inventory_orders_producer.ts", routerArgs(pipeline, "inventory")),
-    startScript("producers/delivery_orders_producer.ts", routerArgs(pipeline, "delivery")),
+    startRouter(pipeline, "inventory"),
+    startRouter(pipeline, "delivery"),
     startScript("consumers/inventory_data_consumer.ts", consumerArgs("inventory")),
     startScript("consumers/delivery_data_consumer.ts", consumerArgs("delivery")),
   ];
@@ -141,14 +131,9 @@ Deno.test("verify audits a running pipeline end to end", integration, async (t) 
       const records = await readAllCommitted(kafka, t$.deliveryOrders.name);
       const victim = records.find((m) => m.key?.toString().startsWith(`verify-${runId}-delivery-`));
       assert.ok(victim, "a routed delivery order of the run");
-      const producer = kafka.producer({ idempotent: true });
-      await producer.connect();
-      await producer.send({
-        topic: t$.deliveryOrders.name,
-        acks: -1,
-        messages: [{ key: victim.key, value: victim.value }],
-      });
-      await producer.disconnect();
+      await produceMessages(kafka, t$.deliveryOrders.name, [
+        { key: victim.key, value: victim.value },
+      ]);
       const orderId = victim.key!.toString();
 
       const { code, output } = await finished(

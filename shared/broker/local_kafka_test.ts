@@ -34,19 +34,23 @@ function parseProperties(text: string): Map<string, string> {
   return props;
 }
 
+/** Asserts each of `expected`'s properties has its value in `props`. */
+function assertProperties(props: Map<string, string>, expected: Record<string, string>): void {
+  for (const [key, value] of Object.entries(expected)) assert.equal(props.get(key), value, key);
+}
+
 // ---------------------------------------------------------------- brokerProperties
 
 Deno.test("brokerProperties: KRaft combined mode, this node the only voter", () => {
   const p = parseProperties(brokerProperties(LAYOUT));
-  assert.equal(p.get("process.roles"), "broker,controller");
-  assert.equal(p.get("node.id"), "1");
-  assert.equal(p.get("controller.quorum.voters"), "1@127.0.0.1:40124");
-  assert.equal(p.get("controller.listener.names"), "CONTROLLER");
-  assert.equal(p.get("inter.broker.listener.name"), "PLAINTEXT");
-  assert.equal(
-    p.get("listener.security.protocol.map"),
-    "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-  );
+  assertProperties(p, {
+    "process.roles": "broker,controller",
+    "node.id": "1",
+    "controller.quorum.voters": "1@127.0.0.1:40124",
+    "controller.listener.names": "CONTROLLER",
+    "inter.broker.listener.name": "PLAINTEXT",
+    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+  });
 });
 
 Deno.test("brokerProperties: loopback listeners on the given ports", () => {
@@ -65,11 +69,13 @@ Deno.test("brokerProperties follows the layout it is given", () => {
   const p = parseProperties(
     brokerProperties({ nodeId: 7, port: 1111, controllerPort: 2222, dataDir: "/d/x y" }),
   );
-  assert.equal(p.get("node.id"), "7");
-  assert.equal(p.get("controller.quorum.voters"), "7@127.0.0.1:2222");
-  assert.equal(p.get("listeners"), "PLAINTEXT://127.0.0.1:1111,CONTROLLER://127.0.0.1:2222");
-  assert.equal(p.get("advertised.listeners"), "PLAINTEXT://127.0.0.1:1111");
-  assert.equal(p.get("log.dirs"), "/d/x y");
+  assertProperties(p, {
+    "node.id": "7",
+    "controller.quorum.voters": "7@127.0.0.1:2222",
+    "listeners": "PLAINTEXT://127.0.0.1:1111,CONTROLLER://127.0.0.1:2222",
+    "advertised.listeners": "PLAINTEXT://127.0.0.1:1111",
+    "log.dirs": "/d/x y",
+  });
 });
 
 Deno.test("brokerProperties: topics are never created by accident", () => {
@@ -79,13 +85,15 @@ Deno.test("brokerProperties: topics are never created by accident", () => {
 
 Deno.test("brokerProperties: internal topics sized for a single node", () => {
   const p = parseProperties(brokerProperties(LAYOUT));
-  assert.equal(p.get("offsets.topic.replication.factor"), "1");
-  assert.equal(p.get("transaction.state.log.replication.factor"), "1");
-  assert.equal(p.get("transaction.state.log.min.isr"), "1");
-  assert.equal(p.get("default.replication.factor"), "1");
-  assert.equal(p.get("min.insync.replicas"), "1");
-  assert.equal(p.get("log.dirs"), "/tmp/kafka-run/data");
-  assert.equal(p.get("group.initial.rebalance.delay.ms"), "0");
+  assertProperties(p, {
+    "offsets.topic.replication.factor": "1",
+    "transaction.state.log.replication.factor": "1",
+    "transaction.state.log.min.isr": "1",
+    "default.replication.factor": "1",
+    "min.insync.replicas": "1",
+    "log.dirs": "/tmp/kafka-run/data",
+    "group.initial.rebalance.delay.ms": "0",
+  });
 });
 
 Deno.test("brokerProperties is newline-terminated key=value lines only", () => {
@@ -275,17 +283,16 @@ const THREE: BrokerLayout[] = [1, 2, 3].map((id) => ({
 
 Deno.test("brokerProperties, three nodes: every node a voter, replication 3, ISR 2, no unclean leader", () => {
   const p = parseProperties(brokerProperties(THREE[1], { voters: THREE }));
-  assert.equal(p.get("node.id"), "2");
-  assert.equal(
-    p.get("controller.quorum.voters"),
-    "1@127.0.0.1:42001,2@127.0.0.1:42002,3@127.0.0.1:42003",
-  );
-  assert.equal(p.get("default.replication.factor"), "3");
-  assert.equal(p.get("min.insync.replicas"), "2");
-  assert.equal(p.get("offsets.topic.replication.factor"), "3");
-  assert.equal(p.get("transaction.state.log.replication.factor"), "3");
-  assert.equal(p.get("transaction.state.log.min.isr"), "2");
-  assert.equal(p.get("unclean.leader.election.enable"), "false");
+  assertProperties(p, {
+    "node.id": "2",
+    "controller.quorum.voters": "1@127.0.0.1:42001,2@127.0.0.1:42002,3@127.0.0.1:42003",
+    "default.replication.factor": "3",
+    "min.insync.replicas": "2",
+    "offsets.topic.replication.factor": "3",
+    "transaction.state.log.replication.factor": "3",
+    "transaction.state.log.min.isr": "2",
+    "unclean.leader.election.enable": "false",
+  });
 });
 
 Deno.test("replicationFor: 3 and ISR 2 from three nodes on, fewer on fewer", () => {
@@ -301,26 +308,19 @@ Deno.test("brokerProperties, secured: SASL_SSL SCRAM-SHA-512 for clients, mutual
     superUsers: ["User:admin", "User:kafka-broker"],
   };
   const p = parseProperties(brokerProperties(THREE[0], { voters: THREE, security }));
-  assert.equal(
-    p.get("listeners"),
-    "CLIENT://127.0.0.1:41001,INTERNAL://127.0.0.1:43001,CONTROLLER://127.0.0.1:42001",
-  );
-  assert.equal(
-    p.get("listener.security.protocol.map"),
-    "CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL",
-  );
-  assert.equal(p.get("sasl.enabled.mechanisms"), "SCRAM-SHA-512");
-  assert.equal(p.get("inter.broker.listener.name"), "INTERNAL");
-  assert.equal(p.get("listener.name.internal.ssl.client.auth"), "required");
-  assert.equal(p.get("listener.name.controller.ssl.client.auth"), "required");
-  assert.equal(p.get("listener.name.client.ssl.client.auth"), "none");
-  assert.equal(
-    p.get("authorizer.class.name"),
-    "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-  );
-  assert.equal(p.get("super.users"), "User:admin;User:kafka-broker");
-  assert.equal(p.get("allow.everyone.if.no.acl.found"), "false");
-  assert.equal(p.get("ssl.keystore.type"), "PEM");
+  assertProperties(p, {
+    "listeners": "CLIENT://127.0.0.1:41001,INTERNAL://127.0.0.1:43001,CONTROLLER://127.0.0.1:42001",
+    "listener.security.protocol.map": "CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL",
+    "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+    "inter.broker.listener.name": "INTERNAL",
+    "listener.name.internal.ssl.client.auth": "required",
+    "listener.name.controller.ssl.client.auth": "required",
+    "listener.name.client.ssl.client.auth": "none",
+    "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    "super.users": "User:admin;User:kafka-broker",
+    "allow.everyone.if.no.acl.found": "false",
+    "ssl.keystore.type": "PEM",
+  });
   const mtls = parseProperties(
     brokerProperties(THREE[0], { voters: THREE, security: { ...security, mutualTls: true } }),
   );

@@ -109,61 +109,52 @@ Deno.test("dockerAnswers is false for an empty socket path", async () => {
   assert.equal(await dockerAnswers(""), false);
 });
 
-Deno.test({
-  name: "dockerAnswers is true when the engine answers /_ping with 200 OK",
-  async fn() {
-    const engine = await fakeEngine(
-      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK",
-    );
-    try {
+/** Runs `check` against a {@linkcode fakeEngine} answering `reply`, and closes it after. */
+async function withFakeEngine(
+  reply: string | null,
+  check: (engine: Awaited<ReturnType<typeof fakeEngine>>) => Promise<void>,
+): Promise<void> {
+  const engine = await fakeEngine(reply);
+  try {
+    await check(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+Deno.test("dockerAnswers is true when the engine answers /_ping with 200 OK", async () => {
+  await withFakeEngine(
+    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK",
+    async (engine) => {
       assert.equal(await dockerAnswers(engine.path), true);
       assert.equal(engine.requests.length, 1);
       assert.match(engine.requests[0], /^GET \/_ping HTTP\/1\.[01]\r\n/);
       assert.match(engine.requests[0], /\r\nHost: [^\r]+\r\n/);
       assert.ok(engine.requests[0].endsWith("\r\n\r\n"));
-    } finally {
-      await engine.close();
-    }
-  },
+    },
+  );
 });
 
-Deno.test({
-  name: "dockerAnswers is false when the engine answers with an error status",
-  async fn() {
-    const engine = await fakeEngine(
-      "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n",
-    );
-    try {
+const UNHEALTHY_ENGINES = [
+  [
+    "dockerAnswers is false when the engine answers with an error status",
+    "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n",
+  ],
+  ["dockerAnswers is false when the socket closes without a reply", ""],
+] as const;
+for (const [name, reply] of UNHEALTHY_ENGINES) {
+  Deno.test(name, async () => {
+    await withFakeEngine(reply, async (engine) => {
       assert.equal(await dockerAnswers(engine.path), false);
-    } finally {
-      await engine.close();
-    }
-  },
-});
+    });
+  });
+}
 
-Deno.test({
-  name: "dockerAnswers is false when the socket closes without a reply",
-  async fn() {
-    const engine = await fakeEngine("");
-    try {
-      assert.equal(await dockerAnswers(engine.path), false);
-    } finally {
-      await engine.close();
-    }
-  },
-});
-
-Deno.test({
-  name: "dockerAnswers gives up (false) when the engine never replies",
-  async fn() {
-    const engine = await fakeEngine(null);
-    try {
-      const started = performance.now();
-      assert.equal(await dockerAnswers(engine.path), false);
-      const ms = performance.now() - started;
-      assert.ok(ms >= 1500 && ms < 10_000, `gave up after ${Math.round(ms)} ms`);
-    } finally {
-      await engine.close();
-    }
-  },
+Deno.test("dockerAnswers gives up (false) when the engine never replies", async () => {
+  await withFakeEngine(null, async (engine) => {
+    const started = performance.now();
+    assert.equal(await dockerAnswers(engine.path), false);
+    const ms = performance.now() - started;
+    assert.ok(ms >= 1500 && ms < 10_000, `gave up after ${Math.round(ms)} ms`);
+  });
 });

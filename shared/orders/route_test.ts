@@ -17,6 +17,7 @@ import {
   INVENTORY_ORDER_SCHEMA,
   INVENTORY_ORDER_SCHEMA_V2,
 } from "./schemas.ts";
+import { TEST_ADDRESS } from "./test_orders.ts";
 
 const ROUTED_AT = Date.UTC(2024, 5, 18, 12, 35, 0);
 
@@ -44,13 +45,7 @@ const DELIVERY: RawDeliveryOrder = {
   currency: "USD",
   createdAt: "2024-06-18T14:34:56+02:00",
   delivery: {
-    address: {
-      name: "Anna de Vries",
-      street: "Main Street 1",
-      city: "Amsterdam",
-      postalCode: "1012 AB",
-      country: "NL",
-    },
+    address: TEST_ADDRESS,
     carrier: "postnl",
     window: { from: "2024-06-20T09:00:00Z", to: "2024-06-20T12:00:00Z" },
   },
@@ -75,51 +70,41 @@ Deno.test("orderTotal sums in cents", () => {
 
 Deno.test("inventory: one record per line, defaults and enrichment", () => {
   const records = toInventoryOrders(INVENTORY, ROUTED_AT, DEFAULT_CATALOG);
+  // What every line of the order carries alike.
+  const ofTheOrder = {
+    orderId: "ord-1",
+    lineCount: 3,
+    movement: "RESERVE",
+    customerId: "cust-7",
+    orderTotal: 55.28, // computed: the order has no total
+    currency: "EUR",
+    createdAt: Date.UTC(2024, 5, 18, 12, 34, 56),
+    routedAt: ROUTED_AT,
+  };
   assert.deepEqual(records, [
     {
-      orderId: "ord-1",
+      ...ofTheOrder,
       lineIndex: 0,
-      lineCount: 3,
       sku: "SKU-1001",
       productName: "Wireless Mouse", // the catalog wins for SKUs it knows
       quantity: 2,
       unitPrice: 24.99,
-      movement: "RESERVE",
-      customerId: "cust-7",
-      orderTotal: 55.28, // computed: the order has no total
-      currency: "EUR",
-      createdAt: Date.UTC(2024, 5, 18, 12, 34, 56),
-      routedAt: ROUTED_AT,
     },
     {
-      orderId: "ord-1",
+      ...ofTheOrder,
       lineIndex: 1,
-      lineCount: 3,
       sku: "SKU-X",
       productName: "Mystery box", // unknown SKU: the sender's name
       quantity: 1,
       unitPrice: 5,
-      movement: "RESERVE",
-      customerId: "cust-7",
-      orderTotal: 55.28,
-      currency: "EUR",
-      createdAt: Date.UTC(2024, 5, 18, 12, 34, 56),
-      routedAt: ROUTED_AT,
     },
     {
-      orderId: "ord-1",
+      ...ofTheOrder,
       lineIndex: 2,
-      lineCount: 3,
       sku: "SKU-Y",
       productName: "", // unknown SKU, no name: empty, not an error
       quantity: 3,
       unitPrice: 0.1,
-      movement: "RESERVE",
-      customerId: "cust-7",
-      orderTotal: 55.28,
-      currency: "EUR",
-      createdAt: Date.UTC(2024, 5, 18, 12, 34, 56),
-      routedAt: ROUTED_AT,
     },
   ]);
 });
@@ -174,13 +159,7 @@ Deno.test("delivery: one record with items, address, window in epoch ms", () => 
     ],
     total: 251.3,
     currency: "USD",
-    address: {
-      name: "Anna de Vries",
-      street: "Main Street 1",
-      city: "Amsterdam",
-      postalCode: "1012 AB",
-      country: "NL",
-    },
+    address: TEST_ADDRESS,
     carrier: "postnl",
     windowFrom: Date.UTC(2024, 5, 20, 9),
     windowTo: Date.UTC(2024, 5, 20, 12),

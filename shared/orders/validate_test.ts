@@ -12,6 +12,7 @@ import {
   type ValidationResult,
 } from "./validate.ts";
 import type { RawOrder } from "./model.ts";
+import { TEST_ADDRESS } from "./test_orders.ts";
 
 const INVENTORY = {
   orderId: "ord-1",
@@ -34,13 +35,7 @@ const DELIVERY = {
   items: [{ sku: "SKU-1003", quantity: 1, unitPrice: 249 }],
   createdAt: "2024-06-18T12:34:56.789+02:00",
   delivery: {
-    address: {
-      name: "Anna de Vries",
-      street: "Main Street 1",
-      city: "Amsterdam",
-      postalCode: "1012 AB",
-      country: "NL",
-    },
+    address: TEST_ADDRESS,
     carrier: "postnl",
     window: { from: "2024-06-20T09:00:00Z", to: "2024-06-20T12:00:00Z" },
   },

@@ -9,6 +9,16 @@ Deno.test("subjectAltName: IP addresses as IP, names as DNS", () => {
   );
 });
 
+/** A TLS listener on a free local port, serving the certificate `pair`. */
+async function listenTls(pair: { certFile: string; keyFile: string }): Promise<Deno.TlsListener> {
+  return Deno.listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: await Deno.readTextFile(pair.certFile),
+    key: await Deno.readTextFile(pair.keyFile),
+  });
+}
+
 Deno.test("a certificate issued by the local CA is trusted by a TLS client that trusts the CA", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pki-" });
   try {
@@ -22,12 +32,7 @@ Deno.test("a certificate issued by the local CA is trusted by a TLS client that 
     const bundle = await Deno.readTextFile(certs.server.bundleFile);
     assert.match(bundle, /BEGIN PRIVATE KEY[\s\S]*BEGIN CERTIFICATE[\s\S]*BEGIN CERTIFICATE/);
 
-    const listener = Deno.listenTls({
-      hostname: "127.0.0.1",
-      port: 0,
-      cert: await Deno.readTextFile(certs.server.certFile),
-      key: await Deno.readTextFile(certs.server.keyFile),
-    });
+    const listener = await listenTls(certs.server);
     const port = (listener.addr as Deno.NetAddr).port;
     const accepted = (async () => {
       const conn = await listener.accept();
@@ -50,12 +55,7 @@ Deno.test("a certificate issued by the local CA is trusted by a TLS client that 
     listener.close();
 
     // Without the CA the same server is refused.
-    const untrusted = Deno.listenTls({
-      hostname: "127.0.0.1",
-      port: 0,
-      cert: await Deno.readTextFile(certs.server.certFile),
-      key: await Deno.readTextFile(certs.server.keyFile),
-    });
+    const untrusted = await listenTls(certs.server);
     const port2 = (untrusted.addr as Deno.NetAddr).port;
     const refusedServer = untrusted.accept().then((c) =>
       c.handshake().catch(() => {}).then(() => c.close())

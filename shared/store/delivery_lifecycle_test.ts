@@ -41,26 +41,19 @@ Deno.test("any non-terminal status may fail", () => {
 });
 
 Deno.test("skipping, going back and leaving a terminal status are refused with a reason", () => {
-  assert.deepEqual(nextDeliveryStatus(at("delivered"), { status: "dispatched", eventId: "x" }), {
-    kind: "refuse",
-    reason: "cannot go from delivered to dispatched",
-  });
-  assert.deepEqual(nextDeliveryStatus(at("scheduled"), { status: "delivered", eventId: "x" }), {
-    kind: "refuse",
-    reason: "cannot go from scheduled to delivered",
-  });
-  assert.deepEqual(nextDeliveryStatus(at("in_transit"), { status: "scheduled", eventId: "x" }), {
-    kind: "refuse",
-    reason: "cannot go from in_transit to scheduled",
-  });
-  assert.deepEqual(nextDeliveryStatus(at("failed"), { status: "failed", eventId: "x" }), {
-    kind: "refuse",
-    reason: "already failed",
-  });
-  assert.deepEqual(nextDeliveryStatus(at("failed"), { status: "in_transit", eventId: "x" }), {
-    kind: "refuse",
-    reason: "cannot go from failed to in_transit",
-  });
+  const refusals = [
+    ["delivered", "dispatched", "cannot go from delivered to dispatched"],
+    ["scheduled", "delivered", "cannot go from scheduled to delivered"],
+    ["in_transit", "scheduled", "cannot go from in_transit to scheduled"],
+    ["failed", "failed", "already failed"],
+    ["failed", "in_transit", "cannot go from failed to in_transit"],
+  ] as const;
+  for (const [from, status, reason] of refusals) {
+    assert.deepEqual(nextDeliveryStatus(at(from), { status, eventId: "x" }), {
+      kind: "refuse",
+      reason,
+    });
+  }
 });
 
 Deno.test("the event that set the current status, seen again, is a duplicate", () => {

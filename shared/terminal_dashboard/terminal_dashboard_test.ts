@@ -11,6 +11,7 @@ import { createStatsHandler } from "../aggregate/stats_http.ts";
 import { MetricsRegistry } from "../metrics.ts";
 import { SAMPLE_SNAPSHOT } from "./sample_snapshot.ts";
 import { ENTER_SCREEN, LEAVE_SCREEN } from "./screen.ts";
+import { freePort } from "../broker/local_kafka.ts";
 
 const ENTRY = "scripts/terminal_dashboard.ts";
 const ROOT = new URL("../../", import.meta.url);
@@ -66,9 +67,8 @@ Deno.test("terminal dashboard --once prints one frame of the aggregator's snapsh
 });
 
 Deno.test("terminal dashboard --once without an aggregator says so and exits 1", async () => {
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (probe.addr as Deno.NetAddr).port;
-  probe.close();
+  // A loopback port nobody listens on.
+  const port = freePort();
   const { code, stdout } = await run(["--once", "--stats-url", `http://127.0.0.1:${port}`]);
   assert.equal(code, 1);
   assert.match(stdout, /○ offline \(.*connection refused\)/);

@@ -138,30 +138,26 @@ Deno.test("a lost store effect and a lost status event are losses too", () => {
   );
 });
 
+/** A change that puts the first record of `orderId` in the list `of` picks a second time. */
+function twice<T extends { orderId: string }>(
+  of: (o: Observed) => T[],
+  orderId: string,
+): (o: Observed) => void {
+  return (o) => {
+    const list = of(o);
+    list.push({ ...list.find((r) => r.orderId === orderId)! });
+  };
+}
+
 Deno.test("a duplicate on each output is found and named", async (t) => {
   const inv = first("inventory"), del = first("delivery"), bad = first("invalid");
   const cases: [string, (o: Observed) => void, string, string][] = [
-    [
-      "inventory_orders",
-      (o) => o.inventory.push({ ...o.inventory.find((r) => r.orderId === inv.orderId)! }),
-      inv.orderId,
-      "inventory_orders",
-    ],
-    [
-      "delivery_orders",
-      (o) => o.delivery.push({ ...o.delivery.find((r) => r.orderId === del.orderId)! }),
-      del.orderId,
-      "delivery_orders",
-    ],
-    [
-      "the DLQ",
-      (o) => o.deadLetters.push({ ...o.deadLetters.find((r) => r.orderId === bad.orderId)! }),
-      bad.orderId,
-      "dlq",
-    ],
+    ["inventory_orders", twice((o) => o.inventory, inv.orderId), inv.orderId, "inventory_orders"],
+    ["delivery_orders", twice((o) => o.delivery, del.orderId), del.orderId, "delivery_orders"],
+    ["the DLQ", twice((o) => o.deadLetters, bad.orderId), bad.orderId, "dlq"],
     [
       "order_status (same event id)",
-      (o) => o.statusEvents.push({ ...o.statusEvents.find((e) => e.orderId === del.orderId)! }),
+      twice((o) => o.statusEvents, del.orderId),
       del.orderId,
       "order_status",
     ],
@@ -186,13 +182,7 @@ Deno.test("a duplicate on each output is found and named", async (t) => {
       inv.orderId,
       "store",
     ],
-    [
-      "the store's deliveries",
-      (o) =>
-        o.store.deliveries.push({ ...o.store.deliveries.find((r) => r.orderId === del.orderId)! }),
-      del.orderId,
-      "store",
-    ],
+    ["the store's deliveries", twice((o) => o.store.deliveries, del.orderId), del.orderId, "store"],
   ];
   for (const [name, mutate, orderId, where] of cases) {
     await t.step(name, () => {

@@ -6,6 +6,7 @@ import {
   splitWireFormat,
   WireFormatError,
 } from "./wire_avro.ts";
+import { freePort } from "../broker/local_kafka.ts";
 
 const SCHEMA = {
   type: "record",
@@ -48,9 +49,7 @@ Deno.test("values decode with the writer schema fetched by id over real HTTP, on
 });
 
 Deno.test("a registry that cannot be reached is its own error (it stops the audit, not one record)", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
+  const port = freePort(); // nobody listens on it
   const decoder = createWireDecoder(`http://127.0.0.1:${port}`);
   await assert.rejects(
     decoder.decode(new Uint8Array([0, 0, 0, 0, 1, 2])),

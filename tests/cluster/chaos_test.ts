@@ -24,7 +24,7 @@ import { startProcess, type SupervisedProcess } from "../../scripts/supervisor.t
 import { taggedOrders } from "../../shared/verify/tagged_orders.ts";
 import { sendTaggedOrders } from "../../shared/verify/verify_run.ts";
 import { integration, testLogger, waitFor } from "../harness.ts";
-import { type ScriptProcess, startScript } from "../pipeline.ts";
+import { type ScriptProcess, SERVICE_TEST_FLAGS, startScript } from "../pipeline.ts";
 import {
   adminKafka,
   clusterManifest,
@@ -67,14 +67,7 @@ Deno.test(
     const databaseUrl = `sqlite:${join(dir, "store.sqlite")}`;
     const registryPort = freePort();
     const registryUrl = `http://127.0.0.1:${registryPort}`;
-    const quiet = [
-      "--metrics-port",
-      "0",
-      "--progress-interval",
-      "0",
-      "--session-timeout-ms",
-      "6000",
-    ];
+    const quiet = SERVICE_TEST_FLAGS;
     const registry = startScript(
       "scripts/schema_registry.ts",
       ["--port", String(registryPort)],

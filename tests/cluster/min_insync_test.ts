@@ -17,7 +17,13 @@ import { topicConfigEntries, TOPICS } from "../../shared/topics.ts";
 import { createCommittedReader } from "../../shared/verify/committed_reader.ts";
 import { createKafka } from "../../shared/kafka.ts";
 import { integration, testLogger, uniqueName, waitFor } from "../harness.ts";
-import { produceRaw, rawOrders, type ScriptProcess, startScript } from "../pipeline.ts";
+import {
+  produceRaw,
+  rawOrders,
+  type ScriptProcess,
+  SERVICE_TEST_FLAGS,
+  startScript,
+} from "../pipeline.ts";
 import {
   adminKafka,
   clusterBrokers,
@@ -115,12 +121,7 @@ Deno.test(
         "--group-id",
         group,
         "--no-create-topics",
-        "--metrics-port",
-        "0",
-        "--progress-interval",
-        "0",
-        "--session-timeout-ms",
-        "6000",
+        ...SERVICE_TEST_FLAGS,
       ], principalEnv(PRINCIPAL));
       // One inventory order is one record per line on the target.
       const all = rawOrders(40, { seed: 11, invalidRate: 0, mix: { inventory: 1 } });
