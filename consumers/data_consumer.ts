@@ -4,22 +4,27 @@
  * pieces from `shared/`, run until a signal, shut down.
  * @module
  */
-import { checkRegistry, registryClient, RegistryError, wireDecoder } from "../shared/avro_codec.ts";
-import { defineConfig } from "../shared/config.ts";
-import { createEffectConsumer, type EffectSpec } from "../shared/consumer/effect_consumer.ts";
-import { kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
+import {
+  checkRegistry,
+  registryClient,
+  RegistryError,
+  wireDecoder,
+} from "../shared/kafka/avro_codec.ts";
+import { defineConfig } from "../shared/platform/config.ts";
+import { createEffectConsumer, type EffectSpec } from "../shared/effects/effect_consumer.ts";
+import { kafkaConnectionFrom, kafkaFlags } from "../shared/kafka/client.ts";
 import {
   exactlyOnceLoopFlags,
   loopSettingsFrom,
   runLoopScript,
   transactionalIdPrefixOf,
 } from "../shared/kafka/exactly_once/loop_script.ts";
-import { createLogger, logLevelFlag } from "../shared/log.ts";
-import { registryConnectionFrom, registryFlags } from "../shared/registry/client_connection.ts";
-import { observabilityFlags } from "../shared/metrics.ts";
+import { createLogger, logLevelFlag } from "../shared/platform/log.ts";
+import { registryConnectionFrom, registryFlags } from "../shared/kafka/registry_connection.ts";
+import { observabilityFlags } from "../shared/platform/metrics.ts";
 import { openStore } from "../shared/store/open_store.ts";
 import { StoreError } from "../shared/store/store.ts";
-import { renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
+import { renamed, TOPICS, type TopicSpec } from "../shared/kafka/topics.ts";
 import {
   backoffFlags,
   backoffFrom,

@@ -8,16 +8,16 @@
  * `rejected` status event; the partition keeps moving. Status changes go
  * to `order_status` in Kafka transactions with the consumed offsets, so the
  * status stream has no gaps and no duplicates after a crash: see
- * shared/consumer/effect_consumer.ts. The inventory data consumer is the
+ * shared/effects/effect_consumer.ts. The inventory data consumer is the
  * same program with other effects.
  *
  *   deno run --allow-net --allow-env --allow-read --allow-write consumers/delivery_data_consumer.ts --help
  *
- * (See scripts/catalog.ts for the exact flags.)
+ * (See scripts/services.ts for the exact flags.)
  * @module
  */
-import { DELIVERY_EFFECTS } from "../shared/consumer/delivery_effects.ts";
-import { CONSUMERS } from "../shared/topology.ts";
+import { DELIVERY_EFFECTS } from "../shared/effects/delivery_effects.ts";
+import { CONSUMERS } from "../scripts/topology.ts";
 import { runDataConsumer } from "./data_consumer.ts";
 
 if (import.meta.main) {

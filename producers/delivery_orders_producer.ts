@@ -8,10 +8,10 @@
  *
  *   deno run --allow-net --allow-env --allow-read producers/delivery_orders_producer.ts --help
  *
- * (See scripts/catalog.ts for the exact --allow-env list.)
+ * (See scripts/services.ts for the exact --allow-env list.)
  * @module
  */
-import { DELIVERY_ROUTE } from "../shared/router/route.ts";
+import { DELIVERY_ROUTE } from "../shared/router/routing_spec.ts";
 import { runRoutingProducer } from "./routing_producer.ts";
 
 if (import.meta.main) Deno.exit(await runRoutingProducer(DELIVERY_ROUTE));

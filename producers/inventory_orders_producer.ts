@@ -8,10 +8,10 @@
  *
  *   deno run --allow-net --allow-env --allow-read producers/inventory_orders_producer.ts --help
  *
- * (See scripts/catalog.ts for the exact --allow-env list.)
+ * (See scripts/services.ts for the exact --allow-env list.)
  * @module
  */
-import { INVENTORY_ROUTE } from "../shared/router/route.ts";
+import { INVENTORY_ROUTE } from "../shared/router/routing_spec.ts";
 import { runRoutingProducer } from "./routing_producer.ts";
 
 if (import.meta.main) Deno.exit(await runRoutingProducer(INVENTORY_ROUTE));

@@ -4,20 +4,20 @@
  * pieces from `shared/`, run until a signal, shut down.
  * @module
  */
-import { createAvroCodec, RegistryError } from "../shared/avro_codec.ts";
-import { defineConfig } from "../shared/config.ts";
-import { kafkaConnectionFrom, kafkaFlags } from "../shared/kafka.ts";
+import { createAvroCodec, RegistryError } from "../shared/kafka/avro_codec.ts";
+import { defineConfig } from "../shared/platform/config.ts";
+import { kafkaConnectionFrom, kafkaFlags } from "../shared/kafka/client.ts";
 import {
   exactlyOnceLoopFlags,
   loopSettingsFrom,
   runLoopScript,
   transactionalIdPrefixOf,
 } from "../shared/kafka/exactly_once/loop_script.ts";
-import { registryConnectionFrom, registryFlags } from "../shared/registry/client_connection.ts";
-import { createLogger, logLevelFlag } from "../shared/log.ts";
-import { observabilityFlags } from "../shared/metrics.ts";
-import { renamed, TOPICS } from "../shared/topics.ts";
-import type { RouteSpec } from "../shared/router/route.ts";
+import { registryConnectionFrom, registryFlags } from "../shared/kafka/registry_connection.ts";
+import { createLogger, logLevelFlag } from "../shared/platform/log.ts";
+import { observabilityFlags } from "../shared/platform/metrics.ts";
+import { renamed, TOPICS } from "../shared/kafka/topics.ts";
+import type { RouteSpec } from "../shared/router/routing_spec.ts";
 import { createRouter } from "../shared/router/router.ts";
 import { backoffFlags, backoffFrom, retryTopicsFor } from "../shared/retry/backoff.ts";
 import { failureInjectionFlags, failureInjectorFrom } from "../shared/retry/failure_injection.ts";

@@ -12,7 +12,7 @@
  * The pieces: shared/aggregate/ (aggregator_config.ts its flags,
  * aggregator_service.ts what it serves and runs, fold.ts what each figure
  * counts, snapshot.ts the snapshot's JSON, aggregator_loop.ts why a restart
- * counts nothing twice). See scripts/catalog.ts for the exact permissions:
+ * counts nothing twice). See scripts/services.ts for the exact permissions:
  *
  *   deno run --allow-net --allow-env=… scripts/aggregator.ts --help
  *

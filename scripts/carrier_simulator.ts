@@ -18,28 +18,28 @@
  * so after a crash (or a stop mid-batch) the batch's updates are sent again
  * with the same ids, and the delivery consumer recognises them as duplicates.
  * Whether a delivery fails is decided from its order id, so a resend never
- * changes the outcome. The logic is in shared/carrier.ts and shared/carrier/batches.ts.
+ * changes the outcome. The logic is in shared/carrier/carrier.ts and shared/carrier/batches.ts.
  * @module
  */
-import { createAvroCodec, RegistryError } from "../shared/avro_codec.ts";
+import { createAvroCodec, RegistryError } from "../shared/kafka/avro_codec.ts";
 import {
   carrierMetrics,
   type CarrierTotals,
   createCarrierBatchHandler,
 } from "../shared/carrier/batches.ts";
-import { createKafka, kafkaLogger } from "../shared/kafka.ts";
-import { securityFailureLine } from "../shared/security/kafka_errors.ts";
-import { registryConnectionFrom } from "../shared/registry/client_connection.ts";
-import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
-import { startLagMetrics } from "../shared/lag_metrics.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka/client.ts";
+import { securityFailureLine } from "../shared/kafka/errors.ts";
+import { registryConnectionFrom } from "../shared/kafka/registry_connection.ts";
+import { MetricsRegistry, serveMetrics } from "../shared/platform/metrics.ts";
+import { startLagMetrics } from "../shared/kafka/lag_metrics.ts";
 import {
   DELIVERY_EVENT_SCHEMA,
   DELIVERY_EVENTS_SUBJECT,
 } from "../shared/orders/delivery_event_schema.ts";
-import { startKafkaScript, untilAborted } from "../shared/platform/kafka_script.ts";
+import { startKafkaScript, untilAborted } from "../shared/kafka/kafka_script.ts";
 import { startProgressLines } from "../shared/platform/progress_lines.ts";
-import { shutdownSignal } from "../shared/shutdown.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { shutdownSignal } from "../shared/platform/shutdown.ts";
+import { ensureTopics, renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { carrierConfig } from "../shared/carrier/config.ts";
 
 async function main(): Promise<number> {

@@ -20,8 +20,8 @@
  * with the page, its fetches and its EventSource) and/or `--auth-token`,
  * everything but `GET /healthz` needs them, above all the Replay and load
  * actions, which write to Kafka; with `--tls-cert-file` and `--tls-key-file`
- * the page is served over HTTPS (shared/http/guard.ts). Its separate
- * /metrics port is not guarded (shared/metrics.ts; loopback by default).
+ * the page is served over HTTPS (shared/platform/http_guard.ts). Its separate
+ * /metrics port is not guarded (shared/platform/metrics.ts; loopback by default).
  *
  * Its figures come from the aggregator (`--stats-url`), Kafka (lag, tail,
  * DLQ) and the scripts' /metrics pages (`--scrape`); each may be down on its
@@ -33,15 +33,15 @@ import { createDashboardHandler, loadStaticFiles } from "../shared/dashboard/htt
 import { parseLagTargets } from "../shared/dashboard/lag_view.ts";
 import { LoadControl } from "../shared/dashboard/load_control.ts";
 import { parseScrapeTargets } from "../shared/dashboard/prometheus.ts";
-import { httpServerFrom } from "../shared/http/guard.ts";
+import { httpServerFrom } from "../shared/platform/http_guard.ts";
 import { serveGuarded } from "../shared/platform/http_listen.ts";
-import { createOrderIntake } from "../shared/intake.ts";
-import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka.ts";
-import { securityFailureLine } from "../shared/security/kafka_errors.ts";
-import { createLogger } from "../shared/log.ts";
-import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
-import { untilAborted } from "../shared/platform/kafka_script.ts";
-import { shutdownSignal } from "../shared/shutdown.ts";
+import { createOrderIntake } from "../shared/intake/intake.ts";
+import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka/client.ts";
+import { securityFailureLine } from "../shared/kafka/errors.ts";
+import { createLogger } from "../shared/platform/log.ts";
+import { MetricsRegistry, serveMetrics } from "../shared/platform/metrics.ts";
+import { untilAborted } from "../shared/kafka/kafka_script.ts";
+import { shutdownSignal } from "../shared/platform/shutdown.ts";
 import { dashboardConfig } from "../shared/dashboard/config.ts";
 
 async function main(): Promise<number> {

@@ -39,10 +39,10 @@
  *
  * @module
  */
-import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka.ts";
-import { createLogger } from "../shared/log.ts";
-import { registryConnectionFrom } from "../shared/registry/client_connection.ts";
-import { shutdownSignal } from "../shared/shutdown.ts";
+import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka/client.ts";
+import { createLogger } from "../shared/platform/log.ts";
+import { registryConnectionFrom } from "../shared/kafka/registry_connection.ts";
+import { shutdownSignal } from "../shared/platform/shutdown.ts";
 import { checkFlagsFor, flagsGiven, splitCommandLine } from "../shared/dlq_replay/command_line.ts";
 import { runCommand } from "../shared/dlq_replay/commands.ts";
 import { dlqReplayerConfig as config } from "../shared/dlq_replay/config.ts";

@@ -3,11 +3,11 @@
  * `orders` topic, answering 202 with the ids once Kafka acknowledged them,
  * 400 naming each bad field (a batch is all or nothing), 413, 415, and 503
  * with `Retry-After` when Kafka is unreachable; `GET /healthz` and
- * `GET /metrics` on the same port. See shared/intake_http.ts for every answer.
+ * `GET /metrics` on the same port. See shared/intake/intake_http.ts for every answer.
  *
  * With `--auth-token` and/or `--basic-auth` every request but `GET /healthz`
  * needs them (401 otherwise); with `--tls-cert-file` and `--tls-key-file`
- * it serves HTTPS (shared/http/guard.ts).
+ * it serves HTTPS (shared/platform/http_guard.ts).
  *
  * ```sh
  * deno task order-gateway --help
@@ -28,14 +28,14 @@
  *
  * @module
  */
-import { createOrderIntake } from "../shared/intake.ts";
-import { createGatewayHandler } from "../shared/intake_http.ts";
-import { httpServerFrom } from "../shared/http/guard.ts";
+import { createOrderIntake } from "../shared/intake/intake.ts";
+import { createGatewayHandler } from "../shared/intake/intake_http.ts";
+import { httpServerFrom } from "../shared/platform/http_guard.ts";
 import { serveGuarded } from "../shared/platform/http_listen.ts";
-import { createKafka, kafkaLogger } from "../shared/kafka.ts";
-import { MetricsRegistry } from "../shared/metrics.ts";
-import { startKafkaScript, untilAborted } from "../shared/platform/kafka_script.ts";
-import { shutdownSignal } from "../shared/shutdown.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka/client.ts";
+import { MetricsRegistry } from "../shared/platform/metrics.ts";
+import { startKafkaScript, untilAborted } from "../shared/kafka/kafka_script.ts";
+import { shutdownSignal } from "../shared/platform/shutdown.ts";
 import { gatewayConfig } from "../shared/intake/gateway_config.ts";
 
 async function main(): Promise<number> {

@@ -24,20 +24,20 @@
  *
  * @module
  */
-import { ConfigError } from "../shared/config.ts";
-import { createOrderIntake } from "../shared/intake.ts";
-import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka.ts";
-import { createLogger } from "../shared/log.ts";
-import { MetricsRegistry, serveMetrics } from "../shared/metrics.ts";
-import { emptyLoadStats, reportProgress, runOrderLoad } from "../shared/order_load.ts";
+import { ConfigError } from "../shared/platform/config.ts";
+import { createOrderIntake } from "../shared/intake/intake.ts";
+import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka/client.ts";
+import { createLogger } from "../shared/platform/log.ts";
+import { MetricsRegistry, serveMetrics } from "../shared/platform/metrics.ts";
+import { emptyLoadStats, reportProgress, runOrderLoad } from "../shared/intake/order_load.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
 import { createOrderGenerator, formatMix, MixError, parseMix } from "../shared/orders/generate.ts";
 import type {} from "../shared/orders/model.ts";
 import { createClickGenerator } from "../shared/orders/clicks.ts";
 import { ordersWithClicks } from "../shared/intake/generated_load.ts";
 import { connectOrSay } from "../shared/intake/connect.ts";
-import { shutdownSignal } from "../shared/shutdown.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { shutdownSignal } from "../shared/platform/shutdown.ts";
+import { ensureTopics, renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { generatorConfig } from "../shared/intake/generator_config.ts";
 
 async function main(): Promise<number> {

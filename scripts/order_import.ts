@@ -23,12 +23,12 @@
  *
  * @module
  */
-import { createOrderIntake } from "../shared/intake.ts";
-import { createKafka, kafkaConnectionFrom } from "../shared/kafka.ts";
-import { createLogger } from "../shared/log.ts";
-import { importOrders, readLines } from "../shared/order_import.ts";
+import { createOrderIntake } from "../shared/intake/intake.ts";
+import { createKafka, kafkaConnectionFrom } from "../shared/kafka/client.ts";
+import { createLogger } from "../shared/platform/log.ts";
+import { importOrders, readLines } from "../shared/intake/order_import.ts";
 import { connectOrSay } from "../shared/intake/connect.ts";
-import { shutdownSignal } from "../shared/shutdown.ts";
+import { shutdownSignal } from "../shared/platform/shutdown.ts";
 import { importConfig } from "../shared/intake/import_config.ts";
 
 async function main(): Promise<number> {

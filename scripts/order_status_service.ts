@@ -3,11 +3,11 @@
  * (read_committed) into an in-memory view and answers what happened to an
  * order: `GET /orders/:id` → its current status and every status event, in
  * order; `GET /healthz`; `GET /metrics`. The view and the handler are in
- * shared/order_status_view.ts, the feed in shared/order_status/feed.ts.
+ * shared/order_status/order_status_view.ts, the feed in shared/order_status/feed.ts.
  *
  * With `--auth-token` and/or `--basic-auth` every request but `GET /healthz`
  * needs them (401 otherwise); with `--tls-cert-file` and `--tls-key-file`
- * it serves HTTPS (shared/http/guard.ts).
+ * it serves HTTPS (shared/platform/http_guard.ts).
  *
  *   deno task order-status-service --help
  *
@@ -23,17 +23,17 @@
  * by the broker once the instance leaves.
  * @module
  */
-import { httpServerFrom } from "../shared/http/guard.ts";
+import { httpServerFrom } from "../shared/platform/http_guard.ts";
 import { serveGuarded } from "../shared/platform/http_listen.ts";
-import { createKafka, kafkaLogger } from "../shared/kafka.ts";
-import { securityFailureLine } from "../shared/security/kafka_errors.ts";
-import { MetricsRegistry } from "../shared/metrics.ts";
-import { createStatusHandler, OrderStatusView } from "../shared/order_status_view.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka/client.ts";
+import { securityFailureLine } from "../shared/kafka/errors.ts";
+import { MetricsRegistry } from "../shared/platform/metrics.ts";
+import { createStatusHandler, OrderStatusView } from "../shared/order_status/order_status_view.ts";
 import { createStatusFeed } from "../shared/order_status/feed.ts";
 import { startProgressLines } from "../shared/platform/progress_lines.ts";
-import { startKafkaScript, untilAborted } from "../shared/platform/kafka_script.ts";
-import { shutdownSignal } from "../shared/shutdown.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { startKafkaScript, untilAborted } from "../shared/kafka/kafka_script.ts";
+import { shutdownSignal } from "../shared/platform/shutdown.ts";
+import { ensureTopics, renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { statusServiceConfig } from "../shared/order_status/config.ts";
 
 async function main(): Promise<number> {

@@ -25,10 +25,10 @@
  *
  * @module
  */
-import { createKafka, kafkaLogger } from "../shared/kafka.ts";
-import { securityFailureLine } from "../shared/security/kafka_errors.ts";
-import { startKafkaScript, untilAborted } from "../shared/platform/kafka_script.ts";
-import { shutdownSignal } from "../shared/shutdown.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka/client.ts";
+import { securityFailureLine } from "../shared/kafka/errors.ts";
+import { startKafkaScript, untilAborted } from "../shared/kafka/kafka_script.ts";
+import { shutdownSignal } from "../shared/platform/shutdown.ts";
 import { startRegistry } from "../shared/registry/server.ts";
 import { registrySecurityFrom } from "../shared/registry/security.ts";
 import { registryConfig } from "../shared/registry/config.ts";

@@ -9,9 +9,9 @@
  * Everything else is derived from this table or checked against it:
  * `deno task compile`, the ACL table ({@linkcode kafkaPrincipals}), the
  * Prometheus scrape jobs (deploy/prometheus/scrape_config.ts), the demo's
- * processes (scripts/demo.ts), and, written by `deno task services`
- * (scripts/services_generate.ts; the text is made by
- * scripts/services_render.ts): deno.json's script tasks,
+ * processes (scripts/dev/demo.ts), and, written by `deno task services`
+ * (scripts/dev/services_generate.ts; the text is made by
+ * scripts/dev/services_render.ts): deno.json's script tasks,
  * docs/configuration.md, the README's script table, compose.yaml's
  * permission flags and deploy/prometheus/prometheus.yml.
  * tests/script_permissions_test.ts fails when one is out of date; the
@@ -28,23 +28,23 @@
  * @module
  */
 
-import { flagName, type FlagSpecs } from "../shared/config.ts";
+import { flagName, type FlagSpecs } from "../shared/platform/config.ts";
 import { DEFAULT_LAG_TARGETS, parseLagTargets } from "../shared/dashboard/lag_view.ts";
 import { ledgerTopicName, transactionalIdFor } from "../shared/dlq_replay/ledger.ts";
 import { dlqTopicName } from "../shared/retry/backoff.ts";
-import { DELIVERY_ROUTE, INVENTORY_ROUTE, type RouteSpec } from "../shared/router/route.ts";
-import type { KafkaAccess } from "../shared/security/acls.ts";
-import { TOPICS } from "../shared/topics.ts";
+import { DELIVERY_ROUTE, INVENTORY_ROUTE, type RouteSpec } from "../shared/router/routing_spec.ts";
+import type { KafkaAccess } from "../shared/kafka/acls.ts";
+import { TOPICS } from "../shared/kafka/topics.ts";
 import {
   CONSUMERS,
   dlqTopics,
   failureTopics,
   retryTopics,
   ROUTER_RETRY_BASES,
-} from "../shared/topology.ts";
-import { INVENTORY_EFFECTS } from "../shared/consumer/inventory_effects.ts";
-import { DELIVERY_EFFECTS } from "../shared/consumer/delivery_effects.ts";
-import type { EffectSpec } from "../shared/consumer/effect_consumer.ts";
+} from "./topology.ts";
+import { INVENTORY_EFFECTS } from "../shared/effects/inventory_effects.ts";
+import { DELIVERY_EFFECTS } from "../shared/effects/delivery_effects.ts";
+import type { EffectSpec } from "../shared/effects/effect_consumer.ts";
 import { registryConfig } from "../shared/registry/config.ts";
 import { gatewayConfig } from "../shared/intake/gateway_config.ts";
 import { generatorConfig } from "../shared/intake/generator_config.ts";
@@ -55,7 +55,7 @@ import { dashboardConfig } from "../shared/dashboard/config.ts";
 import { terminalDashboardConfig } from "../shared/terminal_dashboard/config.ts";
 import { routingProducerConfig } from "../producers/routing_producer.ts";
 import { dataConsumerConfig } from "../consumers/data_consumer.ts";
-import { verifyConfig } from "./verify.ts";
+import { verifyConfig } from "../shared/verify/config.ts";
 import { aggregatorConfig } from "../shared/aggregate/aggregator_config.ts";
 import { dlqReplayerConfig } from "../shared/dlq_replay/config.ts";
 
@@ -70,7 +70,7 @@ export interface ServicePort {
   description: string;
 }
 
-/** What the demo hands each process it starts (scripts/demo.ts). */
+/** What the demo hands each process it starts (scripts/dev/demo.ts). */
 export interface DemoRun {
   registryUrl: string;
   databaseUrl: string;
@@ -118,7 +118,7 @@ export interface ScriptEntry {
   include?: string[];
   /**
    * What it touches on Kafka with its default settings; the ACL table of its
-   * principal (named after the script) is derived from this (shared/security/acls.ts).
+   * principal (named after the script) is derived from this (shared/kafka/acls.ts).
    */
   kafka?: Omit<KafkaAccess, "principal">;
   /** How the demo starts it; undefined when the demo leaves it out this run. */
@@ -127,10 +127,10 @@ export interface ScriptEntry {
 
 /**
  * Environment variables the Kafka client reads besides its flags' (which
- * every Kafka script declares through `kafkaFlags`, shared/kafka.ts).
+ * every Kafka script declares through `kafkaFlags`, shared/kafka/client.ts).
  */
 export const KAFKA_LIBRARY_ENV = [
-  // Topics created where missing take this replication (shared/topics.ts).
+  // Topics created where missing take this replication (shared/kafka/topics.ts).
   "KAFKA_REPLICATION_FACTOR",
   "KAFKAJS_NO_PARTITIONER_WARNING",
   // Read by kafkajs itself; without them it fails with a permission error.
@@ -184,7 +184,7 @@ export function defaultPort(script: ScriptEntry, key: string): number {
 
 /** The env vars a spec's flags read, in their order. Pure. */
 export function envOfFlags(flags: FlagSpecs): string[] {
-  // A former env name still works (shared/config.ts), so it is read too.
+  // A former env name still works (shared/platform/config.ts), so it is read too.
   return Object.values(flags).flatMap((f) =>
     [f.env, f.formerly?.env].filter((e) => e !== undefined)
   );
@@ -579,7 +579,7 @@ export const SCRIPTS: ScriptEntry[] = ([
   },
   {
     name: "local_kafka",
-    entry: "scripts/local_kafka.ts",
+    entry: "scripts/dev/local_kafka.ts",
     task: "kafka",
     summary: "fetch and run a local Apache Kafka broker, or one of its tools",
     permissions: [
@@ -592,7 +592,7 @@ export const SCRIPTS: ScriptEntry[] = ([
   },
   {
     name: "demo",
-    entry: "scripts/demo.ts",
+    entry: "scripts/dev/demo.ts",
     summary: "bring the pipeline up on this machine and drive orders through it",
     permissions: [
       "--allow-net",

@@ -15,8 +15,8 @@
  * stdout is not a terminal it prints a frame per update, without escapes.
  * @module
  */
-import { createLogger } from "../shared/log.ts";
-import { shutdownSignal } from "../shared/shutdown.ts";
+import { createLogger } from "../shared/platform/log.ts";
+import { shutdownSignal } from "../shared/platform/shutdown.ts";
 import type { StatsSnapshot } from "../shared/aggregate/snapshot.ts";
 import { type ConnectionState, renderFrame } from "../shared/terminal_dashboard/render.ts";
 import { ENTER_SCREEN, LEAVE_SCREEN, paintFrame } from "../shared/terminal_dashboard/screen.ts";

@@ -7,14 +7,14 @@
  */
 import assert from "node:assert/strict";
 import type { Kafka } from "kafkajs";
-import { statusEvent, statusMessage } from "../shared/consumer/status_event.ts";
-import { deadLetter } from "../shared/dlq.ts";
+import { statusEvent, statusMessage } from "../shared/orders/status_event.ts";
+import { deadLetter } from "../shared/retry/dead_letter.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
 import { type ClickEvent, clickMessage, createClickGenerator } from "../shared/orders/clicks.ts";
 import { createOrderGenerator, createRandom } from "../shared/orders/generate.ts";
 import type { RawOrder } from "../shared/orders/model.ts";
 import type { StatsSnapshot } from "../shared/aggregate/snapshot.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { ensureTopics, renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { integration, testKafka, uniqueName, waitFor } from "./harness.ts";
 import { aggregatorArgs, type ScriptProcess, startScript } from "./pipeline.ts";
 

@@ -4,7 +4,7 @@
  * Debian's binaries, or TEST_DATABASE_URL's server; a database per test).
  * @module
  */
-import { createDatabase, startLocalPostgres } from "../shared/store/local_postgres.ts";
+import { createDatabase, startLocalPostgres } from "../shared/dev/local_postgres.ts";
 import { testLogger, uniqueName } from "./harness.ts";
 
 export interface Backend {

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type BenchReport, RATIO_DEFS } from "../shared/bench/report.ts";
+import { type BenchReport, RATIO_DEFS } from "../shared/dev/bench/report.ts";
 
 const EXPECTED = [
   "tool.producer",
@@ -42,7 +42,7 @@ Deno.test({
       args: [
         "run",
         "--allow-all",
-        "scripts/bench.ts",
+        "scripts/dev/bench.ts",
         "--short",
         "--records",
         "3000",

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { Kafka, KafkaMessage } from "kafkajs";
-import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { ensureTopics, renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { integration, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
 import { createTopics, transactionalProducer } from "./pipeline.ts";
 

@@ -22,8 +22,8 @@
 import assert from "node:assert/strict";
 import type { Kafka } from "kafkajs";
 import { chromium, type Page } from "playwright-core";
-import type { Failure } from "../shared/dlq.ts";
-import { renamed, TOPICS } from "../shared/topics.ts";
+import type { Failure } from "../shared/retry/dead_letter.ts";
+import { renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { writeDeadLetters } from "./dead_letters.ts";
 import { integration, testBrokers, testKafka, uniqueName, waitFor } from "./harness.ts";
 import {

@@ -1,6 +1,6 @@
 /**
  * Dead letters on a test's DLQ, written as the pipeline writes them
- * (shared/dlq.ts `deadLetter`, in one transaction, so the topic ends with a
+ * (shared/retry/dead_letter.ts `deadLetter`, in one transaction, so the topic ends with a
  * control marker a reader must not hang on): the seeds of the replayer's
  * and the dashboard's tests.
  *
@@ -16,7 +16,7 @@
  * @module
  */
 import type { Kafka } from "kafkajs";
-import { deadLetter, type Failure } from "../shared/dlq.ts";
+import { deadLetter, type Failure } from "../shared/retry/dead_letter.ts";
 import { openReplayProducer } from "../shared/dlq_replay/io.ts";
 import { uniqueName } from "./harness.ts";
 

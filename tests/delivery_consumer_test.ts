@@ -7,10 +7,10 @@
  */
 import assert from "node:assert/strict";
 import type { Kafka } from "kafkajs";
-import { type AvroCodec, createAvroCodec } from "../shared/avro_codec.ts";
-import { deliveryFails } from "../shared/carrier.ts";
-import type { OrderStatusEvent } from "../shared/consumer/status_event.ts";
-import { readDeadLetterHeaders } from "../shared/dlq.ts";
+import { type AvroCodec, createAvroCodec } from "../shared/kafka/avro_codec.ts";
+import { deliveryFails } from "../shared/carrier/carrier.ts";
+import type { OrderStatusEvent } from "../shared/orders/status_event.ts";
+import { readDeadLetterHeaders } from "../shared/retry/dead_letter.ts";
 import {
   DELIVERY_EVENT_SCHEMA,
   DELIVERY_EVENTS_SUBJECT,
@@ -20,7 +20,7 @@ import {
 import type { DeliveryOrder } from "../shared/orders/model.ts";
 import { DELIVERY_ORDER_SCHEMA, DELIVERY_ORDERS_SUBJECT } from "../shared/orders/schemas.ts";
 import { openStore } from "../shared/store/open_store.ts";
-import { renamed, TOPICS } from "../shared/topics.ts";
+import { renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
 import { type Backend, BACKENDS } from "./backends.ts";
 import { dataConsumerArgs } from "./data_consumer.ts";

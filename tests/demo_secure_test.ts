@@ -12,9 +12,13 @@
  */
 import assert from "node:assert/strict";
 import { scriptByEntry } from "../scripts/services.ts";
-import { type DemoManifest, demoManifestPath, readDemoManifest } from "../scripts/demo_manifest.ts";
-import { defaultCacheDir } from "../shared/broker/local_kafka.ts";
-import type { ClusterManifest } from "../shared/broker/local_kafka.ts";
+import {
+  type DemoManifest,
+  demoManifestPath,
+  readDemoManifest,
+} from "../shared/dev/demo_manifest.ts";
+import { defaultCacheDir } from "../shared/dev/broker/local_kafka.ts";
+import type { ClusterManifest } from "../shared/dev/broker/local_kafka.ts";
 import { demoOutput } from "./demo_output.ts";
 import { integration, waitFor } from "./harness.ts";
 
@@ -56,7 +60,7 @@ Deno.test(
   "demo --nodes 3 --secure: each script as its own principal, orders flow, nothing left running",
   integration,
   async () => {
-    const demo = scriptByEntry("scripts/demo.ts")!;
+    const demo = scriptByEntry("scripts/dev/demo.ts")!;
     const env = Deno.env.toObject();
     // The demo starts its own cluster only where KAFKA_BROKERS names none.
     delete env.KAFKA_BROKERS;

@@ -22,7 +22,7 @@ Deno.test(
   "the demo runs for its duration, routes orders, and leaves nothing running",
   integration,
   async () => {
-    const demo = scriptByEntry("scripts/demo.ts")!;
+    const demo = scriptByEntry("scripts/dev/demo.ts")!;
     const out = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",

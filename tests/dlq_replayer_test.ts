@@ -10,11 +10,11 @@
 import assert from "node:assert/strict";
 import type { Kafka, KafkaMessage } from "kafkajs";
 import { scriptByEntry } from "../scripts/services.ts";
-import { createAvroCodec } from "../shared/avro_codec.ts";
-import type { Failure } from "../shared/dlq.ts";
+import { createAvroCodec } from "../shared/kafka/avro_codec.ts";
+import type { Failure } from "../shared/retry/dead_letter.ts";
 import type { AvroRecordSchema } from "../shared/orders/schemas.ts";
 import { startRegistry } from "../shared/registry/server.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { ensureTopics, renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { readToEnd } from "../shared/dlq_replay/io.ts";
 import { type DeadLetterSeed, writeDeadLetters } from "./dead_letters.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName } from "./harness.ts";

@@ -1,13 +1,13 @@
 /**
  * What integration tests share: the broker this test run uses (started once
- * per run by `deno task test`, see scripts/run_tests.ts), unique names so that
+ * per run by `deno task test`, see scripts/dev/run_tests.ts), unique names so that
  * tests never see each other's topics and groups, and condition waits with
  * deadlines instead of fixed sleeps.
  * @module
  */
 import type { Kafka } from "kafkajs";
-import { createKafka } from "../shared/kafka.ts";
-import { createLogger, type Logger } from "../shared/log.ts";
+import { createKafka } from "../shared/kafka/client.ts";
+import { createLogger, type Logger } from "../shared/platform/log.ts";
 
 /** A logger for tests: quiet unless TEST_LOG_LEVEL says otherwise. */
 export function testLogger(name: string): Logger {

@@ -1,7 +1,7 @@
 /**
- * The HTTP surfaces' credentials and TLS (shared/http/guard.ts), on real
+ * The HTTP surfaces' credentials and TLS (shared/platform/http_guard.ts), on real
  * processes under their catalog permissions, over real HTTP and TLS (a
- * local CA from shared/security/certs.ts), on the real broker:
+ * local CA from shared/dev/certs.ts), on the real broker:
  *
  * - the gateway with a token (from its env var) and basic auth (a flag):
  *   POST /orders without credentials, with a wrong token or a wrong password
@@ -17,8 +17,8 @@
  * without credentials) is in tests/dashboard_test.ts.
  */
 import assert from "node:assert/strict";
-import { ensureCertificates } from "../shared/security/certs.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/topics.ts";
+import { ensureCertificates } from "../shared/dev/certs.ts";
+import { ensureTopics, renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { integration, testBrokers, testKafka, uniqueName, waitFor } from "./harness.ts";
 import { readAllCommitted, type ScriptProcess, startScript, stopped } from "./pipeline.ts";
 

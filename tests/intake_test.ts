@@ -6,14 +6,14 @@
  */
 import assert from "node:assert/strict";
 import type { Kafka, KafkaMessage } from "kafkajs";
-import { createOrderIntake, IntakeError } from "../shared/intake.ts";
-import { createGatewayHandler } from "../shared/intake_http.ts";
-import { createKafka } from "../shared/kafka.ts";
-import { MetricsRegistry } from "../shared/metrics.ts";
+import { createOrderIntake, IntakeError } from "../shared/intake/intake.ts";
+import { createGatewayHandler } from "../shared/intake/intake_http.ts";
+import { createKafka } from "../shared/kafka/client.ts";
+import { MetricsRegistry } from "../shared/platform/metrics.ts";
 import type { RawOrder } from "../shared/orders/model.ts";
-import { renamed, TOPICS } from "../shared/topics.ts";
+import { renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
-import { freePort } from "../shared/broker/local_kafka.ts";
+import { freePort } from "../shared/dev/broker/local_kafka.ts";
 import {
   brokerAndTopic,
   consumeRecords,

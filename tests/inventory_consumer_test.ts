@@ -7,17 +7,17 @@
  */
 import assert from "node:assert/strict";
 import type { Kafka } from "kafkajs";
-import { createAvroCodec } from "../shared/avro_codec.ts";
-import { readDeadLetterHeaders } from "../shared/dlq.ts";
-import { scrapeCounter } from "../scripts/supervisor.ts";
-import type { StatusSource } from "../shared/consumer/status_event.ts";
+import { createAvroCodec } from "../shared/kafka/avro_codec.ts";
+import { readDeadLetterHeaders } from "../shared/retry/dead_letter.ts";
+import { scrapeCounter } from "../shared/dev/supervisor.ts";
+import type { StatusSource } from "../shared/orders/status_event.ts";
 import { INVENTORY_ORDER_SCHEMA, INVENTORY_ORDER_SCHEMA_V2 } from "../shared/orders/schemas.ts";
 import { INVENTORY_ORDERS_SUBJECT } from "../shared/orders/schemas.ts";
 import { openStore } from "../shared/store/open_store.ts";
-import { withDatabase } from "../shared/store/local_postgres.ts";
+import { withDatabase } from "../shared/dev/local_postgres.ts";
 import pg from "pg";
 import type { StockMovement } from "../shared/orders/model.ts";
-import { renamed, TOPICS } from "../shared/topics.ts";
+import { renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { type Backend, BACKENDS } from "./backends.ts";
 import { dataConsumerArgs } from "./data_consumer.ts";
 import { integration, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";

@@ -12,8 +12,8 @@ import {
   provisionKafka,
   startLocalKafka,
   sweepOrphans,
-} from "../shared/broker/local_kafka.ts";
-import { createKafka } from "../shared/kafka.ts";
+} from "../shared/dev/broker/local_kafka.ts";
+import { createKafka } from "../shared/kafka/client.ts";
 import { integration, processAlive, testLogger, waitFor } from "./harness.ts";
 
 const log = testLogger("local-kafka-test");
@@ -106,7 +106,7 @@ Deno.test("the next start stops a broker whose owner was killed", integration, a
 Deno.test("without Java the CLI says what to install in one sentence", integration, async () => {
   const emptyCache = await Deno.makeTempDir();
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "scripts/local_kafka.ts", "provision"],
+    args: ["run", "--allow-all", "scripts/dev/local_kafka.ts", "provision"],
     env: { PATH: "/nonexistent", KAFKA_CACHE_DIR: emptyCache, NO_COLOR: "1" },
     clearEnv: true,
     stdout: "piped",

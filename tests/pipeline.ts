@@ -7,13 +7,13 @@
 import assert from "node:assert/strict";
 import type { Kafka, KafkaMessage, Message, Producer } from "kafkajs";
 import { runScript, scriptDenoCommand } from "./run_script.ts";
-import { registryClient } from "../shared/avro_codec.ts";
+import { registryClient } from "../shared/kafka/avro_codec.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
 import { createOrderGenerator } from "../shared/orders/generate.ts";
-import { consumerLag } from "../shared/lag.ts";
+import { consumerLag } from "../shared/kafka/lag.ts";
 import { type RegistryServerOptions, startRegistry } from "../shared/registry/server.ts";
-import type { RegistryConnection } from "../shared/registry/client_connection.ts";
-import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/topics.ts";
+import type { RegistryConnection } from "../shared/kafka/registry_connection.ts";
+import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/kafka/topics.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
 
 /** Scripts run to their end: tests/run_script.ts, re-exported for the pipeline tests. */

@@ -15,14 +15,14 @@ import {
   SchemaRegistryClient,
   SerdeType,
 } from "@confluentinc/schemaregistry";
-import { createAvroCodec, registryClient, RegistryError } from "../shared/avro_codec.ts";
+import { createAvroCodec, registryClient, RegistryError } from "../shared/kafka/avro_codec.ts";
 import {
   type RegistryConnection,
   registryConnectionFrom,
-} from "../shared/registry/client_connection.ts";
+} from "../shared/kafka/registry_connection.ts";
 import { type RunningRegistry, startRegistry } from "../shared/registry/server.ts";
-import { ensureCertificateAuthority, ensureCertificates } from "../shared/security/certs.ts";
-import { basicAuthHeader, parseBasicAuthUsers } from "../shared/security/basic_auth.ts";
+import { ensureCertificateAuthority, ensureCertificates } from "../shared/dev/certs.ts";
+import { basicAuthHeader, parseBasicAuthUsers } from "../shared/platform/basic_auth.ts";
 import { integration, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
 import { dataConsumerArgs } from "./data_consumer.ts";
 import {

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { KafkaMessage } from "kafkajs";
-import { DLQ_HEADERS, readDeadLetterHeaders } from "../shared/dlq.ts";
+import { DLQ_HEADERS, readDeadLetterHeaders } from "../shared/retry/dead_letter.ts";
 import { RETRY_HEADERS, retryHistory } from "../shared/retry/envelope.ts";
 import { testBrokers, waitFor } from "./harness.ts";
 import {

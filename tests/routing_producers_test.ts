@@ -4,8 +4,8 @@
  * keys, start-up errors, and exactly-once across SIGKILLs.
  */
 import assert from "node:assert/strict";
-import { DLQ_HEADERS, readDeadLetterHeaders } from "../shared/dlq.ts";
-import { DELIVERY_ROUTE, INVENTORY_ROUTE, routeRecord } from "../shared/router/route.ts";
+import { DLQ_HEADERS, readDeadLetterHeaders } from "../shared/retry/dead_letter.ts";
+import { DELIVERY_ROUTE, INVENTORY_ROUTE, routeRecord } from "../shared/router/routing_spec.ts";
 import { waitFor } from "./harness.ts";
 import {
   explained,

@@ -8,8 +8,13 @@
  */
 import assert from "node:assert/strict";
 import { SCRIPTS } from "../scripts/services.ts";
-import { denoTasks, README_BEGIN, README_END, readmeBlock } from "../scripts/services_render.ts";
-import { generatedFiles } from "../scripts/services_generate.ts";
+import {
+  denoTasks,
+  README_BEGIN,
+  README_END,
+  readmeBlock,
+} from "../scripts/dev/services_render.ts";
+import { generatedFiles } from "../scripts/dev/services_generate.ts";
 import { runDeno, runScript } from "./run_script.ts";
 
 const read = (path: string) => Deno.readTextFile(new URL(`../${path}`, import.meta.url));

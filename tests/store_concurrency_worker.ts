@@ -8,7 +8,7 @@
  *   deno run -A tests/store_concurrency_worker.ts URL WORKER_ID ORDERS SKU...
  * @module
  */
-import { createLogger } from "../shared/log.ts";
+import { createLogger } from "../shared/platform/log.ts";
 import { createRandom } from "../shared/orders/generate.ts";
 import { openStore } from "../shared/store/open_store.ts";
 import type { StockMovementEffect } from "../shared/store/store.ts";

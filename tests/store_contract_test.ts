@@ -13,12 +13,8 @@ import { join } from "node:path";
 import pg from "pg";
 // @ts-ignore: this project's @types/node (v18, via testcontainers) predates node:sqlite
 import { DatabaseSync } from "node:sqlite";
-import { createLogger, type Logger } from "../shared/log.ts";
-import {
-  createDatabase,
-  dropDatabase,
-  startLocalPostgres,
-} from "../shared/store/local_postgres.ts";
+import { createLogger, type Logger } from "../shared/platform/log.ts";
+import { createDatabase, dropDatabase, startLocalPostgres } from "../shared/dev/local_postgres.ts";
 import { openStore, type OpenStoreOptions } from "../shared/store/open_store.ts";
 import {
   type BatchPosition,

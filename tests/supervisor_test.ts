@@ -1,14 +1,14 @@
 /**
- * scripts/supervisor.ts with `restartOnCrash`, on real processes: a script
+ * shared/dev/supervisor.ts with `restartOnCrash`, on real processes: a script
  * SIGKILLed comes back with a new pid, on the same command and log, and
  * serves again; `stop()` ends it for good; a script that fails at start is
  * given up on after the cap, with one line saying so.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startProcess } from "../scripts/supervisor.ts";
-import { freePort } from "../shared/broker/local_kafka.ts";
-import { createLogger } from "../shared/log.ts";
+import { startProcess } from "../shared/dev/supervisor.ts";
+import { freePort } from "../shared/dev/broker/local_kafka.ts";
+import { createLogger } from "../shared/platform/log.ts";
 import { integration, processAlive, testBrokers, waitFor } from "./harness.ts";
 
 async function healthy(url: string): Promise<boolean> {

@@ -4,7 +4,7 @@
  * further read only what was committed since.
  */
 import assert from "node:assert/strict";
-import { provisionKafka } from "../shared/broker/local_kafka.ts";
+import { provisionKafka } from "../shared/dev/broker/local_kafka.ts";
 import { createCommittedReader } from "../shared/verify/committed_reader.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName } from "./harness.ts";
 import { transactionalProducer } from "./pipeline.ts";

@@ -6,7 +6,7 @@
  * real target topic.
  */
 import assert from "node:assert/strict";
-import { renamed, TOPICS } from "../shared/topics.ts";
+import { renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { integration, testBrokers, testKafka, uniqueName, waitFor } from "./harness.ts";
 import { dataConsumerArgs } from "./data_consumer.ts";
 import {

@@ -13,11 +13,11 @@
  * ```
  * @module
  */
-import { ConfigError, type ConfigOf, defineConfig, flagName } from "../config.ts";
-import { kafkaFlags } from "../kafka.ts";
-import { logLevelFlag } from "../log.ts";
-import { observabilityFlags } from "../metrics.ts";
-import { TOPICS } from "../topics.ts";
+import { ConfigError, type ConfigOf, defineConfig, flagName } from "../platform/config.ts";
+import { kafkaFlags } from "../kafka/client.ts";
+import { logLevelFlag } from "../platform/log.ts";
+import { observabilityFlags } from "../platform/metrics.ts";
+import { TOPICS } from "../kafka/topics.ts";
 import type { TopicRoles } from "./fold.ts";
 import { DEFAULT_LIMITS, type StateLimits } from "./state.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../config.ts";
+import { ConfigError } from "../platform/config.ts";
 import { aggregatorConfig, aggregatorSettingsFrom } from "./aggregator_config.ts";
 
 const parse = (args: string[]) => aggregatorConfig.parse(args, () => undefined);

@@ -54,11 +54,11 @@ import {
 } from "kafkajs";
 import { readCommittedConsumer } from "../kafka/exactly_once/loop.ts";
 import { transactionalProducer } from "../kafka/exactly_once/producer_pool.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../platform/log.ts";
 import { startProgressLines } from "../platform/progress_lines.ts";
-import type { MetricsRegistry } from "../metrics.ts";
+import type { MetricsRegistry } from "../platform/metrics.ts";
 import type { ProductLookup } from "../orders/catalog.ts";
-import { sleep } from "../shutdown.ts";
+import { sleep } from "../platform/shutdown.ts";
 import { prune } from "./conversion.ts";
 import {
   foldRecord,

@@ -10,14 +10,14 @@
  * ```
  * @module
  */
-import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../kafka.ts";
-import { type LagMetrics, startLagMetrics } from "../lag_metrics.ts";
-import { createLogger } from "../log.ts";
-import { MetricsRegistry, serveMetrics } from "../metrics.ts";
+import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../kafka/client.ts";
+import { type LagMetrics, startLagMetrics } from "../kafka/lag_metrics.ts";
+import { createLogger } from "../platform/log.ts";
+import { MetricsRegistry, serveMetrics } from "../platform/metrics.ts";
 import { DEFAULT_CATALOG } from "../orders/catalog.ts";
-import { securityFailureLine } from "../security/kafka_errors.ts";
-import { shutdownSignal } from "../shutdown.ts";
-import { ensureTopics, renamed, TOPICS } from "../topics.ts";
+import { securityFailureLine } from "../kafka/errors.ts";
+import { shutdownSignal } from "../platform/shutdown.ts";
+import { ensureTopics, renamed, TOPICS } from "../kafka/topics.ts";
 import { aggregatorConfig, aggregatorSettingsFrom } from "./aggregator_config.ts";
 import { createAggregator } from "./aggregator_loop.ts";
 import { createStatsHandler } from "./stats_http.ts";

@@ -36,8 +36,8 @@
  * ```
  * @module
  */
-import { readDeadLetterHeaders } from "../dlq.ts";
-import { parseStatusEvent } from "../consumer/status_event.ts";
+import { readDeadLetterHeaders } from "../retry/dead_letter.ts";
+import { parseStatusEvent } from "../orders/status_event.ts";
 import { parseClick } from "../orders/clicks.ts";
 import type { LineItem, RawOrder } from "../orders/model.ts";
 import { parseOrderJson } from "../orders/validate.ts";

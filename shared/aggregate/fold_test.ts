@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { deadLetter } from "../dlq.ts";
+import { deadLetter } from "../retry/dead_letter.ts";
 import { DEFAULT_CATALOG } from "../orders/catalog.ts";
 import { clickMessage, createClickGenerator } from "../orders/clicks.ts";
 import { createOrderGenerator } from "../orders/generate.ts";
-import { statusEvent, statusMessage } from "../consumer/status_event.ts";
+import { statusEvent, statusMessage } from "../orders/status_event.ts";
 import {
   covered,
   foldRecord,

@@ -4,7 +4,7 @@
  * The consumers republish a status event with the same `eventId` after a
  * crash, seconds after the first copy; remembering the newest `capacity` ids
  * catches those without letting the state grow with the stream.
- * (shared/order_status_view.ts dedupes too, but keeps every event of every
+ * (shared/order_status/order_status_view.ts dedupes too, but keeps every event of every
  * order, which the aggregator's persisted state cannot afford.)
  *
  * @example

@@ -16,7 +16,7 @@
  * @module
  */
 import type { Kafka, Producer } from "kafkajs";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../platform/log.ts";
 
 /** Record keys of `order_stats`. */
 export const STATS_KEYS = {

@@ -9,7 +9,7 @@
  * @example
  * ```ts
  * import { createStatsHandler } from "./stats_http.ts";
- * import { MetricsRegistry } from "../metrics.ts";
+ * import { MetricsRegistry } from "../platform/metrics.ts";
  * const handler = createStatsHandler({
  *   snapshot: () => ({ records: 0 }),
  *   metrics: new MetricsRegistry(),
@@ -19,7 +19,7 @@
  * ```
  * @module
  */
-import { METRICS_CONTENT_TYPE, type MetricsRegistry } from "../metrics.ts";
+import { METRICS_CONTENT_TYPE, type MetricsRegistry } from "../platform/metrics.ts";
 
 const CORS = { "access-control-allow-origin": "*" };
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MetricsRegistry } from "../metrics.ts";
+import { MetricsRegistry } from "../platform/metrics.ts";
 import { createStatsHandler, sseEvent } from "./stats_http.ts";
 
 const handlerWith = (snap: unknown, healthy = true) =>

@@ -1,14 +1,14 @@
 /**
  * The carrier simulator's work on one batch of `order_status` records: the
  * scheduled deliveries among them (each order once), each one's plan
- * (shared/carrier.ts), and the three updates of every plan sent `delayMs`
+ * (shared/carrier/carrier.ts), and the three updates of every plan sent `delayMs`
  * apart, then the batch's offsets committed. At least once, like a real
  * webhook: a batch stopped midway (a signal, a rebalance) commits nothing,
  * so its updates are sent again with the same ids after a restart.
  *
  * @example
  * ```ts
- * import { MetricsRegistry } from "../metrics.ts";
+ * import { MetricsRegistry } from "../platform/metrics.ts";
  * import { carrierMetrics, createCarrierBatchHandler } from "./batches.ts";
  * // const eachBatch = createCarrierBatchHandler({ codec, producer, consumer, ... });
  * // await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
@@ -17,11 +17,11 @@
  * @module
  */
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from "kafkajs";
-import type { AvroCodec } from "../avro_codec.ts";
-import { carrierEventValue, carrierPlan, scheduledDelivery } from "../carrier.ts";
-import type { Logger } from "../log.ts";
-import type { MetricsRegistry } from "../metrics.ts";
-import { sleep } from "../shutdown.ts";
+import type { AvroCodec } from "../kafka/avro_codec.ts";
+import { carrierEventValue, carrierPlan, scheduledDelivery } from "./carrier.ts";
+import type { Logger } from "../platform/log.ts";
+import type { MetricsRegistry } from "../platform/metrics.ts";
+import { sleep } from "../platform/shutdown.ts";
 
 /** The simulator's metrics, registered on `metrics`. */
 export function carrierMetrics(metrics: MetricsRegistry) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { EachBatchPayload, KafkaMessage } from "kafkajs";
-import { createLogger } from "../log.ts";
-import { MetricsRegistry } from "../metrics.ts";
+import { createLogger } from "../platform/log.ts";
+import { MetricsRegistry } from "../platform/metrics.ts";
 import {
   carrierMetrics,
   type CarrierTotals,

@@ -4,12 +4,12 @@
  * documentation from them.
  * @module
  */
-import { defineConfig } from "../config.ts";
-import { kafkaFlags } from "../kafka.ts";
-import { logLevelFlag } from "../log.ts";
-import { TOPICS } from "../topics.ts";
-import { registryFlags } from "../registry/client_connection.ts";
-import { observabilityFlags } from "../metrics.ts";
+import { defineConfig } from "../platform/config.ts";
+import { kafkaFlags } from "../kafka/client.ts";
+import { logLevelFlag } from "../platform/log.ts";
+import { TOPICS } from "../kafka/topics.ts";
+import { registryFlags } from "../kafka/registry_connection.ts";
+import { observabilityFlags } from "../platform/metrics.ts";
 
 export const carrierConfig = defineConfig({
   name: "carrier_simulator",

@@ -20,8 +20,8 @@ import type { Admin, Consumer, Kafka } from "kafkajs";
 import type { StatsSnapshot } from "../aggregate/snapshot.ts";
 import { listDlq } from "../dlq_replay/grouping.ts";
 import { readDlqTopics } from "../dlq_replay/read_dlq.ts";
-import type { Logger } from "../log.ts";
-import { sleep } from "../shutdown.ts";
+import type { Logger } from "../platform/log.ts";
+import { sleep } from "../platform/shutdown.ts";
 import { type DlqTopicView, dlqTopicView, type ReplayRequest } from "./dlq_panel.ts";
 import {
   DLQ_READ_GROUP_PREFIX,

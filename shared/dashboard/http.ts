@@ -23,7 +23,7 @@
  * @module
  */
 import { sseEvent } from "../aggregate/stats_http.ts";
-import type { MetricsRegistry } from "../metrics.ts";
+import type { MetricsRegistry } from "../platform/metrics.ts";
 import type { DashboardState } from "./collector.ts";
 import { parseReplayRequest, type ReplayRequest } from "./dlq_panel.ts";
 import type { DlqTopicView } from "./dlq_panel.ts";

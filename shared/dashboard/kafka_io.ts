@@ -1,6 +1,6 @@
 /**
  * The dashboard's Kafka side: consumer lag of the watched groups (through
- * shared/lag.ts), a live tail of `orders`, `order_status` and the
+ * shared/kafka/lag.ts), a live tail of `orders`, `order_status` and the
  * dead-letter topics for the recent-orders table, the full read of the
  * dead-letter topics and their ledgers for the DLQ panel, and the replay of
  * one reason. Reading and replaying are the replayer's own
@@ -18,12 +18,12 @@
  * @module
  */
 import type { Admin, Consumer, Kafka, KafkaMessage } from "kafkajs";
-import type { OrderStatusEvent } from "../consumer/status_event.ts";
+import type { OrderStatusEvent } from "../orders/status_event.ts";
 import { replayDlq, type ReplayOutcome } from "../dlq_replay/replay.ts";
 import { groupSelection } from "../dlq_replay/selection.ts";
-import { consumerLag } from "../lag.ts";
-import type { Logger } from "../log.ts";
-import { parseStatusEvent } from "../consumer/status_event.ts";
+import { consumerLag } from "../kafka/lag.ts";
+import type { Logger } from "../platform/log.ts";
+import { parseStatusEvent } from "../orders/status_event.ts";
 import type { ReplayRequest } from "./dlq_panel.ts";
 import { type LagGroupView, lagGroupView, type LagTarget } from "./lag_view.ts";
 

@@ -2,7 +2,7 @@
  * Consumer lag for the dashboard: which (group, topic) pairs to watch, from
  * the `--lag` flag (`group:topic`, the topic after the last colon since
  * Kafka topic names have none), and the table rows built from
- * shared/lag.ts's per-partition figures. Pure.
+ * shared/kafka/lag.ts's per-partition figures. Pure.
  *
  * @example
  * ```ts
@@ -13,8 +13,8 @@
  * ```
  * @module
  */
-import { ConfigError } from "../config.ts";
-import { type PartitionLag, totalLag } from "../lag.ts";
+import { ConfigError } from "../platform/config.ts";
+import { type PartitionLag, totalLag } from "../kafka/lag.ts";
 
 /** One consumer group on one topic. */
 export interface LagTarget {
@@ -22,7 +22,7 @@ export interface LagTarget {
   topic: string;
 }
 
-/** The pipeline's groups and what they read (README; shared/router/route.ts; the consumers). */
+/** The pipeline's groups and what they read (README; shared/router/routing_spec.ts; the consumers). */
 export const DEFAULT_LAG_TARGETS: readonly string[] = [
   "inventory-orders-producer:orders",
   "delivery-orders-producer:orders",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../config.ts";
+import { ConfigError } from "../platform/config.ts";
 import { DEFAULT_LAG_TARGETS, lagGroupView, overallLag, parseLagTargets } from "./lag_view.ts";
 
 Deno.test("lag targets are group:topic, split at the last colon, without repeats", () => {

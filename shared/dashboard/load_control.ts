@@ -2,7 +2,7 @@
  * The dashboard's own demo load: orders from the seeded generator
  * (shared/orders/generate.ts) at a rate the page asks for, through any
  * order sink (the dashboard passes the idempotent intake of
- * shared/intake.ts, as the gateway and the generator use), started with
+ * shared/intake/intake.ts, as the gateway and the generator use), started with
  * `POST /api/load {rate}` and stopped with `DELETE /api/load`. Off until the
  * page starts it. One run at a time: starting again changes the rate.
  *
@@ -17,8 +17,8 @@
  * ```
  * @module
  */
-import type { OrderSink } from "../intake.ts";
-import { emptyLoadStats, type OrderLoadStats, runOrderLoad } from "../order_load.ts";
+import type { OrderSink } from "../intake/intake.ts";
+import { emptyLoadStats, type OrderLoadStats, runOrderLoad } from "../intake/order_load.ts";
 import { DEFAULT_CATALOG } from "../orders/catalog.ts";
 import { createOrderGenerator, type OrderMix } from "../orders/generate.ts";
 

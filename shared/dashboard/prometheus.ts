@@ -1,6 +1,6 @@
 /**
  * Reading the pipeline's own `/metrics` pages (Prometheus text format, see
- * shared/metrics.ts): one process's headline figures, whichever kind of
+ * shared/platform/metrics.ts): one process's headline figures, whichever kind of
  * script it is: records in, records out, dead letters and retries. Used for
  * the dashboard's process table, next to the aggregator's totals. Pure.
  *
@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { ConfigError } from "../config.ts";
+import { ConfigError } from "../platform/config.ts";
 
 /**
  * The sum of every series of `name` whose labels include `labels`;
@@ -78,7 +78,7 @@ export interface ScrapeTarget {
   url: string;
 }
 
-/** Where the demo's scripts serve `/metrics` (scripts/demo.ts, the catalog's defaults). */
+/** Where the demo's scripts serve `/metrics` (scripts/dev/demo.ts, the catalog's defaults). */
 export const DEFAULT_SCRAPE_TARGETS: readonly string[] = [
   "inventory_orders_producer=http://127.0.0.1:9101/metrics",
   "delivery_orders_producer=http://127.0.0.1:9102/metrics",

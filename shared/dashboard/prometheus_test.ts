@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../config.ts";
-import { MetricsRegistry } from "../metrics.ts";
+import { ConfigError } from "../platform/config.ts";
+import { MetricsRegistry } from "../platform/metrics.ts";
 import {
   DEFAULT_SCRAPE_TARGETS,
   parseScrapeTargets,

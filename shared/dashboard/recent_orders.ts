@@ -2,7 +2,7 @@
  * The recent-orders table: the last orders seen on the raw `orders` topic,
  * newest first, each with the status the consumers' `order_status` events
  * give it (summarized the way the order status service does, see
- * shared/order_status_view.ts), or `dead-lettered` once a dead letter with
+ * shared/order_status/order_status_view.ts), or `dead-lettered` once a dead letter with
  * its id shows up. Each row carries a `tone` for its badge, so the page only
  * paints. Bounded: the oldest order leaves when a new one comes. Pure.
  *
@@ -18,8 +18,8 @@
  * ```
  * @module
  */
-import type { OrderStatusEvent } from "../consumer/status_event.ts";
-import { summarize } from "../order_status_view.ts";
+import type { OrderStatusEvent } from "../orders/status_event.ts";
+import { summarize } from "../order_status/order_status_view.ts";
 import { isRoutedType } from "../orders/model.ts";
 
 /** The colour family of a status badge. */

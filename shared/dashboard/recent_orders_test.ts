@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { OrderStatusEvent } from "../consumer/status_event.ts";
+import type { OrderStatusEvent } from "../orders/status_event.ts";
 import { orderTotal, RecentOrders, toneOf } from "./recent_orders.ts";
 
 const order = (orderId: string, type = "inventory") => ({

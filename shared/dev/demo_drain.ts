@@ -13,13 +13,13 @@
  * @module
  */
 import type { Kafka } from "kafkajs";
-import { consumerLag, type PartitionLag, totalLag } from "../lag.ts";
-import type { Logger } from "../log.ts";
+import { consumerLag, type PartitionLag, totalLag } from "../kafka/lag.ts";
+import type { Logger } from "../platform/log.ts";
 import { DEFAULT_BACKOFF, retryTopicsFor } from "../retry/backoff.ts";
-import { DELIVERY_ROUTE, INVENTORY_ROUTE } from "../router/route.ts";
-import { sleep } from "../shutdown.ts";
-import { TOPICS } from "../topics.ts";
-import { CONSUMERS, failureTopics } from "../topology.ts";
+import { DELIVERY_ROUTE, INVENTORY_ROUTE } from "../router/routing_spec.ts";
+import { sleep } from "../platform/shutdown.ts";
+import { TOPICS } from "../kafka/topics.ts";
+import { CONSUMERS, failureTopics } from "../../scripts/topology.ts";
 
 /**
  * 0 when a group has read a transactional topic to its end: what is left

@@ -1,6 +1,6 @@
 /**
  * What the demo reads back from the processes it runs: the figures of
- * their `/metrics` (scripts/supervisor.ts's scrape), the aggregator's
+ * their `/metrics` (shared/dev/supervisor.ts's scrape), the aggregator's
  * closing statistics (`GET /stats`), and the load generator's closing
  * totals line from its log. Each source may be down: a missing figure is 0,
  * missing statistics are undefined.
@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { scrapeCounter } from "../../scripts/supervisor.ts";
+import { scrapeCounter } from "./supervisor.ts";
 
 /** The `/metrics` pages the figures come from. */
 export interface DemoMetricsUrls {

@@ -14,7 +14,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../platform/log.ts";
 
 /** Whether `pid` runs (a zombie, killed but not yet reaped, does not). */
 export function isAlive(pid: number): boolean {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createLogger } from "../log.ts";
+import { createLogger } from "../platform/log.ts";
 import { ageMs, exists, isAlive, readPid, runsIn, sweepOrphans } from "./run_folders.ts";
 
 const log = createLogger({ name: "run-folders-test", level: "error" });

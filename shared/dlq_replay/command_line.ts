@@ -1,7 +1,7 @@
 /**
  * The replayer's command line: a command first (`list`, `show
  * <partition>/<offset>`, `replay`), then flags. `node:util` parseArgs
- * (under shared/config.ts) takes flags only, so the command and `show`'s
+ * (under shared/platform/config.ts) takes flags only, so the command and `show`'s
  * record are taken off the front here; flags that belong to another
  * command are refused rather than silently ignored.
  *
@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { ConfigError } from "../config.ts";
+import { ConfigError } from "../platform/config.ts";
 import { parseRecordRef, type RecordRef } from "./entry.ts";
 
 export const COMMANDS = ["list", "show", "replay"] as const;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../config.ts";
+import { ConfigError } from "../platform/config.ts";
 import { checkFlagsFor, flagsGiven, splitCommandLine } from "./command_line.ts";
 
 function refused(run: () => unknown, message: RegExp, flag = "command") {

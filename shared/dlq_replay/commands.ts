@@ -16,9 +16,9 @@
  * @module
  */
 import type { Kafka } from "kafkajs";
-import { checkRegistry, RegistryError } from "../avro_codec.ts";
-import type { Logger } from "../log.ts";
-import type { RegistryConnection } from "../registry/client_connection.ts";
+import { checkRegistry, RegistryError } from "../kafka/avro_codec.ts";
+import type { Logger } from "../platform/log.ts";
+import type { RegistryConnection } from "../kafka/registry_connection.ts";
 import type { Command } from "./command_line.ts";
 import { ledgerKey, type RecordRef, replayOf } from "./entry.ts";
 import { listDlq, renderListing } from "./grouping.ts";

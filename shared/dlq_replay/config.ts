@@ -4,10 +4,10 @@
  * derives its environment variables and docs from them.
  * @module
  */
-import { defineConfig } from "../config.ts";
-import { kafkaFlags } from "../kafka.ts";
-import { logLevelFlag } from "../log.ts";
-import { optionalRegistryFlags } from "../registry/client_connection.ts";
+import { defineConfig } from "../platform/config.ts";
+import { kafkaFlags } from "../kafka/client.ts";
+import { logLevelFlag } from "../platform/log.ts";
+import { optionalRegistryFlags } from "../kafka/registry_connection.ts";
 import { DEFAULT_REPLAY_BATCH } from "./replay.ts";
 
 export const dlqReplayerConfig = defineConfig({

@@ -1,7 +1,7 @@
 /**
  * One record of a dead-letter topic as the replayer sees it: where it sits
  * (partition/offset), its original key and value bytes, its headers as text
- * and the envelope read from them (shared/dlq.ts). Also the record
+ * and the envelope read from them (shared/retry/dead_letter.ts). Also the record
  * references the replayer prints and accepts: `<partition>/<offset>` (the
  * ledger key, and what `show` takes) and `<dlqTopic>/<partition>/<offset>`
  * (the `replay.of` header).
@@ -22,7 +22,7 @@
  * ```
  * @module
  */
-import { readDeadLetterHeaders } from "../dlq.ts";
+import { readDeadLetterHeaders } from "../retry/dead_letter.ts";
 
 /** The envelope fields of a DLQ record, as text (see DLQ_HEADERS). */
 export type DeadLetterFields = ReturnType<typeof readDeadLetterHeaders>;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { deadLetter } from "../dlq.ts";
+import { deadLetter } from "../retry/dead_letter.ts";
 import {
   failedAtOf,
   keyText,

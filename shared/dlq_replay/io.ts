@@ -15,9 +15,9 @@
  * @module
  */
 import type { Kafka, KafkaMessage, Message, Producer } from "kafkajs";
-import { registryClient, wireDecoder } from "../avro_codec.ts";
-import { describeRegistryFailure, type RegistryConnection } from "../registry/client_connection.ts";
-import type { Logger } from "../log.ts";
+import { registryClient, wireDecoder } from "../kafka/avro_codec.ts";
+import { describeRegistryFailure, type RegistryConnection } from "../kafka/registry_connection.ts";
+import type { Logger } from "../platform/log.ts";
 import type { DlqEntry } from "./entry.ts";
 import {
   type LedgerEntry,

@@ -20,8 +20,8 @@
  * ```
  * @module
  */
-import { bytesText } from "../dlq.ts";
-import type { TopicSpec } from "../topics.ts";
+import { bytesText } from "../retry/dead_letter.ts";
+import type { TopicSpec } from "../kafka/topics.ts";
 import { type DlqEntry, ledgerKey, replayOf, replayTopicOf } from "./entry.ts";
 
 /** The ledger topic of a DLQ topic. */

@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import type { Logger } from "../log.ts";
+import type { Logger } from "../platform/log.ts";
 
 /** One bar line, without the carriage return. Pure. */
 export function renderProgressBar(p: {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createLogger } from "../log.ts";
+import { createLogger } from "../platform/log.ts";
 import { formatSeconds, progressReporter, renderProgressBar } from "./progress.ts";
 
 Deno.test("the bar: filled part, counts, percent, rate and time left", () => {

@@ -15,7 +15,7 @@
  * @module
  */
 import type { Kafka } from "kafkajs";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../platform/log.ts";
 import { type DlqEntry, toDlqEntry } from "./entry.ts";
 import { readToEnd } from "./io.ts";
 import { type LedgerRecord, ledgerTopicName, replayedKeys } from "./ledger.ts";

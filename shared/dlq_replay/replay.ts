@@ -30,10 +30,10 @@
  * @module
  */
 import type { Kafka } from "kafkajs";
-import type { Logger } from "../log.ts";
-import type { RegistryConnection } from "../registry/client_connection.ts";
-import { sleep } from "../shutdown.ts";
-import { ensureTopics } from "../topics.ts";
+import type { Logger } from "../platform/log.ts";
+import type { RegistryConnection } from "../kafka/registry_connection.ts";
+import { sleep } from "../platform/shutdown.ts";
+import { ensureTopics } from "../kafka/topics.ts";
 import { type DlqEntry, replayOf } from "./entry.ts";
 import { avroDecoder, openReplayProducer, replayEntries } from "./io.ts";
 import { ledgerTopicName, ledgerTopicSpec, transactionalIdFor } from "./ledger.ts";

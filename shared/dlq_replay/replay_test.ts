@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { silentLogger } from "../log.ts";
+import { silentLogger } from "../platform/log.ts";
 import type { DlqEntry } from "./entry.ts";
 import type { DlqContents, DlqToRead } from "./read_dlq.ts";
 import { type ReplayIo, type ReplayOptions, runReplay } from "./replay.ts";

@@ -26,7 +26,7 @@
  * ```
  * @module
  */
-import { ConfigError } from "../config.ts";
+import { ConfigError } from "../platform/config.ts";
 import { type DlqEntry, failedAtOf, keyText } from "./entry.ts";
 import { NO_REASON } from "./grouping.ts";
 

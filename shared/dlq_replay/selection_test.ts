@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../config.ts";
+import { ConfigError } from "../platform/config.ts";
 import type { DlqEntry } from "./entry.ts";
 import { NO_REASON } from "./grouping.ts";
 import {

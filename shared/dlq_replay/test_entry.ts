@@ -1,5 +1,5 @@
 /**
- * A dead letter as the pipeline writes it (shared/dlq.ts `deadLetter`), read
+ * A dead letter as the pipeline writes it (shared/retry/dead_letter.ts `deadLetter`), read
  * back as a {@linkcode DlqEntry}: the one fixture of the DLQ replay's unit
  * tests, so each states only what it is about.
  *
@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import { deadLetter, type Failure } from "../dlq.ts";
+import { deadLetter, type Failure } from "../retry/dead_letter.ts";
 import { type DlqEntry, toDlqEntry } from "./entry.ts";
 
 const enc = new TextEncoder();

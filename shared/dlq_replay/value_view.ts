@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { DLQ_HEADERS } from "../dlq.ts";
+import { DLQ_HEADERS } from "../retry/dead_letter.ts";
 import { type DlqEntry, keyText, replayOf, replayTopicOf } from "./entry.ts";
 
 /** What a value is, as far as it can be told without a registry. */

@@ -2,21 +2,21 @@
  * How the one-shot intake scripts (the load generator, the NDJSON import)
  * meet Kafka being unreachable at start: one line that says why, and stop.
  * A login, TLS or permission failure gets its own line
- * (shared/security/kafka_errors.ts); anything else is "cannot reach Kafka"
+ * (shared/kafka/errors.ts); anything else is "cannot reach Kafka"
  * with the brokers tried.
  *
  * @example
  * ```ts
- * import { createLogger } from "../log.ts";
+ * import { createLogger } from "../platform/log.ts";
  * import { connectOrSay } from "./connect.ts";
  * const log = createLogger({ name: "x" });
  * const ok = await connectOrSay(() => Promise.resolve(), { brokers: ["127.0.0.1:9092"], clientId: "x" }, log);
  * ```
  * @module
  */
-import type { KafkaConnection } from "../kafka.ts";
-import type { Logger } from "../log.ts";
-import { securityFailureLine } from "../security/kafka_errors.ts";
+import type { KafkaConnection } from "../kafka/client.ts";
+import type { Logger } from "../platform/log.ts";
+import { securityFailureLine } from "../kafka/errors.ts";
 
 /** Runs `connect`; when it fails, logs why (one line) and resolves false. */
 export async function connectOrSay(

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createLogger } from "../log.ts";
+import { createLogger } from "../platform/log.ts";
 import { connectOrSay } from "./connect.ts";
 
 const connection = { brokers: ["127.0.0.1:1"], clientId: "t" };

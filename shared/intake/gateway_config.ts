@@ -4,10 +4,10 @@
  * documentation from them.
  * @module
  */
-import { defineConfig } from "../config.ts";
+import { defineConfig } from "../platform/config.ts";
 import { ordersTopicFlag } from "./orders_topic_flag.ts";
-import { kafkaFlags } from "../kafka.ts";
-import { logLevelFlag } from "../log.ts";
+import { kafkaFlags } from "../kafka/client.ts";
+import { logLevelFlag } from "../platform/log.ts";
 import { httpListenFlags } from "../platform/http_listen.ts";
 
 export const gatewayConfig = defineConfig({

@@ -4,14 +4,14 @@
  *
  * @example
  * ```ts
- * import { defineConfig } from "../config.ts";
+ * import { defineConfig } from "../platform/config.ts";
  * import { ordersTopicFlag } from "./orders_topic_flag.ts";
  * const config = defineConfig({ name: "x", summary: "y", flags: { topic: ordersTopicFlag } });
  * config.parse([], () => undefined).topic; // "orders"
  * ```
  * @module
  */
-import { TOPICS } from "../topics.ts";
+import { TOPICS } from "../kafka/topics.ts";
 
 export const ordersTopicFlag = {
   type: "string",

@@ -4,11 +4,11 @@
  * documentation from them.
  * @module
  */
-import { defineConfig } from "../config.ts";
-import { observabilityFlags } from "../metrics.ts";
-import { kafkaFlags } from "../kafka.ts";
-import { logLevelFlag } from "../log.ts";
-import { TOPICS } from "../topics.ts";
+import { defineConfig } from "../platform/config.ts";
+import { observabilityFlags } from "../platform/metrics.ts";
+import { kafkaFlags } from "../kafka/client.ts";
+import { logLevelFlag } from "../platform/log.ts";
+import { TOPICS } from "../kafka/topics.ts";
 import { httpListenFlags } from "../platform/http_listen.ts";
 
 export const statusServiceConfig = defineConfig({

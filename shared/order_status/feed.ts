@@ -1,15 +1,15 @@
 /**
  * What the order status service does with each batch of `order_status`
- * records: every status event into the view (shared/order_status_view.ts),
+ * records: every status event into the view (shared/order_status/order_status_view.ts),
  * counted by what the view made of it; a record that is no status event is
  * counted as invalid, logged and skipped (the stream is not the service's
  * to police).
  *
  * @example
  * ```ts
- * import { createLogger } from "../log.ts";
- * import { MetricsRegistry } from "../metrics.ts";
- * import { OrderStatusView } from "../order_status_view.ts";
+ * import { createLogger } from "../platform/log.ts";
+ * import { MetricsRegistry } from "../platform/metrics.ts";
+ * import { OrderStatusView } from "./order_status_view.ts";
  * import { createStatusFeed } from "./feed.ts";
  * const view = new OrderStatusView();
  * const eachBatch = createStatusFeed(view, new MetricsRegistry(), createLogger({ name: "x" }));
@@ -18,10 +18,10 @@
  * @module
  */
 import type { EachBatchPayload } from "kafkajs";
-import type { Logger } from "../log.ts";
-import type { MetricsRegistry } from "../metrics.ts";
-import type { OrderStatusView } from "../order_status_view.ts";
-import { parseStatusEvent } from "../consumer/status_event.ts";
+import type { Logger } from "../platform/log.ts";
+import type { MetricsRegistry } from "../platform/metrics.ts";
+import type { OrderStatusView } from "./order_status_view.ts";
+import { parseStatusEvent } from "../orders/status_event.ts";
 
 /** The `eachBatch` that feeds `view`, with its metrics registered on `metrics`. */
 export function createStatusFeed(

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import type { KafkaMessage } from "kafkajs";
-import { createLogger } from "../log.ts";
-import { MetricsRegistry } from "../metrics.ts";
-import { OrderStatusView } from "../order_status_view.ts";
+import { createLogger } from "../platform/log.ts";
+import { MetricsRegistry } from "../platform/metrics.ts";
+import { OrderStatusView } from "./order_status_view.ts";
 import { createStatusFeed } from "./feed.ts";
-import { statusEvent } from "../consumer/status_event.ts";
+import { statusEvent } from "../orders/status_event.ts";
 
 Deno.test("the feed puts each status event in the view and counts what is not one", async () => {
   const view = new OrderStatusView();

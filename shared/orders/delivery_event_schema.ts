@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { TOPICS } from "../topics.ts";
+import { TOPICS } from "../kafka/topics.ts";
 import { type AvroRecordSchema, valueSubject } from "./schemas.ts";
 import deliveryEventText from "../../schemas/delivery_event.avsc" with { type: "text" };
 

@@ -19,7 +19,7 @@
  */
 import type { Catalog, Product } from "./catalog.ts";
 import { KNOWN_CARRIERS, type LineItem, type Movement, type RawOrder } from "./model.ts";
-import { orderTotal } from "./route.ts";
+import { orderTotal } from "./enrich.ts";
 
 /** Shares of each order type, e.g. `{ inventory: 0.45, delivery: 0.45, return: 0.1 }`. */
 export type OrderMix = Record<string, number>;

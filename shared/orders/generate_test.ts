@@ -11,7 +11,7 @@ import {
   parseMix,
 } from "./generate.ts";
 import { isRoutedType, KNOWN_CARRIERS, type RawDeliveryOrder } from "./model.ts";
-import { toDeliveryOrder, toInventoryOrders, toInventoryOrdersV2 } from "./route.ts";
+import { toDeliveryOrder, toInventoryOrders, toInventoryOrdersV2 } from "./enrich.ts";
 import {
   DELIVERY_ORDER_SCHEMA,
   INVENTORY_ORDER_SCHEMA,

@@ -21,7 +21,7 @@
  * ```
  * @module
  */
-import { TOPICS } from "../topics.ts";
+import { TOPICS } from "../kafka/topics.ts";
 import inventoryOrderV1Text from "../../schemas/inventory_order.avsc" with { type: "text" };
 import inventoryOrderV2Text from "../../schemas/inventory_order.v2.avsc" with { type: "text" };
 import deliveryOrderText from "../../schemas/delivery_order.avsc" with { type: "text" };

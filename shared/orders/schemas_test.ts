@@ -5,7 +5,7 @@ import { createRegistryHandler, REGISTRY_CONTENT_TYPE } from "../registry/http.t
 import { RegistryState } from "../registry/state.ts";
 import { DEFAULT_CATALOG } from "./catalog.ts";
 import type { DeliveryOrder, InventoryOrder, InventoryOrderV2 } from "./model.ts";
-import { toDeliveryOrder, toInventoryOrders, toInventoryOrdersV2 } from "./route.ts";
+import { toDeliveryOrder, toInventoryOrders, toInventoryOrdersV2 } from "./enrich.ts";
 import {
   type AvroRecordSchema,
   DELIVERY_ORDER_SCHEMA,

@@ -38,7 +38,7 @@ import {
   type RawInventoryOrder,
   type RawOrder,
 } from "./model.ts";
-import { orderTotal } from "./route.ts";
+import { orderTotal } from "./enrich.ts";
 
 /** One thing wrong with an order. `path` is "" for the order as a whole. */
 export interface Problem {

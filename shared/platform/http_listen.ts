@@ -5,16 +5,16 @@
  * its default port and what it logs, so those are the parameters.
  *
  * - {@linkcode httpListenFlags}: `--port`, `--host` and the guard's four
- *   flags (shared/http/guard.ts), env `<PREFIX>_PORT`, `<PREFIX>_HOST`, …;
+ *   flags (shared/platform/http_guard.ts), env `<PREFIX>_PORT`, `<PREFIX>_HOST`, …;
  * - {@linkcode serveGuarded}: serves a handler behind the credentials (the
  *   paths given open), warns when it is exposed without them, logs where it
  *   listens.
  *
  * @example
  * ```ts
- * import { defineConfig } from "../config.ts";
- * import { createLogger } from "../log.ts";
- * import { httpServerFrom } from "../http/guard.ts";
+ * import { defineConfig } from "./config.ts";
+ * import { createLogger } from "./log.ts";
+ * import { httpServerFrom } from "./http_guard.ts";
  * import { httpListenFlags, serveGuarded } from "./http_listen.ts";
  * const config = defineConfig({
  *   name: "hello",
@@ -39,8 +39,8 @@ import {
   type HttpServerSettings,
   listenUrl,
   serveHttp,
-} from "../http/guard.ts";
-import type { Logger } from "../log.ts";
+} from "./http_guard.ts";
+import type { Logger } from "./log.ts";
 import { portFlag } from "./port_flag.ts";
 
 /**

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { defineConfig } from "../config.ts";
-import { httpServerFrom } from "../http/guard.ts";
-import { createLogger } from "../log.ts";
+import { defineConfig } from "./config.ts";
+import { httpServerFrom } from "./http_guard.ts";
+import { createLogger } from "./log.ts";
 import { httpListenFlags, serveGuarded } from "./http_listen.ts";
 import { portFlag } from "./port_flag.ts";
 

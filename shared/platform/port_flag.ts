@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { defineConfig } from "../config.ts";
+ * import { defineConfig } from "./config.ts";
  * import { portFlag } from "./port_flag.ts";
  * const config = defineConfig({
  *   name: "x",

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { silentLogger } from "../log.ts";
+ * import { silentLogger } from "./log.ts";
  * import { startProgressLines } from "./progress_lines.ts";
  * const totals = { consumed: 0 };
  * const stop = startProgressLines(silentLogger, {
@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import type { LogFields, Logger } from "../log.ts";
+import type { LogFields, Logger } from "./log.ts";
 
 export interface ProgressLineOptions {
   /** Seconds between lines; 0 = none. */

@@ -4,11 +4,11 @@
  * documentation from them.
  * @module
  */
-import { defineConfig } from "../config.ts";
+import { defineConfig } from "../platform/config.ts";
 import { portFlag } from "../platform/port_flag.ts";
-import { kafkaFlags } from "../kafka.ts";
-import { logLevelFlag } from "../log.ts";
-import { TOPICS } from "../topics.ts";
+import { kafkaFlags } from "../kafka/client.ts";
+import { logLevelFlag } from "../platform/log.ts";
+import { TOPICS } from "../kafka/topics.ts";
 import { registrySecurityFlags } from "./security.ts";
 
 export const registryConfig = defineConfig({

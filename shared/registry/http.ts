@@ -41,8 +41,8 @@ import {
   requireVersions,
   type VersionSpec,
 } from "./state.ts";
-import { type Logger, silentLogger } from "../log.ts";
-import { type BasicAuthUser, isAuthorized } from "../security/basic_auth.ts";
+import { type Logger, silentLogger } from "../platform/log.ts";
+import { type BasicAuthUser, isAuthorized } from "../platform/basic_auth.ts";
 
 /** Where the registry's records become durable (the Kafka topic, in production). */
 export interface SchemaJournal {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createRegistryHandler, REGISTRY_CONTENT_TYPE, type SchemaJournal } from "./http.ts";
 import { type LogRecord, RegistryState } from "./state.ts";
-import { basicAuthHeader, parseBasicAuthUsers } from "../security/basic_auth.ts";
+import { basicAuthHeader, parseBasicAuthUsers } from "../platform/basic_auth.ts";
 
 const ORDER_V1 = JSON.stringify({
   type: "record",

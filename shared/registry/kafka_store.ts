@@ -13,8 +13,8 @@
  * ```ts
  * import { KafkaSchemaStore } from "./kafka_store.ts";
  * import { RegistryState } from "./state.ts";
- * import { createKafka } from "../kafka.ts";
- * import { createLogger } from "../log.ts";
+ * import { createKafka } from "../kafka/client.ts";
+ * import { createLogger } from "../platform/log.ts";
  * const log = createLogger({ name: "schema-registry" });
  * const kafka = createKafka({ brokers: ["127.0.0.1:9092"], clientId: "schema-registry" }, log);
  * const store = await KafkaSchemaStore.open({ kafka, topic: "_schemas", log });
@@ -25,8 +25,8 @@
  * @module
  */
 import { type Admin, type Kafka, Partitioners, type Producer } from "kafkajs";
-import { ensureTopics, renamed, TOPICS } from "../topics.ts";
-import { type Logger, silentLogger } from "../log.ts";
+import { ensureTopics, renamed, TOPICS } from "../kafka/topics.ts";
+import { type Logger, silentLogger } from "../platform/log.ts";
 import {
   decodeRecord,
   encodeRecord,

@@ -15,8 +15,8 @@
  * ```
  * @module
  */
-import { ConfigError, type ConfigOf, type FlagSpecs } from "../config.ts";
-import { type BasicAuthUser, parseBasicAuthUsers } from "../security/basic_auth.ts";
+import { ConfigError, type ConfigOf, type FlagSpecs } from "../platform/config.ts";
+import { type BasicAuthUser, parseBasicAuthUsers } from "../platform/basic_auth.ts";
 
 /** The server's security flags (basic auth, TLS); spread them into its config. */
 export const registrySecurityFlags = {

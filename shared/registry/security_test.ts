@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../config.ts";
-import { basicAuthHeader, isAuthorized } from "../security/basic_auth.ts";
+import { ConfigError } from "../platform/config.ts";
+import { basicAuthHeader, isAuthorized } from "../platform/basic_auth.ts";
 import { registrySecurityFrom } from "./security.ts";
 
 const files: Record<string, string> = { "/c.pem": "CERT", "/k.pem": "KEY" };

@@ -6,8 +6,8 @@
  * @example
  * ```ts
  * import { startRegistry } from "./server.ts";
- * import { createKafka } from "../kafka.ts";
- * import { createLogger } from "../log.ts";
+ * import { createKafka } from "../kafka/client.ts";
+ * import { createLogger } from "../platform/log.ts";
  * const log = createLogger({ name: "schema-registry" });
  * const kafka = createKafka({ brokers: ["127.0.0.1:9092"], clientId: "schema-registry" }, log);
  * const registry = await startRegistry({ kafka, port: 0, log });
@@ -15,7 +15,7 @@
  * await registry.close();
  *
  * // Secured: basic auth and TLS (PEM text); `url` then says https.
- * import { parseBasicAuthUsers } from "../security/basic_auth.ts";
+ * import { parseBasicAuthUsers } from "../platform/basic_auth.ts";
  * const secured = await startRegistry({
  *   kafka,
  *   port: 0,
@@ -27,9 +27,9 @@
  * @module
  */
 import type { Kafka } from "kafkajs";
-import { TOPICS } from "../topics.ts";
-import { type Logger, silentLogger } from "../log.ts";
-import type { BasicAuthUser } from "../security/basic_auth.ts";
+import { TOPICS } from "../kafka/topics.ts";
+import { type Logger, silentLogger } from "../platform/log.ts";
+import type { BasicAuthUser } from "../platform/basic_auth.ts";
 import { createRegistryHandler } from "./http.ts";
 import { KafkaSchemaStore } from "./kafka_store.ts";
 import { RegistryState } from "./state.ts";

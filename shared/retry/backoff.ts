@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { ConfigError, type ConfigOf, type FlagSpecs } from "../config.ts";
+import { ConfigError, type ConfigOf, type FlagSpecs } from "../platform/config.ts";
 
 export interface BackoffPolicy {
   /** Retry attempts after the first failure (0 = straight to the DLQ). */

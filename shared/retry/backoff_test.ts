@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../config.ts";
+import { ConfigError } from "../platform/config.ts";
 import {
   backoffFrom,
   DEFAULT_BACKOFF,

@@ -23,7 +23,7 @@
  * ```
  * @module
  */
-import { bytesText, deadLetter, type FailedRecord } from "../dlq.ts";
+import { bytesText, deadLetter, type FailedRecord } from "./dead_letter.ts";
 import { type BackoffPolicy, delayMs, retryTopicNames } from "./backoff.ts";
 import type { ClassifiedFailure } from "./classify.ts";
 

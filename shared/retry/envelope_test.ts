@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DLQ_HEADERS } from "../dlq.ts";
+import { DLQ_HEADERS } from "./dead_letter.ts";
 import { DEFAULT_BACKOFF } from "./backoff.ts";
 import { dueAt, handOff, RETRY_HEADERS, retryHistory, type RetryRoute } from "./envelope.ts";
 

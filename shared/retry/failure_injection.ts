@@ -18,7 +18,7 @@
  * ```
  * @module
  */
-import { ConfigError, type ConfigOf, type FlagSpecs } from "../config.ts";
+import { ConfigError, type ConfigOf, type FlagSpecs } from "../platform/config.ts";
 import { TransientFailure } from "./classify.ts";
 
 export interface FailureInjection {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../config.ts";
+import { ConfigError } from "../platform/config.ts";
 import { classifyFailure } from "./classify.ts";
 import { attemptChance, createFailureInjector } from "./failure_injection.ts";
 

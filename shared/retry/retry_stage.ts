@@ -24,8 +24,8 @@
  * @module
  */
 import type { KafkaMessage } from "kafkajs";
-import type { Logger } from "../log.ts";
-import type { MetricsRegistry } from "../metrics.ts";
+import type { Logger } from "../platform/log.ts";
+import type { MetricsRegistry } from "../platform/metrics.ts";
 import { type BackoffPolicy, dlqTopicName, retryTopicsFor } from "./backoff.ts";
 import { classifyFailure } from "./classify.ts";
 import {

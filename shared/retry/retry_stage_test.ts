@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createLogger } from "../log.ts";
-import { MetricsRegistry } from "../metrics.ts";
+import { createLogger } from "../platform/log.ts";
+import { MetricsRegistry } from "../platform/metrics.ts";
 import { DEFAULT_BACKOFF } from "./backoff.ts";
 import { PermanentFailure } from "./classify.ts";
 import { RETRY_HEADERS } from "./envelope.ts";

@@ -17,17 +17,17 @@
  * @module
  */
 import type { Kafka, KafkaMessage, Message } from "kafkajs";
-import { consumedRecord } from "../transactional_batches.ts";
+import { consumedRecord } from "../kafka/exactly_once/transactional_batches.ts";
 import {
   type LoopSettings,
   type LoopTotals,
   runExactlyOnceLoop,
 } from "../kafka/exactly_once/loop.ts";
-import type { AvroCodec } from "../avro_codec.ts";
-import type { Logger } from "../log.ts";
-import type { MetricsRegistry } from "../metrics.ts";
+import type { AvroCodec } from "../kafka/avro_codec.ts";
+import type { Logger } from "../platform/log.ts";
+import type { MetricsRegistry } from "../platform/metrics.ts";
 import { DEFAULT_CATALOG, type ProductLookup } from "../orders/catalog.ts";
-import { routeRecord, type RouteSpec } from "./route.ts";
+import { routeRecord, type RouteSpec } from "./routing_spec.ts";
 import type { BackoffPolicy } from "../retry/backoff.ts";
 import { classifyFailure, PermanentFailure } from "../retry/classify.ts";
 import { retryHistory } from "../retry/envelope.ts";

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { openStore } from "./open_store.ts";
- * import { createLogger } from "../log.ts";
+ * import { createLogger } from "../platform/log.ts";
  * const log = createLogger({ name: "inventory-consumer" });
  * const store = await openStore({ url: Deno.env.get("DATABASE_URL"), log });
  * log.info("store ready", { store: store.location });
@@ -16,7 +16,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../platform/log.ts";
 import { openPostgresStore } from "./postgres_store.ts";
 import { openSqliteStore } from "./sqlite_store.ts";
 import { type Store, type StoreBackend, StoreError } from "./store.ts";

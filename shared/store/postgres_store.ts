@@ -18,7 +18,7 @@
  * @example
  * ```ts
  * import { openPostgresStore } from "./postgres_store.ts";
- * import { createLogger } from "../log.ts";
+ * import { createLogger } from "../platform/log.ts";
  * const store = await openPostgresStore({
  *   url: "postgres://postgres@127.0.0.1:5432/pipeline",
  *   log: createLogger({ name: "store" }),
@@ -30,7 +30,7 @@
  */
 // @ts-types="@types/pg"
 import pg from "pg";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../platform/log.ts";
 import {
   createSqlStore,
   type SqlDriver,

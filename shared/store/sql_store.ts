@@ -16,7 +16,7 @@
  * @module
  */
 import type { StockMovement } from "../orders/model.ts";
-import { type DeliveryStatus, nextDeliveryStatus } from "./delivery_lifecycle.ts";
+import { type DeliveryStatus, nextDeliveryStatus } from "../orders/delivery_lifecycle.ts";
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from "./migrations.ts";
 import {
   type BatchOutcome,

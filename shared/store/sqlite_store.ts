@@ -16,7 +16,7 @@
  * @example
  * ```ts
  * import { openSqliteStore } from "./sqlite_store.ts";
- * import { createLogger } from "../log.ts";
+ * import { createLogger } from "../platform/log.ts";
  * const store = await openSqliteStore({ path: "/tmp/pipeline.db", log: createLogger({ name: "store" }) });
  * await store.migrate();
  * await store.close();
@@ -26,7 +26,7 @@
 // @ts-ignore: this project's @types/node (v18, pulled in by testcontainers) predates node:sqlite
 import { DatabaseSync as UntypedDatabaseSync } from "node:sqlite";
 import { dirname, resolve } from "node:path";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../platform/log.ts";
 import {
   createSqlStore,
   type SqlDriver,

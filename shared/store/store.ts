@@ -33,7 +33,7 @@
  * @example
  * ```ts
  * import { openStore } from "./open_store.ts";
- * import { createLogger } from "../log.ts";
+ * import { createLogger } from "../platform/log.ts";
  * const store = await openStore({ url: "sqlite::memory:", log: createLogger({ name: "store" }) });
  * await store.setStock("SKU-1", 5);
  * const result = await store.applyInventoryBatch(
@@ -47,9 +47,9 @@
  * @module
  */
 import type { StockMovement } from "../orders/model.ts";
-import { type DeliveryStatus, isDeliveryStatus } from "./delivery_lifecycle.ts";
+import { type DeliveryStatus, isDeliveryStatus } from "../orders/delivery_lifecycle.ts";
 
-export type { DeliveryStatus } from "./delivery_lifecycle.ts";
+export type { DeliveryStatus } from "../orders/delivery_lifecycle.ts";
 
 /** Which database a store runs on. */
 export type StoreBackend = "sqlite" | "postgres";

@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import type { Logger } from "../log.ts";
+import type { Logger } from "../platform/log.ts";
 import { StoreBusyError } from "./store.ts";
 
 export interface RetryPolicy {

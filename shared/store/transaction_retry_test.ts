@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createLogger } from "../log.ts";
+import { createLogger } from "../platform/log.ts";
 import { isPostgresConflict } from "./postgres_store.ts";
 import { isSqliteBusy, toSqliteSql } from "./sqlite_store.ts";
 import { StoreBusyError } from "./store.ts";

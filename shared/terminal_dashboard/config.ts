@@ -4,8 +4,8 @@
  * documentation from them.
  * @module
  */
-import { defineConfig } from "../config.ts";
-import { logLevelFlag } from "../log.ts";
+import { defineConfig } from "../platform/config.ts";
+import { logLevelFlag } from "../platform/log.ts";
 
 export const terminalDashboardConfig = defineConfig({
   name: "terminal_dashboard",

@@ -20,7 +20,7 @@
  * @module
  */
 import type { StatsSnapshot } from "../aggregate/snapshot.ts";
-import { sleep } from "../shutdown.ts";
+import { sleep } from "../platform/shutdown.ts";
 import type { ConnectionState } from "./render.ts";
 import { SseParser } from "./sse.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createStatsHandler } from "../aggregate/stats_http.ts";
 import type { StatsSnapshot } from "../aggregate/snapshot.ts";
-import { MetricsRegistry } from "../metrics.ts";
+import { MetricsRegistry } from "../platform/metrics.ts";
 import type { ConnectionState } from "./render.ts";
 import { SAMPLE_SNAPSHOT } from "./sample_snapshot.ts";
 import { fetchSnapshot, shortError, statsEndpoints, watchStats } from "./stats_stream.ts";

@@ -8,10 +8,10 @@
 import assert from "node:assert/strict";
 import { runScript, scriptCommand } from "../../tests/run_script.ts";
 import { createStatsHandler } from "../aggregate/stats_http.ts";
-import { MetricsRegistry } from "../metrics.ts";
+import { MetricsRegistry } from "../platform/metrics.ts";
 import { SAMPLE_SNAPSHOT } from "./sample_snapshot.ts";
 import { ENTER_SCREEN, LEAVE_SCREEN } from "./screen.ts";
-import { freePort } from "../broker/local_kafka.ts";
+import { freePort } from "../dev/broker/local_kafka.ts";
 
 const ENTRY = "scripts/terminal_dashboard.ts";
 const ROOT = new URL("../../", import.meta.url);

@@ -19,7 +19,7 @@
  * @module
  */
 import type { Admin } from "kafkajs";
-import { startCount } from "../broker/local_kafka.ts";
+import { startCount } from "../dev/broker/local_kafka.ts";
 import { createRandom } from "../orders/generate.ts";
 
 /** Java's String.hashCode: 31·h + c over UTF-16 code units, in 32 bits. Pure. */
@@ -237,7 +237,7 @@ interface ManifestNode {
 
 /**
  * Kills and awaits the nodes of the local cluster whose manifest
- * (`cluster.json`, rewritten by shared/broker/local_kafka.ts on every
+ * (`cluster.json`, rewritten by shared/dev/broker/local_kafka.ts on every
  * restart) is at `manifestFile`; the cluster restarts what is killed.
  */
 export function clusterNodes(manifestFile: string) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DELIVERY_ROUTE, INVENTORY_ROUTE, routeRecord } from "../router/route.ts";
+import { DELIVERY_ROUTE, INVENTORY_ROUTE, routeRecord } from "../router/routing_spec.ts";
 import { checkRunId, newRunId, taggedOrders } from "./tagged_orders.ts";
 
 const NOW = new Date("2026-06-01T12:00:00Z");

@@ -18,8 +18,8 @@
  * @module
  */
 import type { Kafka } from "kafkajs";
-import { DLQ_HEADERS } from "../dlq.ts";
-import type { Logger } from "../log.ts";
+import { DLQ_HEADERS } from "../retry/dead_letter.ts";
+import type { Logger } from "../platform/log.ts";
 import {
   audit,
   type AuditReport,

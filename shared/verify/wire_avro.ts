@@ -3,7 +3,7 @@
  * big-endian schema id, the Avro binary), decoded the plain way: the writer
  * schema fetched by id with `GET /schemas/ids/<id>` over HTTP and read with
  * `avsc` directly. The audit uses this instead of the product's codec
- * (shared/avro_codec.ts), so a bug there cannot hide itself.
+ * (shared/kafka/avro_codec.ts), so a bug there cannot hide itself.
  *
  * @example
  * ```ts

@@ -6,7 +6,7 @@ import {
   splitWireFormat,
   WireFormatError,
 } from "./wire_avro.ts";
-import { freePort } from "../broker/local_kafka.ts";
+import { freePort } from "../dev/broker/local_kafka.ts";
 
 const SCHEMA = {
   type: "record",

@@ -11,8 +11,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { freePort } from "../../shared/broker/local_kafka.ts";
-import { TOPICS } from "../../shared/topics.ts";
+import { freePort } from "../../shared/dev/broker/local_kafka.ts";
+import { TOPICS } from "../../shared/kafka/topics.ts";
 import {
   chaosSchedule,
   isRunning,
@@ -20,7 +20,7 @@ import {
   runChaos,
   sigkill,
 } from "../../shared/verify/chaos.ts";
-import { startProcess, type SupervisedProcess } from "../../scripts/supervisor.ts";
+import { startProcess, type SupervisedProcess } from "../../shared/dev/supervisor.ts";
 import { taggedOrders } from "../../shared/verify/tagged_orders.ts";
 import { sendTaggedOrders } from "../../shared/verify/verify_run.ts";
 import { integration, testLogger, waitFor } from "../harness.ts";

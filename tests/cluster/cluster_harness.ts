@@ -5,15 +5,15 @@
  * makes a script connect as its principal, and node kills.
  *
  * The runner created every pipeline topic under its default name and
- * granted the catalog's ACLs (scripts/cluster_setup.ts), so these tests run
+ * granted the catalog's ACLs (shared/dev/cluster_setup.ts), so these tests run
  * the scripts exactly as a user's secured deployment would: default names,
  * one principal each, nothing more than the table grants.
  * @module
  */
 import type { Kafka } from "kafkajs";
-import type { ClusterManifest } from "../../shared/broker/local_kafka.ts";
-import { scriptKafkaEnv } from "../../shared/broker/cluster_security.ts";
-import { createKafka, type KafkaConnection } from "../../shared/kafka.ts";
+import type { ClusterManifest } from "../../shared/dev/broker/local_kafka.ts";
+import { scriptKafkaEnv } from "../../shared/dev/broker/cluster_security.ts";
+import { createKafka, type KafkaConnection } from "../../shared/kafka/client.ts";
 import { testLogger } from "../harness.ts";
 import { clusterNodes, type KilledNode } from "../../shared/verify/chaos.ts";
 

@@ -10,12 +10,12 @@
  */
 import assert from "node:assert/strict";
 import { kafkaPrincipals } from "../../scripts/services.ts";
-import { aclBindings, applyAcls, removeAcls } from "../../shared/security/acls.ts";
-import { freePort } from "../../shared/broker/local_kafka.ts";
+import { aclBindings, applyAcls, removeAcls } from "../../shared/kafka/acls.ts";
+import { freePort } from "../../shared/dev/broker/local_kafka.ts";
 import { DEFAULT_BACKOFF, retryTopicsFor } from "../../shared/retry/backoff.ts";
-import { topicConfigEntries, TOPICS } from "../../shared/topics.ts";
+import { topicConfigEntries, TOPICS } from "../../shared/kafka/topics.ts";
 import { createCommittedReader } from "../../shared/verify/committed_reader.ts";
-import { createKafka } from "../../shared/kafka.ts";
+import { createKafka } from "../../shared/kafka/client.ts";
 import { integration, testLogger, uniqueName, waitFor } from "../harness.ts";
 import {
   produceRaw,

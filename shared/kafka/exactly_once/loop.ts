@@ -34,17 +34,17 @@
  * @module
  */
 import type { Kafka } from "kafkajs";
-import type { Logger } from "../../log.ts";
-import type { MetricsRegistry } from "../../metrics.ts";
+import type { Logger } from "../../platform/log.ts";
+import type { MetricsRegistry } from "../../platform/metrics.ts";
 import { startProgressLines } from "../../platform/progress_lines.ts";
 import type { RetryStage } from "../../retry/retry_stage.ts";
-import { fatalCrash, isFatalKafkaError, untilStopOrFatal } from "../../security/kafka_errors.ts";
+import { fatalCrash, isFatalKafkaError, untilStopOrFatal } from "../errors.ts";
 import {
   type Chunk,
   type ChunkWork,
   partitionCounts,
   transactionalBatches,
-} from "../../transactional_batches.ts";
+} from "./transactional_batches.ts";
 import { ownershipGuard } from "./ownership_guard.ts";
 import { partitionId, producerPool } from "./producer_pool.ts";
 

@@ -16,14 +16,14 @@
  * @module
  */
 import type { Kafka } from "kafkajs";
-import { createKafka, type KafkaConnection, kafkaLogger } from "../../kafka.ts";
-import { startLagMetrics } from "../../lag_metrics.ts";
-import type { Logger } from "../../log.ts";
-import { MetricsRegistry, serveMetrics } from "../../metrics.ts";
+import { createKafka, type KafkaConnection, kafkaLogger } from "../client.ts";
+import { startLagMetrics } from "../lag_metrics.ts";
+import type { Logger } from "../../platform/log.ts";
+import { MetricsRegistry, serveMetrics } from "../../platform/metrics.ts";
 import type { FailureInjector } from "../../retry/failure_injection.ts";
-import { securityFailureLine } from "../../security/kafka_errors.ts";
-import { shutdownSignal } from "../../shutdown.ts";
-import { ensureTopics, type TopicSpec } from "../../topics.ts";
+import { securityFailureLine } from "../errors.ts";
+import { shutdownSignal } from "../../platform/shutdown.ts";
+import { ensureTopics, type TopicSpec } from "../topics.ts";
 import type { LoopSettings } from "./loop.ts";
 
 /**

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { createLogger, type Logger } from "../../log.ts";
-import { MetricsRegistry } from "../../metrics.ts";
+import { createLogger, type Logger } from "../../platform/log.ts";
+import { MetricsRegistry } from "../../platform/metrics.ts";
 import type { RetryStage } from "../../retry/retry_stage.ts";
-import type { Chunk, ChunkWork } from "../../transactional_batches.ts";
+import type { Chunk, ChunkWork } from "./transactional_batches.ts";
 import { fakeKafka, messagesAt } from "./fake_kafka.ts";
 import { type LoopTotals, runExactlyOnceLoop } from "./loop.ts";
 

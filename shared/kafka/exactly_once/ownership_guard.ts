@@ -23,7 +23,7 @@
  * @module
  */
 import type { Admin } from "kafkajs";
-import type { Logger } from "../../log.ts";
+import type { Logger } from "../../platform/log.ts";
 import { partitionId } from "./producer_pool.ts";
 
 /** The group's committed offset of one partition, or -1 when it has none. */

@@ -1,0 +1,36 @@
+/**
+ * What every runner of the benchmark shares: the broker, an admin client,
+ * the registry, this run's id (every topic and group name carries it), the
+ * scale and where logs go.
+ *
+ * @example
+ * ```ts
+ * import { benchTopic } from "./context.ts";
+ * benchTopic("r1", "orders", 6).name; // "bench-r1-orders"
+ * ```
+ * @module
+ */
+import type { Admin, Kafka } from "kafkajs";
+import type { Logger } from "../../platform/log.ts";
+import { renamed, TOPICS, type TopicSpec } from "../../kafka/topics.ts";
+
+export interface BenchContext {
+  brokers: string[];
+  kafka: Kafka;
+  admin: Admin;
+  registryUrl: string;
+  runId: string;
+  partitions: number;
+  logDir: string;
+  log: Logger;
+}
+
+/** This run's topic `bench-<run>-<what>`, shaped like `like` with `partitions`. */
+export function benchTopic(
+  runId: string,
+  what: string,
+  partitions: number,
+  like: TopicSpec = TOPICS.orders,
+): TopicSpec {
+  return { ...renamed(like, `bench-${runId}-${what}`), partitions };
+}

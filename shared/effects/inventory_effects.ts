@@ -1,0 +1,92 @@
+/**
+ * What the inventory data consumer does with a stock movement: apply it to
+ * the stock (a reservation never takes stock below zero; a refusal is
+ * recorded), and say so on the order status stream, one event per line.
+ * The parameter of the shared loop in ./effect_consumer.ts.
+ * @module
+ */
+import type { StockMovement } from "../orders/model.ts";
+import type { InventoryLineRecord, StockMovementEffect, Store } from "../store/store.ts";
+import { type Consumed, type EffectSpec, recordedEvents } from "./effect_consumer.ts";
+import { type OrderStatusEvent, statusEvent } from "../orders/status_event.ts";
+
+const APPLIED_STATUS: Record<StockMovement, string> = {
+  RESERVE: "reserved",
+  RESTOCK: "restocked",
+  RELEASE: "released",
+};
+
+/** The status event of one recorded line. Pure. */
+export function inventoryLineEvent(line: InventoryLineRecord): OrderStatusEvent {
+  const refused = line.outcome === "refused";
+  return statusEvent({
+    source: "inventory",
+    orderId: line.orderId,
+    key: String(line.lineIndex),
+    status: refused ? "refused" : APPLIED_STATUS[line.movement],
+    at: line.recordedAt,
+    detail: {
+      lineIndex: line.lineIndex,
+      sku: line.sku,
+      quantity: line.quantity,
+      movement: line.movement,
+      ...(refused
+        ? { available: line.available, reason: "insufficient stock: the reservation was refused" }
+        : {}),
+    },
+  });
+}
+
+/** Reads a stock movement from an `inventory_orders` value, or says what is wrong. Pure. */
+export function movementFromAvro(v: Record<string, unknown>): StockMovementEffect | {
+  invalid: string;
+} {
+  const { orderId, lineIndex, sku, quantity, movement } = v;
+  if (typeof orderId !== "string" || typeof sku !== "string") {
+    return { invalid: "orderId and sku must be strings" };
+  }
+  if (typeof lineIndex !== "number" || typeof quantity !== "number" || quantity <= 0) {
+    return { invalid: `${orderId}: lineIndex and a positive quantity are required` };
+  }
+  if (movement !== "RESERVE" && movement !== "RESTOCK" && movement !== "RELEASE") {
+    return { invalid: `${orderId}#${lineIndex}: unknown movement ${String(movement)}` };
+  }
+  return { orderId, lineIndex, sku, quantity, movement };
+}
+
+/** The events of `records`, rebuilt from the store's lines of their orders. */
+function recordedLines(store: Store, records: readonly Consumed<StockMovementEffect>[]) {
+  return recordedEvents(records, (orderId) => store.orderHistory(orderId), (lines, record) => {
+    const line = lines.find((l) => l.lineIndex === record.lineIndex);
+    return line && inventoryLineEvent(line);
+  });
+}
+
+export const INVENTORY_EFFECTS: EffectSpec<StockMovementEffect> = {
+  script: "inventory_data_consumer",
+  fromAvro: movementFromAvro,
+  orderIdOf: (r) => r.orderId,
+  async apply(store, position, records) {
+    const result = await store.applyInventoryBatch(position, records.map((r) => r.record));
+    if (result.fenced) return { fenced: true, storedOffset: result.committedOffset };
+    // Lines seen before (a replayed record) keep their first outcome: read it back.
+    if (result.duplicates > 0) {
+      return { fenced: false, events: (await recordedLines(store, records)).events };
+    }
+    const now = Date.now();
+    const refused = new Map(result.refused.map((r) => [`${r.orderId}#${r.lineIndex}`, r]));
+    return {
+      fenced: false,
+      events: records.map(({ record }) => {
+        const r = refused.get(`${record.orderId}#${record.lineIndex}`);
+        return inventoryLineEvent({
+          ...record,
+          outcome: r ? "refused" : "applied",
+          available: r?.available,
+          recordedAt: now,
+        });
+      }),
+    };
+  },
+  republish: recordedLines,
+};

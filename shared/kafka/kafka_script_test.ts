@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { defineConfig } from "../platform/config.ts";
+import { kafkaFlags } from "./client.ts";
+import { logLevelFlag } from "../platform/log.ts";
+import { startKafkaScript, untilAborted } from "./kafka_script.ts";
+
+const config = defineConfig({
+  name: "hello",
+  summary: "Says hello.",
+  flags: { logLevel: logLevelFlag, ...kafkaFlags },
+});
+
+Deno.test("a Kafka script starts with its flags, its logger and its connection", () => {
+  const args = ["--brokers", "k1:9092,k2:9092", "--log-level", "warn"];
+  const { cfg, log, connection } = startKafkaScript(
+    { load: () => config.parse(args, () => undefined), orExit: (check) => check() },
+    { name: "hello", brokers: ["127.0.0.1:9092"] },
+  );
+  assert.equal(cfg.logLevel, "warn");
+  assert.equal(log.level, "warn");
+  assert.deepEqual(connection.brokers, ["k1:9092", "k2:9092"]);
+  assert.equal(connection.clientId, "hello");
+  const fallback = startKafkaScript(
+    { load: () => config.parse([], () => undefined), orExit: (check) => check() },
+    { name: "hello", brokers: ["127.0.0.1:9092"] },
+  );
+  assert.deepEqual(fallback.connection.brokers, ["127.0.0.1:9092"]);
+});
+
+Deno.test("untilAborted resolves on the abort, and at once after it", async () => {
+  const controller = new AbortController();
+  let done = false;
+  const waiting = untilAborted(controller.signal).then(() => (done = true));
+  await Promise.resolve();
+  assert.equal(done, false);
+  controller.abort();
+  await waiting;
+  assert.equal(done, true);
+  await untilAborted(controller.signal);
+});
