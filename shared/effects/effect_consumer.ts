@@ -33,6 +33,7 @@
 import type { Kafka, KafkaMessage, Message } from "kafkajs";
 import { consumedRecord } from "../kafka/exactly_once/transactional_batches.ts";
 import {
+  type LoopMetrics,
   type LoopSettings,
   type LoopTotals,
   runExactlyOnceLoop,
@@ -323,8 +324,7 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
     runExactlyOnceLoop({
       kafka,
       log,
-      metrics,
-      metricPrefix: "consumer",
+      metrics: consumerLoopMetrics(metrics),
       sourceTopics: options.sourceTopics,
       retry,
       groupId: options.groupId,
@@ -388,4 +388,15 @@ class PartitionLost extends Error {
     super(message);
     this.name = "PartitionLost";
   }
+}
+
+/** The exactly-once loop's metrics of a data consumer. */
+export function consumerLoopMetrics(registry: MetricsRegistry): LoopMetrics {
+  return {
+    transactions: registry.counter("consumer_transactions_total", "Kafka transactions by result", [
+      "result",
+    ]),
+    rebalances: registry.counter("consumer_rebalances_total", "consumer group joins"),
+    assignedPartitions: registry.gauge("consumer_assigned_partitions", "input partitions owned"),
+  };
 }
