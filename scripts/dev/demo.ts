@@ -346,10 +346,9 @@ async function main(): Promise<number> {
 /** Why --nodes or --secure cannot run with KAFKA_BROKERS set (`external`); undefined when they can. */
 function brokersConflict(cfg: DemoConfig, external: string | undefined): string | undefined {
   if (!external || !(cfg.nodes > 1 || cfg.secure)) return undefined;
-  return `demo: --nodes ${cfg.nodes}${
-    cfg.secure ? " --secure" : ""
-  } starts a local cluster of its ` +
-    `own, and KAFKA_BROKERS is set (${external}): unset KAFKA_BROKERS, or drop those flags`;
+  const flags = `--nodes ${cfg.nodes}${cfg.secure ? " --secure" : ""}`;
+  return `demo: ${flags} starts a local cluster of its own, and KAFKA_BROKERS is set ` +
+    `(${external}): unset KAFKA_BROKERS, or drop those flags`;
 }
 
 /** The demo's platform, up: Kafka with its topics, the --secure logins, the schema registry. */

@@ -74,7 +74,7 @@ export interface ProducerConnection {
 
 /** Creates the connection; nothing connects before {@linkcode ProducerConnection.connect}. */
 export function createProducerConnection(options: ProducerConnectionOptions): ProducerConnection {
-  const { kafka, log, topic, retries, createTopic, reconnect, reconnectMaxMs } = options;
+  const { log, topic, reconnect, reconnectMaxMs } = options;
   let producer: Producer | undefined;
   let connecting: Promise<Producer> | undefined;
   let reconnecting = false;
@@ -90,23 +90,7 @@ export function createProducerConnection(options: ProducerConnectionOptions): Pr
   function connect(): Promise<Producer> {
     if (producer) return Promise.resolve(producer);
     connecting ??= (async () => {
-      const fresh = kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 5,
-        allowAutoTopicCreation: false,
-        retry: { retries },
-        // The Java client's partitioner: a key lands where other clients put it too.
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
-      try {
-        if (createTopic) await ensureOrdersTopic(kafka, topic, log);
-        await fresh.connect();
-      } catch (err) {
-        await fresh.disconnect().catch(() => {});
-        throw new IntakeError("unavailable", `cannot connect to Kafka: ${errorMessage(err)}`, {
-          cause: err,
-        });
-      }
+      const fresh = await connectedProducer(options);
       if (closed) {
         await fresh.disconnect().catch(() => {});
         throw new IntakeError("closed", "the intake was closed while connecting");
@@ -159,6 +143,33 @@ export function createProducerConnection(options: ProducerConnectionOptions): Pr
       await last?.disconnect().catch(() => {});
     },
   };
+}
+
+/**
+ * A new idempotent producer, connected (and the topic created first with
+ * `createTopic`); an {@linkcode IntakeError} `unavailable` when Kafka
+ * cannot be reached.
+ */
+async function connectedProducer(options: ProducerConnectionOptions): Promise<Producer> {
+  const { kafka, log, topic, retries, createTopic } = options;
+  const fresh = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 5,
+    allowAutoTopicCreation: false,
+    retry: { retries },
+    // The Java client's partitioner: a key lands where other clients put it too.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  try {
+    if (createTopic) await ensureOrdersTopic(kafka, topic, log);
+    await fresh.connect();
+  } catch (err) {
+    await fresh.disconnect().catch(() => {});
+    throw new IntakeError("unavailable", `cannot connect to Kafka: ${errorMessage(err)}`, {
+      cause: err,
+    });
+  }
+  return fresh;
 }
 
 /** Creates `topic` as `orders` is declared, when it is missing. */
