@@ -288,12 +288,12 @@ async function sendBatch(ctx: BatchSend, batch: Pending[], count: number): Promi
 
 /**
  * A producer for a batch while there is none: without `reconnect` the send
- * connects; with it, it fails at once (`unavailable`) and a connect starts
- * unless one is under way.
+ * connects; with it, it throws at once (`unavailable`, so the batch fails
+ * within the flush that sent it) and a connect starts unless one is under way.
  */
-async function connectForSend(ctx: BatchSend): Promise<Producer> {
+function connectForSend(ctx: BatchSend): Promise<Producer> {
   const { connection } = ctx;
-  if (!ctx.reconnect) return await connection.connect();
+  if (!ctx.reconnect) return connection.connect();
   // Never asked to connect yet: start now; otherwise the loop is already on it.
   if (connection.idle) connection.connect().catch(connection.keepConnecting);
   throw new IntakeError("unavailable", "Kafka is not connected; try again later");
