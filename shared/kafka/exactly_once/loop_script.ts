@@ -192,7 +192,7 @@ export interface LoopScriptOptions {
   access: { reads: readonly string[]; writes: readonly string[] };
   /** Errors whose message alone says what is wrong (a store's, a registry's). */
   known: readonly (abstract new (...args: never[]) => Error)[];
-  /** Builds the loop (a codec, a store); called before the topics are created. */
+  /** Builds the loop (a codec, a store); called once the topics exist. */
   start(kafka: Kafka, metrics: MetricsRegistry): Promise<StartedLoop>;
 }
 
@@ -209,8 +209,10 @@ export async function runLoopScript(options: LoopScriptOptions): Promise<number>
     if (injector.active) log.warn("failure injection is on", { ...injector.settings });
     const kafka = createKafka(connection, kafkaLogger(log));
     const metrics = new MetricsRegistry({ script });
-    started = await options.start(kafka, metrics);
+    // Kafka first: a refused login or a missing ACL is the line to say, even
+    // when the registry or the store is not there either.
     await createTopicsAtStart(cfg, connection, log, options.topics);
+    started = await options.start(kafka, metrics);
     const server = serveMetrics(metrics, { hostname: cfg.metricsHost, port: cfg.metricsPort });
     log.info("metrics", { url: server.url });
     const lag = startLagMetrics({
