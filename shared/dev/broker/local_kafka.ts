@@ -16,11 +16,18 @@
  * ```
  * @module
  */
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import type { Logger } from "../../platform/log.ts";
 import { type ClusterSecurity, prepareClusterSecurity } from "./cluster_security.ts";
 import { ageMs, exists, readPid, runsIn, sweepOrphans as sweepRunFolders } from "../run_folders.ts";
+import { type KafkaNode, newNode } from "./kafka_node.ts";
+import { type LocalCluster, localKafkaHandle, startNodes } from "./local_cluster.ts";
+import { LocalKafkaError } from "./local_kafka_error.ts";
+
+export { LocalKafkaError } from "./local_kafka_error.ts";
+export { startCount } from "./kafka_node.ts";
+export type { ClusterManifest } from "./cluster_manifest.ts";
 
 /** Kafka pinned for the local broker: the newest 4.x fully on Maven Central. */
 export const KAFKA_VERSION = "4.4.0";
@@ -34,14 +41,6 @@ export function defaultCacheDir(): string {
     fromEnv = Deno.env.get("KAFKA_CACHE_DIR");
   } catch { /* not permitted: use the default */ }
   return fromEnv ?? fromFileUrl(new URL("../../../.cache", import.meta.url));
-}
-
-/** A missing prerequisite or a failed step, said in one sentence. */
-export class LocalKafkaError extends Error {
-  constructor(message: string, readonly logFile?: string) {
-    super(logFile ? `${message} (log: ${logFile})` : message);
-    this.name = "LocalKafkaError";
-  }
 }
 
 /** One node's ports and data folder. Pure input to the files below. */
@@ -417,38 +416,6 @@ export interface LocalKafka {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** What the manifest file holds; read by tests and `deno task verify --chaos`. */
-export interface ClusterManifest {
-  bootstrap: string;
-  nodes: { id: number; address: string; pid: number; logFile: string; running: boolean }[];
-  caFile?: string;
-  credentialsFile?: string;
-  adminPropertiesFile?: string;
-}
-
-/** The line KafkaRaftServer logs once broker and controller both serve. */
-const STARTED_LINE = "Kafka Server started";
-
-/**
- * How many times a node logged that it started. A TCP connect is not
- * enough: something else may hold the port while our node fails to bind it.
- */
-export function startCount(logFile: string): number {
-  try {
-    return Deno.readTextFileSync(logFile).split(STARTED_LINE).length - 1;
-  } catch {
-    return 0;
-  }
-}
-
-async function tail(path: string, lines = 15): Promise<string> {
-  try {
-    return (await Deno.readTextFile(path)).trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "";
-  }
-}
-
 async function java(install: KafkaInstall, args: string[], logFile: string): Promise<void> {
   const out = await new Deno.Command("java", {
     args: ["-Xmx256m", "-cp", install.classpath, ...args],
@@ -462,10 +429,82 @@ async function java(install: KafkaInstall, args: string[], logFile: string): Pro
   }
 }
 
-/** How long a crashed node stays down before `restartOnCrash` brings it back. */
-const RESTART_DELAY_MS = 2_000;
-/** More crashes than this within a minute, and the node is left down. */
-const MAX_RESTARTS_PER_MINUTE = 5;
+/** The `--nodes` a cluster may have: a whole number from 1 to 9, 1 when not given. */
+export function validNodeCount(nodes = 1): number {
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 9) {
+    throw new LocalKafkaError(`--nodes must be a whole number from 1 to 9, got ${nodes}`);
+  }
+  return nodes;
+}
+
+/** How long a cluster of `nodes` nodes may take to serve by default: 90 s, 30 s more a node. Pure. */
+export function clusterStartTimeoutMs(nodes: number): number {
+  return 90_000 + 30_000 * (nodes - 1);
+}
+
+/**
+ * Each node's id, ports and data folder below `runDir`. `firstPort` is the
+ * first node's client port when given; every other port comes from
+ * `pickPort` (a free one), an internal listener's only on a secured cluster.
+ */
+export function nodeLayouts(
+  count: number,
+  runDir: string,
+  { firstPort, secured }: { firstPort?: number; secured: boolean },
+  pickPort: () => number = freePort,
+): BrokerLayout[] {
+  return Array.from({ length: count }, (_, i) => ({
+    nodeId: i + 1,
+    port: i === 0 && firstPort ? firstPort : pickPort(),
+    controllerPort: pickPort(),
+    internalPort: secured ? pickPort() : undefined,
+    dataDir: join(runDir, `node-${i + 1}`, "data"),
+  }));
+}
+
+/** Every node's client address, comma-separated. Pure. */
+export function bootstrapOf(layouts: readonly BrokerLayout[]): string {
+  return layouts.map((l) => `127.0.0.1:${l.port}`).join(",");
+}
+
+/** A new run folder below `runsDir`, named by time and pid, that says who owns it. */
+async function createRunDir(runsDir: string): Promise<string> {
+  const runDir = join(runsDir, `${Date.now().toString(36)}-${Deno.pid}`);
+  await Deno.mkdir(runDir, { recursive: true });
+  await Deno.writeTextFile(join(runDir, "owner.pid"), `${Deno.pid}\n`);
+  return runDir;
+}
+
+/** Writes each node's folder, server.properties and log4j2.yaml, and formats its storage. */
+async function prepareNodes(
+  install: KafkaInstall,
+  runDir: string,
+  layouts: BrokerLayout[],
+  security?: ClusterSecurity,
+): Promise<KafkaNode[]> {
+  const clusterId = newClusterId();
+  const nodes: KafkaNode[] = [];
+  for (const layout of layouts) {
+    const node = newNode(layout, join(runDir, `node-${layout.nodeId}`));
+    await Deno.mkdir(layout.dataDir, { recursive: true });
+    await Deno.writeTextFile(
+      node.propsFile,
+      brokerProperties(layout, { voters: layouts, security: security?.node }),
+    );
+    await Deno.writeTextFile(join(node.dir, "log4j2.yaml"), log4jConfig(node.logFile));
+    // `--cluster-id=`: an id may start with "-", which would read as a flag.
+    await java(install, [
+      "kafka.tools.StorageTool",
+      "format",
+      `--cluster-id=${clusterId}`,
+      "-c",
+      node.propsFile,
+      ...(security?.formatArgs() ?? []),
+    ], node.logFile);
+    nodes.push(node);
+  }
+  return nodes;
+}
 
 /**
  * Provisions (if needed), formats and starts a KRaft cluster of
@@ -479,312 +518,41 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
   await requireJava();
   const runsDir = join(cacheDir, "kafka", "runs");
   await sweepOrphans(runsDir, log);
-
-  const count = options.nodes ?? 1;
-  if (!Number.isInteger(count) || count < 1 || count > 9) {
-    throw new LocalKafkaError(`--nodes must be a whole number from 1 to 9, got ${count}`);
-  }
-  const runDir = join(runsDir, `${Date.now().toString(36)}-${Deno.pid}`);
-  await Deno.mkdir(runDir, { recursive: true });
-  await Deno.writeTextFile(join(runDir, "owner.pid"), `${Deno.pid}\n`);
+  const count = validNodeCount(options.nodes);
+  const runDir = await createRunDir(runsDir);
   const stopHeartbeat = heartbeat(runDir);
   const security = options.secure
     ? await prepareClusterSecurity(join(runDir, "security"), options.secure.principals, {
       mutualTls: options.secure.mutualTls,
     })
     : undefined;
-  const layouts: BrokerLayout[] = Array.from({ length: count }, (_, i) => ({
-    nodeId: i + 1,
-    port: i === 0 && options.port ? options.port : freePort(),
-    controllerPort: freePort(),
-    internalPort: security ? freePort() : undefined,
-    dataDir: join(runDir, `node-${i + 1}`, "data"),
-  }));
-  const clusterId = newClusterId();
-  const heap = options.heapMb ?? 512;
-  const bootstrap = layouts.map((l) => `127.0.0.1:${l.port}`).join(",");
-  const manifestFile = join(runDir, "cluster.json");
-  let stopping: Promise<void> | undefined;
-
-  interface NodeState {
-    layout: BrokerLayout;
-    dir: string;
-    propsFile: string;
-    logFile: string;
-    child?: Deno.ChildProcess;
-    exited?: Deno.CommandStatus;
-    status?: Promise<Deno.CommandStatus>;
-    /** Set while we kill or stop it on purpose: its exit is then no surprise. */
-    expectExit: boolean;
-    restartTimer?: ReturnType<typeof setTimeout>;
-    restarting?: Promise<void>;
-    /** When it died lately, for the restart cap. */
-    crashes: number[];
-  }
-  const states: NodeState[] = [];
-  for (const layout of layouts) {
-    const dir = join(runDir, `node-${layout.nodeId}`);
-    await Deno.mkdir(layout.dataDir, { recursive: true });
-    const propsFile = join(dir, "server.properties");
-    const logFile = join(dir, "broker.log");
-    await Deno.writeTextFile(
-      propsFile,
-      brokerProperties(layout, { voters: layouts, security: security?.node }),
-    );
-    await Deno.writeTextFile(join(dir, "log4j2.yaml"), log4jConfig(logFile));
-    // `--cluster-id=`: an id may start with "-", which would read as a flag.
-    await java(install, [
-      "kafka.tools.StorageTool",
-      "format",
-      `--cluster-id=${clusterId}`,
-      "-c",
-      propsFile,
-      ...(security?.formatArgs() ?? []),
-    ], logFile);
-    states.push({ layout, dir, propsFile, logFile, expectExit: false, crashes: [] });
-  }
-
-  const writeManifest = async () => {
-    const manifest: ClusterManifest = {
-      bootstrap,
-      nodes: states.map((s) => ({
-        id: s.layout.nodeId,
-        address: `127.0.0.1:${s.layout.port}`,
-        pid: s.child?.pid ?? 0,
-        logFile: s.logFile,
-        running: s.child !== undefined && !s.exited,
-      })),
-      caFile: security?.caFile,
-      credentialsFile: security?.credentialsFile,
-      adminPropertiesFile: security?.adminPropertiesFile,
-    };
-    await Deno.writeTextFile(manifestFile, JSON.stringify(manifest, null, 2) + "\n");
+  const layouts = nodeLayouts(count, runDir, {
+    firstPort: options.port,
+    secured: security !== undefined,
+  });
+  const cluster: LocalCluster = {
+    log,
+    nodes: await prepareNodes(install, runDir, layouts, security),
+    jvm: { install, heapMb: options.heapMb ?? 512, runDir },
+    cacheDir,
+    bootstrap: bootstrapOf(layouts),
+    manifestFile: join(runDir, "cluster.json"),
+    security,
+    restartOnCrash: options.restartOnCrash ?? false,
+    restartTimeoutMs: options.startTimeoutMs ?? 120_000,
+    stopHeartbeat,
   };
-
-  const spawn = (s: NodeState) => {
-    s.exited = undefined;
-    s.expectExit = false;
-    // `sh -c exec` hands stdout/stderr to the log file directly, so the node
-    // does not depend on this process to drain a pipe.
-    const child = new Deno.Command("sh", {
-      args: [
-        "-c",
-        'exec "$@" >>"$BROKER_LOG" 2>&1',
-        "sh",
-        "java",
-        `-Xmx${heap}m`,
-        "-Xms64m",
-        "-XX:+UseSerialGC",
-        `-Dlog4j2.configurationFile=${join(s.dir, "log4j2.yaml")}`,
-        `-Dkafka.logs.dir=${s.dir}`,
-        "-cp",
-        install.classpath,
-        "kafka.Kafka",
-        s.propsFile,
-      ],
-      env: { BROKER_LOG: s.logFile },
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    s.child = child;
-    Deno.writeTextFileSync(join(runDir, `node-${s.layout.nodeId}.pid`), `${child.pid}\n`);
-    s.status = child.status.then((status) => {
-      if (s.child !== child) return status;
-      s.exited = status;
-      void writeManifest().catch(() => {});
-      if (stopping || s.expectExit) return status;
-      // Said now, with the log's end: the folder may be gone by the time anyone looks.
-      void tail(s.logFile, 20).then((lastLines) =>
-        log[options.restartOnCrash ? "warn" : "error"]("a local Kafka node exited unexpectedly", {
-          node: s.layout.nodeId,
-          code: status.code,
-          signal: status.signal,
-          logFile: s.logFile,
-          ...(options.restartOnCrash ? { restartingInMs: RESTART_DELAY_MS } : { lastLines }),
-        })
-      );
-      if (options.restartOnCrash) {
-        // A node that keeps dying at start is left down, said once, not retried forever.
-        const now = Date.now();
-        s.crashes = [...s.crashes.filter((t) => now - t < 60_000), now];
-        if (s.crashes.length > MAX_RESTARTS_PER_MINUTE) {
-          log.error("a local Kafka node keeps dying; left down", {
-            node: s.layout.nodeId,
-            logFile: s.logFile,
-          });
-          return status;
-        }
-        s.restartTimer = setTimeout(() => {
-          s.restartTimer = undefined;
-          if (!stopping && s.exited) {
-            void restart(s).catch((err) =>
-              log.error("a local Kafka node could not be restarted", {
-                node: s.layout.nodeId,
-                error: (err as Error).message,
-              })
-            );
-          }
-        }, RESTART_DELAY_MS);
-      }
-      return status;
-    });
-  };
-
-  const untilStarted = async (s: NodeState, before: number, deadline: number) => {
-    while (startCount(s.logFile) <= before) {
-      if (s.exited) {
-        throw new LocalKafkaError(
-          `local Kafka node ${s.layout.nodeId} exited during start-up with code ${s.exited.code}:\n${await tail(
-            s.logFile,
-          )}`,
-          s.logFile,
-        );
-      }
-      if (Date.now() > deadline) {
-        throw new LocalKafkaError(
-          `local Kafka node ${s.layout.nodeId} did not start in time`,
-          s.logFile,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
-
-  const restart = (s: NodeState): Promise<void> => {
-    // One restart at a time per node: the crash timer and restartNode may both ask.
-    s.restarting ??= restartOnce(s).finally(() => s.restarting = undefined);
-    return s.restarting;
-  };
-  const restartOnce = async (s: NodeState) => {
-    clearTimeout(s.restartTimer);
-    if (s.child && !s.exited) return;
-    const before = startCount(s.logFile);
-    if (stopping) return;
-    spawn(s);
-    await writeManifest();
-    await untilStarted(s, before, Date.now() + (options.startTimeoutMs ?? 120_000));
-    log.info("local Kafka node restarted on its own data", {
-      node: s.layout.nodeId,
-      pid: s.child?.pid,
-    });
-  };
-
-  const started = performance.now();
-  const killAll = () => {
-    for (const s of states) {
-      s.expectExit = true;
-      try {
-        s.child?.kill("SIGKILL");
-      } catch { /* already gone */ }
-    }
-  };
-  try {
-    for (const s of states) spawn(s);
-    await writeManifest();
-    const deadline = Date.now() + (options.startTimeoutMs ?? 90_000 + 30_000 * (count - 1));
-    // A node starts only once a quorum of voters is up, so all are waited on together.
-    await Promise.all(states.map((s) => untilStarted(s, 0, deadline)));
-  } catch (err) {
-    killAll();
-    stopHeartbeat();
-    throw err;
-  }
-  const startMs = Math.round(performance.now() - started);
+  const startMs = await startNodes(cluster, options.startTimeoutMs ?? clusterStartTimeoutMs(count));
   log.info(count === 1 ? "local Kafka broker started" : "local Kafka cluster started", {
     version: install.version,
-    bootstrap,
+    bootstrap: cluster.bootstrap,
     nodes: count,
     secure: security !== undefined,
-    pid: states[0].child!.pid,
+    pid: cluster.nodes[0].child!.pid,
     startMs,
-    logFile: states[0].logFile,
+    logFile: cluster.nodes[0].logFile,
   });
-
-  const nodeView = (s: NodeState): LocalNode => ({
-    id: s.layout.nodeId,
-    address: `127.0.0.1:${s.layout.port}`,
-    get pid() {
-      return s.child?.pid ?? 0;
-    },
-    logFile: s.logFile,
-    get running() {
-      return s.child !== undefined && !s.exited;
-    },
-  });
-  const byId = (id: number) => {
-    const s = states.find((x) => x.layout.nodeId === id);
-    if (!s) throw new LocalKafkaError(`no node ${id} in this cluster (1-${count})`);
-    return s;
-  };
-
-  return {
-    bootstrap,
-    pid: states[0].child!.pid,
-    logFile: states[0].logFile,
-    runDir,
-    install,
-    nodes: states.map(nodeView),
-    security,
-    manifestFile,
-    startMs,
-    killNode(id) {
-      const s = byId(id);
-      try {
-        s.child?.kill("SIGKILL");
-      } catch { /* already gone */ }
-    },
-    restartNode: (id) => restart(byId(id)),
-    stop(graceMs = 30_000) {
-      stopping ??= (async () => {
-        for (const s of states) clearTimeout(s.restartTimer);
-        await Promise.all(states.map(async (s) => {
-          if (!s.child || s.exited) return;
-          s.expectExit = true;
-          try {
-            s.child.kill("SIGTERM");
-          } catch { /* already gone */ }
-          const timer = setTimeout(() => {
-            log.warn("node did not stop in time, killing it", { node: s.layout.nodeId });
-            try {
-              s.child?.kill("SIGKILL");
-            } catch { /* already gone */ }
-          }, graceMs);
-          await s.status;
-          clearTimeout(timer);
-        }));
-        stopHeartbeat();
-        // The logs outlive the run folder, for failures noticed afterwards.
-        const kept = [];
-        for (const s of states) {
-          kept.push(await keepLog(cacheDir, runDir, s.logFile, count > 1 ? s.layout.nodeId : 0));
-        }
-        log.info(count === 1 ? "local Kafka broker stopped" : "local Kafka cluster stopped", {
-          log: kept.join(","),
-        });
-        await Deno.remove(runDir, { recursive: true }).catch(() => {});
-      })();
-      return stopping;
-    },
-  };
-}
-
-/** Copies a run's node log to `<cache>/kafka/logs/`, keeping the newest ten. */
-async function keepLog(
-  cacheDir: string,
-  runDir: string,
-  logFile: string,
-  nodeId: number,
-): Promise<string> {
-  const logsDir = join(cacheDir, "kafka", "logs");
-  const kept = join(logsDir, `${basename(runDir)}${nodeId ? `-node-${nodeId}` : ""}.log`);
-  try {
-    await Deno.mkdir(logsDir, { recursive: true });
-    await Deno.copyFile(logFile, kept);
-    const old = [...Deno.readDirSync(logsDir)].map((e) => e.name).sort().slice(0, -10);
-    for (const name of old) await Deno.remove(join(logsDir, name)).catch(() => {});
-  } catch { /* keeping the log is a courtesy */ }
-  return kept;
+  return localKafkaHandle(cluster, startMs);
 }
 
 /** Kafka's own command-line tools, by the name of their shell script. */

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import {
+  bootstrapOf,
   type BrokerLayout,
   brokerProperties,
+  clusterStartTimeoutMs,
   freePort,
   KAFKA_TOOLS,
   type KafkaInstall,
@@ -10,7 +12,9 @@ import {
   LocalKafkaError,
   log4jConfig,
   newClusterId,
+  nodeLayouts,
   replicationFor,
+  validNodeCount,
 } from "./local_kafka.ts";
 
 const LAYOUT: BrokerLayout = {
@@ -325,4 +329,78 @@ Deno.test("brokerProperties, secured: SASL_SSL SCRAM-SHA-512 for clients, mutual
     brokerProperties(THREE[0], { voters: THREE, security: { ...security, mutualTls: true } }),
   );
   assert.equal(mtls.get("listener.name.client.ssl.client.auth"), "required");
+});
+
+// ---------------------------------------------------------------- preparing a cluster
+
+/** A port picker handing out 50001, 50002, … in order. */
+function countingPorts(): () => number {
+  let next = 50_000;
+  return () => ++next;
+}
+
+Deno.test("nodeLayouts: ids from 1, a client and a controller port each, data below the run folder", () => {
+  const layouts = nodeLayouts(2, "/runs/r", { secured: false }, countingPorts());
+  assert.deepEqual(layouts, [
+    {
+      nodeId: 1,
+      port: 50001,
+      controllerPort: 50002,
+      internalPort: undefined,
+      dataDir: "/runs/r/node-1/data",
+    },
+    {
+      nodeId: 2,
+      port: 50003,
+      controllerPort: 50004,
+      internalPort: undefined,
+      dataDir: "/runs/r/node-2/data",
+    },
+  ]);
+});
+
+Deno.test("nodeLayouts: a secured cluster gets an internal port; the given first port is the first node's", () => {
+  const [first, second] = nodeLayouts(
+    2,
+    "/runs/r",
+    { firstPort: 9092, secured: true },
+    countingPorts(),
+  );
+  assert.deepEqual([first.port, first.controllerPort, first.internalPort], [9092, 50001, 50002]);
+  assert.deepEqual([second.port, second.controllerPort, second.internalPort], [
+    50003,
+    50004,
+    50005,
+  ]);
+});
+
+Deno.test("nodeLayouts picks free loopback ports by default, none twice", () => {
+  const ports = nodeLayouts(3, "/runs/r", { secured: true })
+    .flatMap((l) => [l.port, l.controllerPort, l.internalPort!]);
+  assert.equal(ports.length, 9);
+  for (const port of ports) assert.ok(Number.isInteger(port) && port > 0, String(port));
+});
+
+Deno.test("bootstrapOf lists every node's loopback client address", () => {
+  const layouts = nodeLayouts(2, "/r", { firstPort: 9092, secured: false }, countingPorts());
+  assert.equal(bootstrapOf(layouts), "127.0.0.1:9092,127.0.0.1:50002");
+});
+
+Deno.test("validNodeCount: 1 by default, 1 to 9 accepted, anything else said in one sentence", () => {
+  assert.equal(validNodeCount(), 1);
+  assert.equal(validNodeCount(1), 1);
+  assert.equal(validNodeCount(9), 9);
+  for (const bad of [0, 10, 2.5, -1, NaN]) {
+    assert.throws(
+      () => validNodeCount(bad),
+      (err: Error) =>
+        err instanceof LocalKafkaError &&
+        err.message === `--nodes must be a whole number from 1 to 9, got ${bad}`,
+    );
+  }
+});
+
+Deno.test("clusterStartTimeoutMs: 90 seconds for one node, 30 more for each further node", () => {
+  assert.equal(clusterStartTimeoutMs(1), 90_000);
+  assert.equal(clusterStartTimeoutMs(3), 150_000);
 });
