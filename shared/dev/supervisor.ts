@@ -24,6 +24,7 @@
  * ```
  * @module
  */
+import { mayRestart } from "./restart_cap.ts";
 import { join } from "node:path";
 import { scriptByEntry } from "../../scripts/services.ts";
 import { createLogger, type Logger } from "../platform/log.ts";
@@ -56,19 +57,6 @@ export interface RestartPolicy {
 
 const DEFAULT_RESTART_DELAY_MS = 1_000;
 const DEFAULT_MAX_RESTARTS_PER_MINUTE = 5;
-
-/**
- * Whether a process that crashed at `now` may be restarted, given when it
- * was restarted before (ms timestamps): fewer than `maxPerMinute` restarts
- * in the last 60 s. Pure.
- */
-export function mayRestart(
-  previous: readonly number[],
-  now: number,
-  maxPerMinute: number,
-): boolean {
-  return previous.filter((t) => now - t < 60_000).length < maxPerMinute;
-}
 
 /** Whether an exit calls for a restart: a signal or a non-zero code (a clean exit is left alone). Pure. */
 export function isCrash(status: Deno.CommandStatus): boolean {

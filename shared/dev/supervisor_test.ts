@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { isCrash, mayRestart } from "./supervisor.ts";
+import { mayRestart } from "./restart_cap.ts";
+import { isCrash } from "./supervisor.ts";
 
 Deno.test("mayRestart: fewer than the cap within the last minute", () => {
   const now = 1_000_000;

@@ -32,7 +32,7 @@ import {
 } from "./kafka_node.ts";
 import type { LocalKafka } from "./local_kafka.ts";
 import { LocalKafkaError } from "./local_kafka_error.ts";
-import { RESTART_DELAY_MS, restartAfterCrash } from "./restart_cap.ts";
+import { RESTART_DELAY_MS, restartAfterCrash } from "../restart_cap.ts";
 
 /** A cluster's prepared nodes and what running them needs. */
 export interface LocalCluster {
