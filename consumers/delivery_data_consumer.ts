@@ -11,23 +11,21 @@
  * shared/effects/effect_consumer.ts. The inventory data consumer is the
  * same program with other effects.
  *
- *   deno run --allow-net --allow-env --allow-read --allow-write consumers/delivery_data_consumer.ts --help
+ *   deno task delivery-data-consumer --help
  *
- * (See scripts/services.ts for the exact flags.)
+ * (The full `deno run` line with its narrowest permissions: docs/configuration.md.)
  * @module
  */
-import { DELIVERY_EFFECTS } from "../shared/effects/delivery_effects.ts";
+import { DELIVERY_EFFECTS, type DeliveryEffect } from "../shared/effects/delivery_effects.ts";
 import { CONSUMERS } from "../scripts/topology.ts";
-import { runDataConsumer } from "./data_consumer.ts";
+import { type DataConsumerSpec, runDataConsumer } from "./data_consumer.ts";
 
-if (import.meta.main) {
-  Deno.exit(
-    await runDataConsumer({
-      effects: DELIVERY_EFFECTS,
-      summary:
-        "tracks each delivery through its lifecycle, refusing impossible steps, exactly once",
-      ...CONSUMERS.delivery,
-      defaultMetricsPort: 9104,
-    }),
-  );
-}
+/** This consumer, as the service table (scripts/services.ts) and its start read it. */
+export const DELIVERY_DATA_CONSUMER: DataConsumerSpec<DeliveryEffect> = {
+  effects: DELIVERY_EFFECTS,
+  summary: "drives each delivery through its lifecycle in the database, exactly once",
+  ...CONSUMERS.delivery,
+  defaultMetricsPort: 9104,
+};
+
+if (import.meta.main) Deno.exit(await runDataConsumer(DELIVERY_DATA_CONSUMER));

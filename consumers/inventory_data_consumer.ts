@@ -7,22 +7,22 @@
  * even after a crash or a rebalance: see shared/effects/effect_consumer.ts.
  * The delivery data consumer is the same program with other effects.
  *
- *   deno run --allow-net --allow-env --allow-read --allow-write consumers/inventory_data_consumer.ts --help
+ *   deno task inventory-data-consumer --help
  *
- * (See scripts/services.ts for the exact flags.)
+ * (The full `deno run` line with its narrowest permissions: docs/configuration.md.)
  * @module
  */
 import { INVENTORY_EFFECTS } from "../shared/effects/inventory_effects.ts";
+import type { StockMovementEffect } from "../shared/store/store.ts";
 import { CONSUMERS } from "../scripts/topology.ts";
-import { runDataConsumer } from "./data_consumer.ts";
+import { type DataConsumerSpec, runDataConsumer } from "./data_consumer.ts";
 
-if (import.meta.main) {
-  Deno.exit(
-    await runDataConsumer({
-      effects: INVENTORY_EFFECTS,
-      summary: "applies stock movements to the stock database, never overselling, exactly once",
-      ...CONSUMERS.inventory,
-      defaultMetricsPort: 9103,
-    }),
-  );
-}
+/** This consumer, as the service table (scripts/services.ts) and its start read it. */
+export const INVENTORY_DATA_CONSUMER: DataConsumerSpec<StockMovementEffect> = {
+  effects: INVENTORY_EFFECTS,
+  summary: "applies stock movements to the stock database, never overselling, exactly once",
+  ...CONSUMERS.inventory,
+  defaultMetricsPort: 9103,
+};
+
+if (import.meta.main) Deno.exit(await runDataConsumer(INVENTORY_DATA_CONSUMER));

@@ -6,9 +6,9 @@
  * The delivery and inventory producers are one program (./routing_producer.ts)
  * with a different route.
  *
- *   deno run --allow-net --allow-env --allow-read producers/delivery_orders_producer.ts --help
+ *   deno task delivery-orders-producer --help
  *
- * (See scripts/services.ts for the exact --allow-env list.)
+ * (The full `deno run` line with its narrowest permissions: docs/configuration.md.)
  * @module
  */
 import { DELIVERY_ROUTE } from "../shared/router/routing_spec.ts";

@@ -42,9 +42,8 @@ import {
   retryTopics,
   ROUTER_RETRY_BASES,
 } from "./topology.ts";
-import { INVENTORY_EFFECTS } from "../shared/effects/inventory_effects.ts";
-import { DELIVERY_EFFECTS } from "../shared/effects/delivery_effects.ts";
-import type { EffectSpec } from "../shared/effects/effect_consumer.ts";
+import { INVENTORY_DATA_CONSUMER } from "../consumers/inventory_data_consumer.ts";
+import { DELIVERY_DATA_CONSUMER } from "../consumers/delivery_data_consumer.ts";
 import { registryConfig } from "../shared/registry/config.ts";
 import { gatewayConfig } from "../shared/intake/gateway_config.ts";
 import { generatorConfig } from "../shared/intake/generator_config.ts";
@@ -54,7 +53,7 @@ import { statusServiceConfig } from "../shared/order_status/config.ts";
 import { dashboardConfig } from "../shared/dashboard/config.ts";
 import { terminalDashboardConfig } from "../shared/terminal_dashboard/config.ts";
 import { routingProducerConfig } from "../producers/routing_producer.ts";
-import { dataConsumerConfig } from "../consumers/data_consumer.ts";
+import { dataConsumerConfig, type DataConsumerSpec } from "../consumers/data_consumer.ts";
 import { verifyConfig } from "../shared/verify/config.ts";
 import { aggregatorConfig } from "../shared/aggregate/aggregator_config.ts";
 import { dlqReplayerConfig } from "../shared/dlq_replay/config.ts";
@@ -314,23 +313,18 @@ function routingProducer(route: RouteSpec): ServiceRow {
 }
 
 /** The data consumer of `kind`, applying `effects`. */
-function dataConsumer<R>(
-  kind: keyof typeof CONSUMERS,
-  effects: EffectSpec<R>,
-  summary: string,
-  defaultMetricsPort: number,
-): ServiceRow {
+function dataConsumer<R>(spec: DataConsumerSpec<R>): ServiceRow {
   return {
-    name: effects.script,
-    entry: `consumers/${effects.script}.ts`,
-    summary,
-    flags: dataConsumerConfig({ effects, summary, ...CONSUMERS[kind], defaultMetricsPort }).specs,
+    name: spec.effects.script,
+    entry: `consumers/${spec.effects.script}.ts`,
+    summary: spec.summary,
+    flags: dataConsumerConfig(spec).specs,
     libraryEnv: [...KAFKA_LIBRARY_ENV, ...PG_ENV],
     // The SQLite database file (and its -wal/-shm companions).
     read: true,
     write: true,
     scrape: "metricsPort",
-    kafka: dataConsumerAccess(CONSUMERS[kind]),
+    kafka: dataConsumerAccess(spec),
     demo: (run) => ({
       args: [
         "--registry-url",
@@ -367,18 +361,8 @@ export const SCRIPTS: ScriptEntry[] = ([
   },
   routingProducer(INVENTORY_ROUTE),
   routingProducer(DELIVERY_ROUTE),
-  dataConsumer(
-    "inventory",
-    INVENTORY_EFFECTS,
-    "applies stock movements to the stock database, never overselling, exactly once",
-    9103,
-  ),
-  dataConsumer(
-    "delivery",
-    DELIVERY_EFFECTS,
-    "drives each delivery through its lifecycle in the database, exactly once",
-    9104,
-  ),
+  dataConsumer(INVENTORY_DATA_CONSUMER),
+  dataConsumer(DELIVERY_DATA_CONSUMER),
   {
     name: "carrier_simulator",
     entry: "scripts/carrier_simulator.ts",

@@ -31,7 +31,7 @@
 import { join } from "node:path";
 import { defineConfig } from "../../shared/platform/config.ts";
 import { createKafka, type KafkaConnection, kafkaLogger } from "../../shared/kafka/client.ts";
-import type {} from "kafkajs";
+import type { Kafka } from "kafkajs";
 import { createLogger, type Logger, logLevelFlag } from "../../shared/platform/log.ts";
 import { shutdownSignal, sleep } from "../../shared/platform/shutdown.ts";
 import { pipelineTopics } from "../topology.ts";
@@ -44,9 +44,6 @@ import {
   nodesFlag,
   startLocalKafka,
 } from "../../shared/dev/broker/local_kafka.ts";
-import { newPassword } from "../../shared/dev/broker/cluster_security.ts";
-import { ensureCertificateAuthority, issueCertificate } from "../../shared/dev/certs.ts";
-import { basicAuthUser } from "../../shared/platform/basic_auth.ts";
 import { provideBroker } from "../../shared/dev/broker/provide.ts";
 import { waitUntilReady } from "../../shared/dev/broker/ready.ts";
 import { startRegistry } from "../../shared/registry/server.ts";
@@ -55,6 +52,8 @@ import { startProcess, type SupervisedProcess } from "../../shared/dev/superviso
 import {
   type DemoMetricsUrls,
   figures,
+  finalFigures,
+  finalFiguresText,
   finalStatistics,
   generatorTotals,
 } from "../../shared/dev/demo_figures.ts";
@@ -75,10 +74,18 @@ import {
   setUpPipeline,
 } from "../../shared/dev/cluster_setup.ts";
 import {
-  type DemoManifest,
   demoManifestPath,
-  writeDemoManifest,
+  demoManifestWriter,
+  type DemoRunInfo,
 } from "../../shared/dev/demo_manifest.ts";
+import {
+  type DemoSecurity,
+  httpSurfaceEnv,
+  prepareDemoSecurity,
+  registryClientEnv,
+  registryServerSecurity,
+} from "../../shared/dev/demo_security.ts";
+import { type DemoSummary, demoSummary } from "../../shared/dev/demo_summary.ts";
 
 const config = defineConfig({
   name: "demo",
@@ -282,315 +289,309 @@ async function provideKafka(
   }
 }
 
-/** With --secure: the logins and the certificate of the registry and the HTTP surfaces. */
-interface DemoSecurity {
-  caFile: string;
-  /** JSON (mode 600) with every login below and where Kafka's credentials are. */
-  credentialsFile: string;
-  /** The gateway's, status service's and dashboard's basic auth. */
-  http: { username: string; password: string };
-  /** The registry's basic auth, given to every registry client. */
-  registry: { username: string; password: string };
-  /** The certificate (127.0.0.1, localhost) the registry and the HTTP surfaces serve. */
-  tls: { certFile: string; keyFile: string };
+/** Something the demo started, and how to stop it. */
+interface StartedPart {
+  name: string;
+  stop: () => Promise<unknown>;
 }
 
-/**
- * Generates the passwords and issues the certificate from the cluster's CA
- * (its `pki` folder), so that one CA file is trusted everywhere.
- */
-async function prepareDemoSecurity(cluster: LocalKafka, dir: string): Promise<DemoSecurity> {
-  const security = cluster.security!;
-  const ca = await ensureCertificateAuthority(join(security.dir, "pki"));
-  const cert = await issueCertificate(ca, {
-    name: "demo-https",
-    hosts: ["127.0.0.1", "localhost"],
-  });
-  const http = { username: "demo", password: newPassword() };
-  const registry = { username: "demo-scripts", password: newPassword() };
-  const credentialsFile = join(dir, "credentials.json");
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.remove(credentialsFile).catch(() => {});
-  await Deno.writeTextFile(
-    credentialsFile,
-    JSON.stringify(
-      { http, registry, caFile: ca.certFile, kafkaCredentialsFile: security.credentialsFile },
-      null,
-      2,
-    ) + "\n",
-    { mode: 0o600 },
-  );
-  return {
-    caFile: ca.certFile,
-    credentialsFile,
-    http,
-    registry,
-    tls: { certFile: cert.certFile, keyFile: cert.keyFile },
-  };
-}
-
-/** The env of an HTTP surface (shared/platform/http_guard.ts flags) for basic auth and TLS. Pure. */
-function httpSurfaceEnv(
-  prefix: string,
-  security: DemoSecurity | undefined,
-): Record<string, string> {
-  if (!security) return {};
-  return {
-    [`${prefix}_BASIC_AUTH`]: `${security.http.username}:${security.http.password}`,
-    [`${prefix}_TLS_CERT_FILE`]: security.tls.certFile,
-    [`${prefix}_TLS_KEY_FILE`]: security.tls.keyFile,
-  };
-}
-
-/** The env of a registry client (shared/kafka/registry_connection.ts). Pure. */
-function registryClientEnv(security: DemoSecurity | undefined): Record<string, string> {
-  if (!security) return {};
-  return {
-    SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO:
-      `${security.registry.username}:${security.registry.password}`,
-    SCHEMA_REGISTRY_SSL_CA_FILE: security.caFile,
-  };
-}
+type DemoConfig = ReturnType<typeof config.load>;
 
 async function main(): Promise<number> {
   const cfg = config.load();
   const log = createLogger({ name: "demo", level: cfg.logLevel });
-  const external = Deno.env.get("KAFKA_BROKERS")?.trim();
-  if (external && (cfg.nodes > 1 || cfg.secure)) {
-    console.error(
-      `demo: --nodes ${cfg.nodes}${cfg.secure ? " --secure" : ""} starts a local cluster of its ` +
-        `own, and KAFKA_BROKERS is set (${external}): unset KAFKA_BROKERS, or drop those flags`,
-    );
+  const conflict = brokersConflict(cfg, Deno.env.get("KAFKA_BROKERS")?.trim());
+  if (conflict) {
+    console.error(conflict);
     return 1;
   }
   const { signal, dispose } = shutdownSignal(log);
-  const stack: { name: string; stop: () => Promise<unknown> }[] = [];
+  const stack: StartedPart[] = [];
   const logDir = join(defaultCacheDir(), "demo");
   const manifestFile = demoManifestPath(defaultCacheDir());
   const processes: SupervisedProcess[] = [];
-  // Set once everything has started; each write waits for the one before.
-  let manifest: Omit<DemoManifest, "state" | "processes" | "updatedAt"> | undefined;
-  let manifestWrites = Promise.resolve();
-  const writeManifest = (state: DemoManifest["state"]) => {
-    const base = manifest;
-    if (!base) return manifestWrites;
-    manifestWrites = manifestWrites.then(() =>
-      writeDemoManifest(manifestFile, {
-        ...base,
-        state,
-        updatedAt: new Date().toISOString(),
-        processes: processes.map((p) => ({
-          name: p.name,
-          pid: p.pid,
-          restarts: p.restarts,
-          logFile: p.logFile,
-        })),
-      })
-    ).catch((err) => log.warn("cannot write the run manifest", { manifestFile, error: err }));
-    return manifestWrites;
-  };
-  let code = 0;
+  const manifest = demoManifestWriter(manifestFile, processes, log);
   try {
-    const provided = await provideKafka(cfg, log);
-    stack.push({ name: "broker", stop: () => provided.stop() });
-    const { brokers, cluster } = provided;
-    const kafka = createKafka(provided.admin, kafkaLogger(log));
-    await waitUntilReady(kafka, log);
-
-    if (!cluster) {
-      const admin = kafka.admin();
-      await admin.connect();
-      // The retry and dead-letter topics too, so that the aggregator, which
-      // finds them by pattern, reads them from its first moment.
-      await ensureTopics(admin, pipelineTopics(), log);
-      await admin.disconnect();
-    }
-    const security = cluster?.security ? await prepareDemoSecurity(cluster, logDir) : undefined;
-
-    const registry = await startRegistry({
-      kafka: createKafka(provided.registry, kafkaLogger(log)),
-      topic: TOPICS.schemas.name,
-      hostname: "127.0.0.1",
-      port: cfg.registryPort,
-      log: log.child({ component: "registry" }),
-      users: security
-        ? [basicAuthUser(security.registry.username, security.registry.password)]
-        : undefined,
-      tls: security
-        ? {
-          cert: await Deno.readTextFile(security.tls.certFile),
-          key: await Deno.readTextFile(security.tls.keyFile),
-        }
-        : undefined,
+    const platform = await startPlatform(cfg, log, logDir, stack);
+    const store = await prepareStore(logDir, cfg.initialStock, log);
+    await startScripts(demoRun(cfg, platform, store.databaseUrl), {
+      brokers: platform.provided.brokers,
+      cluster: platform.provided.cluster,
+      logDir,
+      log,
+      processes,
+      stack,
+      onRestart: () => void manifest.write("running"),
     });
-    stack.push({ name: "schema registry", stop: () => registry.close() });
-
-    // A fresh embedded database each run, unless DATABASE_URL names one.
-    const databaseUrl = Deno.env.get("DATABASE_URL") ?? `sqlite:${join(logDir, "store.sqlite")}`;
-    if (!Deno.env.get("DATABASE_URL")) {
-      await Deno.mkdir(logDir, { recursive: true });
-      for (const suffix of ["", "-wal", "-shm"]) {
-        await Deno.remove(join(logDir, `store.sqlite${suffix}`)).catch(() => {});
-      }
-    }
-    const store = await openStore({ url: databaseUrl, log });
-    for (const product of DEFAULT_CATALOG.products) {
-      if ((await store.stock(product.sku)) === undefined) {
-        await store.setStock(product.sku, cfg.initialStock);
-      }
-    }
-    await store.close();
-
-    const registryEnv = registryClientEnv(security);
-    const start = async (entry: string, args: string[], env: Record<string, string> = {}) => {
-      const name = scriptByEntry(entry)?.name;
-      const p = await startProcess({
-        entry,
-        args: ["--brokers", brokers, ...args],
-        logDir,
-        // On a secured cluster each script connects as its own principal: its catalog name.
-        env: { ...(name && cluster?.security?.clientEnv(name)), ...env },
-        restartOnCrash: true,
-        onRestart: () => void writeManifest("running"),
-        log,
-      });
-      processes.push(p);
-      log.info("started", { part: p.name, pid: p.pid, log: p.logFile });
-      stack.push({ name: p.name, stop: () => p.stop() });
-      return p;
-    };
-    // Each script the table gives a demo part, in the table's order (the load last).
-    const run: DemoRun = {
-      registryUrl: registry.url,
-      databaseUrl,
-      statusInterval: cfg.statusInterval,
-      failureRate: cfg.failureRate,
-      load: cfg.load ? { rate: cfg.rate, mix: cfg.mix, invalidRate: cfg.invalidRate } : undefined,
-      ports: {
-        dashboard: cfg.dashboard ? cfg.dashboardPort : undefined,
-        status: cfg.statusPort,
-        gateway: cfg.gatewayPort,
-      },
-      registryEnv,
-      httpEnv: (prefix) => httpSurfaceEnv(prefix, security),
-    };
-    for (const script of SCRIPTS) {
-      const part = script.demo?.(run);
-      if (part) await start(script.entry, part.args, part.env);
-    }
-    manifest = {
-      version: 1,
-      demoPid: Deno.pid,
-      clusterManifest: cluster?.manifestFile,
-      brokers,
-      registryUrl: registry.url,
-      databaseUrl,
-      secure: security !== undefined,
-      caFile: security?.caFile,
-      credentialsFile: security?.credentialsFile,
-    };
-    await writeManifest("running");
-
-    const web = security ? "https" : "http";
-    console.log([
-      "",
-      "Order pipeline demo: running",
-      `  Kafka             ${brokers}  (${provided.description})`,
-      ...(cluster
-        ? [`  Kafka nodes       ${cluster.manifestFile}  (pids; a killed node restarts)`]
-        : []),
-      `  Schema registry   ${registry.url}`,
-      `  Order gateway     ${web}://127.0.0.1:${cfg.gatewayPort}/orders  (POST JSON orders)`,
-      `  Order status      ${web}://127.0.0.1:${cfg.statusPort}/orders/<id>`,
-      cfg.dashboard
-        ? `  Dashboard         ${web}://127.0.0.1:${cfg.dashboardPort}/  (live; replay dead letters there)`
-        : "  Dashboard         none (--no-dashboard)",
-      `  Statistics        ${STATS_URL}  (the aggregator; scripts/terminal_dashboard.ts shows it in a terminal)`,
-      `  Database          ${store.location}  (${cfg.initialStock} units of each product to start)`,
-      `  Metrics           ${Object.values(METRICS).join("  ")}`,
-      cfg.load
-        ? `  Load              ${cfg.rate} orders/s, mix ${cfg.mix}, ${
-          cfg.invalidRate * 100
-        }% invalid`
-        : "  Load              none (--no-load)",
-      `  Logs              ${logDir}/`,
-      `  Run manifest      ${manifestFile}  (pids and restarts; a killed script restarts)`,
-      ...(security
-        ? [
-          "",
-          "  Security          each script connects to Kafka as its own principal (its name), " +
-          "SASL_SSL + SCRAM-SHA-512, ACLs",
-          `  HTTP login        ${security.http.username}:${security.http.password}  ` +
-          "(gateway, order status, dashboard)",
-          `  CA file           ${security.caFile}  (Kafka, the registry, the HTTP surfaces; ` +
-          "curl --cacert)",
-          `  Credentials       ${security.credentialsFile}  (HTTP and registry logins; ` +
-          `Kafka's: ${cluster!.security!.credentialsFile})`,
-        ]
-        : []),
-      "",
-      `  Failures          ${
-        cfg.failureRate * 100
-      }% of the consumers' attempts fail on purpose and are retried`,
-      "  DLQ replayer      deno run ... scripts/dlq_replayer.ts list --topic orders-dlq (see README)",
-      cfg.duration > 0
-        ? `  Stopping by itself in ${cfg.duration} s.`
-        : "  Ctrl-C stops everything.",
-      "",
-    ].join("\n"));
-
-    // Run until the duration ends, a signal comes, or a process dies.
-    const deadline = cfg.duration > 0 ? Date.now() + cfg.duration * 1000 : Infinity;
-    const died = Promise.race(processes.map((p) => p.exited.then((status) => ({ p, status }))));
-    let failure: { p: SupervisedProcess; status: Deno.CommandStatus } | undefined;
-    died.then((f) => (failure = f));
-    while (!signal.aborted && !failure && Date.now() < deadline) {
-      await sleep(Math.min(cfg.statusInterval * 1000, Math.max(0, deadline - Date.now())), signal);
-      if (!failure) log.info("status", await figures(METRICS, STATS_URL));
-    }
-    // Taken now: stopping the generator below ends a process too, on purpose.
-    const crashed = failure as typeof failure;
-    if (crashed) {
-      log.error("a process stopped unexpectedly; stopping the demo", {
-        process: crashed.p.name,
-        code: crashed.status.code,
-        log: crashed.p.logFile,
-      });
-      code = 1;
-    }
-    // A clean end: stop the load, let the producers drain what was sent.
-    const generator = processes.find((p) => p.name === "order_generator");
-    if (!crashed) {
-      await generator?.stop();
-      await drain(kafka, log, AGGREGATOR.kafka!.groups![0]);
-    }
-    const generated = generator ? await generatorTotals(generator.logFile) : undefined;
-    const final = {
-      ordersGenerated: generated?.sent ?? 0,
-      ...await figures(METRICS, STATS_URL),
-      otherTypesGenerated: generated
-        ? generated.sent - (generated.byType.inventory ?? 0) - (generated.byType.delivery ?? 0)
-        : 0,
-    };
+    manifest.begin(runInfo(platform, store.databaseUrl));
+    await manifest.write("running");
     console.log(
-      "\nFinal figures\n" +
-        Object.entries(final).map(([k, v]) => `  ${k.padEnd(22)} ${v}`).join("\n") + "\n",
+      demoSummary(summaryOf(cfg, platform, { database: store.location, logDir, manifestFile })),
     );
-    const stats = crashed ? undefined : await finalStatistics(STATS_URL);
-    if (stats) console.log(stats);
-    return code;
+
+    const crashed = await runUntilStopped(processes, cfg, signal, log);
+    await finish(platform.kafka, processes, crashed, log);
+    return crashed ? 1 : 0;
   } catch (err) {
     log.error("demo failed", { error: err });
     return 1;
   } finally {
-    await writeManifest("stopping");
-    // Newest first: the load stops before what consumes it, the broker last.
-    for (const part of stack.reverse()) {
-      await part.stop().catch((err) => log.warn("stop failed", { part: part.name, error: err }));
-      log.info("stopped", { part: part.name });
-    }
-    await writeManifest("stopped");
+    await manifest.write("stopping");
+    await stopNewestFirst(stack, log);
+    await manifest.write("stopped");
     dispose();
+  }
+}
+
+/** Why --nodes or --secure cannot run with KAFKA_BROKERS set (`external`); undefined when they can. */
+function brokersConflict(cfg: DemoConfig, external: string | undefined): string | undefined {
+  if (!external || !(cfg.nodes > 1 || cfg.secure)) return undefined;
+  const flags = `--nodes ${cfg.nodes}${cfg.secure ? " --secure" : ""}`;
+  return `demo: ${flags} starts a local cluster of its own, and KAFKA_BROKERS is set ` +
+    `(${external}): unset KAFKA_BROKERS, or drop those flags`;
+}
+
+/** The demo's platform, up: Kafka with its topics, the --secure logins, the schema registry. */
+interface DemoPlatform {
+  provided: DemoKafka;
+  /** The administrator's client (topic checks, lag reads, figures). */
+  kafka: Kafka;
+  security?: DemoSecurity;
+  registryUrl: string;
+}
+
+/** Brings Kafka, its topics and the schema registry up; each goes on `stack` to be stopped. */
+async function startPlatform(
+  cfg: DemoConfig,
+  log: Logger,
+  logDir: string,
+  stack: StartedPart[],
+): Promise<DemoPlatform> {
+  const provided = await provideKafka(cfg, log);
+  stack.push({ name: "broker", stop: () => provided.stop() });
+  const kafka = createKafka(provided.admin, kafkaLogger(log));
+  await waitUntilReady(kafka, log);
+  const { cluster } = provided;
+  // A cluster of the demo's own has its topics already (cluster_setup.ts).
+  if (!cluster) await ensurePipelineTopics(kafka, log);
+  const security = cluster?.security ? await prepareDemoSecurity(cluster, logDir) : undefined;
+  const registry = await startRegistry({
+    kafka: createKafka(provided.registry, kafkaLogger(log)),
+    topic: TOPICS.schemas.name,
+    hostname: "127.0.0.1",
+    port: cfg.registryPort,
+    log: log.child({ component: "registry" }),
+    ...await registryServerSecurity(security),
+  });
+  stack.push({ name: "schema registry", stop: () => registry.close() });
+  return { provided, kafka, security, registryUrl: registry.url };
+}
+
+/**
+ * Every topic of the pipeline: the retry and dead-letter topics too, so
+ * that the aggregator, which finds them by pattern, reads them from its
+ * first moment.
+ */
+async function ensurePipelineTopics(kafka: Kafka, log: Logger): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, pipelineTopics(), log);
+  await admin.disconnect();
+}
+
+/**
+ * A fresh embedded database each run, unless DATABASE_URL names one; every
+ * catalog product not yet in stock gets `initialStock` units.
+ */
+async function prepareStore(
+  logDir: string,
+  initialStock: number,
+  log: Logger,
+): Promise<{ databaseUrl: string; location: string }> {
+  const databaseUrl = Deno.env.get("DATABASE_URL") ?? `sqlite:${join(logDir, "store.sqlite")}`;
+  if (!Deno.env.get("DATABASE_URL")) {
+    await Deno.mkdir(logDir, { recursive: true });
+    for (const suffix of ["", "-wal", "-shm"]) {
+      await Deno.remove(join(logDir, `store.sqlite${suffix}`)).catch(() => {});
+    }
+  }
+  const store = await openStore({ url: databaseUrl, log });
+  for (const product of DEFAULT_CATALOG.products) {
+    if ((await store.stock(product.sku)) === undefined) {
+      await store.setStock(product.sku, initialStock);
+    }
+  }
+  await store.close();
+  return { databaseUrl, location: store.location };
+}
+
+/** What the demo hands each script of the table that has a demo part. */
+function demoRun(cfg: DemoConfig, platform: DemoPlatform, databaseUrl: string): DemoRun {
+  const { security } = platform;
+  return {
+    registryUrl: platform.registryUrl,
+    databaseUrl,
+    statusInterval: cfg.statusInterval,
+    failureRate: cfg.failureRate,
+    load: cfg.load ? { rate: cfg.rate, mix: cfg.mix, invalidRate: cfg.invalidRate } : undefined,
+    ports: {
+      dashboard: cfg.dashboard ? cfg.dashboardPort : undefined,
+      status: cfg.statusPort,
+      gateway: cfg.gatewayPort,
+    },
+    registryEnv: registryClientEnv(security),
+    httpEnv: (prefix) => httpSurfaceEnv(prefix, security),
+  };
+}
+
+/** How the demo starts its scripts, and where it keeps track of them. */
+interface ScriptLaunch {
+  brokers: string;
+  /** The demo's own cluster: with --secure, each script connects as its own principal. */
+  cluster?: LocalKafka;
+  logDir: string;
+  log: Logger;
+  /** Each started process goes here, in start order... */
+  processes: SupervisedProcess[];
+  /** ...and here, to be stopped. */
+  stack: StartedPart[];
+  /** A crashed process was started again. */
+  onRestart(): void;
+}
+
+/** Starts each script the table gives a demo part, in the table's order (the load last). */
+async function startScripts(run: DemoRun, launch: ScriptLaunch): Promise<void> {
+  for (const script of SCRIPTS) {
+    const part = script.demo?.(run);
+    if (part) await startScript(launch, script.entry, part.args, part.env);
+  }
+}
+
+/** Starts one script under its supervisor, restarted when it crashes. */
+async function startScript(
+  launch: ScriptLaunch,
+  entry: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<void> {
+  const { log, cluster } = launch;
+  const name = scriptByEntry(entry)?.name;
+  const p = await startProcess({
+    entry,
+    args: ["--brokers", launch.brokers, ...args],
+    logDir: launch.logDir,
+    // On a secured cluster each script connects as its own principal: its catalog name.
+    env: { ...(name && cluster?.security?.clientEnv(name)), ...env },
+    restartOnCrash: true,
+    onRestart: launch.onRestart,
+    log,
+  });
+  launch.processes.push(p);
+  log.info("started", { part: p.name, pid: p.pid, log: p.logFile });
+  launch.stack.push({ name: p.name, stop: () => p.stop() });
+}
+
+/** What the run manifest says of this run besides its processes. */
+function runInfo(platform: DemoPlatform, databaseUrl: string): DemoRunInfo {
+  const { provided, security } = platform;
+  return {
+    version: 1,
+    demoPid: Deno.pid,
+    clusterManifest: provided.cluster?.manifestFile,
+    brokers: provided.brokers,
+    registryUrl: platform.registryUrl,
+    databaseUrl,
+    secure: security !== undefined,
+    caFile: security?.caFile,
+    credentialsFile: security?.credentialsFile,
+  };
+}
+
+/** What the summary lists, from the flags, the platform and where the demo keeps its files. */
+function summaryOf(
+  cfg: DemoConfig,
+  platform: DemoPlatform,
+  files: { database: string; logDir: string; manifestFile: string },
+): DemoSummary {
+  const { provided, security } = platform;
+  const kafkaCredentialsFile = provided.cluster?.security?.credentialsFile;
+  return {
+    flags: cfg,
+    kafka: {
+      brokers: provided.brokers,
+      description: provided.description,
+      clusterManifest: provided.cluster?.manifestFile,
+    },
+    registryUrl: platform.registryUrl,
+    statsUrl: STATS_URL,
+    metricsUrls: Object.values(METRICS),
+    ...files,
+    security: security && kafkaCredentialsFile ? { ...security, kafkaCredentialsFile } : undefined,
+  };
+}
+
+/** A process that stopped by itself, and how. */
+interface Crash {
+  p: SupervisedProcess;
+  status: Deno.CommandStatus;
+}
+
+/**
+ * A status line every `statusInterval` s until the duration ends, a signal
+ * comes, or a process dies; that process, when one did.
+ */
+async function runUntilStopped(
+  processes: SupervisedProcess[],
+  cfg: DemoConfig,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<Crash | undefined> {
+  const deadline = cfg.duration > 0 ? Date.now() + cfg.duration * 1000 : Infinity;
+  const died = Promise.race(processes.map((p) => p.exited.then((status) => ({ p, status }))));
+  let failure: Crash | undefined;
+  died.then((f) => (failure = f));
+  while (!signal.aborted && !failure && Date.now() < deadline) {
+    await sleep(Math.min(cfg.statusInterval * 1000, Math.max(0, deadline - Date.now())), signal);
+    if (!failure) log.info("status", await figures(METRICS, STATS_URL));
+  }
+  // Taken now: stopping the generator at the end ends a process too, on purpose.
+  const crashed = failure as Crash | undefined;
+  if (crashed) {
+    log.error("a process stopped unexpectedly; stopping the demo", {
+      process: crashed.p.name,
+      code: crashed.status.code,
+      log: crashed.p.logFile,
+    });
+  }
+  return crashed;
+}
+
+/**
+ * The end: after a clean run, stop the load and let the pipeline drain
+ * what was sent; then the final figures, and the aggregator's statistics.
+ */
+async function finish(
+  kafka: Kafka,
+  processes: SupervisedProcess[],
+  crashed: Crash | undefined,
+  log: Logger,
+): Promise<void> {
+  const generator = processes.find((p) => p.name === "order_generator");
+  if (!crashed) {
+    await generator?.stop();
+    await drain(kafka, log, AGGREGATOR.kafka!.groups![0]);
+  }
+  const generated = generator ? await generatorTotals(generator.logFile) : undefined;
+  console.log(finalFiguresText(finalFigures(generated, await figures(METRICS, STATS_URL))));
+  const stats = crashed ? undefined : await finalStatistics(STATS_URL);
+  if (stats) console.log(stats);
+}
+
+/** Stops what the demo started, newest first: the load before what consumes it, the broker last. */
+async function stopNewestFirst(stack: StartedPart[], log: Logger): Promise<void> {
+  for (const part of [...stack].reverse()) {
+    await part.stop().catch((err) => log.warn("stop failed", { part: part.name, error: err }));
+    log.info("stopped", { part: part.name });
   }
 }
 

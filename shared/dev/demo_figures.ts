@@ -113,10 +113,17 @@ export async function figures(urls: DemoMetricsUrls, statsUrl: string) {
   };
 }
 
+/** The figures of {@linkcode figures}, by name. */
+export type DemoFigures = Awaited<ReturnType<typeof figures>>;
+
+/** The generator's closing totals: orders sent, and by type. */
+export interface GeneratorTotals {
+  sent: number;
+  byType: Record<string, number>;
+}
+
 /** The generator's closing totals line (JSON on its stdout), from its log. */
-export async function generatorTotals(
-  logFile: string,
-): Promise<{ sent: number; byType: Record<string, number> } | undefined> {
+export async function generatorTotals(logFile: string): Promise<GeneratorTotals | undefined> {
   const lines = (await Deno.readTextFile(logFile).catch(() => "")).split("\n");
   for (const line of lines.reverse()) {
     if (!line.startsWith('{"seed"')) continue;
@@ -125,4 +132,28 @@ export async function generatorTotals(
     } catch { /* a torn line */ }
   }
   return undefined;
+}
+
+/**
+ * The demo's final figures: the orders generated first, the scripts'
+ * figures, and the generated orders of types neither producer routes
+ * last; 0 generated without a generator. Pure.
+ */
+export function finalFigures(
+  generated: GeneratorTotals | undefined,
+  scripts: DemoFigures,
+): Record<string, number> {
+  return {
+    ordersGenerated: generated?.sent ?? 0,
+    ...scripts,
+    otherTypesGenerated: generated
+      ? generated.sent - (generated.byType.inventory ?? 0) - (generated.byType.delivery ?? 0)
+      : 0,
+  };
+}
+
+/** The text of the final figures: a heading, then `  name  value` a line, blank lines around. Pure. */
+export function finalFiguresText(final: Record<string, number>): string {
+  return "\nFinal figures\n" +
+    Object.entries(final).map(([k, v]) => `  ${k.padEnd(22)} ${v}`).join("\n") + "\n";
 }

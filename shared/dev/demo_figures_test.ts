@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { figures, finalStatistics, generatorTotals } from "./demo_figures.ts";
+import {
+  figures,
+  finalFigures,
+  finalFiguresText,
+  finalStatistics,
+  generatorTotals,
+} from "./demo_figures.ts";
 
 Deno.test("the generator's closing totals are its last JSON line", async () => {
   const file = await Deno.makeTempFile();
@@ -50,4 +56,30 @@ Deno.test("figures from /metrics, statistics from /stats; a source that does not
   } finally {
     await server.shutdown();
   }
+});
+
+Deno.test("the final figures: generated first, the scripts' figures, other types last", async () => {
+  const down = "http://127.0.0.1:1/metrics";
+  const scripts = await figures(
+    { inventory: down, delivery: down, inventoryConsumer: down, deliveryConsumer: down },
+    "http://127.0.0.1:1/stats",
+  );
+  const generated = { sent: 10, byType: { inventory: 4, delivery: 5, return: 1 } };
+  const final = finalFigures(generated, { ...scripts, rawOrdersConsumed: 10 });
+  const names = Object.keys(final);
+  assert.equal(names[0], "ordersGenerated");
+  assert.equal(names.at(-1), "otherTypesGenerated");
+  assert.equal(final.ordersGenerated, 10);
+  assert.equal(final.rawOrdersConsumed, 10);
+  assert.equal(final.otherTypesGenerated, 1, "neither inventory nor delivery");
+  assert.deepEqual(
+    [
+      finalFigures(undefined, scripts).ordersGenerated,
+      finalFigures(undefined, scripts).otherTypesGenerated,
+    ],
+    [0, 0],
+    "no generator, nothing generated",
+  );
+  const text = finalFiguresText({ ordersGenerated: 10, deadLettered: 2 });
+  assert.equal(text, "\nFinal figures\n  ordersGenerated        10\n  deadLettered           2\n");
 });

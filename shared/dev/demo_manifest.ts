@@ -38,6 +38,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
+import type { Logger } from "../platform/log.ts";
 
 /** One supervised script of the demo. */
 export interface DemoProcess {
@@ -106,4 +107,63 @@ export async function readDemoManifest(path: string): Promise<DemoManifest> {
     throw new Error(`${path} is not a demo run manifest (version 1)`);
   }
   return manifest;
+}
+
+/** What stays the same in the manifest for a whole run. */
+export type DemoRunInfo = Omit<DemoManifest, "state" | "processes" | "updatedAt">;
+
+/** The manifest of `run` in `state` at `now`, with each process as it is now. Pure. */
+export function demoManifest(
+  run: DemoRunInfo,
+  state: DemoManifest["state"],
+  processes: readonly DemoProcess[],
+  now: Date,
+): DemoManifest {
+  return {
+    ...run,
+    state,
+    updatedAt: now.toISOString(),
+    processes: processes.map((p) => ({
+      name: p.name,
+      pid: p.pid,
+      restarts: p.restarts,
+      logFile: p.logFile,
+    })),
+  };
+}
+
+/** The demo's side of its manifest: nothing is written before {@linkcode begin}. */
+export interface DemoManifestWriter {
+  /** Once everything has started: from now on, writes describe `run`. */
+  begin(run: DemoRunInfo): void;
+  /**
+   * Writes the manifest in `state` (nothing before `begin`), after the write
+   * before it; a failed write is logged, never thrown.
+   */
+  write(state: DemoManifest["state"]): Promise<void>;
+}
+
+/** A writer of `path` that lists `processes` (read on each write: they change on restarts). */
+export function demoManifestWriter(
+  path: string,
+  processes: readonly DemoProcess[],
+  log: Logger,
+): DemoManifestWriter {
+  let run: DemoRunInfo | undefined;
+  let writes = Promise.resolve();
+  return {
+    begin(info) {
+      run = info;
+    },
+    write(state) {
+      const base = run;
+      if (!base) return writes;
+      writes = writes.then(() =>
+        writeDemoManifest(path, demoManifest(base, state, processes, new Date()))
+      ).catch((err) =>
+        log.warn("cannot write the run manifest", { manifestFile: path, error: err })
+      );
+      return writes;
+    },
+  };
 }

@@ -32,6 +32,7 @@
  */
 import type { Kafka } from "kafkajs";
 import {
+  type LoopMetrics,
   type LoopSettings,
   type LoopTotals,
   runExactlyOnceLoop,
@@ -163,8 +164,7 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
     runExactlyOnceLoop({
       kafka: options.kafka,
       log: options.log,
-      metrics: options.metrics,
-      metricPrefix: "consumer",
+      metrics: consumerLoopMetrics(options.metrics),
       sourceTopics: options.sourceTopics,
       retry,
       groupId: options.groupId,
@@ -176,4 +176,15 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
     }, signal);
 
   return { run, totals: totals as Readonly<EffectTotals> };
+}
+
+/** The exactly-once loop's metrics of a data consumer. */
+export function consumerLoopMetrics(registry: MetricsRegistry): LoopMetrics {
+  return {
+    transactions: registry.counter("consumer_transactions_total", "Kafka transactions by result", [
+      "result",
+    ]),
+    rebalances: registry.counter("consumer_rebalances_total", "consumer group joins"),
+    assignedPartitions: registry.gauge("consumer_assigned_partitions", "input partitions owned"),
+  };
 }

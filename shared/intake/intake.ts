@@ -37,13 +37,18 @@
  * ```
  * @module
  */
-import { type Kafka, type Message, Partitioners, type Producer } from "kafkajs";
+import type { Kafka, Message, Producer } from "kafkajs";
 import type { Logger } from "../platform/log.ts";
 import type { MetricsRegistry } from "../platform/metrics.ts";
 import type { RawOrder } from "../orders/model.ts";
 import { rawOrderKey } from "../orders/enrich.ts";
-import { sleep } from "../platform/shutdown.ts";
-import { ensureTopics, renamed, TOPICS } from "../kafka/topics.ts";
+import { TOPICS } from "../kafka/topics.ts";
+import { classifySendError, errorMessage, IntakeError, withDeadline } from "./intake_error.ts";
+import { type IntakeMetrics, intakeMetrics } from "./intake_metrics.ts";
+import { createLingerQueue } from "./linger_queue.ts";
+import { createProducerConnection, type ProducerConnection } from "./producer_connection.ts";
+
+export { classifySendError, IntakeError, type IntakeErrorKind } from "./intake_error.ts";
 
 /** What the HTTP handler (and any other source) needs from an intake. */
 export interface OrderSink {
@@ -72,21 +77,6 @@ export interface OrderIntake extends OrderSink {
    * Later `send` calls reject. Safe to call twice.
    */
   close(): Promise<void>;
-}
-
-/**
- * Why a send failed: `unavailable` (Kafka unreachable, timed out, not
- * connected: try again later), `too-large` (the broker refused the batch's
- * size), `closed` (the intake was closed), `failed` (anything else).
- */
-export type IntakeErrorKind = "unavailable" | "too-large" | "closed" | "failed";
-
-/** A send or connect that did not happen; `kind` says why. */
-export class IntakeError extends Error {
-  constructor(readonly kind: IntakeErrorKind, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "IntakeError";
-  }
 }
 
 export interface OrderIntakeOptions {
@@ -151,42 +141,13 @@ export function orderMessage(order: RawOrder): Message {
   return { key, value: JSON.stringify(order), headers: { ...CONTENT_TYPE_HEADER } };
 }
 
-/** Sorts a kafkajs failure into an {@linkcode IntakeErrorKind}. */
-export function classifySendError(err: unknown): IntakeErrorKind {
-  if (err instanceof IntakeError) return err.kind;
-  // kafkajs wraps the last error of its retries in `cause`/`originalError`.
-  for (let e = err as Record<string, unknown> | undefined, depth = 0; e && depth < 5; depth++) {
-    const type = e.type;
-    if (type === "MESSAGE_TOO_LARGE" || type === "RECORD_LIST_TOO_LARGE") return "too-large";
-    e = (e.cause ?? e.originalError) as Record<string, unknown> | undefined;
-  }
-  const name = (err as Error)?.name ?? "";
-  if (name === "KafkaJSProtocolError" && (err as { retriable?: boolean }).retriable === false) {
-    return "failed";
-  }
-  // Connection errors, timeouts, exhausted retries, a disconnected producer.
-  return "unavailable";
-}
+/** The options with their defaults, every one given but `metrics` and `sendTimeoutMs`. */
+export type IntakeSettings =
+  & Required<Omit<OrderIntakeOptions, "metrics" | "sendTimeoutMs">>
+  & Pick<OrderIntakeOptions, "metrics" | "sendTimeoutMs">;
 
-/** `promise`, or an `unavailable` error once `ms` have passed (the promise runs on, unobserved). */
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new IntakeError("unavailable", `Kafka did not acknowledge within ${ms} ms`)),
-      ms,
-    );
-  });
-  promise.catch(() => {});
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** Creates an intake; it connects on {@linkcode OrderIntake.connect} or on its first send. */
-export function createOrderIntake(options: OrderIntakeOptions): OrderIntake {
+/** `options` with the defaults filled in; throws a RangeError on a limit out of range. Pure. */
+export function intakeSettings(options: OrderIntakeOptions): IntakeSettings {
   const {
     kafka,
     log,
@@ -208,215 +169,52 @@ export function createOrderIntake(options: OrderIntakeOptions): OrderIntake {
   if (!(retries >= 1)) {
     throw new RangeError(`retries must be at least 1 for the idempotent producer, got ${retries}`);
   }
+  return {
+    kafka,
+    log,
+    metrics,
+    topic,
+    source,
+    lingerMs,
+    maxBatch,
+    maxBatchBytes,
+    retries,
+    ackTimeoutMs,
+    sendTimeoutMs,
+    createTopic,
+    reconnect,
+    reconnectMaxMs,
+  };
+}
 
-  const ordersTotal = metrics?.counter(
-    "intake_orders_total",
-    "orders acknowledged by Kafka on the raw orders topic",
-    ["source"],
-  );
-  const sendErrors = metrics?.counter(
-    "intake_send_errors_total",
-    "produce requests that failed; their callers got an error",
-  );
-  const sendSeconds = metrics?.histogram(
-    "intake_send_seconds",
-    "time from a produce request to its acknowledgement",
-  );
-  const batchOrders = metrics?.histogram(
-    "intake_batch_orders",
-    "orders per produce request",
-    [],
-    [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
-  );
-  const connectedGauge = metrics?.gauge("intake_connected", "1 when the producer is connected");
-  connectedGauge?.set({}, 0);
-
-  let producer: Producer | undefined;
-  let connecting: Promise<Producer> | undefined;
-  let reconnecting = false;
+/** Creates an intake; it connects on {@linkcode OrderIntake.connect} or on its first send. */
+export function createOrderIntake(options: OrderIntakeOptions): OrderIntake {
+  const settings = intakeSettings(options);
+  const metrics = intakeMetrics(settings.metrics, settings.source);
+  const connection = createProducerConnection({
+    ...settings,
+    whenSendsSettled: () => queue.settled(),
+    onConnectedChange: metrics.connected,
+  });
+  const sends: BatchSend = { ...settings, connection, metrics };
+  const queue = createLingerQueue<Pending>({
+    ...settings,
+    send: (batch, count) => sendBatch(sends, batch, count),
+  });
   /** Set by close(): sends reject from then on. */
   let closing: Promise<void> | undefined;
-  /** Set once close() has flushed: nothing connects any more. */
-  let closed = false;
-  const stop = new AbortController();
-  let queue: Pending[] = [];
-  let queuedCount = 0;
-  let queuedBytes = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const inFlight = new Set<Promise<void>>();
-
-  function setProducer(value: Producer | undefined) {
-    producer = value;
-    connectedGauge?.set({}, value ? 1 : 0);
-  }
-
-  function connectOnce(): Promise<Producer> {
-    if (producer) return Promise.resolve(producer);
-    connecting ??= (async () => {
-      const fresh = kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 5,
-        allowAutoTopicCreation: false,
-        retry: { retries },
-        // The Java client's partitioner: a key lands where other clients put it too.
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
-      try {
-        if (createTopic) {
-          const admin = kafka.admin();
-          try {
-            await admin.connect();
-            await ensureTopics(admin, [renamed(TOPICS.orders, topic)], log);
-          } finally {
-            await admin.disconnect().catch(() => {});
-          }
-        }
-        await fresh.connect();
-      } catch (err) {
-        await fresh.disconnect().catch(() => {});
-        throw new IntakeError("unavailable", `cannot connect to Kafka: ${describe(err)}`, {
-          cause: err,
-        });
-      }
-      if (closed) {
-        await fresh.disconnect().catch(() => {});
-        throw new IntakeError("closed", "the intake was closed while connecting");
-      }
-      setProducer(fresh);
-      return fresh;
-    })().finally(() => connecting = undefined);
-    return connecting;
-  }
-
-  /** Drops a producer after a failure; disconnects it once its sends settled. */
-  function retire(failed: Producer, cause: unknown) {
-    if (producer !== failed) return;
-    setProducer(undefined);
-    const settled = Promise.allSettled([...inFlight]);
-    settled.then(() => failed.disconnect()).catch(() => {});
-    if (reconnect) keepConnecting(cause);
-  }
-
-  /**
-   * The reconnect loop, one at a time, until connected or closed. `failure`
-   * is what brought it on: it waits a little before the first attempt.
-   */
-  async function keepConnecting(failure: unknown) {
-    if (reconnecting || closed) return;
-    reconnecting = true;
-    const downSince = Date.now();
-    let delay = 500;
-    let attempts = 0;
-    let error = failure;
-    try {
-      while (!closed && !producer) {
-        // One clear line when Kafka goes away, quieter ones while it stays away.
-        log[attempts === 0 ? "warn" : "debug"]("Kafka unreachable; sends fail until it is back", {
-          topic,
-          retryInMs: delay,
-          error: describe(error),
-        });
-        await sleep(delay, stop.signal);
-        delay = Math.min(delay * 2, reconnectMaxMs);
-        if (closed || producer) break;
-        attempts++;
-        try {
-          await connectOnce();
-          log.info("connected to Kafka again", { topic, attempts, downMs: Date.now() - downSince });
-        } catch (err) {
-          error = err;
-        }
-      }
-    } finally {
-      reconnecting = false;
-    }
-  }
-
-  function schedule() {
-    if (queuedCount >= maxBatch || queuedBytes >= maxBatchBytes) {
-      flush();
-    } else if (timer === undefined) {
-      timer = setTimeout(flush, lingerMs);
-    }
-  }
-
-  /** Sends everything queued, in batches of at most maxBatch orders / maxBatchBytes. */
-  function flush() {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    while (queue.length > 0) {
-      const batch: Pending[] = [];
-      let count = 0, bytes = 0;
-      while (queue.length > 0) {
-        const next = queue[0];
-        const fits = count + next.messages.length <= maxBatch &&
-          bytes + next.bytes <= maxBatchBytes;
-        if (batch.length > 0 && !fits) break;
-        batch.push(queue.shift()!);
-        count += next.messages.length;
-        bytes += next.bytes;
-      }
-      queuedCount -= count;
-      queuedBytes -= bytes;
-      const done = produce(batch, count).finally(() => inFlight.delete(done));
-      inFlight.add(done);
-    }
-    queue = [];
-  }
-
-  async function produce(batch: Pending[], count: number): Promise<void> {
-    let current: Producer | undefined;
-    try {
-      if (producer) current = producer;
-      else if (reconnect) {
-        // Never asked to connect yet: start now; otherwise the loop is already on it.
-        if (!reconnecting && !connecting) connectOnce().catch(keepConnecting);
-        throw new IntakeError("unavailable", "Kafka is not connected; try again later");
-      } else current = await connectOnce();
-      const started = performance.now();
-      const sending = current.send({
-        topic,
-        acks: -1,
-        timeout: ackTimeoutMs,
-        messages: batch.flatMap((p) => p.messages),
-      });
-      await (sendTimeoutMs === undefined ? sending : withDeadline(sending, sendTimeoutMs));
-      sendSeconds?.observe({}, (performance.now() - started) / 1000);
-      batchOrders?.observe({}, count);
-      ordersTotal?.inc({ source }, count);
-      for (const p of batch) p.resolve();
-    } catch (err) {
-      sendErrors?.inc();
-      const kind = classifySendError(err);
-      const error = err instanceof IntakeError
-        ? err
-        : new IntakeError(kind, `Kafka did not take ${count} order(s): ${describe(err)}`, {
-          cause: err,
-        });
-      // While Kafka is known to be away, the reconnect loop's line says it all.
-      log[current ? "warn" : "debug"]("send failed", {
-        topic,
-        orders: count,
-        kind,
-        error: error.message,
-      });
-      // A refused size leaves the producer's sequence numbers right; anything else may not.
-      if (current && kind !== "too-large") retire(current, error);
-      for (const p of batch) p.reject(error);
-    }
-  }
 
   return {
-    topic,
+    topic: settings.topic,
     get connected() {
-      return producer !== undefined;
+      return connection.producer !== undefined;
     },
     async connect() {
       if (closing) throw new IntakeError("closed", "the intake is closed");
       try {
-        await connectOnce();
+        await connection.connect();
       } catch (err) {
-        if (reconnect) keepConnecting(err);
+        connection.keepConnecting(err);
         throw err;
       }
     },
@@ -427,23 +225,76 @@ export function createOrderIntake(options: OrderIntakeOptions): OrderIntake {
       const bytes = messages.reduce((n, m) => n + (m.value as string).length, 0);
       return new Promise<void>((resolve, reject) => {
         queue.push({ messages, bytes, resolve, reject });
-        queuedCount += messages.length;
-        queuedBytes += bytes;
-        schedule();
       });
     },
     close() {
       closing ??= (async () => {
-        flush();
-        await Promise.allSettled([...inFlight]);
-        closed = true;
-        stop.abort();
-        await connecting?.catch(() => {});
-        const last = producer;
-        setProducer(undefined);
-        await last?.disconnect().catch(() => {});
+        queue.flush();
+        await queue.settled();
+        await connection.close();
       })();
       return closing;
     },
   };
+}
+
+/** What one batch's send needs. */
+interface BatchSend extends Omit<IntakeSettings, "metrics"> {
+  connection: ProducerConnection;
+  metrics: IntakeMetrics;
+}
+
+/**
+ * Sends one batch of `count` orders and settles each caller's promise:
+ * resolved once Kafka acknowledged, rejected with an {@linkcode IntakeError}
+ * otherwise (and the producer replaced, unless the broker only refused the
+ * size). Never rejects itself.
+ */
+async function sendBatch(ctx: BatchSend, batch: Pending[], count: number): Promise<void> {
+  const { connection, metrics, log, topic } = ctx;
+  let current: Producer | undefined;
+  try {
+    current = connection.producer ?? await connectForSend(ctx);
+    const started = performance.now();
+    const sending = current.send({
+      topic,
+      acks: -1,
+      timeout: ctx.ackTimeoutMs,
+      messages: batch.flatMap((p) => p.messages),
+    });
+    await (ctx.sendTimeoutMs === undefined ? sending : withDeadline(sending, ctx.sendTimeoutMs));
+    metrics.acknowledged(count, (performance.now() - started) / 1000);
+    for (const p of batch) p.resolve();
+  } catch (err) {
+    metrics.failed();
+    const kind = classifySendError(err);
+    const error = err instanceof IntakeError
+      ? err
+      : new IntakeError(kind, `Kafka did not take ${count} order(s): ${errorMessage(err)}`, {
+        cause: err,
+      });
+    // While Kafka is known to be away, the reconnect loop's line says it all.
+    log[current ? "warn" : "debug"]("send failed", {
+      topic,
+      orders: count,
+      kind,
+      error: error.message,
+    });
+    // A refused size leaves the producer's sequence numbers right; anything else may not.
+    if (current && kind !== "too-large") connection.retire(current, error);
+    for (const p of batch) p.reject(error);
+  }
+}
+
+/**
+ * A producer for a batch while there is none: without `reconnect` the send
+ * connects; with it, it throws at once (`unavailable`, so the batch fails
+ * within the flush that sent it) and a connect starts unless one is under way.
+ */
+function connectForSend(ctx: BatchSend): Promise<Producer> {
+  const { connection } = ctx;
+  if (!ctx.reconnect) return connection.connect();
+  // Never asked to connect yet: start now; otherwise the loop is already on it.
+  if (connection.idle) connection.connect().catch(connection.keepConnecting);
+  throw new IntakeError("unavailable", "Kafka is not connected; try again later");
 }

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { classifySendError, IntakeError, orderMessage } from "./intake.ts";
+import { intakeSettings, orderMessage } from "./intake.ts";
+import type { Kafka } from "kafkajs";
+import { silentLogger } from "../platform/log.ts";
 import type { RawOrder } from "../orders/model.ts";
 
 const ORDER: RawOrder = {
@@ -19,30 +21,19 @@ Deno.test("an order becomes JSON keyed by its id, with a content-type header", (
   assert.equal(orderMessage(broken).key, null, "an order without a usable id goes unkeyed");
 });
 
-Deno.test("send failures are sorted into what a caller can do about them", () => {
-  const tooLarge = Object.assign(new Error("too large"), {
-    name: "KafkaJSProtocolError",
-    type: "MESSAGE_TOO_LARGE",
-    retriable: false,
-  });
-  assert.equal(classifySendError(tooLarge), "too-large");
-  const wrapped = Object.assign(new Error("non retriable"), {
-    name: "KafkaJSNonRetriableError",
-    cause: tooLarge,
-  });
-  assert.equal(classifySendError(wrapped), "too-large");
-  const refused = Object.assign(new Error("Connection error"), { name: "KafkaJSConnectionError" });
-  assert.equal(classifySendError(refused), "unavailable");
-  const retries = Object.assign(new Error("retries exceeded"), {
-    name: "KafkaJSNumberOfRetriesExceeded",
-    cause: refused,
-  });
-  assert.equal(classifySendError(retries), "unavailable");
-  const invalid = Object.assign(new Error("invalid record"), {
-    name: "KafkaJSProtocolError",
-    type: "INVALID_RECORD",
-    retriable: false,
-  });
-  assert.equal(classifySendError(invalid), "failed");
-  assert.equal(classifySendError(new IntakeError("closed", "closed")), "closed");
+Deno.test("an intake's options take their defaults, and limits out of range are refused", () => {
+  const base = { kafka: {} as Kafka, log: silentLogger };
+  const settings = intakeSettings(base);
+  assert.equal(settings.topic, "orders");
+  assert.equal(settings.source, "unknown");
+  assert.deepEqual(
+    [settings.lingerMs, settings.maxBatch, settings.maxBatchBytes, settings.retries],
+    [5, 500, 512 * 1024, 5],
+  );
+  assert.equal(settings.sendTimeoutMs, undefined, "no deadline but kafkajs' own");
+  assert.equal(intakeSettings({ ...base, lingerMs: undefined }).lingerMs, 5);
+  assert.equal(intakeSettings({ ...base, lingerMs: 0 }).lingerMs, 0);
+  assert.throws(() => intakeSettings({ ...base, maxBatch: 0 }), RangeError);
+  assert.throws(() => intakeSettings({ ...base, lingerMs: -1 }), RangeError);
+  assert.throws(() => intakeSettings({ ...base, retries: 0 }), /idempotent producer/);
 });

@@ -19,6 +19,7 @@
 import type { Kafka, KafkaMessage, Message } from "kafkajs";
 import { consumedRecord } from "../kafka/exactly_once/transactional_batches.ts";
 import {
+  type LoopMetrics,
   type LoopSettings,
   type LoopTotals,
   runExactlyOnceLoop,
@@ -199,8 +200,7 @@ export function createRouter(options: RouterOptions): Router {
     runExactlyOnceLoop({
       kafka,
       log,
-      metrics,
-      metricPrefix: "router",
+      metrics: routerLoopMetrics(metrics),
       sourceTopics: [options.sourceTopic],
       retry,
       groupId: options.groupId,
@@ -234,4 +234,15 @@ export function createRouter(options: RouterOptions): Router {
     }, signal);
 
   return { run, totals };
+}
+
+/** The exactly-once loop's metrics of a routing producer. */
+export function routerLoopMetrics(registry: MetricsRegistry): LoopMetrics {
+  return {
+    transactions: registry.counter("router_transactions_total", "Kafka transactions by result", [
+      "result",
+    ]),
+    rebalances: registry.counter("router_rebalances_total", "consumer group joins"),
+    assignedPartitions: registry.gauge("router_assigned_partitions", "input partitions owned"),
+  };
 }

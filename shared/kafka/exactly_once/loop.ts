@@ -12,11 +12,11 @@
  * - the ownership guard (./ownership_guard.ts) on each partition's first
  *   batch after a (re)assignment;
  * - each chunk of at most `transactionSize` records carried by one Kafka
- *   transaction with its consumed offset (../../transactional_batches.ts);
+ *   transaction with its consumed offset (./transactional_batches.ts);
  *   a failed transaction is aborted, its producer replaced, and the chunk
  *   consumed again;
- * - progress lines, and the metrics `<prefix>_transactions_total{result}`,
- *   `<prefix>_rebalances_total` and `<prefix>_assigned_partitions`;
+ * - progress lines, and the {@linkcode LoopMetrics} (transactions by
+ *   result, rebalances, assigned partitions);
  * - the stop: the running chunk's transaction finishes (commits or aborts),
  *   then the consumer, the retry timers, the admin and last the producers
  *   are closed. A fatal crash (a missing ACL, a refused login) ends the run
@@ -25,7 +25,7 @@
  * @example
  * ```ts
  * // await runExactlyOnceLoop({
- * //   kafka, log, metrics, metricPrefix: "router", sourceTopics: ["orders"], retry,
+ * //   kafka, log, metrics: routerLoopMetrics(registry), sourceTopics: ["orders"], retry,
  * //   groupId: "inventory-router", transactionalIdPrefix: "inventory-router",
  * //   settings: { transactionSize: 1000, lingerMs: 100, concurrency: 32, sessionTimeoutMs: 30_000, progressIntervalS: 10 },
  * //   totals, work: { prepare, committed },
@@ -35,7 +35,7 @@
  */
 import type { Kafka } from "kafkajs";
 import type { Logger } from "../../platform/log.ts";
-import type { MetricsRegistry } from "../../platform/metrics.ts";
+import type { Counter, Gauge } from "../../platform/metrics.ts";
 import { startProgressLines } from "../../platform/progress_lines.ts";
 import type { RetryStage } from "../../retry/retry_stage.ts";
 import { fatalCrash, isFatalKafkaError, untilStopOrFatal } from "../errors.ts";
@@ -65,6 +65,20 @@ export interface LoopSettings {
   progressIntervalS: number;
 }
 
+/**
+ * The loop's metrics. Each script registers them with their names spelled
+ * out (`router_transactions_total`, `consumer_transactions_total`, ...), so a
+ * metric on a dashboard can be found in the code by its name.
+ */
+export interface LoopMetrics {
+  /** Kafka transactions, by `result` (commit, abort). */
+  transactions: Counter;
+  /** Consumer group joins. */
+  rebalances: Counter;
+  /** Input partitions owned. */
+  assignedPartitions: Gauge;
+}
+
 /** The totals the loop keeps itself; a script's own totals extend them. */
 export interface LoopTotals {
   consumed: number;
@@ -75,9 +89,8 @@ export interface LoopTotals {
 export interface ExactlyOnceLoopOptions<T> {
   kafka: Pick<Kafka, "consumer" | "admin" | "producer">;
   log: Logger;
-  metrics: MetricsRegistry;
-  /** The script's metric prefix, e.g. "router" or "consumer". */
-  metricPrefix: string;
+  /** What the loop counts, registered by the script under its own names. */
+  metrics: LoopMetrics;
   /** The topics consumed besides `retry.retryTopics`. */
   sourceTopics: readonly string[];
   retry: RetryStage;
@@ -115,14 +128,7 @@ export async function runExactlyOnceLoop<T>(
   options: ExactlyOnceLoopOptions<T>,
   signal: AbortSignal,
 ): Promise<void> {
-  const { kafka, log, metrics, metricPrefix: prefix, retry, settings, totals, work } = options;
-  const m = {
-    tx: metrics.counter(`${prefix}_transactions_total`, "Kafka transactions by result", [
-      "result",
-    ]),
-    rebalances: metrics.counter(`${prefix}_rebalances_total`, "consumer group joins"),
-    partitions: metrics.gauge(`${prefix}_assigned_partitions`, "input partitions owned"),
-  };
+  const { kafka, log, metrics: m, retry, settings, totals, work } = options;
   const producers = producerPool(kafka, options.transactionalIdPrefix);
   const consumer = readCommittedConsumer(kafka, { groupId: options.groupId, ...settings });
   const admin = kafka.admin();
@@ -135,7 +141,7 @@ export async function runExactlyOnceLoop<T>(
       Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => partitionId(t, p))),
     );
     m.rebalances.inc();
-    m.partitions.set({}, owned.size);
+    m.assignedPartitions.set({}, owned.size);
     log.info("rebalanced: partitions assigned", { assignment });
     producers.retain(owned);
   });
@@ -176,13 +182,13 @@ export async function runExactlyOnceLoop<T>(
         committed(chunk: Chunk, result: T) {
           totals.transactions++;
           totals.consumed += chunk.messages.length;
-          m.tx.inc({ result: "commit" });
+          m.transactions.inc({ result: "commit" });
           checkpoints.set(`${chunk.topic}/${chunk.partition}`, chunk.nextOffset);
           work.committed(chunk, result);
         },
         aborted(chunk: Chunk, err: unknown) {
           totals.aborts++;
-          m.tx.inc({ result: "abort" });
+          m.transactions.inc({ result: "abort" });
           log.warn("transaction aborted; the chunk will be consumed again", {
             topic: chunk.topic,
             partition: chunk.partition,

@@ -5,6 +5,7 @@ import type { RetryStage } from "../../retry/retry_stage.ts";
 import type { Chunk, ChunkWork } from "./transactional_batches.ts";
 import { fakeKafka, messagesAt } from "./fake_kafka.ts";
 import { type LoopTotals, runExactlyOnceLoop } from "./loop.ts";
+import { routerLoopMetrics } from "../../router/router.ts";
 
 /** A retry stage with no retry topics: every record is due. */
 function noRetries(events: string[]): RetryStage {
@@ -67,8 +68,7 @@ async function startLoop(
   const done = runExactlyOnceLoop({
     kafka: cluster.kafka,
     log: options.log ?? capturedLog().log,
-    metrics: options.metrics ?? new MetricsRegistry(),
-    metricPrefix: "router",
+    metrics: routerLoopMetrics(options.metrics ?? new MetricsRegistry()),
     sourceTopics: ["orders"],
     retry: noRetries(cluster.events),
     groupId: "g",
