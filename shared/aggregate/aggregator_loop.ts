@@ -171,17 +171,9 @@ export function foldBatch(
   return { folded, seen: batch.messages.length - folded };
 }
 
-export function createAggregator(options: AggregatorOptions): Aggregator {
-  const { kafka, log, metrics, roles } = options;
-  const totals: AggregatorTotals = {
-    folded: 0,
-    skippedSeen: 0,
-    commits: 0,
-    failedCommits: 0,
-    restores: 0,
-    stateBytes: 0,
-  };
-  const m = {
+/** The metrics of the aggregator, one of each. */
+function aggregatorMetrics(metrics: MetricsRegistry) {
+  return {
     records: metrics.counter("aggregator_records_total", "input records by topic kind and result", [
       "kind",
       "result",
@@ -195,240 +187,335 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
     figures: metrics.gauge("aggregator_figure", "headline figures of the last commit", ["name"]),
     rebalances: metrics.counter("aggregator_rebalances_total", "consumer group joins"),
   };
-  let state: AggregateState | undefined;
-  let lastSnapshot: StatsSnapshot | undefined;
-  let joined = false;
-  let failing = false;
-  /** Records folded since the last commit. */
-  let dirty = 0;
+}
 
-  // One thing at a time touches the state: batches, timed commits, shutdown.
+/** Runs each piece of work after the last one has settled, whatever its outcome. */
+function serialQueue(): <T>(work: () => Promise<T>) => Promise<T> {
   let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+  return (work) => {
     const run = queue.then(work);
     queue = run.catch(() => {});
     return run;
   };
+}
 
-  const snapshotOf = (s: AggregateState) =>
-    statsSnapshot(s, { topN: options.topN, catalog: options.catalog });
-
-  const newProducer = async (): Promise<Producer> => {
-    const producer = transactionalProducer(kafka, options.transactionalId);
-    await producer.connect();
-    return producer;
-  };
-
-  const restore = async (producer: Producer): Promise<void> => {
-    const text = await readLatestState({
-      kafka,
-      producer,
-      topic: options.statsTopic,
-      groupPrefix: options.groupId,
-      log,
-    });
-    state = text === undefined ? emptyState(options.limits) : decodeState(text);
-    if (text !== undefined && JSON.stringify(state.limits) !== JSON.stringify(options.limits)) {
-      log.warn("the restored state keeps the limits it was created with", {
-        restored: state.limits,
-        configured: options.limits,
-      });
-    }
-    dirty = 0;
-    totals.restores++;
-    lastSnapshot = snapshotOf(state);
-    log.info("state restored", {
-      records: state.records,
-      orders: state.orders.valid.count,
-      views: state.clicks.views,
-      partitions: Object.values(state.offsets).reduce((n, p) => n + Object.keys(p).length, 0),
-    });
-  };
-
-  let producer: Producer | undefined;
-  let needRestore = true;
+/** What the running aggregator holds between its batches, commits and sessions. */
+interface AggregatorLoop {
+  readonly options: AggregatorOptions;
+  readonly m: ReturnType<typeof aggregatorMetrics>;
+  readonly totals: AggregatorTotals;
+  /** One thing at a time touches the state: batches, timed commits, shutdown. */
+  readonly serial: <T>(work: () => Promise<T>) => Promise<T>;
+  state?: AggregateState;
+  lastSnapshot?: StatsSnapshot;
+  joined: boolean;
+  failing: boolean;
+  /** Records folded since the last commit. */
+  dirty: number;
+  /** Connected by `run`; replaced on each restore after the first. */
+  producer?: Producer;
+  needRestore: boolean;
   /** The topics the running session reads. */
-  let current: string[] = [];
+  current: string[];
   /** Ends the running session: new topics, a failed commit, shutdown. */
-  let endSession: (reason: string) => void = () => {};
+  endSession: (reason: string) => void;
   /** An error that stops the aggregator (another instance took over). */
-  let fatal: unknown;
+  fatal?: unknown;
+}
 
-  /** Commits the folded records; on failure, schedules a restore. */
-  const commit = async (): Promise<void> => {
-    if (dirty === 0 || state === undefined || needRestore || producer === undefined) return;
-    const started = performance.now();
-    prune(state.clicks.conversion);
-    const encoded = encodeState(state);
-    const snap = snapshotOf(state);
-    const offsets = offsetsToCommit(state, current);
-    let tx: Transaction | undefined;
-    try {
-      tx = await producer.transaction();
-      await tx.send({
-        topic: options.statsTopic,
-        acks: -1,
-        compression: CompressionTypes.GZIP,
-        messages: [
-          { key: STATS_KEYS.state, value: encoded },
-          { key: STATS_KEYS.snapshot, value: JSON.stringify(snap) },
-        ],
-      });
-      if (offsets.length) {
-        await tx.sendOffsets({ consumerGroupId: options.groupId, topics: offsets });
-      }
-      await tx.commit();
-    } catch (err) {
-      await tx?.abort().catch(() => {});
-      totals.failedCommits++;
-      m.commits.inc({ result: "failed" });
-      failing = true;
-      needRestore = true;
-      if (isFenced(err)) {
-        fatal = new FencedError(
-          `another aggregator took over transactional id ${options.transactionalId}; stopping`,
-        );
-        endSession("fenced");
-        return;
-      }
-      log.warn("state transaction failed; reading the committed state back", { error: err });
-      endSession("commit failed");
-      return;
-    }
-    failing = false;
-    dirty = 0;
-    lastSnapshot = snap;
-    totals.commits++;
-    totals.stateBytes = encoded.length;
-    m.commits.inc({ result: "committed" });
-    m.commitSeconds.observe({}, (performance.now() - started) / 1000);
-    m.stateBytes.set({}, encoded.length);
-    m.figures.set({ name: "orders" }, snap.orders.count);
-    m.figures.set({ name: "revenue" }, snap.sales.revenue);
-    m.figures.set({ name: "views" }, snap.clicks.views);
-    m.figures.set({ name: "dead_lettered" }, snap.deadLettered.total);
-  };
-
-  /** eachBatch: folds the batch into the state, and commits early past `maxUncommitted`. */
-  const onBatch = async ({ batch, heartbeat }: EachBatchPayload): Promise<void> => {
-    const kind = topicKind(batch.topic, roles);
-    if (kind === undefined) return;
-    await serial(async () => {
-      if (needRestore || fatal || state === undefined) return;
-      const { folded, seen } = foldBatch(state, kind, batch, Date.now());
-      totals.folded += folded;
-      totals.skippedSeen += seen;
-      dirty += folded;
-      if (folded) m.records.inc({ kind, result: "folded" }, folded);
-      if (seen) m.records.inc({ kind, result: "seen" }, seen);
-      if (dirty >= options.maxUncommitted) await commit();
-    });
-    await heartbeat();
-  };
-
-  /**
-   * One consumer session over the topics that exist now, until shutdown, a
-   * failed commit, a crash kafkajs will not restart, or new topics.
-   */
-  const readSession = async (signal: AbortSignal, admin: Admin): Promise<void> => {
-    current = subscribedTopics(await admin.listTopics(), roles);
-    m.topics.set({}, current.length);
-    const sessionEnded = new Promise<string>((resolve) => (endSession = resolve));
-    const onAbort = () => endSession("shutdown");
-    signal.addEventListener("abort", onAbort, { once: true });
-    const consumer: Consumer = readCommittedConsumer(kafka, {
-      groupId: options.groupId,
-      lingerMs: 250,
-      sessionTimeoutMs: options.sessionTimeoutMs,
-    });
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      joined = true;
-      m.rebalances.inc();
-      log.info("partitions assigned", { assignment: e.payload.memberAssignment });
-    });
-    consumer.on(consumer.events.CRASH, (e) => {
-      joined = false;
-      log.error("consumer crashed", { error: e.payload.error, restart: e.payload.restart });
-      if (!e.payload.restart) endSession("consumer crashed");
-    });
-    const timers: ReturnType<typeof setInterval>[] = [];
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: current, fromBeginning: true });
-      log.info("reading", { topics: current });
-      await consumer.run({ autoCommit: false, eachBatch: onBatch });
-      timers.push(setInterval(() => {
-        serial(commit).catch((err) => {
-          fatal = err;
-          endSession("commit error");
-        });
-      }, options.commitIntervalMs));
-      if (options.topicRefreshMs > 0) {
-        timers.push(setInterval(async () => {
-          try {
-            const now = subscribedTopics(await admin.listTopics(), roles);
-            if (now.join("\n") !== current.join("\n")) endSession("topics changed");
-          } catch (err) {
-            log.warn("cannot list topics", { error: err });
-          }
-        }, options.topicRefreshMs));
-      }
-      const reason = await sessionEnded;
-      log.info("consumer session ends", { reason });
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-      for (const t of timers) clearInterval(t);
-      joined = false;
-      await consumer.disconnect().catch((err) => log.warn("disconnect", { error: err }));
-    }
-  };
-
-  const run = async (signal: AbortSignal) => {
-    producer = await newProducer();
-    const admin = kafka.admin();
-    await admin.connect();
-    needRestore = true;
-    const stopProgress = startProgressLines(log, {
-      intervalS: options.progressIntervalS,
-      fields: () => ({
-        ...totals,
-        orders: lastSnapshot?.orders.count,
-        views: lastSnapshot?.clicks.views,
-      }),
-      rate: { name: "foldedPerSec", count: () => totals.folded },
-    });
-    try {
-      while (!signal.aborted) {
-        if (needRestore) {
-          if (totals.restores > 0) {
-            // The producer may be broken; a new one with the same id also ends any open transaction.
-            await producer.disconnect().catch(() => {});
-            producer = await newProducer();
-          }
-          const restoring = producer;
-          await serial(() => restore(restoring));
-          needRestore = false;
-        }
-        await readSession(signal, admin);
-        // What was folded is committed before the next session (or the end).
-        if (!fatal) await serial(commit);
-        if (fatal) throw fatal;
-        if (!needRestore && !signal.aborted) await sleep(100, signal);
-      }
-    } finally {
-      stopProgress();
-      await admin.disconnect().catch(() => {});
-      await producer.disconnect().catch(() => {});
-    }
-    log.info("stopped", { ...totals });
-  };
-
-  return {
-    run,
-    snapshot: () => lastSnapshot,
-    get healthy() {
-      return joined && !failing;
+/** Builds the aggregator; nothing connects until `run`. */
+export function createAggregator(options: AggregatorOptions): Aggregator {
+  const loop: AggregatorLoop = {
+    options,
+    m: aggregatorMetrics(options.metrics),
+    totals: {
+      folded: 0,
+      skippedSeen: 0,
+      commits: 0,
+      failedCommits: 0,
+      restores: 0,
+      stateBytes: 0,
     },
-    totals,
+    serial: serialQueue(),
+    joined: false,
+    failing: false,
+    dirty: 0,
+    needRestore: true,
+    current: [],
+    endSession: () => {},
   };
+  return {
+    run: (signal) => runAggregator(loop, signal),
+    snapshot: () => loop.lastSnapshot,
+    get healthy() {
+      return loop.joined && !loop.failing;
+    },
+    totals: loop.totals,
+  };
+}
+
+/** Restore, read, commit, and again, until `signal` aborts or another instance takes over. */
+async function runAggregator(loop: AggregatorLoop, signal: AbortSignal): Promise<void> {
+  loop.producer = await newProducer(loop.options);
+  const admin = loop.options.kafka.admin();
+  await admin.connect();
+  loop.needRestore = true;
+  const stopProgress = startAggregatorProgress(loop);
+  try {
+    while (!signal.aborted) {
+      if (loop.needRestore) await restoreFromKafka(loop);
+      await readSession(loop, signal, admin);
+      // What was folded is committed before the next session (or the end).
+      if (!loop.fatal) await loop.serial(() => commitState(loop));
+      if (loop.fatal) throw loop.fatal;
+      if (!loop.needRestore && !signal.aborted) await sleep(100, signal);
+    }
+  } finally {
+    stopProgress();
+    await admin.disconnect().catch(() => {});
+    await loop.producer.disconnect().catch(() => {});
+  }
+  loop.options.log.info("stopped", { ...loop.totals });
+}
+
+function startAggregatorProgress(loop: AggregatorLoop): () => void {
+  const { options, totals } = loop;
+  return startProgressLines(options.log, {
+    intervalS: options.progressIntervalS,
+    fields: () => ({
+      ...totals,
+      orders: loop.lastSnapshot?.orders.count,
+      views: loop.lastSnapshot?.clicks.views,
+    }),
+    rate: { name: "foldedPerSec", count: () => totals.folded },
+  });
+}
+
+async function newProducer({ kafka, transactionalId }: AggregatorOptions): Promise<Producer> {
+  const producer = transactionalProducer(kafka, transactionalId);
+  await producer.connect();
+  return producer;
+}
+
+/** Reads the committed state back; after the first time, through a new producer. */
+async function restoreFromKafka(loop: AggregatorLoop): Promise<void> {
+  if (loop.totals.restores > 0) {
+    // The producer may be broken; a new one with the same id also ends any open transaction.
+    await loop.producer?.disconnect().catch(() => {});
+    loop.producer = await newProducer(loop.options);
+  }
+  const restoring = loop.producer!;
+  await loop.serial(() => restoreState(loop, restoring));
+  loop.needRestore = false;
+}
+
+function snapshotOf(options: AggregatorOptions, state: AggregateState): StatsSnapshot {
+  return statsSnapshot(state, { topN: options.topN, catalog: options.catalog });
+}
+
+/** The state as last committed (a fresh one if none), and its snapshot. */
+async function restoreState(loop: AggregatorLoop, producer: Producer): Promise<void> {
+  const { options } = loop;
+  const { kafka, log } = options;
+  const text = await readLatestState({
+    kafka,
+    producer,
+    topic: options.statsTopic,
+    groupPrefix: options.groupId,
+    log,
+  });
+  const state = loop.state = text === undefined ? emptyState(options.limits) : decodeState(text);
+  if (text !== undefined && JSON.stringify(state.limits) !== JSON.stringify(options.limits)) {
+    log.warn("the restored state keeps the limits it was created with", {
+      restored: state.limits,
+      configured: options.limits,
+    });
+  }
+  loop.dirty = 0;
+  loop.totals.restores++;
+  loop.lastSnapshot = snapshotOf(options, state);
+  log.info("state restored", {
+    records: state.records,
+    orders: state.orders.valid.count,
+    views: state.clicks.views,
+    partitions: Object.values(state.offsets).reduce((n, p) => n + Object.keys(p).length, 0),
+  });
+}
+
+/** eachBatch: folds the batch into the state, and commits early past `maxUncommitted`. */
+async function onBatch(
+  loop: AggregatorLoop,
+  { batch, heartbeat }: EachBatchPayload,
+): Promise<void> {
+  const kind = topicKind(batch.topic, loop.options.roles);
+  if (kind === undefined) return;
+  await loop.serial(async () => {
+    if (loop.needRestore || loop.fatal || loop.state === undefined) return;
+    const { folded, seen } = foldBatch(loop.state, kind, batch, Date.now());
+    loop.totals.folded += folded;
+    loop.totals.skippedSeen += seen;
+    loop.dirty += folded;
+    if (folded) loop.m.records.inc({ kind, result: "folded" }, folded);
+    if (seen) loop.m.records.inc({ kind, result: "seen" }, seen);
+    if (loop.dirty >= loop.options.maxUncommitted) await commitState(loop);
+  });
+  await heartbeat();
+}
+
+/** Commits the folded records; on failure, schedules a restore. */
+async function commitState(loop: AggregatorLoop): Promise<void> {
+  const { state, producer } = loop;
+  if (loop.dirty === 0 || state === undefined || loop.needRestore || producer === undefined) return;
+  const started = performance.now();
+  prune(state.clicks.conversion);
+  const encoded = encodeState(state);
+  const snap = snapshotOf(loop.options, state);
+  const offsets = offsetsToCommit(state, loop.current);
+  try {
+    await sendState(loop.options, producer, { encoded, snap, offsets });
+  } catch (err) {
+    commitFailed(loop, err);
+    return;
+  }
+  commitSucceeded(loop, { encoded, snap }, started);
+}
+
+/** One transaction: the state and its snapshot to the stats topic, the offsets to the group. */
+async function sendState(
+  options: AggregatorOptions,
+  producer: Producer,
+  { encoded, snap, offsets }: {
+    encoded: string;
+    snap: StatsSnapshot;
+    offsets: ReturnType<typeof offsetsToCommit>;
+  },
+): Promise<void> {
+  let tx: Transaction | undefined;
+  try {
+    tx = await producer.transaction();
+    await tx.send({
+      topic: options.statsTopic,
+      acks: -1,
+      compression: CompressionTypes.GZIP,
+      messages: [
+        { key: STATS_KEYS.state, value: encoded },
+        { key: STATS_KEYS.snapshot, value: JSON.stringify(snap) },
+      ],
+    });
+    if (offsets.length) {
+      await tx.sendOffsets({ consumerGroupId: options.groupId, topics: offsets });
+    }
+    await tx.commit();
+  } catch (err) {
+    await tx?.abort().catch(() => {});
+    throw err;
+  }
+}
+
+/** A failed commit may still have committed: the session ends and the state is read back. */
+function commitFailed(loop: AggregatorLoop, err: unknown): void {
+  loop.totals.failedCommits++;
+  loop.m.commits.inc({ result: "failed" });
+  loop.failing = true;
+  loop.needRestore = true;
+  if (isFenced(err)) {
+    loop.fatal = new FencedError(
+      `another aggregator took over transactional id ${loop.options.transactionalId}; stopping`,
+    );
+    loop.endSession("fenced");
+    return;
+  }
+  loop.options.log.warn("state transaction failed; reading the committed state back", {
+    error: err,
+  });
+  loop.endSession("commit failed");
+}
+
+/** The commit went through: what it wrote is now the last committed state. */
+function commitSucceeded(
+  loop: AggregatorLoop,
+  { encoded, snap }: { encoded: string; snap: StatsSnapshot },
+  started: number,
+): void {
+  const { m, totals } = loop;
+  loop.failing = false;
+  loop.dirty = 0;
+  loop.lastSnapshot = snap;
+  totals.commits++;
+  totals.stateBytes = encoded.length;
+  m.commits.inc({ result: "committed" });
+  m.commitSeconds.observe({}, (performance.now() - started) / 1000);
+  m.stateBytes.set({}, encoded.length);
+  m.figures.set({ name: "orders" }, snap.orders.count);
+  m.figures.set({ name: "revenue" }, snap.sales.revenue);
+  m.figures.set({ name: "views" }, snap.clicks.views);
+  m.figures.set({ name: "dead_lettered" }, snap.deadLettered.total);
+}
+
+/**
+ * One consumer session over the topics that exist now, until shutdown, a
+ * failed commit, a crash kafkajs will not restart, or new topics.
+ */
+async function readSession(loop: AggregatorLoop, signal: AbortSignal, admin: Admin): Promise<void> {
+  const { log, roles } = loop.options;
+  loop.current = subscribedTopics(await admin.listTopics(), roles);
+  loop.m.topics.set({}, loop.current.length);
+  const sessionEnded = new Promise<string>((resolve) => (loop.endSession = resolve));
+  const onAbort = () => loop.endSession("shutdown");
+  signal.addEventListener("abort", onAbort, { once: true });
+  const consumer = sessionConsumer(loop);
+  const timers: ReturnType<typeof setInterval>[] = [];
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: loop.current, fromBeginning: true });
+    log.info("reading", { topics: loop.current });
+    await consumer.run({ autoCommit: false, eachBatch: (payload) => onBatch(loop, payload) });
+    timers.push(...sessionTimers(loop, admin));
+    const reason = await sessionEnded;
+    log.info("consumer session ends", { reason });
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    for (const t of timers) clearInterval(t);
+    loop.joined = false;
+    await consumer.disconnect().catch((err) => log.warn("disconnect", { error: err }));
+  }
+}
+
+/** The session's consumer; its group joins and crashes change `joined`, a fatal crash ends the session. */
+function sessionConsumer(loop: AggregatorLoop): Consumer {
+  const { kafka, log, groupId, sessionTimeoutMs } = loop.options;
+  const consumer = readCommittedConsumer(kafka, { groupId, lingerMs: 250, sessionTimeoutMs });
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    loop.joined = true;
+    loop.m.rebalances.inc();
+    log.info("partitions assigned", { assignment: e.payload.memberAssignment });
+  });
+  consumer.on(consumer.events.CRASH, (e) => {
+    loop.joined = false;
+    log.error("consumer crashed", { error: e.payload.error, restart: e.payload.restart });
+    if (!e.payload.restart) loop.endSession("consumer crashed");
+  });
+  return consumer;
+}
+
+/** The session's timers: the timed commit, and the look for new retry and DLQ topics. */
+function sessionTimers(loop: AggregatorLoop, admin: Admin): ReturnType<typeof setInterval>[] {
+  const { log, roles, commitIntervalMs, topicRefreshMs } = loop.options;
+  const timers = [setInterval(() => {
+    loop.serial(() => commitState(loop)).catch((err) => {
+      loop.fatal = err;
+      loop.endSession("commit error");
+    });
+  }, commitIntervalMs)];
+  if (topicRefreshMs > 0) {
+    timers.push(setInterval(async () => {
+      try {
+        const now = subscribedTopics(await admin.listTopics(), roles);
+        if (now.join("\n") !== loop.current.join("\n")) loop.endSession("topics changed");
+      } catch (err) {
+        log.warn("cannot list topics", { error: err });
+      }
+    }, topicRefreshMs));
+  }
+  return timers;
 }

@@ -19,8 +19,8 @@
  *
  * The Kafka side (transactions, one transactional id per input partition so
  * the next owner fences the last, rebalances, shutdown) is the exactly-once
- * loop's (../kafka/exactly_once/loop.ts), as in the routing producers; this
- * module is what a chunk becomes.
+ * loop's (../kafka/exactly_once/loop.ts), as in the routing producers; what
+ * a chunk becomes is ./effect_chunk_work.ts.
  *
  * Failures do not block a partition: a record that cannot be applied (the
  * database down, an injected failure) is handed to its source's retry
@@ -30,8 +30,7 @@
  * Hand-offs travel in the same Kafka transaction as the offsets.
  * @module
  */
-import type { Kafka, KafkaMessage, Message } from "kafkajs";
-import { consumedRecord } from "../kafka/exactly_once/transactional_batches.ts";
+import type { Kafka } from "kafkajs";
 import {
   type LoopMetrics,
   type LoopSettings,
@@ -42,12 +41,11 @@ import type { AvroCodec } from "../kafka/avro_codec.ts";
 import type { Logger } from "../platform/log.ts";
 import type { MetricsRegistry } from "../platform/metrics.ts";
 import type { BatchPosition, Store } from "../store/store.ts";
-import { type OrderStatusEvent, statusMessage } from "../orders/status_event.ts";
+import type { OrderStatusEvent } from "../orders/status_event.ts";
 import type { BackoffPolicy } from "../retry/backoff.ts";
-import { classifyFailure, PermanentFailure, TransientFailure } from "../retry/classify.ts";
-import { type ConsumedRecord, type HandOff, retryHistory } from "../retry/envelope.ts";
 import type { FailureInjector } from "../retry/failure_injection.ts";
-import { createRetryStage, handOffsByTopic } from "../retry/retry_stage.ts";
+import { createRetryStage } from "../retry/retry_stage.ts";
+import { effectChunkWork, effectMetrics } from "./effect_chunk_work.ts";
 
 /** A consumed record with the offset it came from. */
 export interface Consumed<R> {
@@ -142,7 +140,6 @@ export interface EffectTotals extends LoopTotals {
 
 /** Builds the loop; nothing connects until `run`. */
 export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
-  const { spec, kafka, store, codec, log, metrics } = options;
   const totals: EffectTotals = {
     consumed: 0,
     published: 0,
@@ -153,178 +150,21 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
     transactions: 0,
     aborts: 0,
   };
-  const m = {
-    consumed: metrics.counter("consumer_records_total", "records consumed and applied"),
-    published: metrics.counter("consumer_status_events_total", "status events published", [
-      "status",
-    ]),
-    republished: metrics.counter(
-      "consumer_status_events_republished_total",
-      "events of already applied records, published again after a crash",
-    ),
-    fenced: metrics.counter("consumer_fenced_batches_total", "batches the store had applied"),
-    dead: metrics.counter("consumer_dead_lettered_total", "records sent to the DLQ"),
-    batchSeconds: metrics.histogram("consumer_batch_seconds", "database + Kafka time per batch"),
-    checkpoint: metrics.gauge(
-      "consumer_checkpoint_offset",
-      "next offset committed, per topic and partition",
-      ["topic", "partition"],
-    ),
-  };
-
+  const counters = effectMetrics(options.metrics);
   const retry = createRetryStage({
     sources: options.sourceTopics.map((topic) => ({ topic, dlqTopic: options.dlqTopic })),
     policy: options.backoff,
-    stage: spec.script,
-    log,
-    metrics,
+    stage: options.spec.script,
+    log: options.log,
+    metrics: options.metrics,
   });
-
-  /**
-   * Decodes a chunk. What can never be applied (empty, undecodable, invalid)
-   * fails permanently; a registry outage transiently; an injected failure
-   * is transient too.
-   */
-  const decodeChunk = async (topic: string, partition: number, messages: KafkaMessage[]) => {
-    const records: Consumed<R>[] = [];
-    const failed: HandOff[] = [];
-    const consumed = new Map<number, ConsumedRecord>();
-    // Once the registry is found unreachable, the rest of the chunk fails with
-    // the same error at once, instead of each record waiting out the client's
-    // own retries.
-    let outage: unknown;
-    for (const msg of messages) {
-      const offset = Number(msg.offset);
-      const source = consumedRecord(topic, partition, msg);
-      consumed.set(offset, source);
-      const history = retryHistory(source);
-      let failure: unknown;
-      try {
-        if (outage !== undefined) throw outage;
-        const decoded = await decode(msg.value);
-        const r = spec.fromAvro(decoded, history.originalTopic);
-        if (typeof r === "object" && r !== null && "invalid" in r) {
-          failure = new PermanentFailure("validation", (r as { invalid: string }).invalid);
-        } else {
-          failure = options.injector?.failure(spec.orderIdOf(r as R), history.attempts + 1);
-          if (!failure) records.push({ offset, record: r as R });
-        }
-      } catch (err) {
-        failure = err;
-        if (!(err instanceof PermanentFailure)) outage = err;
-      }
-      if (failure !== undefined) failed.push(retry.fail(source, failure));
-    }
-    return { records, failed, consumed };
-  };
-
-  /** Avro bytes to a value; only a registry outage is worth retrying. */
-  const decode = async (value: Buffer | null): Promise<Record<string, unknown>> => {
-    if (!value || value.length === 0) {
-      throw new PermanentFailure("unparseable", "empty record (no value)");
-    }
-    try {
-      return await codec.decode(value);
-    } catch (err) {
-      const c = classifyFailure(err);
-      if (c.kind === "transient" && ["registry", "network", "broker"].includes(c.errorClass)) {
-        throw err;
-      }
-      throw new PermanentFailure(
-        c.kind === "permanent" ? c.errorClass : "decode",
-        `cannot decode: ${c.message}`,
-      );
-    }
-  };
-
-  /**
-   * Applies what decoded. When the chunk as a whole fails, each record is
-   * tried alone, so one bad record does not hold back the others; what
-   * still fails is handed off with its error.
-   */
-  const applyDecoded = async (
-    position: BatchPosition,
-    records: Consumed<R>[],
-    consumed: Map<number, ConsumedRecord>,
-  ) => {
-    try {
-      return await applyChunk(position, records, consumed);
-    } catch (err) {
-      if (err instanceof PartitionLost || records.length === 0) throw err;
-      log.warn("batch failed; applying its records one by one", {
-        topic: position.topic,
-        partition: position.partition,
-        firstOffset: position.firstOffset,
-        error: classifyFailure(err).message,
-      });
-    }
-    const result = { events: [] as OrderStatusEvent[], republished: 0, failed: [] as HandOff[] };
-    for (const r of records) {
-      try {
-        const alone = { ...position, firstOffset: r.offset, nextOffset: r.offset + 1 };
-        const one = await applyChunk(alone, [r], consumed);
-        result.events.push(...one.events);
-        result.republished += one.republished;
-        result.failed.push(...one.failed);
-      } catch (err) {
-        if (err instanceof PartitionLost) throw err;
-        result.failed.push(retry.fail(consumed.get(r.offset)!, err));
-      }
-    }
-    return result;
-  };
-
-  /** Applies a chunk to the store, handling a fenced start; returns the events. */
-  const applyChunk = async (
-    position: BatchPosition,
-    records: Consumed<R>[],
-    consumed: Map<number, ConsumedRecord>,
-  ): Promise<{ events: OrderStatusEvent[]; republished: number; failed: HandOff[] }> => {
-    const { topic, partition, firstOffset, nextOffset } = position;
-    const result = await spec.apply(store, position, records);
-    if (!result.fenced) return { events: result.events, republished: 0, failed: [] };
-    // The store is ahead: what it has seen is republished from it, the rest applied.
-    totals.fencedBatches++;
-    m.fenced.inc();
-    const stored = result.storedOffset;
-    const done = records.filter((r) => r.offset < stored);
-    const rest = records.filter((r) => r.offset >= stored);
-    const { events: replayed, missing } = await spec.republish(store, done);
-    // A record the store has no trace of failed last time, and its hand-off
-    // was rolled back with the crashed transaction: hand it off again.
-    const failed = missing.map((r) =>
-      retry.fail(
-        consumed.get(r.offset)!,
-        new TransientFailure("crash", "not applied before a crash; handed off again"),
-      )
-    );
-    log.info("batch already applied up to the stored offset; republishing its events", {
-      topic,
-      partition,
-      firstOffset,
-      storedOffset: stored,
-      republished: replayed.length,
-    });
-    if (stored >= nextOffset) return { events: replayed, republished: replayed.length, failed };
-    const second = await spec.apply(store, { ...position, firstOffset: stored }, rest);
-    if (second.fenced) {
-      throw new PartitionLost(
-        `${topic}/${partition}: the store moved on to ${second.storedOffset} meanwhile; ` +
-          "another instance owns this partition",
-      );
-    }
-    return {
-      events: [...replayed, ...second.events],
-      republished: replayed.length,
-      failed,
-    };
-  };
+  const work = effectChunkWork({ ...options, retry, totals, counters });
 
   const run = (signal: AbortSignal) =>
     runExactlyOnceLoop({
-      kafka,
-      log,
-      metrics: consumerLoopMetrics(metrics),
+      kafka: options.kafka,
+      log: options.log,
+      metrics: consumerLoopMetrics(options.metrics),
       sourceTopics: options.sourceTopics,
       retry,
       groupId: options.groupId,
@@ -332,62 +172,10 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
       settings: options.settings,
       totals,
       guardSettleMs: options.guardSettleMs,
-      work: {
-        async prepare(chunk) {
-          const { topic, partition } = chunk;
-          const decoded = await decodeChunk(topic, partition, chunk.messages);
-          const applied = await applyDecoded(
-            {
-              group: options.groupId,
-              topic,
-              partition,
-              firstOffset: chunk.firstOffset,
-              nextOffset: chunk.nextOffset,
-            },
-            decoded.records,
-            decoded.consumed,
-          );
-          const failed = [...decoded.failed, ...applied.failed];
-          const topicMessages = [];
-          if (applied.events.length) {
-            topicMessages.push({
-              topic: options.statusTopic,
-              messages: applied.events.map(statusMessage),
-            });
-          }
-          topicMessages.push(
-            ...handOffsByTopic(failed.map((f) => ({ ...f, message: f.message as Message }))),
-          );
-          return {
-            topicMessages,
-            result: { events: applied.events, republished: applied.republished, failed },
-          };
-        },
-        committed(chunk, { events, republished, failed }) {
-          totals.published += events.length;
-          totals.republished += republished;
-          const dead = failed.filter((f) => f.outcome === "dead-letter").length;
-          totals.deadLettered += dead;
-          totals.retried += failed.length - dead;
-          m.consumed.inc({}, chunk.messages.length);
-          for (const e of events) m.published.inc({ status: e.status });
-          m.republished.inc({}, republished);
-          m.dead.inc({}, dead);
-          m.checkpoint.set({ topic: chunk.topic, partition: chunk.partition }, chunk.nextOffset);
-          m.batchSeconds.observe({}, (performance.now() - chunk.startedAt) / 1000);
-        },
-      },
+      work,
     }, signal);
 
   return { run, totals: totals as Readonly<EffectTotals> };
-}
-
-/** Another instance applied this partition meanwhile: the batch is not ours to finish. */
-class PartitionLost extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "PartitionLost";
-  }
 }
 
 /** The exactly-once loop's metrics of a data consumer. */
