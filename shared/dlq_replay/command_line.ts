@@ -63,6 +63,8 @@ export const REPLAY_ONLY = [
   "until",
   "dryRun",
   "rate",
+  "transactionSize",
+  // --transaction-size's former name, still accepted.
   "batchSize",
 ] as const;
 

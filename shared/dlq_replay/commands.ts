@@ -38,7 +38,7 @@ export interface ReplayerSettings {
   json: boolean;
   dryRun: boolean;
   rate: number;
-  batchSize: number;
+  transactionSize: number;
   /** Seconds without progress after which a read fails. */
   readTimeout: number;
   /** Seconds between progress log lines off a terminal. */
@@ -183,7 +183,7 @@ async function replay(kafka: Kafka, ctx: CommandContext, selection: Selection): 
     selection,
     dryRun: settings.dryRun,
     rate: settings.rate,
-    batchSize: settings.batchSize,
+    transactionSize: settings.transactionSize,
     registry,
     log,
     idleTimeoutMs: settings.readTimeout * 1000,

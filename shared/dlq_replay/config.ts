@@ -8,7 +8,7 @@ import { defineConfig } from "../platform/config.ts";
 import { kafkaFlags } from "../kafka/client.ts";
 import { logLevelFlag } from "../platform/log.ts";
 import { optionalRegistryFlags } from "../kafka/registry_connection.ts";
-import { DEFAULT_REPLAY_BATCH } from "./replay.ts";
+import { DEFAULT_REPLAY_TRANSACTION_SIZE } from "./replay.ts";
 
 export const dlqReplayerConfig = defineConfig({
   name: "dlq_replayer",
@@ -54,12 +54,14 @@ export const dlqReplayerConfig = defineConfig({
       default: 0,
       description: "replay: at most this many records per second (0 = unlimited)",
     },
-    batchSize: {
+    transactionSize: {
       type: "number",
       integer: true,
       min: 1,
       max: 10_000,
-      default: DEFAULT_REPLAY_BATCH,
+      default: DEFAULT_REPLAY_TRANSACTION_SIZE,
+      // The loops' name for the same knob; the old one still works.
+      formerly: { flag: "batchSize" },
       description: "replay: records per transaction (fewer under --rate)",
     },
     json: { type: "boolean", description: "list, show: print JSON instead of text" },

@@ -7,18 +7,18 @@
  *
  * @example
  * ```ts
- * import { pacingDelayMs, replayBatchSize } from "./rate_limit.ts";
- * replayBatchSize(50, 100); // 5 records per transaction at 50/s
+ * import { pacingDelayMs, replayTransactionSize } from "./rate_limit.ts";
+ * replayTransactionSize(50, 100); // 5 records per transaction at 50/s
  * // Records 10..14 at 50/s from t=0 may go at 280 ms:
  * pacingDelayMs({ rate: 50, startMs: 0, sent: 10, batch: 5, nowMs: 100 }); // 180
  * ```
  * @module
  */
 
-/** Records per transaction: `batchSize`, or at a rate about 100 ms worth (at least 1). */
-export function replayBatchSize(rate: number, batchSize: number): number {
-  if (rate <= 0) return batchSize;
-  return Math.max(1, Math.min(batchSize, Math.floor(rate / 10)));
+/** Records per transaction: `transactionSize`, or at a rate about 100 ms worth (at least 1). */
+export function replayTransactionSize(rate: number, transactionSize: number): number {
+  if (rate <= 0) return transactionSize;
+  return Math.max(1, Math.min(transactionSize, Math.floor(rate / 10)));
 }
 
 /**

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { pacingDelayMs, replayBatchSize } from "./rate_limit.ts";
+import { pacingDelayMs, replayTransactionSize } from "./rate_limit.ts";
 
 Deno.test("a transaction holds about 100 ms of records at a rate, the batch size without", () => {
-  assert.equal(replayBatchSize(0, 200), 200);
-  assert.equal(replayBatchSize(5, 200), 1);
-  assert.equal(replayBatchSize(0.5, 200), 1);
-  assert.equal(replayBatchSize(250, 200), 25);
-  assert.equal(replayBatchSize(1e6, 200), 200);
+  assert.equal(replayTransactionSize(0, 200), 200);
+  assert.equal(replayTransactionSize(5, 200), 1);
+  assert.equal(replayTransactionSize(0.5, 200), 1);
+  assert.equal(replayTransactionSize(250, 200), 25);
+  assert.equal(replayTransactionSize(1e6, 200), 200);
 });
 
 Deno.test("unlimited never waits", () => {
@@ -25,7 +25,7 @@ Deno.test("record k is not sent before k/rate seconds", () => {
 Deno.test("simulated: N records at rate r take at least (N-1)/r seconds and no more", () => {
   const rate = 20, total = 41;
   let now = 0, sent = 0;
-  const batch = replayBatchSize(rate, 100);
+  const batch = replayTransactionSize(rate, 100);
   while (sent < total) {
     const n = Math.min(batch, total - sent);
     now += pacingDelayMs({ rate, startMs: 0, sent, batch: n, nowMs: now });

@@ -9,7 +9,7 @@
  * 2. The DLQ and its ledger are read to their end (shared/dlq_replay/read_dlq.ts).
  * 3. Avro values are decoded through the registry when the selection looks
  *    into values; {@linkcode planReplay} decides what goes.
- * 4. The pending records go in transactions of `batchSize` (fewer under a
+ * 4. The pending records go in transactions of `transactionSize` (fewer under a
  *    `rate`), each with its ledger entries, paced and reported as they go.
  *
  * It never throws: what failed is in the outcome's `error`, with the counts
@@ -39,7 +39,7 @@ import { avroDecoder, openReplayProducer, replayEntries } from "./io.ts";
 import { ledgerTopicName, ledgerTopicSpec, transactionalIdFor } from "./ledger.ts";
 import { countByDestination, planReplay } from "./plan.ts";
 import type { ProgressReporter } from "./progress.ts";
-import { pacingDelayMs, replayBatchSize } from "./rate_limit.ts";
+import { pacingDelayMs, replayTransactionSize } from "./rate_limit.ts";
 import {
   type DlqContents,
   type DlqToRead,
@@ -59,8 +59,8 @@ export interface ReplayOptions {
   dryRun?: boolean;
   /** Records per second at most; 0 (the default) for unlimited. */
   rate?: number;
-  /** Records per transaction (fewer under `rate`); {@linkcode DEFAULT_REPLAY_BATCH} by default. */
-  batchSize?: number;
+  /** Records per transaction (fewer under `rate`); {@linkcode DEFAULT_REPLAY_TRANSACTION_SIZE} by default. */
+  transactionSize?: number;
   log: Logger;
   signal?: AbortSignal;
   /** A reporter of the send's progress, given the number of records to send. */
@@ -84,7 +84,7 @@ export interface ReplayOutcome {
 }
 
 /** The replayer's records per transaction unless told otherwise. */
-export const DEFAULT_REPLAY_BATCH = 200;
+export const DEFAULT_REPLAY_TRANSACTION_SIZE = 200;
 
 /** The DLQ's transactional producer, once it has fenced any other. */
 export interface ReplaySender {
@@ -197,12 +197,12 @@ async function decodedValues(
 /** Sends `pending` in paced transactions with their ledger entries; `sent` after each. */
 async function sendPaced(
   sender: ReplaySender,
-  { rate = 0, batchSize = DEFAULT_REPLAY_BATCH, signal, progress }: ReplayOptions,
+  { rate = 0, transactionSize = DEFAULT_REPLAY_TRANSACTION_SIZE, signal, progress }: ReplayOptions,
   pending: DlqEntry[],
   sent: (done: number) => void,
 ): Promise<"done" | "interrupted"> {
   const reporter = progress?.(pending.length);
-  const size = replayBatchSize(rate, batchSize);
+  const size = replayTransactionSize(rate, transactionSize);
   const startMs = Date.now();
   let done = 0;
   reporter?.update(0);

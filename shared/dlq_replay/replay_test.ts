@@ -70,7 +70,7 @@ const fiveEntries = () => ({
 
 Deno.test("a replay fences before it reads the ledger, then sends what the ledger lacks", async () => {
   const { io, steps } = fakeIo(fiveEntries());
-  const outcome = await runReplay(io, options({ batchSize: 2 }));
+  const outcome = await runReplay(io, options({ transactionSize: 2 }));
   assert.deepEqual(steps, [
     "list",
     "fence",
@@ -121,7 +121,7 @@ Deno.test("an interrupted read sends nothing: a partial ledger must not be acted
 
 Deno.test("a failed transaction ends the replay with the counts of those committed", async () => {
   const { io, steps } = fakeIo(fiveEntries(), { failSend: 2 });
-  const outcome = await runReplay(io, options({ batchSize: 2 }));
+  const outcome = await runReplay(io, options({ transactionSize: 2 }));
   assert.equal(outcome.error?.message, "fenced");
   assert.deepEqual([outcome.replayed, outcome.to], [2, { orders: 2 }]);
   assert.equal(steps.at(-1), "close", "the producer is closed all the same");
@@ -131,7 +131,7 @@ Deno.test("an abort between transactions stops the replay there", async () => {
   const abort = new AbortController();
   const { io, steps } = fakeIo(fiveEntries());
   const outcome = await runReplay(io, {
-    ...options({ batchSize: 2, signal: abort.signal }),
+    ...options({ transactionSize: 2, signal: abort.signal }),
     progress: () => ({ update: (done) => done === 2 && abort.abort(), finish: () => {} }),
   });
   assert.deepEqual(steps.filter((s) => s.startsWith("send")), ["send 0/1,0/2"]);
