@@ -18,7 +18,6 @@
  */
 import {
   compatibilityMessages,
-  ErrorCode,
   lookupSchema,
   parseVersion,
   planDeleteConfig,
@@ -26,7 +25,6 @@ import {
   planDeleteVersion,
   planRegister,
   planSetConfig,
-  RegistryError,
   type RegistryState,
   requireCompatibilityLevel,
   requireVersion,
@@ -34,6 +32,8 @@ import {
   type SchemaVersion,
   type VersionSpec,
 } from "./state.ts";
+// The refusals a route raises itself, apart from what it asks of the state.
+import { ErrorCode, RegistryError } from "./state.ts";
 import { flag, json, readBody, readSchema } from "./http_messages.ts";
 import type { RouteRow } from "./http_router.ts";
 import type { Write } from "./http_write.ts";
