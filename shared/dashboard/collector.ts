@@ -6,7 +6,8 @@
  * interval and after every replay. Each source fails on its own: a source
  * that is down shows as down on the page while the others carry on.
  * {@linkcode Collector.state} is what `GET /api/state` and the SSE stream
- * send.
+ * send. The sources are in ./collector_sources.ts and ./dlq_source.ts; this
+ * file runs them and assembles the state.
  *
  * @example
  * ```ts
@@ -16,36 +17,22 @@
  * ```
  * @module
  */
-import type { Admin, Consumer, Kafka } from "kafkajs";
-import type { StatsSnapshot } from "../aggregate/snapshot.ts";
-import { listDlq } from "../dlq_replay/grouping.ts";
-import { readDlqTopics } from "../dlq_replay/read_dlq.ts";
+import type { Kafka } from "kafkajs";
 import type { Logger } from "../platform/log.ts";
 import { sleep } from "../platform/shutdown.ts";
-import { type DlqTopicView, dlqTopicView, type ReplayRequest } from "./dlq_panel.ts";
-import {
-  DLQ_READ_GROUP_PREFIX,
-  readLag,
-  replayReason,
-  type ReplaySummary,
-  startTail,
-} from "./kafka_io.ts";
+import { LagSource, OrderTail, ProcessScraper, StatsSource } from "./collector_sources.ts";
+import type { DlqTopicView, ReplayRequest } from "./dlq_panel.ts";
+import { DlqSource } from "./dlq_source.ts";
+import type { ReplaySummary } from "./kafka_io.ts";
 import { type LagGroupView, type LagTarget, overallLag } from "./lag_view.ts";
 import type { LoadControl, LoadStatus } from "./load_control.ts";
-import { type ProcessRow, processRow, type ScrapeTarget } from "./prometheus.ts";
-import { type RecentOrder, RecentOrders } from "./recent_orders.ts";
-import { type StatsCards, statsCards, totalsOf } from "./stats_view.ts";
-import { type RatePoint, ThroughputHistory } from "./throughput.ts";
+import type { ProcessRow, ScrapeTarget } from "./prometheus.ts";
+import type { RecentOrder } from "./recent_orders.ts";
+import type { SourceStatus } from "./source_status.ts";
+import { type StatsCards, statsCards } from "./stats_view.ts";
+import type { RatePoint } from "./throughput.ts";
 
-/** Whether a source answers, and since when it does not. */
-export interface SourceStatus {
-  ok: boolean;
-  /** Where it is (an address, a list of brokers). */
-  at: string;
-  error?: string;
-  /** The last good answer (ISO); null before the first. */
-  lastOkAt: string | null;
-}
+export type { SourceStatus } from "./source_status.ts";
 
 /** Everything the page shows; see the page (static/app.js) for how. */
 export interface DashboardState {
@@ -96,192 +83,116 @@ export interface Collector {
   stop(): Promise<void>;
 }
 
-function source(at: string): SourceStatus {
-  return { ok: false, at, lastOkAt: null };
+/** The collector's sources, each keeping its own part of the state. */
+interface Sources {
+  stats: StatsSource;
+  lag: LagSource;
+  processes: ProcessScraper;
+  tail: OrderTail;
+  dlq: DlqSource;
 }
 
-function ok(s: SourceStatus): void {
-  s.ok = true;
-  s.lastOkAt = new Date().toISOString();
-  delete s.error;
-}
-
-function failed(s: SourceStatus, err: unknown): void {
-  s.ok = false;
-  s.error = err instanceof Error ? err.message : String(err);
-}
-
+/** The dashboard's sources and their loops; see the module doc. */
 export function createCollector(options: CollectorOptions): Collector {
-  const { kafka, log } = options;
   const startedAt = new Date();
-  const history = new ThroughputHistory();
-  const recent = new RecentOrders(options.recentOrders ?? 15);
-  const sources = {
-    aggregator: source(`${options.statsUrl}/stats`),
-    kafka: source(options.brokers.join(",")),
-    tail: source([options.ordersTopic, options.statusTopic].join(", ")),
-  };
-  let snapshot: StatsSnapshot | undefined;
-  let lag: LagGroupView[] = [];
-  let lagReadAt: string | null = null;
-  let processes = new Map<string, ProcessRow>();
-  let dlqViews = options.dlqTopics.map((t) => dlqTopicView(t, undefined, null));
-  let dlqRead: Promise<DlqTopicView[]> | undefined;
-  let lastReplay: ReplaySummary | null = null;
-  let replaying: Promise<unknown> = Promise.resolve();
-  let admin: Admin | undefined;
-  let tail: Consumer | undefined;
   let stopSignal: AbortSignal | undefined;
+  const sources = createSources(options, () => stopSignal);
   const loops: Promise<void>[] = [];
-  const readTimeoutMs = options.readTimeoutMs ?? 60_000;
-
-  /** Runs `step` every `ms` until the signal aborts; a failing step waits and tries again. */
-  function every(ms: number, step: () => Promise<void>) {
-    loops.push((async () => {
-      while (!stopSignal?.aborted) {
-        await step().catch((err) => log.debug("a dashboard source failed", { error: err }));
-        await sleep(ms, stopSignal);
-      }
-    })());
-  }
-
-  async function pollStats() {
-    try {
-      const res = await fetch(`${options.statsUrl}/stats`, { signal: AbortSignal.timeout(3000) });
-      if (!res.ok) {
-        await res.body?.cancel();
-        throw new Error(`HTTP ${res.status}`);
-      }
-      snapshot = await res.json() as StatsSnapshot;
-      history.add(totalsOf(snapshot, Date.now()));
-      ok(sources.aggregator);
-    } catch (err) {
-      failed(sources.aggregator, err);
-    }
-  }
-
-  async function pollLag() {
-    try {
-      if (!admin) {
-        const fresh = kafka.admin();
-        await fresh.connect();
-        admin = fresh;
-      }
-      lag = await readLag(admin, options.lagTargets);
-      lagReadAt = new Date().toISOString();
-      ok(sources.kafka);
-    } catch (err) {
-      failed(sources.kafka, err);
-      await admin?.disconnect().catch(() => {});
-      admin = undefined;
-    }
-  }
-
-  async function scrape() {
-    const next = new Map<string, ProcessRow>();
-    await Promise.all(options.scrapeTargets.map(async (target) => {
-      let text: string | undefined;
-      try {
-        const res = await fetch(target.url, { signal: AbortSignal.timeout(2000) });
-        text = res.ok ? await res.text() : (await res.body?.cancel(), undefined);
-      } catch { /* down */ }
-      next.set(target.name, processRow(target, text, Date.now(), processes.get(target.name)));
-    }));
-    processes = next;
-  }
-
-  async function followTail() {
-    if (tail) return;
-    try {
-      tail = await startTail(kafka, {
-        ordersTopic: options.ordersTopic,
-        statusTopic: options.statusTopic,
-        dlqTopics: options.dlqTopics,
-        handlers: {
-          order: (value, fallbackId) => recent.addOrder(value, Date.now(), fallbackId),
-          status: (event) => recent.addStatus(event),
-          deadLetter: (id, reason) => recent.addDeadLetter(id, reason, Date.now()),
-        },
-        log,
-      });
-      ok(sources.tail);
-    } catch (err) {
-      failed(sources.tail, err);
-    }
-  }
-
-  function refreshDlq(): Promise<DlqTopicView[]> {
-    // One read at a time; a caller during a read gets that read.
-    dlqRead ??= (async () => {
-      try {
-        const contents = await readDlqTopics(kafka, options.dlqTopics, {
-          log,
-          idleTimeoutMs: readTimeoutMs,
-          groupPrefix: DLQ_READ_GROUP_PREFIX,
-          signal: stopSignal,
-        });
-        // Interrupted by the dashboard's stop: the last views stand.
-        if (!contents) return dlqViews;
-        const at = new Date();
-        dlqViews = options.dlqTopics.map((topic) => {
-          const c = contents.get(topic);
-          return dlqTopicView(topic, c ? listDlq(c.entries, c.replayed) : undefined, at);
-        });
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        dlqViews = dlqViews.map((v) => ({ ...v, error: message }));
-      }
-      return dlqViews;
-    })().finally(() => dlqRead = undefined);
-    return dlqRead;
-  }
-
   return {
     start(signal) {
       stopSignal = signal;
-      every(options.statsIntervalMs ?? 1000, pollStats);
-      every(options.lagIntervalMs ?? 3000, pollLag);
-      if (options.scrapeTargets.length) every(options.scrapeIntervalMs ?? 2000, scrape);
-      every(5000, followTail);
-      every(options.dlqIntervalMs ?? 15_000, async () => void await refreshDlq());
+      loops.push(...startLoops(options, sources, signal));
     },
-    state() {
-      const now = new Date();
-      return {
-        generatedAt: now.toISOString(),
-        startedAt: startedAt.toISOString(),
-        uptimeSeconds: Math.floor((now.getTime() - startedAt.getTime()) / 1000),
-        sources: structuredClone(sources),
-        stats: snapshot ? statsCards(snapshot, history) : null,
-        throughput: history.points(),
-        lag: { groups: lag, total: overallLag(lag), readAt: lagReadAt },
-        processes: [...processes.values()],
-        recentOrders: recent.list(),
-        dlq: { topics: dlqViews, refreshing: dlqRead !== undefined, lastReplay },
-        load: { ...options.load.status(), topic: options.ordersTopic },
-      };
-    },
-    replay(request) {
-      const run = replaying.then(() =>
-        replayReason(kafka, request, { log, idleTimeoutMs: readTimeoutMs, signal: stopSignal })
-      );
-      replaying = run.catch(() => {});
-      return run.then(async (summary) => {
-        lastReplay = summary;
-        await refreshDlq();
-        return summary;
-      });
-    },
-    refreshDlq,
+    state: () => dashboardState(sources, startedAt, options),
+    replay: (request) => sources.dlq.replay(request),
+    refreshDlq: () => sources.dlq.refresh(),
     get tailReady() {
-      return tail !== undefined;
+      return sources.tail.ready;
     },
     async stop() {
       await Promise.allSettled(loops);
-      await dlqRead?.catch(() => {});
-      await replaying;
-      await tail?.disconnect().catch(() => {});
-      await admin?.disconnect().catch(() => {});
+      await sources.dlq.settle();
+      await sources.tail.close();
+      await sources.lag.close();
     },
+  };
+}
+
+function createSources(options: CollectorOptions, signal: () => AbortSignal | undefined): Sources {
+  const { kafka, log } = options;
+  const tailTopics = {
+    ordersTopic: options.ordersTopic,
+    statusTopic: options.statusTopic,
+    dlqTopics: options.dlqTopics,
+  };
+  return {
+    stats: new StatsSource(options.statsUrl),
+    lag: new LagSource(kafka, options.brokers, options.lagTargets),
+    processes: new ProcessScraper(options.scrapeTargets),
+    tail: new OrderTail(kafka, tailTopics, log, options.recentOrders ?? 15),
+    dlq: new DlqSource(kafka, options.dlqTopics, {
+      log,
+      readTimeoutMs: options.readTimeoutMs ?? 60_000,
+      signal,
+    }),
+  };
+}
+
+/** Each source's loop, at its interval; the scrape only when there is something to scrape. */
+function startLoops(
+  options: CollectorOptions,
+  sources: Sources,
+  signal: AbortSignal,
+): Promise<void>[] {
+  const every = (ms: number, step: () => Promise<void>) => repeat(ms, step, signal, options.log);
+  const loops = [
+    every(options.statsIntervalMs ?? 1000, () => sources.stats.poll()),
+    every(options.lagIntervalMs ?? 3000, () => sources.lag.poll()),
+  ];
+  if (options.scrapeTargets.length) {
+    loops.push(every(options.scrapeIntervalMs ?? 2000, () => sources.processes.scrape()));
+  }
+  loops.push(every(5000, () => sources.tail.follow()));
+  loops.push(every(options.dlqIntervalMs ?? 15_000, async () => void await sources.dlq.refresh()));
+  return loops;
+}
+
+/** Runs `step` every `ms` until `signal` aborts; a failing step waits and tries again. */
+export async function repeat(
+  ms: number,
+  step: () => Promise<void>,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  while (!signal.aborted) {
+    await step().catch((err) => log.debug("a dashboard source failed", { error: err }));
+    await sleep(ms, signal);
+  }
+}
+
+/** What `GET /api/state` and the SSE stream send, now. */
+function dashboardState(
+  sources: Sources,
+  startedAt: Date,
+  options: Pick<CollectorOptions, "load" | "ordersTopic">,
+): DashboardState {
+  const now = new Date();
+  const { stats, lag, dlq } = sources;
+  return {
+    generatedAt: now.toISOString(),
+    startedAt: startedAt.toISOString(),
+    uptimeSeconds: Math.floor((now.getTime() - startedAt.getTime()) / 1000),
+    sources: structuredClone({
+      aggregator: stats.status,
+      kafka: lag.status,
+      tail: sources.tail.status,
+    }),
+    stats: stats.snapshot ? statsCards(stats.snapshot, stats.history) : null,
+    throughput: stats.history.points(),
+    lag: { groups: lag.lag, total: overallLag(lag.lag), readAt: lag.readAt },
+    processes: [...sources.processes.rows.values()],
+    recentOrders: sources.tail.recent.list(),
+    dlq: { topics: dlq.views, refreshing: dlq.refreshing, lastReplay: dlq.lastReplay },
+    load: { ...options.load.status(), topic: options.ordersTopic },
   };
 }

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
-import { createRegistryHandler, REGISTRY_CONTENT_TYPE, type SchemaJournal } from "./http.ts";
-import { type LogRecord, RegistryState } from "./state.ts";
+import {
+  createRegistryHandler,
+  decodePath,
+  failure,
+  REGISTRY_CONTENT_TYPE,
+  type SchemaJournal,
+} from "./http.ts";
+import { type LogRecord, RegistryError, RegistryState } from "./state.ts";
+import { createLogger } from "../platform/log.ts";
 import { basicAuthHeader, parseBasicAuthUsers } from "../platform/basic_auth.ts";
 
 const ORDER_V1 = JSON.stringify({
@@ -286,4 +293,27 @@ Deno.test("with users, every request needs their basic auth: 401 otherwise", asy
   );
   assert.equal(ok.status, 200);
   assert.deepEqual(await ok.json(), []);
+});
+
+Deno.test("decodePath keeps an encoded slash in one segment; a bad escape is no path", () => {
+  assert.deepEqual(decodePath("/subjects/a%2Fb/versions"), ["subjects", "a/b", "versions"]);
+  assert.equal(decodePath("/subjects/%E0%A4%A"), undefined);
+});
+
+Deno.test("failure: a refusal keeps its status and code, anything else is a 500", async () => {
+  const lines: string[] = [];
+  const log = createLogger({ name: "t", level: "debug", write: (line) => void lines.push(line) });
+  const request = { method: "GET", path: "/x" };
+  const refused = failure(new RegistryError(40401, "Subject 'x' not found."), request, log);
+  assert.equal(refused.status, 404);
+  assert.deepEqual(await refused.json(), { error_code: 40401, message: "Subject 'x' not found." });
+  const broken = failure(new Error("boom"), request, log);
+  assert.equal(broken.status, 500);
+  assert.deepEqual(await broken.json(), {
+    error_code: 500,
+    message: "Internal Server Error: boom",
+  });
+  assert.equal(lines.length, 2);
+  assert.match(lines[0], /request refused/);
+  assert.match(lines[1], /request failed/);
 });

@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { audit, formatReport, type Observed, summaryLines } from "./audit.ts";
+import {
+  audit,
+  EMPTY_OBSERVED,
+  formatReport,
+  groupObserved,
+  type Observed,
+  seenOf,
+  summaryLines,
+  totalOf,
+} from "./audit.ts";
 import { taggedOrders, type TaggedRun } from "./tagged_orders.ts";
 
 const NOW = new Date("2026-06-01T12:00:00Z");
@@ -260,4 +269,23 @@ Deno.test("a movement applied twice through a foreign order moves the ledger and
   assert.equal(s.onHand, s.ledger);
   assert.notEqual(s.onHand, s.expected);
   assert.equal(report.ok, false);
+});
+
+Deno.test("groupObserved keeps the run's orders only; seenOf gives one order's records", () => {
+  const mine = first("invalid").orderId;
+  const observed: Observed = {
+    ...EMPTY_OBSERVED,
+    deadLetters: [{ orderId: mine, reason: "a" }, { orderId: "someone-else", reason: "b" }],
+  };
+  const byOrder = groupObserved(observed, run.prefix);
+  assert.deepEqual([...byOrder.dlq.keys()], [mine]);
+  assert.deepEqual(seenOf(byOrder, mine).dlq, [{ orderId: mine, reason: "a" }]);
+  assert.deepEqual(seenOf(byOrder, "someone-else").dlq, []);
+});
+
+Deno.test("totalOf adds every count of the kinds' rows", () => {
+  const report = audit(run, perfect(run));
+  assert.deepEqual(totalOf(report.kinds), report.totals);
+  assert.equal(totalOf([]).sent, 0);
+  assert.equal(totalOf(report.kinds).kind, "total");
 });
