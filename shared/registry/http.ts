@@ -23,23 +23,16 @@
  * ```
  * @module
  */
-import { type LogRecord, RegistryError, type RegistryState } from "./state.ts";
+import { RegistryError, type RegistryState } from "./state.ts";
 import { errorResponse } from "./http_messages.ts";
 import { registryRoutes, type RouteHandler } from "./http_routes.ts";
 import { Router, splitPath } from "./http_router.ts";
-import { serialWrites } from "./http_write.ts";
+import { type SchemaJournal, serialWrites } from "./http_write.ts";
 import { type Logger, silentLogger } from "../platform/log.ts";
 import { type BasicAuthUser, isAuthorized } from "../platform/basic_auth.ts";
 
 export { REGISTRY_CONTENT_TYPE } from "./http_messages.ts";
-
-/** Where the registry's records become durable (the Kafka topic, in production). */
-export interface SchemaJournal {
-  /** Brings `state` up to date before a write, e.g. re-reads the log after a failed append. */
-  sync(state: RegistryState): Promise<void>;
-  /** Writes records durably, in order; resolves only once they are stored. */
-  append(records: readonly LogRecord[]): Promise<void>;
-}
+export type { SchemaJournal } from "./http_write.ts";
 
 export interface RegistryHandlerOptions {
   state: RegistryState;

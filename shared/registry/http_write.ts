@@ -16,11 +16,24 @@
  * ```
  * @module
  */
-import { ErrorCode, type Plan, RegistryError, type RegistryState } from "./state.ts";
-import type { SchemaJournal } from "./http.ts";
+import {
+  ErrorCode,
+  type LogRecord,
+  type Plan,
+  RegistryError,
+  type RegistryState,
+} from "./state.ts";
 
 /** Runs a planned write: durable first, then applied; resolves with the plan's result. */
 export type Write = <T>(plan: () => Plan<T>) => Promise<T>;
+
+/** Where the registry's records become durable (the Kafka topic, in production). */
+export interface SchemaJournal {
+  /** Brings `state` up to date before a write, e.g. re-reads the log after a failed append. */
+  sync(state: RegistryState): Promise<void>;
+  /** Writes records durably, in order; resolves only once they are stored. */
+  append(records: readonly LogRecord[]): Promise<void>;
+}
 
 /** The {@linkcode Write} of `state` through `journal`, one write after another. */
 export function serialWrites(state: RegistryState, journal: SchemaJournal): Write {
