@@ -56,21 +56,24 @@ const message = (offset: number, value: unknown): KafkaMessage => ({
   attributes: 0,
 });
 
+/** A raw order of `type` with two lines. */
+const rawOrder = (orderId: string, type: string) => ({
+  orderId,
+  type,
+  customerId: "c-1",
+  items: [{ sku: "SKU-1001", quantity: 2, unitPrice: 24.99 }, {
+    sku: "SKU-1002",
+    quantity: 1,
+    unitPrice: 5,
+  }],
+  createdAt: "2026-12-01T00:00:00Z",
+});
+
 Deno.test("a chunk becomes its routed records, its skips and its dead letters", () => {
   const { ctx, registry } = context();
-  const order = {
-    orderId: "o-1",
-    type: "inventory",
-    customerId: "c-1",
-    items: [
-      { sku: "SKU-1001", quantity: 2, unitPrice: 24.99 },
-      { sku: "SKU-1002", quantity: 1, unitPrice: 5 },
-    ],
-    createdAt: "2026-12-01T00:00:00Z",
-  };
   const chunk = routeChunk(ctx, "orders", 0, [
-    message(0, order),
-    message(1, { ...order, orderId: "o-2", type: "delivery" }),
+    message(0, rawOrder("o-1", "inventory")),
+    message(1, rawOrder("o-2", "delivery")),
     message(2, "{not json"),
   ]);
   // One record per line, keyed by SKU.
@@ -84,13 +87,7 @@ Deno.test("a chunk becomes its routed records, its skips and its dead letters", 
 
 Deno.test("a registry outage while encoding is retried; a schema misfit is dead-lettered", () => {
   const { ctx } = context();
-  const order = {
-    orderId: "o-3",
-    type: "inventory",
-    customerId: "c-1",
-    items: [{ sku: "SKU-1001", quantity: 1, unitPrice: 1 }],
-    createdAt: "2026-12-01T00:00:00Z",
-  };
+  const order = rawOrder("o-3", "inventory");
   const outage = routeChunk(
     {
       ...ctx,
