@@ -12,14 +12,14 @@ import {
 } from "../shared/kafka/avro_codec.ts";
 import { defineConfig } from "../shared/platform/config.ts";
 import { createEffectConsumer, type EffectSpec } from "../shared/effects/effect_consumer.ts";
-import { kafkaConnectionFrom, kafkaFlags } from "../shared/kafka/client.ts";
+import { kafkaFlags } from "../shared/kafka/client.ts";
 import {
   exactlyOnceLoopFlags,
   loopSettingsFrom,
   runLoopScript,
   transactionalIdPrefixOf,
 } from "../shared/kafka/exactly_once/loop_script.ts";
-import { createLogger, logLevelFlag } from "../shared/platform/log.ts";
+import { logLevelFlag } from "../shared/platform/log.ts";
 import { registryConnectionFrom, registryFlags } from "../shared/kafka/registry_connection.ts";
 import { observabilityFlags } from "../shared/platform/metrics.ts";
 import { openStore } from "../shared/store/open_store.ts";
@@ -32,6 +32,7 @@ import {
   retryTopicsFor,
 } from "../shared/retry/backoff.ts";
 import { failureInjectionFlags, failureInjectorFrom } from "../shared/retry/failure_injection.ts";
+import { startKafkaScript } from "../shared/kafka/kafka_script.ts";
 
 /** One data consumer's parameters. */
 export interface DataConsumerSpec<R> {
@@ -92,12 +93,11 @@ export function dataConsumerConfig<R>(spec: DataConsumerSpec<R>) {
 /** Runs a data consumer until SIGINT/SIGTERM; returns the exit code. */
 export function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<number> {
   const config = dataConsumerConfig(spec);
-  const cfg = config.load();
   const script = spec.effects.script;
-  const log = createLogger({ name: script, level: cfg.logLevel });
-  const connection = config.orExit(() =>
-    kafkaConnectionFrom(cfg, { clientId: script, brokers: ["127.0.0.1:9092"] })
-  );
+  const { cfg, log, connection } = startKafkaScript(config, {
+    name: script,
+    brokers: ["127.0.0.1:9092"],
+  });
   const backoff = config.orExit(() => backoffFrom(cfg));
   const injector = config.orExit(() => failureInjectorFrom(cfg));
   const registryConnection = config.orExit(() => registryConnectionFrom(cfg));

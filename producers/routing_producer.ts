@@ -6,7 +6,7 @@
  */
 import { createAvroCodec, RegistryError } from "../shared/kafka/avro_codec.ts";
 import { defineConfig } from "../shared/platform/config.ts";
-import { kafkaConnectionFrom, kafkaFlags } from "../shared/kafka/client.ts";
+import { kafkaFlags } from "../shared/kafka/client.ts";
 import {
   exactlyOnceLoopFlags,
   loopSettingsFrom,
@@ -14,13 +14,14 @@ import {
   transactionalIdPrefixOf,
 } from "../shared/kafka/exactly_once/loop_script.ts";
 import { registryConnectionFrom, registryFlags } from "../shared/kafka/registry_connection.ts";
-import { createLogger, logLevelFlag } from "../shared/platform/log.ts";
+import { logLevelFlag } from "../shared/platform/log.ts";
 import { observabilityFlags } from "../shared/platform/metrics.ts";
 import { renamed, TOPICS } from "../shared/kafka/topics.ts";
 import type { RouteSpec } from "../shared/router/routing_spec.ts";
 import { createRouter } from "../shared/router/router.ts";
 import { backoffFlags, backoffFrom, retryTopicsFor } from "../shared/retry/backoff.ts";
 import { failureInjectionFlags, failureInjectorFrom } from "../shared/retry/failure_injection.ts";
+import { startKafkaScript } from "../shared/kafka/kafka_script.ts";
 
 /** The flags of a routing producer; defaults depend on the route. */
 export function routingProducerConfig(route: RouteSpec) {
@@ -72,11 +73,10 @@ export function routingProducerConfig(route: RouteSpec) {
 /** Runs a routing producer for `route` until SIGINT/SIGTERM; returns the exit code. */
 export function runRoutingProducer(route: RouteSpec): Promise<number> {
   const config = routingProducerConfig(route);
-  const cfg = config.load();
-  const log = createLogger({ name: route.script, level: cfg.logLevel });
-  const connection = config.orExit(() =>
-    kafkaConnectionFrom(cfg, { clientId: route.script, brokers: ["127.0.0.1:9092"] })
-  );
+  const { cfg, log, connection } = startKafkaScript(config, {
+    name: route.script,
+    brokers: ["127.0.0.1:9092"],
+  });
   const registry = config.orExit(() => registryConnectionFrom(cfg));
   const backoff = config.orExit(() => backoffFrom(cfg));
   const injector = config.orExit(() => failureInjectorFrom(cfg));

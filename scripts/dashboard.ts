@@ -36,22 +36,21 @@ import { parseScrapeTargets } from "../shared/dashboard/prometheus.ts";
 import { httpServerFrom } from "../shared/platform/http_guard.ts";
 import { serveGuarded } from "../shared/platform/http_listen.ts";
 import { createOrderIntake } from "../shared/intake/intake.ts";
-import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka/client.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka/client.ts";
 import { securityFailureLine } from "../shared/kafka/errors.ts";
-import { createLogger } from "../shared/platform/log.ts";
 import { MetricsRegistry, serveMetrics } from "../shared/platform/metrics.ts";
 import { untilAborted } from "../shared/kafka/kafka_script.ts";
 import { shutdownSignal } from "../shared/platform/shutdown.ts";
 import { dashboardConfig } from "../shared/dashboard/config.ts";
+import { startKafkaScript } from "../shared/kafka/kafka_script.ts";
 
 async function main(): Promise<number> {
-  const cfg = dashboardConfig.load();
-  const log = createLogger({ name: "dashboard", level: cfg.logLevel });
+  const { cfg, log, connection } = startKafkaScript(dashboardConfig, {
+    name: "dashboard",
+    brokers: ["127.0.0.1:9092"],
+  });
   const lagTargets = dashboardConfig.orExit(() => parseLagTargets(cfg.lag));
   const scrapeTargets = dashboardConfig.orExit(() => parseScrapeTargets(cfg.scrape));
-  const connection = dashboardConfig.orExit(() =>
-    kafkaConnectionFrom(cfg, { clientId: "dashboard", brokers: ["127.0.0.1:9092"] })
-  );
   const http = dashboardConfig.orExit(() =>
     httpServerFrom(cfg, { realm: "dashboard", prefix: "DASHBOARD" })
   );
