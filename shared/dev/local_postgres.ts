@@ -24,7 +24,14 @@ import { join } from "node:path";
 import pg from "pg";
 import { freePort } from "./broker/local_kafka.ts";
 import type { Logger } from "../platform/log.ts";
-import { ageMs, isAlive, readPid, runsIn, sweepOrphans as sweepRunFolders } from "./run_folders.ts";
+import {
+  ageMs,
+  isAlive,
+  readPid,
+  runsIn,
+  sweepOrphans as sweepRunFolders,
+  tail,
+} from "./run_folders.ts";
 
 /** A missing prerequisite or a failed step, said in one sentence. */
 export class LocalPostgresError extends Error {
@@ -127,15 +134,6 @@ async function run(
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
   await Deno.writeTextFile(logFile, text, { append: true });
   return out.success;
-}
-
-/** Whether `pid` runs; a zombie (killed, not yet reaped by its parent) counts as dead. */
-async function tail(path: string, lines = 15): Promise<string> {
-  try {
-    return (await Deno.readTextFile(path)).trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "";
-  }
 }
 
 /** SIGQUIT (immediate shutdown: the postmaster takes its children down), SIGKILL if it lingers. */

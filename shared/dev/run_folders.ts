@@ -57,6 +57,15 @@ export async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** The last `lines` lines of a file; empty when it cannot be read. */
+export async function tail(path: string, lines = 15): Promise<string> {
+  try {
+    return (await Deno.readTextFile(path)).trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "";
+  }
+}
+
 /**
  * Whether `pid` runs with `dir` on its command line: only then is it ours to
  * kill, since a pid left in a file may since have been reused.

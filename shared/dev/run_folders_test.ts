@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createLogger } from "../platform/log.ts";
-import { ageMs, exists, isAlive, readPid, runsIn, sweepOrphans } from "./run_folders.ts";
+import { ageMs, exists, isAlive, readPid, runsIn, sweepOrphans, tail } from "./run_folders.ts";
 
 const log = createLogger({ name: "run-folders-test", level: "error" });
 
@@ -52,5 +52,17 @@ Deno.test("the sweep removes folders of dead owners only, and stops what they le
     assert.equal(await exists(starting), true);
   } finally {
     await Deno.remove(runs, { recursive: true });
+  }
+});
+
+Deno.test("tail: the last lines of a file, empty for a missing one", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = join(dir, "broker.log");
+    assert.equal(await tail(file), "");
+    await Deno.writeTextFile(file, "a\nb\nc\n\n");
+    assert.equal(await tail(file, 2), "b\nc");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

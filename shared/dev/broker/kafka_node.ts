@@ -19,6 +19,7 @@ import { join } from "node:path";
 import type { Logger } from "../../platform/log.ts";
 import type { BrokerLayout, KafkaInstall, LocalNode } from "./local_kafka.ts";
 import { LocalKafkaError } from "./local_kafka_error.ts";
+import { tail } from "../run_folders.ts";
 
 /** A node's files and the state of its process, across restarts. */
 export interface KafkaNode {
@@ -114,15 +115,6 @@ export function startCount(logFile: string): number {
     return Deno.readTextFileSync(logFile).split(STARTED_LINE).length - 1;
   } catch {
     return 0;
-  }
-}
-
-/** The last `lines` lines of a file; empty when it cannot be read. */
-export async function tail(path: string, lines = 15): Promise<string> {
-  try {
-    return (await Deno.readTextFile(path)).trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "";
   }
 }
 

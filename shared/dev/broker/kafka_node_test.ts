@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { liveNode, newNode, nodeJavaArgs, startCount, tail } from "./kafka_node.ts";
+import { liveNode, newNode, nodeJavaArgs, startCount } from "./kafka_node.ts";
 import type { BrokerLayout } from "./local_kafka.ts";
 
 const LAYOUT: BrokerLayout = {
@@ -68,18 +68,6 @@ Deno.test("startCount counts the node's start lines; a missing log is zero start
     assert.equal(startCount(log), 1);
     await Deno.writeTextFile(log, "[z] INFO Kafka Server started\n", { append: true });
     assert.equal(startCount(log), 2);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("tail: the last lines of a file, empty for a missing one", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const file = join(dir, "broker.log");
-    assert.equal(await tail(file), "");
-    await Deno.writeTextFile(file, "a\nb\nc\n\n");
-    assert.equal(await tail(file, 2), "b\nc");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

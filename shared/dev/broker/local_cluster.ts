@@ -27,11 +27,11 @@ import {
   spawnNode,
   startCount,
   stopNode,
-  tail,
   untilStarted,
 } from "./kafka_node.ts";
 import type { LocalKafka } from "./local_kafka.ts";
 import { LocalKafkaError } from "./local_kafka_error.ts";
+import { tail } from "../run_folders.ts";
 import { RESTART_DELAY_MS, restartAfterCrash } from "../restart_cap.ts";
 
 /** A cluster's prepared nodes and what running them needs. */
