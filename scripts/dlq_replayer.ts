@@ -68,7 +68,7 @@ async function main(): Promise<number> {
       settings: { ...cfg, topic: ref?.topic ?? cfg.topic },
       log,
       connect: (retries) => createKafka({ ...connection, retries }, kafkaLogger(log)),
-      brokers: connection.brokers,
+      connection,
       registry,
       signal: shutdown.signal,
     });

@@ -35,7 +35,7 @@ import { createOrderGenerator, formatMix, MixError, parseMix } from "../shared/o
 import type {} from "../shared/orders/model.ts";
 import { createClickGenerator } from "../shared/orders/clicks.ts";
 import { ordersWithClicks } from "../shared/intake/generated_load.ts";
-import { connectOrSay } from "../shared/intake/connect.ts";
+import { connectOrSay } from "../shared/kafka/connect.ts";
 import { shutdownSignal } from "../shared/platform/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { generatorConfig } from "../shared/intake/generator_config.ts";

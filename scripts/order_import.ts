@@ -27,7 +27,7 @@ import { createOrderIntake } from "../shared/intake/intake.ts";
 import { createKafka, kafkaConnectionFrom } from "../shared/kafka/client.ts";
 import { createLogger } from "../shared/platform/log.ts";
 import { importOrders, readLines } from "../shared/intake/order_import.ts";
-import { connectOrSay } from "../shared/intake/connect.ts";
+import { connectOrSay } from "../shared/kafka/connect.ts";
 import { shutdownSignal } from "../shared/platform/shutdown.ts";
 import { importConfig } from "../shared/intake/import_config.ts";
 

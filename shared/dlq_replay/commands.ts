@@ -11,11 +11,13 @@
  * @example
  * ```ts
  * import { runCommand } from "./commands.ts";
- * // Deno.exit(await runCommand({ command: "list" }, { settings, log, connect, brokers, signal }));
+ * // Deno.exit(await runCommand({ command: "list" }, { settings, log, connect, connection, signal }));
  * ```
  * @module
  */
 import type { Kafka } from "kafkajs";
+import type { KafkaConnection } from "../kafka/client.ts";
+import { connectOrSay } from "../kafka/connect.ts";
 import { checkRegistry, RegistryError } from "../kafka/avro_codec.ts";
 import type { Logger } from "../platform/log.ts";
 import type { RegistryConnection } from "../kafka/registry_connection.ts";
@@ -51,8 +53,8 @@ export interface CommandContext {
   log: Logger;
   /** A Kafka client; `retries` for the first look, which should fail fast. */
   connect: (retries?: number) => Kafka;
-  /** For the message when Kafka cannot be reached. */
-  brokers: readonly string[];
+  /** For the line said when Kafka cannot be reached or refuses the login. */
+  connection: KafkaConnection;
   /** Set with --registry-url. */
   registry?: RegistryConnection;
   signal: AbortSignal;
@@ -101,11 +103,11 @@ async function registryUsable({ registry, log }: CommandContext): Promise<boolea
 /** Checks Kafka is reachable and the DLQ exists; says whether its ledger does. */
 async function findTopics(
   kafka: Kafka,
-  { settings: { topic }, log, brokers }: CommandContext,
+  { settings: { topic }, log, connection }: CommandContext,
 ): Promise<{ ledgerExists: boolean } | number> {
   const admin = kafka.admin();
   try {
-    await admin.connect();
+    if (!await connectOrSay(() => admin.connect(), connection, log)) return 1;
     const topics = new Set(await admin.listTopics());
     if (!topics.has(topic)) {
       log.error("the dead-letter topic does not exist", { topic });
@@ -113,7 +115,7 @@ async function findTopics(
     }
     return { ledgerExists: topics.has(ledgerTopicName(topic)) };
   } catch (err) {
-    log.error("cannot reach Kafka", { brokers, error: (err as Error).message });
+    log.error("cannot reach Kafka", { brokers: connection.brokers, error: (err as Error).message });
     return 1;
   } finally {
     await admin.disconnect().catch(() => {});

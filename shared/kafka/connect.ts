@@ -1,6 +1,7 @@
 /**
- * How the one-shot intake scripts (the load generator, the NDJSON import)
- * meet Kafka being unreachable at start: one line that says why, and stop.
+ * How a one-shot script (the load generator, the NDJSON import, the DLQ
+ * replayer) meets Kafka being unreachable at start: one line that says why,
+ * and stop.
  * A login, TLS or permission failure gets its own line
  * (shared/kafka/errors.ts); anything else is "cannot reach Kafka"
  * with the brokers tried.
@@ -14,9 +15,9 @@
  * ```
  * @module
  */
-import type { KafkaConnection } from "../kafka/client.ts";
+import type { KafkaConnection } from "./client.ts";
 import type { Logger } from "../platform/log.ts";
-import { securityFailureLine } from "../kafka/errors.ts";
+import { securityFailureLine } from "./errors.ts";
 
 /** Runs `connect`; when it fails, logs why (one line) and resolves false. */
 export async function connectOrSay(
