@@ -36,9 +36,9 @@ import {
   DELIVERY_EVENT_SCHEMA,
   DELIVERY_EVENTS_SUBJECT,
 } from "../shared/orders/delivery_event_schema.ts";
-import { startKafkaScript, untilAborted } from "../shared/kafka/kafka_script.ts";
+import { startKafkaScript } from "../shared/kafka/kafka_script.ts";
 import { startProgressLines } from "../shared/platform/progress_lines.ts";
-import { shutdownSignal } from "../shared/platform/shutdown.ts";
+import { shutdownSignal, untilAborted } from "../shared/platform/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { carrierConfig } from "../shared/carrier/config.ts";
 

@@ -39,8 +39,7 @@ import { createOrderIntake } from "../shared/intake/intake.ts";
 import { createKafka, kafkaLogger } from "../shared/kafka/client.ts";
 import { securityFailureLine } from "../shared/kafka/errors.ts";
 import { MetricsRegistry, serveMetrics } from "../shared/platform/metrics.ts";
-import { untilAborted } from "../shared/kafka/kafka_script.ts";
-import { shutdownSignal } from "../shared/platform/shutdown.ts";
+import { shutdownSignal, untilAborted } from "../shared/platform/shutdown.ts";
 import { dashboardConfig } from "../shared/dashboard/config.ts";
 import { startKafkaScript } from "../shared/kafka/kafka_script.ts";
 

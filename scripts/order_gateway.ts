@@ -34,8 +34,8 @@ import { httpServerFrom } from "../shared/platform/http_guard.ts";
 import { serveGuarded } from "../shared/platform/http_listen.ts";
 import { createKafka, kafkaLogger } from "../shared/kafka/client.ts";
 import { MetricsRegistry } from "../shared/platform/metrics.ts";
-import { startKafkaScript, untilAborted } from "../shared/kafka/kafka_script.ts";
-import { shutdownSignal } from "../shared/platform/shutdown.ts";
+import { startKafkaScript } from "../shared/kafka/kafka_script.ts";
+import { shutdownSignal, untilAborted } from "../shared/platform/shutdown.ts";
 import { gatewayConfig } from "../shared/intake/gateway_config.ts";
 
 async function main(): Promise<number> {

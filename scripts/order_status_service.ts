@@ -31,8 +31,8 @@ import { MetricsRegistry } from "../shared/platform/metrics.ts";
 import { createStatusHandler, OrderStatusView } from "../shared/order_status/order_status_view.ts";
 import { createStatusFeed } from "../shared/order_status/feed.ts";
 import { startProgressLines } from "../shared/platform/progress_lines.ts";
-import { startKafkaScript, untilAborted } from "../shared/kafka/kafka_script.ts";
-import { shutdownSignal } from "../shared/platform/shutdown.ts";
+import { startKafkaScript } from "../shared/kafka/kafka_script.ts";
+import { shutdownSignal, untilAborted } from "../shared/platform/shutdown.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { statusServiceConfig } from "../shared/order_status/config.ts";
 

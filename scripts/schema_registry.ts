@@ -27,8 +27,8 @@
  */
 import { createKafka, kafkaLogger } from "../shared/kafka/client.ts";
 import { securityFailureLine } from "../shared/kafka/errors.ts";
-import { startKafkaScript, untilAborted } from "../shared/kafka/kafka_script.ts";
-import { shutdownSignal } from "../shared/platform/shutdown.ts";
+import { startKafkaScript } from "../shared/kafka/kafka_script.ts";
+import { shutdownSignal, untilAborted } from "../shared/platform/shutdown.ts";
 import { startRegistry } from "../shared/registry/server.ts";
 import { registrySecurityFrom } from "../shared/registry/security.ts";
 import { registryConfig } from "../shared/registry/config.ts";

@@ -19,7 +19,7 @@ import { adminConnection, setUpPipeline } from "../../shared/dev/cluster_setup.t
 import { defineConfig } from "../../shared/platform/config.ts";
 import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../../shared/kafka/client.ts";
 import { createLogger, logLevelFlag } from "../../shared/platform/log.ts";
-import { shutdownSignal } from "../../shared/platform/shutdown.ts";
+import { shutdownSignal, untilAborted } from "../../shared/platform/shutdown.ts";
 import { aclBindings, aclCommandLines, aclTable, applyAcls } from "../../shared/kafka/acls.ts";
 import { describeKafkaError } from "../../shared/kafka/errors.ts";
 import {
@@ -141,7 +141,7 @@ async function main(): Promise<number> {
           "  a killed node restarts on its own data; Ctrl-C stops the cluster",
         ].join("\n"),
       );
-      await new Promise((r) => signal.addEventListener("abort", r, { once: true }));
+      await untilAborted(signal);
       await cluster.stop();
       dispose();
       return 0;

@@ -17,6 +17,7 @@
  * @module
  */
 import type { Admin, Consumer } from "kafkajs";
+import { untilAborted } from "../platform/shutdown.ts";
 
 /** What the message may name: where we connected, and as whom. */
 export interface ErrorContext {
@@ -276,10 +277,7 @@ export async function untilStopOrFatal(
 ): Promise<unknown> {
   let fatal: unknown;
   await Promise.race([
-    new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve();
-      signal.addEventListener("abort", () => resolve(), { once: true });
-    }),
+    untilAborted(signal),
     crashed.catch((err) => {
       fatal = err;
     }),

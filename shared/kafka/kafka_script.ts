@@ -9,8 +9,8 @@
  * import { defineConfig } from "../platform/config.ts";
  * import { kafkaFlags } from "./client.ts";
  * import { logLevelFlag } from "../platform/log.ts";
- * import { shutdownSignal } from "../platform/shutdown.ts";
- * import { startKafkaScript, untilAborted } from "./kafka_script.ts";
+ * import { shutdownSignal, untilAborted } from "../platform/shutdown.ts";
+ * import { startKafkaScript } from "./kafka_script.ts";
  * const config = defineConfig({
  *   name: "hello",
  *   summary: "Says hello to Kafka.",
@@ -55,12 +55,4 @@ export function startKafkaScript<
     kafkaConnectionFrom(cfg, { clientId: options.name, brokers: options.brokers })
   );
   return { cfg, log, connection };
-}
-
-/** Resolves once `signal` aborts (at once when it already has). */
-export function untilAborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) =>
-    signal.addEventListener("abort", () => resolve(), { once: true })
-  );
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { defineConfig } from "../platform/config.ts";
 import { kafkaFlags } from "./client.ts";
 import { logLevelFlag } from "../platform/log.ts";
-import { startKafkaScript, untilAborted } from "./kafka_script.ts";
+import { startKafkaScript } from "./kafka_script.ts";
 
 const config = defineConfig({
   name: "hello",
@@ -25,16 +25,4 @@ Deno.test("a Kafka script starts with its flags, its logger and its connection",
     { name: "hello", brokers: ["127.0.0.1:9092"] },
   );
   assert.deepEqual(fallback.connection.brokers, ["127.0.0.1:9092"]);
-});
-
-Deno.test("untilAborted resolves on the abort, and at once after it", async () => {
-  const controller = new AbortController();
-  let done = false;
-  const waiting = untilAborted(controller.signal).then(() => (done = true));
-  await Promise.resolve();
-  assert.equal(done, false);
-  controller.abort();
-  await waiting;
-  assert.equal(done, true);
-  await untilAborted(controller.signal);
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { sleep } from "./shutdown.ts";
+import { sleep, untilAborted } from "./shutdown.ts";
 
 Deno.test("sleep resolves after the given time", async () => {
   const started = performance.now();
@@ -90,4 +90,16 @@ Deno.test("sleep removes its abort listener when the time runs out", async () =>
   await sleep(5, signal);
   await sleep(5, signal);
   assert.equal(listeners, 0);
+});
+
+Deno.test("untilAborted resolves on the abort, and at once after it", async () => {
+  const controller = new AbortController();
+  let done = false;
+  const waiting = untilAborted(controller.signal).then(() => (done = true));
+  await Promise.resolve();
+  assert.equal(done, false);
+  controller.abort();
+  await waiting;
+  assert.equal(done, true);
+  await untilAborted(controller.signal);
 });
