@@ -86,6 +86,7 @@ export function runRoutingProducer(route: RouteSpec): Promise<number> {
     script: route.script,
     cfg,
     log,
+    kafkaWarnings: true,
     connection,
     injector,
     topics: [
