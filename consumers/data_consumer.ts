@@ -12,7 +12,7 @@ import {
 } from "../shared/kafka/avro_codec.ts";
 import { defineConfig } from "../shared/platform/config.ts";
 import { createEffectConsumer, type EffectSpec } from "../shared/effects/effect_consumer.ts";
-import { kafkaFlags } from "../shared/kafka/client.ts";
+import { kafkaFlags } from "../shared/kafka/connection.ts";
 import {
   exactlyOnceLoopFlags,
   loopSettingsFrom,

@@ -6,7 +6,7 @@
  */
 import { createAvroCodec, RegistryError } from "../shared/kafka/avro_codec.ts";
 import { defineConfig } from "../shared/platform/config.ts";
-import { kafkaFlags } from "../shared/kafka/client.ts";
+import { kafkaFlags } from "../shared/kafka/connection.ts";
 import {
   exactlyOnceLoopFlags,
   loopSettingsFrom,

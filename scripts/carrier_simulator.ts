@@ -27,7 +27,7 @@ import {
   type CarrierTotals,
   createCarrierBatchHandler,
 } from "../shared/carrier/batches.ts";
-import { createKafka, kafkaLogger } from "../shared/kafka/client.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka/kafkajs_client.ts";
 import { securityFailureLine } from "../shared/kafka/errors.ts";
 import { registryConnectionFrom } from "../shared/kafka/registry_connection.ts";
 import { MetricsRegistry, serveMetrics } from "../shared/platform/metrics.ts";

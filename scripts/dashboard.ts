@@ -36,7 +36,7 @@ import { parseScrapeTargets } from "../shared/dashboard/prometheus.ts";
 import { httpServerFrom } from "../shared/platform/http_guard.ts";
 import { serveGuarded } from "../shared/platform/http_listen.ts";
 import { createOrderIntake } from "../shared/intake/intake.ts";
-import { createKafka, kafkaLogger } from "../shared/kafka/client.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka/kafkajs_client.ts";
 import { securityFailureLine } from "../shared/kafka/errors.ts";
 import { MetricsRegistry, serveMetrics } from "../shared/platform/metrics.ts";
 import { shutdownSignal, untilAborted } from "../shared/platform/shutdown.ts";

@@ -39,7 +39,8 @@
  *
  * @module
  */
-import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka/client.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka/kafkajs_client.ts";
+import { kafkaConnectionFrom } from "../shared/kafka/connection.ts";
 import { createLogger } from "../shared/platform/log.ts";
 import { registryConnectionFrom } from "../shared/kafka/registry_connection.ts";
 import { shutdownSignal } from "../shared/platform/shutdown.ts";

@@ -32,7 +32,7 @@ import { createOrderIntake } from "../shared/intake/intake.ts";
 import { createGatewayHandler } from "../shared/intake/intake_http.ts";
 import { httpServerFrom } from "../shared/platform/http_guard.ts";
 import { serveGuarded } from "../shared/platform/http_listen.ts";
-import { createKafka, kafkaLogger } from "../shared/kafka/client.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka/kafkajs_client.ts";
 import { MetricsRegistry } from "../shared/platform/metrics.ts";
 import { startKafkaScript } from "../shared/kafka/kafka_script.ts";
 import { shutdownSignal, untilAborted } from "../shared/platform/shutdown.ts";

@@ -26,7 +26,8 @@
  */
 import { ConfigError } from "../shared/platform/config.ts";
 import { createOrderIntake } from "../shared/intake/intake.ts";
-import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../shared/kafka/client.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka/kafkajs_client.ts";
+import { kafkaConnectionFrom } from "../shared/kafka/connection.ts";
 import { createLogger } from "../shared/platform/log.ts";
 import { MetricsRegistry, serveMetrics } from "../shared/platform/metrics.ts";
 import { emptyLoadStats, reportProgress, runOrderLoad } from "../shared/intake/order_load.ts";

@@ -24,7 +24,8 @@
  * @module
  */
 import { createOrderIntake } from "../shared/intake/intake.ts";
-import { createKafka, kafkaConnectionFrom } from "../shared/kafka/client.ts";
+import { createKafka } from "../shared/kafka/kafkajs_client.ts";
+import { kafkaConnectionFrom } from "../shared/kafka/connection.ts";
 import { createLogger } from "../shared/platform/log.ts";
 import { importOrders, readLines } from "../shared/intake/order_import.ts";
 import { connectOrSay } from "../shared/kafka/connect.ts";

@@ -25,7 +25,7 @@
  */
 import { httpServerFrom } from "../shared/platform/http_guard.ts";
 import { serveGuarded } from "../shared/platform/http_listen.ts";
-import { createKafka, kafkaLogger } from "../shared/kafka/client.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka/kafkajs_client.ts";
 import { securityFailureLine } from "../shared/kafka/errors.ts";
 import { MetricsRegistry } from "../shared/platform/metrics.ts";
 import { createStatusHandler, OrderStatusView } from "../shared/order_status/order_status_view.ts";

@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { createKafka, kafkaLogger } from "../shared/kafka/client.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka/kafkajs_client.ts";
 import { securityFailureLine } from "../shared/kafka/errors.ts";
 import { startKafkaScript } from "../shared/kafka/kafka_script.ts";
 import { shutdownSignal, untilAborted } from "../shared/platform/shutdown.ts";

@@ -126,7 +126,7 @@ export interface ScriptEntry {
 
 /**
  * Environment variables the Kafka client reads besides its flags' (which
- * every Kafka script declares through `kafkaFlags`, shared/kafka/client.ts).
+ * every Kafka script declares through `kafkaFlags`, shared/kafka/connection.ts).
  */
 export const KAFKA_LIBRARY_ENV = [
   // Topics created where missing take this replication (shared/kafka/topics.ts).

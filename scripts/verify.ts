@@ -15,12 +15,8 @@
  */
 import { javaClientProperties } from "../shared/dev/broker/cluster_security.ts";
 import { ConfigError } from "../shared/platform/config.ts";
-import {
-  createKafka,
-  type KafkaConnection,
-  kafkaConnectionFrom,
-  kafkaLogger,
-} from "../shared/kafka/client.ts";
+import { createKafka, kafkaLogger } from "../shared/kafka/kafkajs_client.ts";
+import { type KafkaConnection, kafkaConnectionFrom } from "../shared/kafka/connection.ts";
 import { createLogger } from "../shared/platform/log.ts";
 import { defaultSqlitePath } from "../shared/store/open_store.ts";
 import { provisionKafka } from "../shared/dev/broker/local_kafka.ts";

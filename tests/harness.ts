@@ -6,7 +6,7 @@
  * @module
  */
 import type { Kafka } from "kafkajs";
-import { createKafka } from "../shared/kafka/client.ts";
+import { createKafka } from "../shared/kafka/kafkajs_client.ts";
 import { createLogger, type Logger } from "../shared/platform/log.ts";
 
 /** A logger for tests: quiet unless TEST_LOG_LEVEL says otherwise. */

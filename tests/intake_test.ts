@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { Kafka, KafkaMessage } from "kafkajs";
 import { createOrderIntake, IntakeError } from "../shared/intake/intake.ts";
 import { createGatewayHandler } from "../shared/intake/intake_http.ts";
-import { createKafka } from "../shared/kafka/client.ts";
+import { createKafka } from "../shared/kafka/kafkajs_client.ts";
 import { MetricsRegistry } from "../shared/platform/metrics.ts";
 import type { RawOrder } from "../shared/orders/model.ts";
 import { renamed, TOPICS } from "../shared/kafka/topics.ts";

@@ -13,7 +13,7 @@ import {
   startLocalKafka,
   sweepOrphans,
 } from "../shared/dev/broker/local_kafka.ts";
-import { createKafka } from "../shared/kafka/client.ts";
+import { createKafka } from "../shared/kafka/kafkajs_client.ts";
 import { integration, processAlive, testLogger, waitFor } from "./harness.ts";
 
 const log = testLogger("local-kafka-test");

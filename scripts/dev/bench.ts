@@ -23,7 +23,7 @@
  */
 import { join } from "node:path";
 import { defineConfig } from "../../shared/platform/config.ts";
-import { createKafka } from "../../shared/kafka/client.ts";
+import { createKafka } from "../../shared/kafka/kafkajs_client.ts";
 import { createLogger } from "../../shared/platform/log.ts";
 import { provideBroker } from "../../shared/dev/broker/provide.ts";
 import { waitUntilReady } from "../../shared/dev/broker/ready.ts";

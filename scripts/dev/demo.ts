@@ -30,7 +30,8 @@
  */
 import { join } from "node:path";
 import { defineConfig } from "../../shared/platform/config.ts";
-import { createKafka, type KafkaConnection, kafkaLogger } from "../../shared/kafka/client.ts";
+import { createKafka, kafkaLogger } from "../../shared/kafka/kafkajs_client.ts";
+import { type KafkaConnection } from "../../shared/kafka/connection.ts";
 import type { Kafka } from "kafkajs";
 import { createLogger, type Logger, logLevelFlag } from "../../shared/platform/log.ts";
 import { shutdownSignal, sleep } from "../../shared/platform/shutdown.ts";

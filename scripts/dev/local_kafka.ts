@@ -17,7 +17,8 @@
 import { kafkaPrincipals } from "../services.ts";
 import { adminConnection, setUpPipeline } from "../../shared/dev/cluster_setup.ts";
 import { defineConfig } from "../../shared/platform/config.ts";
-import { createKafka, kafkaConnectionFrom, kafkaFlags } from "../../shared/kafka/client.ts";
+import { createKafka } from "../../shared/kafka/kafkajs_client.ts";
+import { kafkaConnectionFrom, kafkaFlags } from "../../shared/kafka/connection.ts";
 import { createLogger, logLevelFlag } from "../../shared/platform/log.ts";
 import { shutdownSignal, untilAborted } from "../../shared/platform/shutdown.ts";
 import { aclBindings, aclCommandLines, aclTable, applyAcls } from "../../shared/kafka/acls.ts";

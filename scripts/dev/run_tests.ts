@@ -26,7 +26,8 @@ import { adminConnection, setUpPipeline } from "../../shared/dev/cluster_setup.t
 import { provideBroker, type ProvidedBroker } from "../../shared/dev/broker/provide.ts";
 import { type LocalKafka, startLocalKafka } from "../../shared/dev/broker/local_kafka.ts";
 import { waitUntilReady } from "../../shared/dev/broker/ready.ts";
-import { createKafka, type KafkaConnection } from "../../shared/kafka/client.ts";
+import { createKafka } from "../../shared/kafka/kafkajs_client.ts";
+import { type KafkaConnection } from "../../shared/kafka/connection.ts";
 import { createLogger } from "../../shared/platform/log.ts";
 
 const log = createLogger({ name: "test-runner" });

@@ -14,7 +14,7 @@
  * @module
  */
 import { ConfigError, type ConfigOf, defineConfig, flagName } from "../platform/config.ts";
-import { kafkaFlags } from "../kafka/client.ts";
+import { kafkaFlags } from "../kafka/connection.ts";
 import { logLevelFlag } from "../platform/log.ts";
 import { observabilityFlags } from "../platform/metrics.ts";
 import { TOPICS } from "../kafka/topics.ts";

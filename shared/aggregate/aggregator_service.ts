@@ -10,7 +10,8 @@
  * ```
  * @module
  */
-import { createKafka, kafkaConnectionFrom, kafkaLogger } from "../kafka/client.ts";
+import { createKafka, kafkaLogger } from "../kafka/kafkajs_client.ts";
+import { kafkaConnectionFrom } from "../kafka/connection.ts";
 import { type LagMetrics, startLagMetrics } from "../kafka/lag_metrics.ts";
 import { createLogger } from "../platform/log.ts";
 import { MetricsRegistry, serveMetrics } from "../platform/metrics.ts";

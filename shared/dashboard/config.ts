@@ -5,7 +5,7 @@
  * @module
  */
 import { defineConfig } from "../platform/config.ts";
-import { kafkaFlags } from "../kafka/client.ts";
+import { kafkaFlags } from "../kafka/connection.ts";
 import { logLevelFlag } from "../platform/log.ts";
 import { TOPICS } from "../kafka/topics.ts";
 import { observabilityFlags } from "../platform/metrics.ts";

@@ -9,7 +9,8 @@
 import { kafkaPrincipals } from "../../scripts/services.ts";
 import type { LocalKafka } from "./broker/local_kafka.ts";
 import { ADMIN_PRINCIPAL } from "./broker/cluster_security.ts";
-import { createKafka, type KafkaConnection } from "../kafka/client.ts";
+import { createKafka } from "../kafka/kafkajs_client.ts";
+import { type KafkaConnection } from "../kafka/connection.ts";
 import type { Logger } from "../platform/log.ts";
 import { aclBindings, applyAcls } from "../kafka/acls.ts";
 import { ensureTopics } from "../kafka/topics.ts";

@@ -16,7 +16,7 @@
  * @module
  */
 import type { Kafka } from "kafkajs";
-import type { KafkaConnection } from "../kafka/client.ts";
+import type { KafkaConnection } from "../kafka/connection.ts";
 import { connectOrSay } from "../kafka/connect.ts";
 import { checkRegistry, RegistryError } from "../kafka/avro_codec.ts";
 import type { Logger } from "../platform/log.ts";

@@ -20,7 +20,7 @@
  * @example
  * ```ts
  * import { createOrderIntake } from "./intake.ts";
- * import { createKafka } from "../kafka/client.ts";
+ * import { createKafka } from "../kafka/kafkajs_client.ts";
  * import { createLogger } from "../platform/log.ts";
  * const log = createLogger({ name: "intake" });
  * const kafka = createKafka({ brokers: ["127.0.0.1:9092"], clientId: "intake" }, log);

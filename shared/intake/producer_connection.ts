@@ -10,7 +10,7 @@
  * @example
  * ```ts
  * import { createProducerConnection } from "./producer_connection.ts";
- * import { createKafka } from "../kafka/client.ts";
+ * import { createKafka } from "../kafka/kafkajs_client.ts";
  * import { createLogger } from "../platform/log.ts";
  * const log = createLogger({ name: "intake" });
  * const connection = createProducerConnection({

@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import type { KafkaConnection } from "./client.ts";
+import type { KafkaConnection } from "./connection.ts";
 import type { Logger } from "../platform/log.ts";
 import { securityFailureLine } from "./errors.ts";
 

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { defineConfig } from "../platform/config.ts";
- * import { kafkaFlags } from "./client.ts";
+ * import { kafkaFlags } from "./connection.ts";
  * import { logLevelFlag } from "../platform/log.ts";
  * import { shutdownSignal, untilAborted } from "../platform/shutdown.ts";
  * import { startKafkaScript } from "./kafka_script.ts";
@@ -23,7 +23,7 @@
  * ```
  * @module
  */
-import { type KafkaConnection, kafkaConnectionFrom } from "./client.ts";
+import { type KafkaConnection, kafkaConnectionFrom } from "./connection.ts";
 import { createLogger, type Logger, type LogLevel } from "../platform/log.ts";
 
 /** The loading half of a config definition (shared/platform/config.ts). */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { defineConfig } from "../platform/config.ts";
-import { kafkaFlags } from "./client.ts";
+import { kafkaFlags } from "./connection.ts";
 import { logLevelFlag } from "../platform/log.ts";
 import { startKafkaScript } from "./kafka_script.ts";
 

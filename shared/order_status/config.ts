@@ -6,7 +6,7 @@
  */
 import { defineConfig } from "../platform/config.ts";
 import { observabilityFlags } from "../platform/metrics.ts";
-import { kafkaFlags } from "../kafka/client.ts";
+import { kafkaFlags } from "../kafka/connection.ts";
 import { logLevelFlag } from "../platform/log.ts";
 import { TOPICS } from "../kafka/topics.ts";
 import { httpListenFlags } from "../platform/http_listen.ts";

@@ -6,7 +6,7 @@
  */
 import { defineConfig } from "../platform/config.ts";
 import { portFlag } from "../platform/port_flag.ts";
-import { kafkaFlags } from "../kafka/client.ts";
+import { kafkaFlags } from "../kafka/connection.ts";
 import { logLevelFlag } from "../platform/log.ts";
 import { TOPICS } from "../kafka/topics.ts";
 import { registrySecurityFlags } from "./security.ts";

@@ -13,7 +13,7 @@
  * ```ts
  * import { KafkaSchemaStore } from "./kafka_store.ts";
  * import { RegistryState } from "./state.ts";
- * import { createKafka } from "../kafka/client.ts";
+ * import { createKafka } from "../kafka/kafkajs_client.ts";
  * import { createLogger } from "../platform/log.ts";
  * const log = createLogger({ name: "schema-registry" });
  * const kafka = createKafka({ brokers: ["127.0.0.1:9092"], clientId: "schema-registry" }, log);

@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { startRegistry } from "./server.ts";
- * import { createKafka } from "../kafka/client.ts";
+ * import { createKafka } from "../kafka/kafkajs_client.ts";
  * import { createLogger } from "../platform/log.ts";
  * const log = createLogger({ name: "schema-registry" });
  * const kafka = createKafka({ brokers: ["127.0.0.1:9092"], clientId: "schema-registry" }, log);

@@ -8,7 +8,8 @@
  * running on this machine.
  * @module
  */
-import { createKafka, type KafkaConnection } from "../kafka/client.ts";
+import { createKafka } from "../kafka/kafkajs_client.ts";
+import { type KafkaConnection } from "../kafka/connection.ts";
 import type { Logger } from "../platform/log.ts";
 import {
   chaosSchedule,

@@ -6,7 +6,7 @@
  */
 import { defineConfig } from "../platform/config.ts";
 import { logLevelFlag } from "../platform/log.ts";
-import { kafkaFlags } from "../kafka/client.ts";
+import { kafkaFlags } from "../kafka/connection.ts";
 import { registryFlags } from "../kafka/registry_connection.ts";
 import { TOPICS } from "../kafka/topics.ts";
 

@@ -13,7 +13,8 @@
 import type { Kafka } from "kafkajs";
 import type { ClusterManifest } from "../../shared/dev/broker/local_kafka.ts";
 import { scriptKafkaEnv } from "../../shared/dev/broker/cluster_security.ts";
-import { createKafka, type KafkaConnection } from "../../shared/kafka/client.ts";
+import { createKafka } from "../../shared/kafka/kafkajs_client.ts";
+import { type KafkaConnection } from "../../shared/kafka/connection.ts";
 import { testLogger } from "../harness.ts";
 import { clusterNodes, type KilledNode } from "../../shared/verify/chaos.ts";
 

@@ -15,7 +15,7 @@ import { freePort } from "../../shared/dev/broker/local_kafka.ts";
 import { DEFAULT_BACKOFF, retryTopicsFor } from "../../shared/retry/backoff.ts";
 import { topicConfigEntries, TOPICS } from "../../shared/kafka/topics.ts";
 import { createCommittedReader } from "../../shared/verify/committed_reader.ts";
-import { createKafka } from "../../shared/kafka/client.ts";
+import { createKafka } from "../../shared/kafka/kafkajs_client.ts";
 import { integration, testLogger, uniqueName, waitFor } from "../harness.ts";
 import {
   produceRaw,

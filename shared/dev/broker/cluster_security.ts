@@ -115,7 +115,7 @@ export function javaClientProperties(options: {
   ].join("\n");
 }
 
-/** The environment our scripts read to connect as `credentials` (shared/kafka/client.ts flags). Pure. */
+/** The environment our scripts read to connect as `credentials` (shared/kafka/connection.ts flags). Pure. */
 export function scriptKafkaEnv(
   credentials: Credentials,
   caFile: string,

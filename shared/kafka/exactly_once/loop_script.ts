@@ -16,7 +16,8 @@
  * @module
  */
 import type { Kafka } from "kafkajs";
-import { createKafka, type KafkaConnection, kafkaLogger } from "../client.ts";
+import { createKafka, kafkaLogger } from "../kafkajs_client.ts";
+import { type KafkaConnection } from "../connection.ts";
 import { startLagMetrics } from "../lag_metrics.ts";
 import type { Logger } from "../../platform/log.ts";
 import { MetricsRegistry, serveMetrics } from "../../platform/metrics.ts";

@@ -11,7 +11,7 @@
  * Each reaches into a kafkajs module that kafkajs does not export, so each
  * is only right for the version it was read from: {@linkcode installKafkajsPatches}
  * refuses any other version with one line that names what to review, rather
- * than patching code it has not seen. `createKafka` (shared/kafka/client.ts) calls
+ * than patching code it has not seen. `createKafka` (shared/kafka/kafkajs_client.ts) calls
  * it before it builds a client; calling it again is a no-op.
  *
  * @example
