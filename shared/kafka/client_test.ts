@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { clientOptions, createAdmin, createConsumer, createProducer } from "./client.ts";
+
+Deno.test("a plain connection gives brokers and client id, no TLS and no SASL", () => {
+  const options = clientOptions({ brokers: ["a:9092", "b:9092"], clientId: "c" });
+  assert.deepEqual(options.bootstrapBrokers, ["a:9092", "b:9092"]);
+  assert.equal(options.clientId, "c");
+  assert.equal("tls" in options, false);
+  assert.equal("sasl" in options, false);
+});
+
+Deno.test("--ssl alone is TLS with the system trust store; PEM files pass through", () => {
+  assert.deepEqual(clientOptions({ brokers: ["a:1"], clientId: "c", ssl: true }).tls, {});
+  const pem = { ca: "CA", cert: "CERT", key: "KEY" };
+  assert.deepEqual(clientOptions({ brokers: ["a:1"], clientId: "c", ssl: pem }).tls, pem);
+});
+
+Deno.test("SASL mechanisms map onto the library's names", () => {
+  const sasl = (mechanism: "plain" | "scram-sha-256" | "scram-sha-512") =>
+    clientOptions({
+      brokers: ["a:1"],
+      clientId: "c",
+      sasl: { mechanism, username: "u", password: "p" },
+    }).sasl;
+  assert.deepEqual(sasl("plain"), { mechanism: "PLAIN", username: "u", password: "p" });
+  assert.equal(sasl("scram-sha-256")?.mechanism, "SCRAM-SHA-256");
+  assert.equal(sasl("scram-sha-512")?.mechanism, "SCRAM-SHA-512");
+});
+
+Deno.test("timeouts and retries default, and a start-up check can shorten them", () => {
+  const d = clientOptions({ brokers: ["a:1"], clientId: "c" });
+  assert.deepEqual([d.connectTimeout, d.requestTimeout, d.retries], [3000, 30_000, 5]);
+  const s = clientOptions({
+    brokers: ["a:1"],
+    clientId: "c",
+    retries: 0,
+    connectionTimeoutMs: 100,
+    requestTimeoutMs: 200,
+  });
+  assert.deepEqual([s.connectTimeout, s.requestTimeout, s.retries], [100, 200, 0]);
+});
+
+Deno.test("the clients are built without connecting", async () => {
+  // A loopback listener stands in for a broker: it must see no connection.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let connected = false;
+  const accepting = listener.accept().then((conn) => {
+    connected = true;
+    conn.close();
+  }, () => {/* closed below */});
+  const conn = { brokers: [`127.0.0.1:${(listener.addr as Deno.NetAddr).port}`], clientId: "c" };
+  try {
+    const producer = createProducer(conn, { idempotent: true });
+    const consumer = createConsumer(conn, { groupId: "g" });
+    const admin = createAdmin(conn);
+    await Promise.all([producer.close(), consumer.close(), admin.close()]);
+    assert.equal(connected, false);
+  } finally {
+    listener.close();
+    await accepting;
+  }
+});
