@@ -17,8 +17,19 @@
  * ```
  * @module
  */
-import { Admin, Consumer, Producer, SASLMechanisms } from "@platformatic/kafka";
-import type { ConsumerOptions, ProducerOptions, SASLOptions } from "@platformatic/kafka";
+import {
+  Admin,
+  compatibilityPartitioner,
+  Consumer,
+  Producer,
+  SASLMechanisms,
+} from "@platformatic/kafka";
+import type {
+  ConsumerOptions,
+  Partitioner,
+  ProducerOptions,
+  SASLOptions,
+} from "@platformatic/kafka";
 import type { ConnectionOptions as TlsOptions } from "node:tls";
 import type { KafkaConnection, SaslMechanism } from "./connection.ts";
 
@@ -63,12 +74,27 @@ export function clientOptions(conn: KafkaConnection) {
 
 type Extra<T> = Omit<T, keyof ReturnType<typeof clientOptions> | "bootstrapBrokers">;
 
+/**
+ * Where a record goes when it names no partition: a key by Java's murmur2
+ * (as Kafka's own clients and kafkajs place it, so a key stays on the
+ * partition it always had; the library's default masks differently), a
+ * record without a key round-robin.
+ */
+export function javaCompatiblePartitioner(): Partitioner<Buffer, Buffer, Buffer, Buffer> {
+  let next = 0;
+  return (message, key) => key ? compatibilityPartitioner(message, key) : next++ & 0x7fffffff;
+}
+
 /** A producer; pass `transactionalId` for transactions, `idempotent` for plain exactly-once sends. */
 export function createProducer(
   conn: KafkaConnection,
   options: Extra<ProducerOptions<Buffer, Buffer, Buffer, Buffer>> = {},
 ): KafkaProducer {
-  return new Producer({ ...clientOptions(conn), ...options });
+  return new Producer({
+    ...clientOptions(conn),
+    partitioner: javaCompatiblePartitioner(),
+    ...options,
+  });
 }
 
 /** A consumer in group `groupId`; how it reads is given to `consume()`. */

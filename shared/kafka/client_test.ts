@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { clientOptions, createAdmin, createConsumer, createProducer } from "./client.ts";
+import {
+  clientOptions,
+  createAdmin,
+  createConsumer,
+  createProducer,
+  javaCompatiblePartitioner,
+} from "./client.ts";
 
 Deno.test("a plain connection gives brokers and client id, no TLS and no SASL", () => {
   const options = clientOptions({ brokers: ["a:9092", "b:9092"], clientId: "c" });
@@ -59,4 +65,16 @@ Deno.test("the clients are built without connecting", async () => {
     listener.close();
     await accepting;
   }
+});
+
+Deno.test("keys land where Kafka's Java client puts them; records without a key spread", () => {
+  const partitioner = javaCompatiblePartitioner();
+  const place = (key?: string) =>
+    partitioner({ topic: "t" }, key === undefined ? undefined : Buffer.from(key), {
+      metadata: undefined,
+    }) % 12;
+  // Java: Utils.toPositive(Utils.murmur2(key)) % 12, computed with Kafka's own client.
+  assert.deepEqual(["order-1", "order-2", "SKU-42"].map((k) => place(k)), [10, 3, 6]);
+  const spread = new Set(Array.from({ length: 12 }, () => place()));
+  assert.equal(spread.size, 12);
 });
