@@ -558,6 +558,16 @@ export async function explained<T>(
 
 /** Stops a script with SIGTERM and checks it exits cleanly. */
 export async function stopped(proc: ReturnType<typeof startScript>): Promise<void> {
+  // A script told to stop before it has set up its signal handler dies of
+  // the signal (143) with nothing said: one started after the work was
+  // already done is stopped at once. Scripts set the handler up before
+  // their first line, so wait for that line (or for the exit).
+  let exited = false;
+  proc.status.then(() => exited = true, () => exited = true);
+  await waitFor("its first line before it is stopped", () => exited || proc.output() !== "", {
+    timeoutMs: 60_000,
+    intervalMs: 50,
+  });
   proc.kill("SIGTERM");
   const status = await proc.status;
   assert.equal(status.code, 0, `clean exit expected:\n${proc.output().slice(-3000)}`);
