@@ -123,7 +123,7 @@ export function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<number> {
       writes: [...sources.flatMap(retriesOf), ...dlqs, cfg.statusTopic],
     },
     known: [StoreError, RegistryError],
-    async start(kafka, metrics) {
+    async start(metrics) {
       const registry = registryClient(registryConnection);
       // Refused credentials or an untrusted certificate end the run now; an
       // outage may heal, and the records wait in the retry topics meanwhile.
@@ -135,7 +135,7 @@ export function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<number> {
       log.info("store open", { backend: store.backend, location: store.location });
       const consumer = createEffectConsumer({
         spec: spec.effects,
-        kafka,
+        connection,
         store,
         codec: { decode: wireDecoder(registry) },
         log,

@@ -100,7 +100,7 @@ export function runRoutingProducer(route: RouteSpec): Promise<number> {
       writes: [cfg.targetTopic, cfg.dlqTopic, ...retries],
     },
     known: [RegistryError],
-    async start(kafka, metrics) {
+    async start(metrics) {
       const codec = await createAvroCodec({
         registry,
         subject: route.subject,
@@ -109,7 +109,7 @@ export function runRoutingProducer(route: RouteSpec): Promise<number> {
       log.info("schema registered", { subject: codec.subject, id: codec.schemaId });
       return createRouter({
         route,
-        kafka,
+        connection,
         codec,
         log,
         metrics,

@@ -134,6 +134,8 @@ export const KAFKA_LIBRARY_ENV = [
   "KAFKAJS_NO_PARTITIONER_WARNING",
   // Read by kafkajs itself; without them it fails with a permission error.
   "NODE_ENV",
+  // Read by npm debug beneath @platformatic/kafka (its protocol traces).
+  "DEBUG",
   "KAFKAJS_LOG_LEVEL",
   "KAFKAJS_DEBUG_PROTOCOL_BUFFERS",
   "KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS",
@@ -246,6 +248,10 @@ function service(row: ServiceRow): ScriptEntry {
       ...(readAll ? ["--allow-read"] : read ? [`--allow-read=${read.join(",")}`] : []),
       ...(write ? ["--allow-write"] : []),
       ...(run ? [`--allow-run=${run.join(",")}`] : []),
+      // npm debug (beneath @platformatic/kafka) lists the whole environment
+      // as it loads: what is not granted reads as unset instead of failing.
+      // The library tries a native CRC addon first; denied, it uses its own.
+      ...(row.kafka ? ["--ignore-env", "--deny-ffi"] : []),
     ],
   };
 }

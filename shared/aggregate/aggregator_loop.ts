@@ -52,8 +52,6 @@ import {
   type Producer,
   type Transaction,
 } from "kafkajs";
-import { readCommittedConsumer } from "../kafka/exactly_once/loop.ts";
-import { transactionalProducer } from "../kafka/exactly_once/producer_pool.ts";
 import type { Logger } from "../platform/log.ts";
 import { startProgressLines } from "../platform/progress_lines.ts";
 import type { MetricsRegistry } from "../platform/metrics.ts";
@@ -518,4 +516,39 @@ function sessionTimers(loop: AggregatorLoop, admin: Admin): ReturnType<typeof se
     }, topicRefreshMs));
   }
   return timers;
+}
+
+/*
+ * The aggregator's kafkajs clients: it keeps its own loop on kafkajs until
+ * it moves to the client of the exactly-once loop (../kafka/client.ts).
+ */
+
+/** The aggregator's consumer: read_committed, the rebalance timeout from the session timeout. */
+function readCommittedConsumer(
+  kafka: Pick<Kafka, "consumer">,
+  options: { groupId: string; lingerMs: number; sessionTimeoutMs: number },
+) {
+  return kafka.consumer({
+    groupId: options.groupId,
+    readUncommitted: false,
+    maxWaitTimeInMs: options.lingerMs,
+    sessionTimeout: options.sessionTimeoutMs,
+    rebalanceTimeout: Math.max(2 * options.sessionTimeoutMs, 10_000),
+  });
+}
+
+/** The aggregator's transactional producer (not connected yet). */
+function transactionalProducer(kafka: Pick<Kafka, "producer">, transactionalId: string) {
+  return kafka.producer({
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionTimeout: 60_000,
+    // Right after a commit the broker answers the next transaction's
+    // AddPartitionsToTxn with CONCURRENT_TRANSACTIONS until its markers
+    // are written (milliseconds); kafkajs's default first retry waits
+    // 300 ms. From 20 ms, tripling, its five retries span ~2.4 s (the
+    // count is left alone: setting it makes kafkajs warn about EoS).
+    retry: { initialRetryTime: 20, multiplier: 3 },
+  });
 }

@@ -14,12 +14,8 @@
  * ```
  * @module
  */
-import type { KafkaMessage, Message } from "kafkajs";
-import {
-  type Chunk,
-  type ChunkWork,
-  consumedRecord,
-} from "../kafka/exactly_once/transactional_batches.ts";
+import type { ConsumedMessage, OutgoingMessage } from "../kafka/records.ts";
+import { type Chunk, type ChunkWork, consumedRecord } from "../kafka/exactly_once/chunk.ts";
 import type { AvroCodec } from "../kafka/avro_codec.ts";
 import type { Logger } from "../platform/log.ts";
 import type { MetricsRegistry } from "../platform/metrics.ts";
@@ -110,7 +106,7 @@ async function prepareChunk<R>(ctx: EffectChunkContext<R>, chunk: Chunk) {
     });
   }
   topicMessages.push(
-    ...handOffsByTopic(failed.map((f) => ({ ...f, message: f.message as Message }))),
+    ...handOffsByTopic(failed.map((f) => ({ ...f, message: f.message as OutgoingMessage }))),
   );
   return {
     topicMessages,
@@ -146,7 +142,7 @@ async function decodeChunk<R>(
   { spec, codec, injector, retry }: EffectChunkContext<R>,
   topic: string,
   partition: number,
-  messages: KafkaMessage[],
+  messages: ConsumedMessage[],
 ) {
   const records: Consumed<R>[] = [];
   const failed: HandOff[] = [];

@@ -17,8 +17,8 @@
  * stream therefore has no gaps and, for `read_committed` readers, no
  * duplicates.
  *
- * The Kafka side (transactions, one transactional id per input partition so
- * the next owner fences the last, rebalances, shutdown) is the exactly-once
+ * The Kafka side (one transaction per fetch, its offsets fenced by the group
+ * generation, rebalances, shutdown) is the exactly-once
  * loop's (../kafka/exactly_once/loop.ts), as in the routing producers; what
  * a chunk becomes is ./effect_chunk_work.ts.
  *
@@ -30,7 +30,7 @@
  * Hand-offs travel in the same Kafka transaction as the offsets.
  * @module
  */
-import type { Kafka } from "kafkajs";
+import type { KafkaConnection } from "../kafka/connection.ts";
 import {
   type LoopMetrics,
   type LoopSettings,
@@ -110,7 +110,7 @@ export interface EffectSpec<R> {
 
 export interface EffectConsumerOptions<R> {
   spec: EffectSpec<R>;
-  kafka: Kafka;
+  connection: KafkaConnection;
   store: Store;
   codec: Pick<AvroCodec, "decode">;
   log: Logger;
@@ -126,8 +126,6 @@ export interface EffectConsumerOptions<R> {
   groupId: string;
   transactionalIdPrefix: string;
   settings: LoopSettings;
-  /** How long the ownership guard waits between its two reads (tests shorten it). */
-  guardSettleMs?: number;
 }
 
 export interface EffectTotals extends LoopTotals {
@@ -162,7 +160,7 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
 
   const run = (signal: AbortSignal) =>
     runExactlyOnceLoop({
-      kafka: options.kafka,
+      connection: options.connection,
       log: options.log,
       metrics: consumerLoopMetrics(options.metrics),
       sourceTopics: options.sourceTopics,
@@ -171,7 +169,6 @@ export function createEffectConsumer<R>(options: EffectConsumerOptions<R>) {
       transactionalIdPrefix: options.transactionalIdPrefix,
       settings: options.settings,
       totals,
-      guardSettleMs: options.guardSettleMs,
       work,
     }, signal);
 

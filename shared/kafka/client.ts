@@ -72,7 +72,10 @@ export function clientOptions(conn: KafkaConnection) {
   };
 }
 
-type Extra<T> = Omit<T, keyof ReturnType<typeof clientOptions> | "bootstrapBrokers">;
+// Distributed over a union (the consumer's classic and KIP-848 group options).
+type Extra<T> = T extends unknown
+  ? Omit<T, keyof ReturnType<typeof clientOptions> | "bootstrapBrokers">
+  : never;
 
 /**
  * Where a record goes when it names no partition: a key by Java's murmur2

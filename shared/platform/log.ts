@@ -63,6 +63,16 @@ function plain(value: unknown, depth = 0): unknown {
     const out: LogFields = { name: value.name, message: value.message };
     const code = (value as { code?: unknown }).code;
     if (code !== undefined) out.code = code;
+    // What a Kafka client's refusal names: the broker's error (apiId), its own words.
+    for (const key of ["apiId", "serverErrorMessage"]) {
+      const v = (value as unknown as Record<string, unknown>)[key];
+      if (v !== undefined && v !== null) out[key] = v;
+    }
+    // An AggregateError's reasons are the message; the first few say enough.
+    const errors = (value as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.length && depth < 5) {
+      out.errors = errors.slice(0, 5).map((e) => plain(e, depth + 1));
+    }
     // A cause chain may loop back on itself; five levels say enough.
     if (value.cause !== undefined && depth < 5) out.cause = plain(value.cause, depth + 1);
     return out;

@@ -23,7 +23,7 @@
  * ```
  * @module
  */
-import type { KafkaMessage } from "kafkajs";
+import type { ConsumedMessage } from "../kafka/records.ts";
 import type { Logger } from "../platform/log.ts";
 import type { MetricsRegistry } from "../platform/metrics.ts";
 import { type BackoffPolicy, dlqTopicName, retryTopicsFor } from "./backoff.ts";
@@ -67,7 +67,7 @@ export interface RetryStage {
   /** The route of a source topic (a record's original topic). */
   routeOf(originalTopic: string): RetryRoute;
   /** The records that may run now: all of them, up to the first not due yet. */
-  due<M extends Pick<KafkaMessage, "headers">>(messages: readonly M[]): {
+  due<M extends Pick<ConsumedMessage, "headers">>(messages: readonly M[]): {
     due: M[];
     /** When the first record left out is due (epoch ms). */
     holdUntil?: number;

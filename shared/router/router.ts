@@ -12,12 +12,12 @@
  *
  * @example
  * ```ts
- * // const router = createRouter({ route: INVENTORY_ROUTE, kafka, codec, log, metrics });
+ * // const router = createRouter({ route: INVENTORY_ROUTE, connection, codec, log, metrics });
  * // await router.run(shutdown.signal);
  * ```
  * @module
  */
-import type { Kafka } from "kafkajs";
+import type { KafkaConnection } from "../kafka/connection.ts";
 import {
   type LoopMetrics,
   type LoopSettings,
@@ -42,7 +42,7 @@ export type { RouterTotals } from "./router_chunk_work.ts";
 
 export interface RouterOptions {
   route: RouteSpec;
-  kafka: Kafka;
+  connection: KafkaConnection;
   codec: AvroCodec;
   log: Logger;
   metrics: MetricsRegistry;
@@ -69,7 +69,7 @@ export interface Router {
 
 /** Builds a router; nothing connects until `run`. */
 export function createRouter(options: RouterOptions): Router {
-  const { route, kafka, codec, log, metrics } = options;
+  const { route, connection, codec, log, metrics } = options;
   const now = options.now ?? Date.now;
   const totals = emptyRouterTotals();
   const retry = createRetryStage({
@@ -100,7 +100,7 @@ export function createRouter(options: RouterOptions): Router {
   });
   const run = (signal: AbortSignal) =>
     runExactlyOnceLoop({
-      kafka,
+      connection,
       log,
       metrics: routerLoopMetrics(metrics),
       sourceTopics: [options.sourceTopic],

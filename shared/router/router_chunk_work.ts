@@ -2,7 +2,7 @@
  * What a chunk of raw orders becomes in a routing producer: its routed
  * records for the target topic and its hand-offs to retry topics or the
  * DLQ, as the exactly-once loop's {@linkcode ChunkWork}
- * (../kafka/exactly_once/transactional_batches.ts). The loop carries them in
+ * (../kafka/exactly_once/chunk.ts). The loop carries them in
  * one transaction with the chunk's offset; {@linkcode countRouted} counts
  * them only once that transaction has committed.
  *
@@ -13,14 +13,10 @@
  * ```
  * @module
  */
-import type { KafkaMessage, Message } from "kafkajs";
+import type { ConsumedMessage, OutgoingMessage } from "../kafka/records.ts";
 import type { AvroCodec } from "../kafka/avro_codec.ts";
 import type { LoopTotals } from "../kafka/exactly_once/loop.ts";
-import {
-  type Chunk,
-  type ChunkWork,
-  consumedRecord,
-} from "../kafka/exactly_once/transactional_batches.ts";
+import { type Chunk, type ChunkWork, consumedRecord } from "../kafka/exactly_once/chunk.ts";
 import type { ProductLookup } from "../orders/catalog.ts";
 import type { Counter, Histogram, MetricsRegistry } from "../platform/metrics.ts";
 import { classifyFailure, PermanentFailure } from "../retry/classify.ts";
@@ -107,8 +103,8 @@ export interface RouterChunkContext {
 
 /** What one chunk became: the target topic's messages, the hand-offs, and the counts. */
 export interface RoutedChunk {
-  routed: Message[];
-  failed: { topic: string; message: Message }[];
+  routed: OutgoingMessage[];
+  failed: { topic: string; message: OutgoingMessage }[];
   counts: { routedOrders: number; skipped: number; dead: number; retried: number; ignored: number };
 }
 
@@ -133,7 +129,7 @@ export function routeChunk(
   ctx: RouterChunkContext,
   topic: string,
   partition: number,
-  messages: readonly KafkaMessage[],
+  messages: readonly ConsumedMessage[],
 ): RoutedChunk {
   const chunk: RoutedChunk = {
     routed: [],
@@ -196,7 +192,7 @@ function handOff(
   failure: unknown,
 ): void {
   const out = ctx.retry.fail(consumed, failure);
-  chunk.failed.push({ topic: out.topic, message: out.message as Message });
+  chunk.failed.push({ topic: out.topic, message: out.message as OutgoingMessage });
   if (out.outcome === "retry") chunk.counts.retried++;
   else {
     chunk.counts.dead++;

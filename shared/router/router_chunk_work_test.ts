@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import type { KafkaMessage } from "kafkajs";
+import type { ConsumedMessage } from "../kafka/records.ts";
 import type { AvroCodec } from "../kafka/avro_codec.ts";
 import { DEFAULT_CATALOG } from "../orders/catalog.ts";
 import { silentLogger } from "../platform/log.ts";
@@ -47,13 +47,12 @@ function context() {
   };
 }
 
-const message = (offset: number, value: unknown): KafkaMessage => ({
+const message = (offset: number, value: unknown): ConsumedMessage => ({
   offset: String(offset),
   key: null,
   value: Buffer.from(typeof value === "string" ? value : JSON.stringify(value)),
   headers: {},
   timestamp: "0",
-  attributes: 0,
 });
 
 /** A raw order of `type` with two lines. */

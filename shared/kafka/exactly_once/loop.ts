@@ -3,29 +3,31 @@
  * producers and both data consumers run it, each with its own
  * {@linkcode ChunkWork} (what a chunk of consumed records becomes).
  *
- * What the loop does, the same for all of them:
+ * How it stays exactly once, the KIP-447 way:
  * - a `read_committed` consumer group over the sources and their retry
  *   topics, offsets never auto-committed;
- * - one transactional producer per input partition (./producer_pool.ts), so
- *   the next owner of a partition, after a crash or a rebalance, fences the
- *   last; producers of partitions lost in a rebalance are closed;
- * - the ownership guard (./ownership_guard.ts) on each partition's first
- *   batch after a (re)assignment;
- * - each chunk of at most `transactionSize` records carried by one Kafka
- *   transaction with its consumed offset (./transactional_batches.ts);
- *   a failed transaction is aborted, its producer replaced, and the chunk
- *   consumed again;
- * - progress lines, and the {@linkcode LoopMetrics} (transactions by
- *   result, rebalances, assigned partitions);
- * - the stop: the running chunk's transaction finishes (commits or aborts),
- *   then the consumer, the retry timers, the admin and last the producers
- *   are closed. A fatal crash (a missing ACL, a refused login) ends the run
- *   the same way and is thrown.
+ * - one transactional producer per instance (`<prefix>-<random>`);
+ * - each fetch's due records, for every partition the instance owns, go in
+ *   one transaction (at most `transactionSize` records) with their offsets,
+ *   sent with the group generation and member id they were fetched under.
+ *   When the group has moved on, the broker refuses those offsets
+ *   (ILLEGAL_GENERATION) and the transaction is aborted: a zombie is fenced
+ *   by the group coordinator itself, with no guard of our own;
+ * - what is fetched goes through ./fetch_queue.ts, which drops records of
+ *   other generations and partitions, and holds retry records until due;
+ * - after every rebalance, and after a failed transaction (aborted, its
+ *   producer replaced), the fetch starts again from the committed offsets:
+ *   a new stream is opened before the old one is closed, so the instance
+ *   keeps its membership;
+ * - the stop: the open transaction finishes (commits or aborts), then the
+ *   stream, the consumer (leaving the group) and the producer are closed. A
+ *   fatal error (a missing ACL, a refused login) ends the run the same way
+ *   and is thrown.
  *
  * @example
  * ```ts
  * // await runExactlyOnceLoop({
- * //   kafka, log, metrics: routerLoopMetrics(registry), sourceTopics: ["orders"], retry,
+ * //   connection, log, metrics: routerLoopMetrics(registry), sourceTopics: ["orders"], retry,
  * //   groupId: "inventory-router", transactionalIdPrefix: "inventory-router",
  * //   settings: { transactionSize: 1000, lingerMs: 100, concurrency: 32, sessionTimeoutMs: 30_000, progressIntervalS: 10 },
  * //   totals, work: { prepare, committed },
@@ -33,31 +35,33 @@
  * ```
  * @module
  */
-import type { Kafka } from "kafkajs";
+import type { Message } from "@platformatic/kafka";
 import type { Logger } from "../../platform/log.ts";
 import type { Counter, Gauge } from "../../platform/metrics.ts";
 import { startProgressLines } from "../../platform/progress_lines.ts";
 import type { RetryStage } from "../../retry/retry_stage.ts";
-import { fatalCrash, isFatalKafkaError, untilStopOrFatal } from "../errors.ts";
+import { dueAt } from "../../retry/envelope.ts";
+import type { KafkaConnection } from "../connection.ts";
+import { isFatalKafkaError } from "../errors.ts";
+import { type ConsumedMessage, consumedMessage, messagesToProduce } from "../records.ts";
+import type { Chunk, ChunkWork } from "./chunk.ts";
+import { createFetchQueue, type PartitionChunk } from "./fetch_queue.ts";
 import {
-  type Chunk,
-  type ChunkWork,
-  partitionCounts,
-  transactionalBatches,
-} from "./transactional_batches.ts";
-import { ownershipGuard } from "./ownership_guard.ts";
-import { partitionId, producerPool } from "./producer_pool.ts";
+  createFetcher,
+  readCommittedConsumer,
+  transactionalProducer,
+} from "./fetch_transaction.ts";
 
 /** The seam: what a script's chunk becomes is its own {@linkcode ChunkWork}. */
 export type { Chunk, ChunkWork };
 
 /** The loop's knobs, one name each, as both kinds of script take them. */
 export interface LoopSettings {
-  /** Most records consumed per transaction (a chunk). */
+  /** Most records consumed per transaction. */
   transactionSize: number;
   /** How long the broker may hold a fetch to fill a batch (the linger). */
   lingerMs: number;
-  /** Input partitions processed at once. */
+  /** Partitions' chunks prepared at once. */
   concurrency: number;
   /** How long the group waits for a silent member before rebalancing. */
   sessionTimeoutMs: number;
@@ -87,7 +91,7 @@ export interface LoopTotals {
 }
 
 export interface ExactlyOnceLoopOptions<T> {
-  kafka: Pick<Kafka, "consumer" | "admin" | "producer">;
+  connection: KafkaConnection;
   log: Logger;
   /** What the loop counts, registered by the script under its own names. */
   metrics: LoopMetrics;
@@ -95,63 +99,54 @@ export interface ExactlyOnceLoopOptions<T> {
   sourceTopics: readonly string[];
   retry: RetryStage;
   groupId: string;
-  /** Transactional ids are `<prefix>-<topic>-<partition>`. */
+  /** The transactional id is `<prefix>-<random>`, new for each producer. */
   transactionalIdPrefix: string;
   settings: LoopSettings;
   /** Updated by the loop; said in progress lines with what `work` adds to it. */
   totals: LoopTotals;
   work: ChunkWork<T>;
-  /** How long the ownership guard waits between its two reads (tests shorten it). */
-  guardSettleMs?: number;
 }
 
-/**
- * The consumer of an exactly-once reader: `read_committed`, with the
- * rebalance timeout derived from the session timeout. The aggregator's
- * loop takes it too.
- */
-export function readCommittedConsumer(
-  kafka: Pick<Kafka, "consumer">,
-  options: { groupId: string; lingerMs: number; sessionTimeoutMs: number },
-) {
-  return kafka.consumer({
-    groupId: options.groupId,
-    readUncommitted: false,
-    maxWaitTimeInMs: options.lingerMs,
-    sessionTimeout: options.sessionTimeoutMs,
-    rebalanceTimeout: Math.max(2 * options.sessionTimeoutMs, 10_000),
-  });
+/** What the queue holds: the record as the product reads it, and the library's, for its offset. */
+interface Queued {
+  consumed: ConsumedMessage;
+  source: Message;
 }
 
-/** Runs the loop until `signal` aborts or the consumer crashes fatally (then throws that). */
+/** Failed restarts in a row before the run gives up (about five minutes of backoff). */
+const MAX_RESTARTS = 30;
+
+/** Runs the loop until `signal` aborts or a fatal error (then throws that). */
 export async function runExactlyOnceLoop<T>(
   options: ExactlyOnceLoopOptions<T>,
   signal: AbortSignal,
 ): Promise<void> {
-  const { kafka, log, metrics: m, retry, settings, totals, work } = options;
-  const producers = producerPool(kafka, options.transactionalIdPrefix);
-  const consumer = readCommittedConsumer(kafka, { groupId: options.groupId, ...settings });
-  const admin = kafka.admin();
-  await admin.connect();
-  const guard = ownershipGuard(admin, options.groupId, log, options.guardSettleMs);
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    guard.reset();
-    const assignment = e.payload.memberAssignment;
-    const owned = new Set(
-      Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => partitionId(t, p))),
-    );
-    m.rebalances.inc();
-    m.assignedPartitions.set({}, owned.size);
-    log.info("rebalanced: partitions assigned", { assignment });
-    producers.retain(owned);
-  });
-  const crashed = fatalCrash(consumer);
-  consumer.on(consumer.events.CRASH, (e) => {
-    if (isFatalKafkaError(e.payload.error)) return; // said once, by the script
-    log.error("consumer crashed; kafkajs restarts it", {
-      error: e.payload.error,
-      restart: e.payload.restart,
-    });
+  const { connection, log, metrics: m, retry, settings, totals, work } = options;
+  const queue = createFetchQueue<Queued>({ dueAt: (q) => dueAt(q.consumed.headers) });
+  let producer = transactionalProducer(connection, options.transactionalIdPrefix);
+  const newConsumer = () =>
+    readCommittedConsumer(connection, { groupId: options.groupId, ...settings });
+  const fetcher = createFetcher(newConsumer, {
+    topics: [...options.sourceTopics, ...retry.retryTopics],
+    lingerMs: settings.lingerMs,
+    log,
+    onRecords: (messages) =>
+      queue.push(messages.map((source) => ({
+        topic: source.topic,
+        partition: source.partition,
+        offset: source.offset,
+        generationId: (source.metadata.consumer as { generationId: number }).generationId,
+        message: { consumed: consumedMessage(source), source },
+      }))),
+    onAssigned(generationId, assignment) {
+      queue.assign(generationId, assignment);
+      m.rebalances.inc();
+      m.assignedPartitions.set({}, assignment.length);
+      log.info("rebalanced: partitions assigned", {
+        generationId,
+        assignment: byTopic(assignment),
+      });
+    },
   });
   // The offsets committed last, per topic/partition: said in every progress line.
   const checkpoints = new Map<string, number>();
@@ -161,56 +156,135 @@ export async function runExactlyOnceLoop<T>(
     rate: { name: "consumedPerSec", count: () => totals.consumed },
   });
 
-  await consumer.connect();
-  await consumer.subscribe({
-    topics: [...options.sourceTopics, ...retry.retryTopics],
-    fromBeginning: true,
-  });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: settings.concurrency,
-    eachBatch: transactionalBatches({
-      producers,
-      guard,
-      retry,
-      groupId: options.groupId,
-      partitionsOf: partitionCounts(admin),
-      transactionSize: settings.transactionSize,
-      work: {
-        prepare: (chunk) => work.prepare(chunk),
-        committed(chunk: Chunk, result: T) {
-          totals.transactions++;
-          totals.consumed += chunk.messages.length;
-          m.transactions.inc({ result: "commit" });
-          checkpoints.set(`${chunk.topic}/${chunk.partition}`, chunk.nextOffset);
-          work.committed(chunk, result);
-        },
-        aborted(chunk: Chunk, err: unknown) {
-          totals.aborts++;
-          m.transactions.inc({ result: "abort" });
-          log.warn("transaction aborted; the chunk will be consumed again", {
-            topic: chunk.topic,
-            partition: chunk.partition,
-            firstOffset: chunk.firstOffset,
-            error: err,
-          });
-          work.aborted?.(chunk, err);
-        },
-      },
-    }),
-  });
+  /** Carries `parts` in one transaction; returns the error it was aborted on, if it was. */
+  const carry = async (parts: PartitionChunk<Queued>[]): Promise<unknown> => {
+    const chunks = parts.map(chunkOf);
+    let prepared: Awaited<ReturnType<ChunkWork<T>["prepare"]>>[];
+    try {
+      prepared = await mapLimit(chunks, settings.concurrency, (c) => work.prepare(c));
+      const tx = await producer.beginTransaction();
+      try {
+        const records = messagesToProduce(prepared.flatMap((p) => p.topicMessages));
+        if (records.length) await tx.send({ messages: records });
+        await tx.addConsumer(fetcher.consumer);
+        // One at a time: the library runs concurrent offset commits as one.
+        for (const p of parts) await tx.addOffset(p.records[p.records.length - 1].message.source);
+        await tx.commit();
+      } catch (err) {
+        await tx.abort().catch((abortErr) =>
+          log.warn("abort failed; the coordinator ends the transaction at its timeout", {
+            error: abortErr,
+          })
+        );
+        throw err;
+      }
+    } catch (err) {
+      totals.aborts++;
+      m.transactions.inc({ result: "abort" });
+      log.warn("transaction aborted; its records will be consumed again", {
+        partitions: chunks.map((c) => `${c.topic}/${c.partition}@${c.firstOffset}`),
+        error: err,
+      });
+      for (const c of chunks) work.aborted?.(c, err);
+      // A fenced or broken producer is not used again.
+      const old = producer;
+      producer = transactionalProducer(connection, options.transactionalIdPrefix);
+      void old.close(true).catch(() => {});
+      return err;
+    }
+    totals.transactions++;
+    m.transactions.inc({ result: "commit" });
+    chunks.forEach((c, i) => {
+      totals.consumed += c.messages.length;
+      checkpoints.set(`${c.topic}/${c.partition}`, c.nextOffset);
+      work.committed(c, prepared[i].result);
+    });
+    return undefined;
+  };
 
-  // A missing ACL or a refused login ends the run (and the script, with one
-  // line naming it) instead of a crash loop.
-  const fatal = await untilStopOrFatal(signal, crashed);
-  log.info("stopping: finishing the open transaction", { ...totals });
-  // disconnect() waits for the running batch, whose transaction commits or aborts.
-  await consumer.disconnect();
-  retry.close();
-  await admin.disconnect();
+  let fatal: unknown;
+  try {
+    await fetcher.open();
+    // Failures in a row, of fetches or transactions; each waits longer before the next try.
+    let failures = 0;
+    while (!signal.aborted) {
+      const { chunks, nextDueAt } = queue.take(settings.transactionSize, Date.now());
+      const failed = chunks.length === 0
+        ? await fetcher.next(signal, nextDueAt)
+        : await carry(chunks);
+      if (failed === undefined) {
+        if (chunks.length) failures = 0;
+        continue;
+      }
+      if (isFatalKafkaError(failed) || ++failures > MAX_RESTARTS) throw failed;
+      if (chunks.length === 0) {
+        log.warn("fetching failed; reading again from the committed offsets", {
+          attempt: failures,
+          error: failed,
+        });
+      }
+      // A rebalance or an aborted transaction says the group moved on once; more is an outage.
+      if (failures > 1) await backoff(failures - 1, signal);
+      queue.clear();
+      await fetcher.restart();
+    }
+  } catch (err) {
+    fatal = err;
+  }
+  log.info("stopping: the open transaction has ended", { ...totals });
   stopProgress();
-  await producers.closeAll();
+  retry.close();
+  await fetcher.close();
+  await producer.close().catch(() => {});
   if (fatal !== undefined) throw fatal;
   log.info("stopped", { ...totals });
+}
+
+/** A partition's due records as the chunk the script's work sees. */
+function chunkOf(part: PartitionChunk<Queued>): Chunk {
+  const messages = part.records.map((r) => r.message.consumed);
+  const last = part.records[part.records.length - 1].offset;
+  return {
+    topic: part.topic,
+    partition: part.partition,
+    messages,
+    firstOffset: Number(part.records[0].offset),
+    lastOffset: String(last),
+    nextOffset: Number(last + 1n),
+    startedAt: performance.now(),
+  };
+}
+
+function byTopic(assignment: readonly { topic: string; partition: number }[]) {
+  const out: Record<string, number[]> = {};
+  for (const { topic, partition } of assignment) (out[topic] ??= []).push(partition);
+  return out;
+}
+
+/** 0.5, 1, 2 ... up to 10 s; ends early on a stop. */
+function backoff(attempt: number, signal: AbortSignal): Promise<void> {
+  const ms = Math.min(10_000, 500 * 2 ** Math.min(attempt - 1, 5));
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
+
+/** `f` over `items`, at most `limit` at a time, results in order. */
+async function mapLimit<A, B>(items: A[], limit: number, f: (a: A) => Promise<B>): Promise<B[]> {
+  const out = new Array<B>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }

@@ -15,7 +15,6 @@
  * ```
  * @module
  */
-import type { Kafka } from "kafkajs";
 import { createKafka, kafkaLogger } from "../kafkajs_client.ts";
 import { type KafkaConnection } from "../connection.ts";
 import { startLagMetrics } from "../lag_metrics.ts";
@@ -51,7 +50,8 @@ export function exactlyOnceLoopFlags<P extends string>(options: {
     transactionalIdPrefix: {
       type: "string",
       env: `${p}_TRANSACTIONAL_ID_PREFIX`,
-      description: "transactional id prefix, one id per input partition [default: the group id]",
+      description:
+        "transactional id prefix: each producer's id is <prefix>-<random> [default: the group id]",
     },
     transactionSize: {
       type: "number",
@@ -79,7 +79,7 @@ export function exactlyOnceLoopFlags<P extends string>(options: {
       max: 64,
       env: `${p}_CONCURRENCY`,
       default: 32,
-      description: "input partitions processed at once",
+      description: "partitions' chunks of one fetch prepared at once",
     },
     sessionTimeoutMs: {
       type: "number",
@@ -194,7 +194,7 @@ export interface LoopScriptOptions {
   /** Errors whose message alone says what is wrong (a store's, a registry's). */
   known: readonly (abstract new (...args: never[]) => Error)[];
   /** Builds the loop (a codec, a store); called once the topics exist. */
-  start(kafka: Kafka, metrics: MetricsRegistry): Promise<StartedLoop>;
+  start(metrics: MetricsRegistry): Promise<StartedLoop>;
   /**
    * Whether kafkajs's warnings reach the log, not only its errors. The
    * routers keep them: a broker's refusal it retries (NOT_ENOUGH_REPLICAS
@@ -214,13 +214,13 @@ export async function runLoopScript(options: LoopScriptOptions): Promise<number>
   let started: StartedLoop | undefined;
   try {
     if (injector.active) log.warn("failure injection is on", { ...injector.settings });
-    const kafkaLog = options.kafkaWarnings ? log : kafkaLogger(log);
-    const kafka = createKafka(connection, kafkaLog);
+    // The admin behind the lag metrics (kafkajs still, until the admin layer moves).
+    const kafka = createKafka(connection, options.kafkaWarnings ? log : kafkaLogger(log));
     const metrics = new MetricsRegistry({ script });
     // Kafka first: a refused login or a missing ACL is the line to say, even
     // when the registry or the store is not there either.
     await createTopicsAtStart(cfg, connection, log, options.topics);
-    started = await options.start(kafka, metrics);
+    started = await options.start(metrics);
     const server = serveMetrics(metrics, { hostname: cfg.metricsHost, port: cfg.metricsPort });
     log.info("metrics", { url: server.url });
     const lag = startLagMetrics({
