@@ -86,7 +86,6 @@ export function runRoutingProducer(route: RouteSpec): Promise<number> {
     script: route.script,
     cfg,
     log,
-    kafkaWarnings: true,
     connection,
     injector,
     topics: [

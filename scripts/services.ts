@@ -308,7 +308,7 @@ function routingProducer(route: RouteSpec): ServiceRow {
         ...retryTopics(ROUTER_RETRY_BASES[route.type]),
       ],
       groups: [route.groupId],
-      // One transactional id per input partition: <group>-<topic>-<partition>.
+      // One transactional producer per instance: <group>-<random>.
       transactionalIdPrefixes: [`${route.groupId}-`],
     },
     demo: (run) => ({

@@ -56,7 +56,7 @@ export function createKafka(conn: KafkaConnection, log: Logger): Kafka {
       const { message, timestamp: _t, logger: _l, ...fields } = entry as Record<string, unknown>;
       const ours = LEVELS[level] ?? "info";
       const retried = typeof fields.retryCount === "number" || namespace === "Connection";
-      // Routine right after a commit, and retried (here and by transactional_batches.ts).
+      // Routine right after a commit, and retried.
       const concurrent = /concurrent operation on the same transaction/.test(
         `${message} ${fields.error ?? ""}`,
       );

@@ -195,12 +195,6 @@ export interface LoopScriptOptions {
   known: readonly (abstract new (...args: never[]) => Error)[];
   /** Builds the loop (a codec, a store); called once the topics exist. */
   start(metrics: MetricsRegistry): Promise<StartedLoop>;
-  /**
-   * Whether kafkajs's warnings reach the log, not only its errors. The
-   * routers keep them: a broker's refusal it retries (NOT_ENOUGH_REPLICAS
-   * while the ISR is short) is then seen as it happens.
-   */
-  kafkaWarnings?: boolean;
 }
 
 /**
@@ -215,7 +209,7 @@ export async function runLoopScript(options: LoopScriptOptions): Promise<number>
   try {
     if (injector.active) log.warn("failure injection is on", { ...injector.settings });
     // The admin behind the lag metrics (kafkajs still, until the admin layer moves).
-    const kafka = createKafka(connection, options.kafkaWarnings ? log : kafkaLogger(log));
+    const kafka = createKafka(connection, kafkaLogger(log));
     const metrics = new MetricsRegistry({ script });
     // Kafka first: a refused login or a missing ACL is the line to say, even
     // when the registry or the store is not there either.
