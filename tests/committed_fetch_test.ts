@@ -109,7 +109,12 @@ const plain = () => new Consumer({ ...clientOptions(connection()), ...consumerOp
 async function javaKeys(topic: string, properties = ""): Promise<string[]> {
   const classpath = Deno.env.get("KAFKA_TOOLS_CLASSPATH") ??
     (await provisionKafka({ log: testLogger("kafka") })).classpath;
-  const reader = createCommittedReader({ classpath, brokers: testBrokers(), topics: [topic], properties });
+  const reader = createCommittedReader({
+    classpath,
+    brokers: testBrokers(),
+    topics: [topic],
+    properties,
+  });
   return (await reader.readMore())
     .sort((a, b) => a.offset - b.offset)
     .map((r) => new TextDecoder().decode(r.key!))
