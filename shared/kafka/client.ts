@@ -17,14 +17,9 @@
  * ```
  * @module
  */
-import {
-  Admin,
-  compatibilityPartitioner,
-  Consumer,
-  Producer,
-  SASLMechanisms,
-} from "@platformatic/kafka";
+import { Admin, compatibilityPartitioner, Producer, SASLMechanisms } from "@platformatic/kafka";
 import type {
+  Consumer,
   ConsumerOptions,
   Partitioner,
   ProducerOptions,
@@ -32,6 +27,7 @@ import type {
 } from "@platformatic/kafka";
 import type { ConnectionOptions as TlsOptions } from "node:tls";
 import type { KafkaConnection, SaslMechanism } from "./connection.ts";
+import { CommittedConsumer } from "./patches/committed_fetch.ts";
 
 /** A producer, consumer or admin of records as bytes. */
 export type KafkaProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
@@ -100,12 +96,17 @@ export function createProducer(
   });
 }
 
-/** A consumer in group `groupId`; how it reads is given to `consume()`. */
+/**
+ * A consumer in group `groupId`; how it reads is given to `consume()`. It is
+ * a {@linkcode CommittedConsumer}: read_committed (the library's default)
+ * by Kafka's rule, which the library's own filter breaks in three cases
+ * (./patches/committed_fetch.ts).
+ */
 export function createConsumer(
   conn: KafkaConnection,
   options: Extra<ConsumerOptions<Buffer, Buffer, Buffer, Buffer>>,
 ): KafkaConsumer {
-  return new Consumer({ ...clientOptions(conn), ...options });
+  return new CommittedConsumer({ ...clientOptions(conn), ...options });
 }
 
 /** An admin client. */
