@@ -38,6 +38,7 @@ function chain(err: unknown): { name: string; message: string; type?: string }[]
     name?: string;
     message?: string;
     type?: string;
+    apiId?: string;
     originalError?: unknown;
     cause?: unknown;
     errors?: unknown[];
@@ -47,7 +48,12 @@ function chain(err: unknown): { name: string; message: string; type?: string }[]
   while (queue.length > 0 && out.length < 20) {
     const e = queue.shift() as Wrapped | undefined;
     if (!e) continue;
-    out.push({ name: String(e.name ?? ""), message: String(e.message ?? e), type: e.type });
+    // kafkajs names the broker's error `type`, @platformatic/kafka `apiId`.
+    out.push({
+      name: String(e.name ?? ""),
+      message: String(e.message ?? e),
+      type: e.type ?? e.apiId,
+    });
     queue.push(e.originalError ?? e.cause, ...(Array.isArray(e.errors) ? e.errors : []));
   }
   return out;
@@ -91,7 +97,12 @@ function kindOf(err: unknown): Kind | undefined {
     ) {
       return "tls-mismatch";
     }
-    if (/expired|NotValidYet|CERT_HAS_EXPIRED/i.test(e.message)) return "tls-expired";
+    // A certificate's dates only: a transaction or a session can expire too.
+    if (
+      /certificate has expired|peer certificate: Expired|NotValidYet|CERT_HAS_EXPIRED/i.test(
+        e.message,
+      )
+    ) return "tls-expired";
     if (
       /self[- ]signed|unable to (verify|get local issuer)|certificate verify|UNABLE_TO_VERIFY|DEPTH_ZERO|unknown ?issuer|invalid peer certificate|UnknownIssuer/i
         .test(e.message)

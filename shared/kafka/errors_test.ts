@@ -39,6 +39,8 @@ Deno.test("TLS: an unknown CA, a wrong host name and an expired certificate each
     /does not name the host/,
   );
   assert.match(describeKafkaError(wrap("certificate has expired"), ctx), /has expired/);
+  // Not a certificate's: a transaction the coordinator timed out is retried, not fatal.
+  assert.equal(isFatalKafkaError(new Error("The producer's transaction has expired")), false);
 });
 
 Deno.test("a missing ACL inside an aggregate error is found, and the denied resource named", () => {
