@@ -32,6 +32,8 @@ import type {
 } from "@platformatic/kafka";
 import type { ConnectionOptions as TlsOptions } from "node:tls";
 import type { KafkaConnection, SaslMechanism } from "./connection.ts";
+import { TransactionsProducer } from "./patches/client_transactions.ts";
+import { StableOffsetsConsumer } from "./patches/stable_offsets.ts";
 
 /** A producer, consumer or admin of records as bytes. */
 export type KafkaProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
@@ -85,24 +87,31 @@ export function javaCompatiblePartitioner(): Partitioner<Buffer, Buffer, Buffer,
   return (message, key) => key ? compatibilityPartitioner(message, key) : next++ & 0x7fffffff;
 }
 
-/** A producer; pass `transactionalId` for transactions, `idempotent` for plain exactly-once sends. */
+/**
+ * A producer; pass `transactionalId` for transactions, `idempotent` for plain
+ * exactly-once sends. Its transactions are repaired (./patches/client_transactions.ts).
+ */
 export function createProducer(
   conn: KafkaConnection,
   options: Extra<ProducerOptions<Buffer, Buffer, Buffer, Buffer>> = {},
 ): KafkaProducer {
-  return new Producer({
+  return new TransactionsProducer({
     ...clientOptions(conn),
     partitioner: javaCompatiblePartitioner(),
     ...options,
   });
 }
 
-/** A consumer in group `groupId`; how it reads is given to `consume()`. */
+/**
+ * A consumer in group `groupId`; how it reads is given to `consume()`. Its
+ * committed offsets wait for open transactions (./patches/stable_offsets.ts;
+ * how long: its `stableOffsets`).
+ */
 export function createConsumer(
   conn: KafkaConnection,
   options: Extra<ConsumerOptions<Buffer, Buffer, Buffer, Buffer>>,
-): KafkaConsumer {
-  return new Consumer({ ...clientOptions(conn), ...options });
+): StableOffsetsConsumer {
+  return new StableOffsetsConsumer({ ...clientOptions(conn), ...options });
 }
 
 /** An admin client. */
