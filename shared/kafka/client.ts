@@ -27,6 +27,7 @@ import type {
 } from "@platformatic/kafka";
 import type { ConnectionOptions as TlsOptions } from "node:tls";
 import type { KafkaConnection, SaslMechanism } from "./connection.ts";
+import { TransactionsProducer } from "./patches/client_transactions.ts";
 import { CommittedConsumer } from "./patches/committed_fetch.ts";
 
 /** A producer, consumer or admin of records as bytes. */
@@ -84,12 +85,15 @@ export function javaCompatiblePartitioner(): Partitioner<Buffer, Buffer, Buffer,
   return (message, key) => key ? compatibilityPartitioner(message, key) : next++ & 0x7fffffff;
 }
 
-/** A producer; pass `transactionalId` for transactions, `idempotent` for plain exactly-once sends. */
+/**
+ * A producer; pass `transactionalId` for transactions, `idempotent` for plain
+ * exactly-once sends. Its transactions are repaired (./patches/client_transactions.ts).
+ */
 export function createProducer(
   conn: KafkaConnection,
   options: Extra<ProducerOptions<Buffer, Buffer, Buffer, Buffer>> = {},
 ): KafkaProducer {
-  return new Producer({
+  return new TransactionsProducer({
     ...clientOptions(conn),
     partitioner: javaCompatiblePartitioner(),
     ...options,
@@ -100,12 +104,13 @@ export function createProducer(
  * A consumer in group `groupId`; how it reads is given to `consume()`. It is
  * a {@linkcode CommittedConsumer}: read_committed (the library's default)
  * by Kafka's rule, which the library's own filter breaks in three cases
- * (./patches/committed_fetch.ts).
+ * (./patches/committed_fetch.ts), and its committed offsets wait for open
+ * transactions (./patches/stable_offsets.ts; how long: its `stableOffsets`).
  */
 export function createConsumer(
   conn: KafkaConnection,
   options: Extra<ConsumerOptions<Buffer, Buffer, Buffer, Buffer>>,
-): KafkaConsumer {
+): CommittedConsumer {
   return new CommittedConsumer({ ...clientOptions(conn), ...options });
 }
 

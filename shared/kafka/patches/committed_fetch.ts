@@ -40,27 +40,12 @@
  * ```
  * @module
  */
-import {
-  clientSoftwareVersion,
-  Consumer,
-  FetchIsolationLevels,
-  kGetApi,
-} from "@platformatic/kafka";
+import { FetchIsolationLevels, kGetApi } from "@platformatic/kafka";
 import type { API, Callback, ConsumerOptions } from "@platformatic/kafka";
 import type { Buffer } from "node:buffer";
 import { committedFetchResponse, type FetchedPartition } from "./committed_fetch_filter.ts";
-
-/** The only @platformatic/kafka version whose Fetch path this class was checked against. */
-export const SUPPORTED_LIBRARY_VERSION = "2.12.1";
-
-/** Says why a CommittedConsumer cannot run on the installed library. */
-export function unsupportedLibraryVersion(installed: string): string | undefined {
-  if (installed === SUPPORTED_LIBRARY_VERSION) return undefined;
-  return `@platformatic/kafka ${installed} is installed, but CommittedConsumer ` +
-    `(shared/kafka/patches/committed_fetch.ts) hooks its internal Fetch path as of ` +
-    `${SUPPORTED_LIBRARY_VERSION}: check whether that version's read_committed filter is ` +
-    `fixed (tests/committed_fetch_test.ts), then drop or re-check the patch`;
-}
+import { requirePatchedPlatformatic } from "./platformatic_version.ts";
+import { StableOffsetsConsumer } from "./stable_offsets.ts";
 
 type FetchResponseShape = { responses: { partitions: FetchedPartition[] }[] };
 
@@ -89,11 +74,13 @@ function committedFetchApi(fetch: API<unknown[], unknown>): API<unknown[], unkno
   return Object.assign(wrapped, { async: fetch.async, key: fetch.key, version: fetch.version });
 }
 
-/** The library's Consumer of bytes, reading committed records by Kafka's rule; see the module doc. */
-export class CommittedConsumer extends Consumer<Buffer, Buffer, Buffer, Buffer> {
+/**
+ * The library's Consumer of bytes, reading committed records by Kafka's
+ * rule (see the module doc), with stable offsets (./stable_offsets.ts).
+ */
+export class CommittedConsumer extends StableOffsetsConsumer {
   constructor(options: ConsumerOptions<Buffer, Buffer, Buffer, Buffer>) {
-    const refusal = unsupportedLibraryVersion(clientSoftwareVersion);
-    if (refusal) throw new Error(refusal);
+    requirePatchedPlatformatic("committed_fetch.ts");
     super(options);
   }
 
