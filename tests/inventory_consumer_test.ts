@@ -6,7 +6,7 @@
  * of three instances dies.
  */
 import assert from "node:assert/strict";
-import type { Kafka } from "kafkajs";
+import type { Kafka, Message } from "kafkajs";
 import { createAvroCodec } from "../shared/kafka/avro_codec.ts";
 import { readDeadLetterHeaders } from "../shared/retry/dead_letter.ts";
 import { scrapeCounter } from "../shared/dev/supervisor.ts";
@@ -14,23 +14,41 @@ import type { StatusSource } from "../shared/orders/status_event.ts";
 import { INVENTORY_ORDER_SCHEMA, INVENTORY_ORDER_SCHEMA_V2 } from "../shared/orders/schemas.ts";
 import { INVENTORY_ORDERS_SUBJECT } from "../shared/orders/schemas.ts";
 import { openStore } from "../shared/store/open_store.ts";
+import { createCommittedReader } from "../shared/verify/committed_reader.ts";
+import { openStoreReader } from "../shared/verify/store_reader.ts";
 import { withDatabase } from "../shared/dev/local_postgres.ts";
 import pg from "pg";
 import type { StockMovement } from "../shared/orders/model.ts";
 import { renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { type Backend, BACKENDS } from "./backends.ts";
 import { dataConsumerArgs } from "./data_consumer.ts";
-import { integration, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
 import {
+  integration,
+  processAlive,
+  testBrokers,
+  testKafka,
+  testLogger,
+  uniqueName,
+  waitFor,
+} from "./harness.ts";
+import {
+  assertWokenEndedWell,
+  bothAtWork,
   caughtUp,
   committedCount,
   createTopics,
   explained,
+  freezeUntilMovedOn,
+  groupMembers,
+  kafkaToolsClasspath,
+  keepProducing,
   produceMessages,
   readAllCommitted,
+  refusedWork,
   startScript,
   startTestPipeline,
   stopped,
+  stopWoken,
 } from "./pipeline.ts";
 
 const CONSUMER = "consumers/inventory_data_consumer.ts";
@@ -83,30 +101,36 @@ function simulate(initial: Record<string, number>, lines: Line[]) {
   return { stock, outcome };
 }
 
-async function produceLines(kafka: Kafka, topic: string, registryUrl: string, lines: Line[]) {
+/** Encodes lines as the routers write them: Avro through the registry at `registryUrl`, keyed by SKU. */
+async function lineEncoder(registryUrl: string): Promise<(lines: Line[]) => Promise<Message[]>> {
   const codec = await createAvroCodec({
     registry: { url: registryUrl },
     subject: INVENTORY_ORDERS_SUBJECT,
     schemas: [INVENTORY_ORDER_SCHEMA, INVENTORY_ORDER_SCHEMA_V2],
   });
-  const messages = await Promise.all(lines.map(async (l) => ({
-    key: l.sku,
-    value: Buffer.from(
-      await codec.encode({
-        ...l,
-        lineCount: 1,
-        productName: "",
-        unitPrice: 1,
-        customerId: "c",
-        orderTotal: l.quantity,
-        currency: "EUR",
-        createdAt: 0,
-        routedAt: 0,
-        warehouse: null,
-      }),
-    ),
-  })));
-  await produceMessages(kafka, topic, messages);
+  return (lines) =>
+    Promise.all(lines.map(async (l) => ({
+      key: l.sku,
+      value: Buffer.from(
+        await codec.encode({
+          ...l,
+          lineCount: 1,
+          productName: "",
+          unitPrice: 1,
+          customerId: "c",
+          orderTotal: l.quantity,
+          currency: "EUR",
+          createdAt: 0,
+          routedAt: 0,
+          warehouse: null,
+        }),
+      ),
+    })));
+}
+
+async function produceLines(kafka: Kafka, topic: string, registryUrl: string, lines: Line[]) {
+  const encode = await lineEncoder(registryUrl);
+  await produceMessages(kafka, topic, await encode(lines));
 }
 
 /** Per-test topics, registry and database; the consumer's arguments. */
@@ -165,6 +189,61 @@ async function verify(
   for (const e of events) {
     const [, orderId, lineIndex] = e.eventId.split(":");
     assert.equal(e.status, expected.outcome.get(`${orderId}#${lineIndex}`), e.eventId);
+  }
+}
+
+/**
+ * The same outcome as {@linkcode verify}, counted without the product's
+ * code: the status events by Kafka's own Java consumer (read_committed),
+ * the ledger and the stock by plain SQL on the database.
+ */
+async function verifyIndependently(
+  ctx: Awaited<ReturnType<typeof setup>>,
+  initial: Record<string, number>,
+  lines: Line[],
+  skuPrefix: string,
+) {
+  const expected = simulate(initial, lines);
+  const reader = createCommittedReader({
+    classpath: await kafkaToolsClasspath(),
+    brokers: testBrokers(),
+    topics: [ctx.statusTopic],
+  });
+  const records = await reader.readMore();
+  const events = records.map((r) =>
+    JSON.parse(new TextDecoder().decode(r.value!)) as {
+      eventId: string;
+      status: string;
+      at: number;
+    }
+  );
+  // Each copy of an event where it is (partition/offset) and when it was made: the evidence.
+  const copies = new Map<string, string[]>();
+  events.forEach((e, i) => {
+    const where = `${records[i].partition}/${records[i].offset} at ${e.at}`;
+    copies.set(e.eventId, [...(copies.get(e.eventId) ?? []), where]);
+  });
+  const twice = [...copies].filter(([, c]) => c.length > 1);
+  assert.deepEqual(twice, [], "each status event once (Java reader)");
+  assert.equal(events.length, lines.length, "one status event per line (Java reader)");
+  for (const e of events) {
+    const [, orderId, lineIndex] = e.eventId.split(":");
+    assert.equal(e.status, expected.outcome.get(`${orderId}#${lineIndex}`), e.eventId);
+  }
+  const store = await openStoreReader(ctx.databaseUrl);
+  try {
+    const observed = await store.read("ord-", skuPrefix);
+    const ledger = observed.inventoryLines.map((l) => `${l.orderId}#${l.lineIndex}`);
+    assert.equal(new Set(ledger).size, ledger.length, "each line once in the ledger (SQL)");
+    assert.deepEqual(new Set(ledger), new Set(expected.outcome.keys()), "every line (SQL)");
+    for (const l of observed.inventoryLines) {
+      const refused = expected.outcome.get(`${l.orderId}#${l.lineIndex}`) === "refused";
+      assert.equal(l.outcome, refused ? "refused" : "applied", `${l.orderId}#${l.lineIndex}`);
+    }
+    const stock = Object.fromEntries(observed.stock.map((r) => [r.sku, r.onHand]));
+    assert.deepEqual(stock, expected.stock, "the stock (SQL)");
+  } finally {
+    await store.close();
   }
 }
 
@@ -563,4 +642,96 @@ for (const makeBackend of BACKENDS) {
       await backend.close();
     }
   });
+}
+
+/**
+ * Two instances over a stream topped up all along; one is frozen (SIGSTOP)
+ * with work in hand until the group has moved on without it, then woken.
+ * Its late work must be refused, and it must carry on or stop in one line;
+ * every line is applied once and every event published once.
+ */
+async function frozenInstanceIsFenced(kafka: Kafka, backend: Backend) {
+  // Twelve SKUs, which land on all six partitions: each instance has work on each of its own.
+  const skus = Array.from({ length: 12 }, (_, i) => `SKU-Z${String(i).padStart(2, "0")}`);
+  const initial = Object.fromEntries(skus.map((sku) => [sku, 60]));
+  const ctx = await setup(kafka, backend, "zombie", initial);
+  const topic = ctx.pipeline.topics.inventoryOrders.name;
+  const partitions = ctx.pipeline.topics.inventoryOrders.partitions;
+  const encode = await lineEncoder(ctx.pipeline.registryUrl);
+  const lines = movements(600, skus, 21);
+  await produceMessages(kafka, topic, await encode(lines));
+  const admin = kafka.admin();
+  await admin.connect();
+  const filled = (await admin.fetchTopicOffsets(topic)).filter((p) => Number(p.high) > 0);
+  await admin.disconnect();
+  assert.equal(filled.length, partitions, "every partition has records");
+  // More all along: whenever one is frozen it has work in hand.
+  const topUp = keepProducing(kafka, topic, async (round) => {
+    const more = movements(20, skus, 1000 + round);
+    lines.push(...more);
+    return await encode(more);
+  }, { everyMs: 100 });
+  // Small transactions, so that a freeze very likely lands inside one.
+  const args = ctx.args(["--transaction-size", "10", "--linger-ms", "20"]);
+  // Client ids of their own: Kafka's tool then tells the two members apart.
+  const [a, b] = ["a", "b"].map((name) =>
+    startScript(CONSUMER, [...args, "--client-id", `zombie-${name}`])
+  );
+  let woken = { wokeAt: 0, freezes: 0 };
+  let done = false;
+  try {
+    await explained({ a, b }, async () => {
+      await bothAtWork(kafka, ctx.group, { name: topic, partitions });
+      woken = await freezeUntilMovedOn(a, {
+        group: ctx.group,
+        topic: { name: topic, partitions },
+        // b goes on committing while a is frozen, unless a froze holding the store's lock.
+        othersProgress: () => committedCount(kafka, ctx.group, topic),
+      });
+      await waitFor(
+        "the woken instance back in the group, or stopped",
+        async () => !processAlive(a.pid) || (await groupMembers(ctx.group)).length === 2,
+        { timeoutMs: 90_000, intervalMs: 500 },
+      );
+      await topUp.stop();
+      await waitFor("every line applied", () => caughtUp(kafka, ctx.group, topic), {
+        timeoutMs: 120_000,
+        intervalMs: 500,
+      });
+    });
+    done = true;
+  } finally {
+    if (!done) {
+      await topUp.stop().catch(() => {});
+      for (const p of [a, b]) p.kill("SIGKILL");
+      await Promise.all([a.status, b.status]);
+    }
+  }
+  await stopped(b);
+  const end = await stopWoken(a, woken.wokeAt);
+  await verifyIndependently(ctx, initial, lines, "SKU-Z");
+  await verify(kafka, ctx, initial, lines);
+  const refused = refusedWork(end.late);
+  assert.ok(refused.length > 0, `its late work was refused:\n${end.late}`);
+  assertWokenEndedWell(end);
+  console.log(
+    `${lines.length} lines, ${woken.freezes} freeze(s); the woken instance ${end.how}, ` +
+      `refused: ${[...new Set(refused.map((l) => l.msg))].join(" | ")}`,
+  );
+  await ctx.pipeline.close();
+}
+
+for (const makeBackend of BACKENDS) {
+  Deno.test(
+    `inventory consumer on ${makeBackend.label}: a frozen instance the group moved on from is fenced when it wakes`,
+    integration,
+    async () => {
+      const backend = await makeBackend();
+      try {
+        await frozenInstanceIsFenced(testKafka(), backend);
+      } finally {
+        await backend.close();
+      }
+    },
+  );
 }

@@ -15,6 +15,9 @@ import { type RegistryServerOptions, startRegistry } from "../shared/registry/se
 import type { RegistryConnection } from "../shared/kafka/registry_connection.ts";
 import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/kafka/topics.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
+import { processAlive } from "./harness.ts";
+import { kafkaTool, type KafkaToolName, provisionKafka } from "../shared/dev/broker/local_kafka.ts";
+import type { ScriptRun } from "./run_script.ts";
 
 /** Scripts run to their end: tests/run_script.ts, re-exported for the pipeline tests. */
 export { runScript, type ScriptRun } from "./run_script.ts";
@@ -615,4 +618,372 @@ export function aggregatorArgs(prefix: string, extra: string[] = []): string[] {
     ...SERVICE_TEST_FLAGS,
     ...extra,
   ];
+}
+
+// ---------------------------------------------------------------- frozen instances (zombies)
+
+/**
+ * Where Kafka's jars are, for its own tools and the Java reader: the
+ * runner's (`KAFKA_TOOLS_CLASSPATH`), else fetched once into `.cache/`.
+ */
+export async function kafkaToolsClasspath(): Promise<string> {
+  return Deno.env.get("KAFKA_TOOLS_CLASSPATH") ??
+    (await provisionKafka({ log: testLogger("kafka") })).classpath;
+}
+
+/** Runs one of Kafka's own tools (`kafka-consumer-groups`, ...) to its end. */
+export async function runKafkaTool(tool: KafkaToolName, args: string[]): Promise<ScriptRun> {
+  const install = { version: "", libsDir: "", classpath: await kafkaToolsClasspath() };
+  const out = await kafkaTool(install, tool, args, {
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+/** One member of a consumer group and the partitions it was assigned, by topic. */
+export interface GroupMember {
+  consumerId: string;
+  clientId: string;
+  assignment: Record<string, number[]>;
+}
+
+/**
+ * The members of a group from `kafka-consumer-groups --describe --members
+ * --verbose`: its table (`GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS
+ * CURRENT-EPOCH CURRENT-ASSIGNMENT ...`, the assignment as
+ * `orders:0,1;other:2`, or `-`), read by its header's names. Older tools
+ * print an `ASSIGNMENT` column as `orders(0,1),other(2)`; it is read too.
+ * Pure; no table (a group without members) is no members.
+ *
+ * @example
+ * ```ts ignore
+ * parseGroupMembers("GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS CURRENT-ASSIGNMENT\n" +
+ *   "g c-1 /127.0.0.1 c 2 orders:0,1");
+ * // [{ consumerId: "c-1", clientId: "c", assignment: { orders: [0, 1] } }]
+ * ```
+ */
+export function parseGroupMembers(text: string): GroupMember[] {
+  const rows = text.split("\n").map((l) => l.trim().split(/\s+/));
+  const at = rows.findIndex((cols) => cols[0] === "GROUP" && cols.includes("CONSUMER-ID"));
+  if (at < 0) return [];
+  const header = rows[at];
+  const col = (...names: string[]) => header.findIndex((h) => names.includes(h));
+  const assigned = col("CURRENT-ASSIGNMENT", "ASSIGNMENT");
+  const members: GroupMember[] = [];
+  for (const cols of rows.slice(at + 1)) {
+    if (cols.length !== header.length) continue;
+    const assignment: Record<string, number[]> = {};
+    const text = assigned < 0 ? "-" : cols[assigned];
+    for (const m of text.matchAll(/([^,;:()]+)[:(]([\d,]*)\)?/g)) {
+      assignment[m[1]] = m[2].split(",").filter(Boolean).map(Number);
+    }
+    members.push({
+      consumerId: cols[col("CONSUMER-ID")],
+      clientId: cols[col("CLIENT-ID")],
+      assignment,
+    });
+  }
+  return members;
+}
+
+/** The members of `group` now, as the broker tells Kafka's own tool. */
+export async function groupMembers(group: string): Promise<GroupMember[]> {
+  const run = await runKafkaTool("kafka-consumer-groups", [
+    "--bootstrap-server",
+    testBrokers().join(","),
+    "--describe",
+    "--group",
+    group,
+    "--members",
+    "--verbose",
+  ]);
+  if (run.code !== 0) throw new Error(`kafka-consumer-groups exited ${run.code}: ${run.stderr}`);
+  return parseGroupMembers(run.stdout);
+}
+
+/** Whether one member of `members` holds every partition `0..partitions-1` of `topic`. */
+export function holdsEveryPartition(
+  members: readonly GroupMember[],
+  topic: string,
+  partitions: number,
+): boolean {
+  const held = new Set(members.flatMap((m) => m.assignment[topic] ?? []));
+  return members.length === 1 && held.size === partitions;
+}
+
+/**
+ * Freezes `frozen` (SIGSTOP: alive, holding whatever it held, saying
+ * nothing), waits until the group has moved on without it, the other
+ * member alone holding every partition of `topic` in two reads in a row
+ * of Kafka's own `kafka-consumer-groups` (so the survivor has had a moment
+ * to begin), and wakes it (SIGCONT), also when a wait fails. Returns where
+ * its output stood when it woke: what it says from there on is about its
+ * late work.
+ *
+ * `othersProgress`, if given, counts the others' work (the group's
+ * committed offsets, summed); it must grow within a few seconds of the
+ * freeze. A freeze that stops the others at once (the frozen one held a
+ * lock they all need: SQLite's one write lock) is not a zombie the group
+ * can move on from, so it is undone, and tried again once they work again.
+ *
+ * @example
+ * ```ts ignore
+ * const { wokeAt } = await freezeUntilMovedOn(a, {
+ *   group,
+ *   topic: { name: "orders", partitions: 6 },
+ *   othersProgress: () => committedCount(kafka, group, "orders"),
+ * });
+ * const late = a.output().slice(wokeAt);
+ * ```
+ */
+export async function freezeUntilMovedOn(
+  frozen: ScriptProcess,
+  options: {
+    group: string;
+    topic: { name: string; partitions: number };
+    /** A count that grows while the others work (see above). */
+    othersProgress?: () => Promise<number>;
+    timeoutMs?: number;
+  },
+): Promise<{ wokeAt: number; freezes: number }> {
+  const { group, topic, othersProgress } = options;
+  const timeoutMs = options.timeoutMs ?? 90_000;
+  const grows = async (what: string, withinMs: number) => {
+    if (!othersProgress) return true;
+    const from = await othersProgress();
+    return await waitFor(what, async () => (await othersProgress()) > from, {
+      timeoutMs: withinMs,
+      intervalMs: 100,
+    }).then(() => true, () => false);
+  };
+  for (let freezes = 1;; freezes++) {
+    Deno.kill(frozen.pid, "SIGSTOP");
+    let stalled = false;
+    try {
+      // Well within the 6 s session timeout of the tests' scripts.
+      stalled = !(await grows("the others' progress", 2500));
+      if (stalled && freezes >= 5) {
+        throw new Error(`${freezes} freezes of pid ${frozen.pid} each stopped the others too`);
+      }
+      let reads = 0;
+      if (!stalled) {
+        await waitFor(`${group} to move on from the frozen pid ${frozen.pid}`, async () => {
+          const movedOn = holdsEveryPartition(
+            await groupMembers(group),
+            topic.name,
+            topic.partitions,
+          );
+          reads = movedOn ? reads + 1 : 0;
+          return reads >= 2;
+        }, { timeoutMs, intervalMs: 200 });
+      }
+    } finally {
+      Deno.kill(frozen.pid, "SIGCONT");
+    }
+    if (!stalled) return { wokeAt: frozen.output().length, freezes };
+    if (!(await grows("the others' progress once it is woken", timeoutMs))) {
+      throw new Error(`nothing progressed after pid ${frozen.pid} was woken`);
+    }
+  }
+}
+
+/** A structured log line of a script, as shared/platform/log.ts writes them. */
+export interface LogLine {
+  level: string;
+  msg: string;
+  component?: string;
+  [field: string]: unknown;
+}
+
+/** The structured lines of a script's output; other lines (a stack, a warning) are left out. */
+export function logLines(output: string): LogLine[] {
+  return output.split("\n").flatMap((line) => {
+    if (!line.startsWith("{")) return [];
+    try {
+      const parsed = JSON.parse(line);
+      return typeof parsed.level === "string" && typeof parsed.msg === "string" ? [parsed] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * What says that a woken instance's late work was refused, under either
+ * design of the exactly-once loop, matched anywhere in one log line:
+ * - one transactional producer per input partition (kafkajs): the next
+ *   owner's producer bumped the epoch, and the old one is fenced
+ *   (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH, "old epoch");
+ * - one producer per instance with the group generation on its offsets
+ *   (KIP-447): the group moved on (ILLEGAL_GENERATION; UNKNOWN_MEMBER_ID once
+ *   its member was removed; REBALANCE_IN_PROGRESS while the group joins);
+ * - a data consumer's store, which the next owner has moved past: the
+ *   batch was applied already, or the partition is another's.
+ */
+export const LATE_WORK_REFUSED = new RegExp(
+  [
+    "PRODUCER_FENCED",
+    "INVALID_PRODUCER_EPOCH",
+    "old epoch",
+    "fences the current one",
+    "\\bfenced\\b",
+    "ILLEGAL_GENERATION",
+    "generation id is not valid",
+    "UNKNOWN_MEMBER_ID",
+    "not aware of this member",
+    "REBALANCE_IN_PROGRESS",
+    "FENCED_INSTANCE_ID",
+    "already applied up to the stored offset",
+    "another instance owns this partition",
+  ].join("|"),
+  "i",
+);
+
+/**
+ * The lines of `output` in which the script itself says that its work was
+ * refused ({@linkcode LATE_WORK_REFUSED}). The Kafka client's own lines
+ * (`component: "kafkajs"`) are left out: its heartbeat's "not aware of this
+ * member" says the group moved on, not that any work was refused.
+ */
+export function refusedWork(output: string): LogLine[] {
+  return logLines(output).filter((l) =>
+    l.component !== "kafkajs" && LATE_WORK_REFUSED.test(JSON.stringify(l))
+  );
+}
+
+/**
+ * Keeps producing to `topic` while a test runs: `next(round)` gives each
+ * round's messages, one round every `everyMs`. `stop()` ends it and returns
+ * every message it produced (acknowledged by all replicas).
+ */
+export function keepProducing(
+  kafka: Kafka,
+  topic: string,
+  next: (round: number) => Message[] | Promise<Message[]>,
+  { everyMs = 200 } = {},
+): { stop(): Promise<Message[]> } {
+  const sent: Message[] = [];
+  let running = true;
+  const producer = kafka.producer({ idempotent: true });
+  const done = (async () => {
+    await producer.connect();
+    try {
+      for (let round = 0; running; round++) {
+        const messages = await next(round);
+        await producer.send({ topic, acks: -1, messages });
+        sent.push(...messages);
+        await new Promise((r) => setTimeout(r, everyMs));
+      }
+    } finally {
+      await producer.disconnect();
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+      return sent;
+    },
+  };
+}
+
+/** The committed offset of `groupId` on each partition of `topic` (index = partition; -1: none). */
+export async function committedOffsets(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+): Promise<number[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const byPartition: number[] = [];
+    for (const p of offsets.partitions) byPartition[p.partition] = Number(p.offset);
+    return byPartition;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The error lines a woken instance that carries on may say of its own: a crash loop says more. */
+export const WOKEN_ERRORS_AT_MOST = 2;
+
+/** The error lines of the script itself in `output` (not its Kafka client's). */
+export function ownErrors(output: string): LogLine[] {
+  return logLines(output).filter((l) => l.level === "error" && l.component !== "kafkajs");
+}
+
+/** How a woken instance's run ended (see {@linkcode stopWoken}). */
+export interface WokenEnd {
+  /** It was still running, and was stopped here; or it had stopped by itself. */
+  how: "carried on" | "stopped itself";
+  status: Deno.CommandStatus;
+  /** What it said from its wake on. */
+  late: string;
+}
+
+/**
+ * Ends the run of an instance woken at `wokeAt` (see
+ * {@linkcode freezeUntilMovedOn}): SIGTERM if it still runs. Checks
+ * nothing, so that the caller can check the data first;
+ * {@linkcode assertWokenEndedWell} checks how it went.
+ */
+export async function stopWoken(proc: ScriptProcess, wokeAt: number): Promise<WokenEnd> {
+  const how = processAlive(proc.pid) ? "carried on" : "stopped itself";
+  if (how === "carried on") proc.kill("SIGTERM");
+  const status = await proc.status;
+  return { how, status, late: proc.output().slice(wokeAt) };
+}
+
+/**
+ * A woken instance ended well, whichever way its loop handles the refusal:
+ * - it carried on: SIGTERM stopped it with exit 0, and since it woke it
+ *   said at most {@linkcode WOKEN_ERRORS_AT_MOST} errors of its own (no
+ *   crash loop);
+ * - it stopped by itself: exit 1, with exactly one error line of its own
+ *   since it woke, and that line names the refusal
+ *   ({@linkcode LATE_WORK_REFUSED}), not some other cause.
+ */
+export function assertWokenEndedWell(end: WokenEnd): void {
+  const { how, status, late } = end;
+  const errors = ownErrors(late);
+  if (how === "carried on") {
+    assert.equal(status.code, 0, `clean exit expected:\n${late.slice(-3000)}`);
+    assert.ok(
+      errors.length <= WOKEN_ERRORS_AT_MOST,
+      `a crash loop? ${errors.length} errors since it woke:\n${late.slice(-3000)}`,
+    );
+    return;
+  }
+  assert.equal(status.code, 1, `exit 1 after a refusal, not ${status.code}:\n${late}`);
+  assert.equal(errors.length, 1, `one error line, not ${errors.length}:\n${late}`);
+  const line = JSON.stringify(errors[0]);
+  assert.ok(LATE_WORK_REFUSED.test(line), `its one line says its work was refused, not: ${line}`);
+}
+
+/**
+ * Waits until two instances share `topic` in `group` (Kafka's own tool
+ * shows two members, each holding some of its partitions) and both are at
+ * work: every partition committed on since, with records still to do.
+ */
+export async function bothAtWork(
+  kafka: Kafka,
+  group: string,
+  topic: { name: string; partitions: number },
+  { timeoutMs = 90_000 } = {},
+): Promise<void> {
+  await waitFor("both instances to share the input", async () => {
+    const members = await groupMembers(group);
+    return members.length === 2 &&
+      members.every((m) => (m.assignment[topic.name] ?? []).length > 0);
+  }, { timeoutMs, intervalMs: 500 });
+  const start = await committedOffsets(kafka, group, topic.name);
+  await waitFor("both at work: every partition committed on, with more to do", async () => {
+    const now = await committedOffsets(kafka, group, topic.name);
+    return now.length === topic.partitions && now.every((n, p) => n > (start[p] ?? -1)) &&
+      !(await caughtUp(kafka, group, topic.name));
+  }, { timeoutMs, intervalMs: 200 });
 }

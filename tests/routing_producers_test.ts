@@ -4,11 +4,20 @@
  * keys, start-up errors, and exactly-once across SIGKILLs.
  */
 import assert from "node:assert/strict";
+import type { Message } from "kafkajs";
 import { DLQ_HEADERS, readDeadLetterHeaders } from "../shared/retry/dead_letter.ts";
 import { DELIVERY_ROUTE, INVENTORY_ROUTE, routeRecord } from "../shared/router/routing_spec.ts";
-import { waitFor } from "./harness.ts";
+import { createCommittedReader } from "../shared/verify/committed_reader.ts";
+import { createWireDecoder } from "../shared/verify/wire_avro.ts";
+import { processAlive, testBrokers, waitFor } from "./harness.ts";
 import {
+  assertWokenEndedWell,
+  bothAtWork,
   explained,
+  freezeUntilMovedOn,
+  groupMembers,
+  kafkaToolsClasspath,
+  keepProducing,
   killAfterProgress,
   pipelineTest,
   produceOrders,
@@ -16,14 +25,23 @@ import {
   rawOrders,
   readAllCommitted,
   readRouted,
+  refusedWork,
   routerArgs,
   routerCaughtUp,
   routerCommitted,
+  routerGroup,
+  routerTopic,
   ROUTING_PRODUCERS,
   startRouter,
   startScript,
   stopped,
+  stopWoken,
 } from "./pipeline.ts";
+
+/** A produced message as a raw record, as {@linkcode expectedOutcomes} takes them. */
+function asRaw(m: Message): { key: string; value: string } {
+  return { key: String(m.key), value: String(m.value) };
+}
 
 /** What each route must do with each raw record, from the pure router. */
 function expectedOutcomes(records: { key: string; value: string }[]) {
@@ -240,5 +258,90 @@ pipelineTest(
       assert.equal(status.code, 2);
       assert.match(proc.output(), /--transaction-size must be at least 1/);
     });
+  },
+);
+
+pipelineTest(
+  "a frozen instance the group moved on from is fenced when it wakes",
+  "zombie",
+  async ({ kafka, pipeline }) => {
+    const orders = pipeline.topics.orders;
+    const group = routerGroup(pipeline, "inventory");
+    const mix = { inventory: 70, delivery: 30 };
+    const order = (count: number, seed: number) => rawOrders(count, { seed, invalidRate: 0, mix });
+    // A backlog, then more all along, on every partition: whenever one is frozen it has work in hand.
+    const backlog = order(1000, 41);
+    await produceRaw(kafka, orders.name, backlog);
+    const topUp = keepProducing(kafka, orders.name, (round) => order(30, 1000 + round), {
+      everyMs: 100,
+    });
+    // Small transactions, so that a freeze very likely lands inside one.
+    const small = ["--transaction-size", "10", "--linger-ms", "20"];
+    const [a, b] = [0, 1].map(() => startRouter(pipeline, "inventory", small));
+    let toppedUp: Awaited<ReturnType<typeof topUp.stop>> = [];
+    let wokeAt = 0;
+    let done = false;
+    try {
+      await explained({ a, b }, async () => {
+        await bothAtWork(kafka, group, orders);
+        ({ wokeAt } = await freezeUntilMovedOn(a, { group, topic: orders }));
+        await waitFor(
+          "the woken instance back in the group, or stopped",
+          async () => !processAlive(a.pid) || (await groupMembers(group)).length === 2,
+          {
+            timeoutMs: 90_000,
+            intervalMs: 500,
+          },
+        );
+        toppedUp = await topUp.stop();
+        await waitFor("every order routed", () => routerCaughtUp(kafka, pipeline, "inventory"), {
+          timeoutMs: 120_000,
+          intervalMs: 500,
+        });
+      });
+      done = true;
+    } finally {
+      if (!done) {
+        await topUp.stop().catch(() => {});
+        for (const p of [a, b]) p.kill("SIGKILL");
+        await Promise.all([a.status, b.status]);
+      }
+    }
+    await stopped(b);
+    const woken = await stopWoken(a, wokeAt);
+
+    // Counted by Kafka's own Java consumer, read_committed, decoded without the product's codec.
+    const reader = createCommittedReader({
+      classpath: await kafkaToolsClasspath(),
+      brokers: testBrokers(),
+      topics: [routerTopic(pipeline, "inventory"), pipeline.topics.ordersDlq.name],
+    });
+    const committed = await reader.readMore();
+    const decoder = createWireDecoder(pipeline.registryUrl);
+    const routed = committed.filter((r) => r.topic === routerTopic(pipeline, "inventory"));
+    const lines = await Promise.all(routed.map(async (r) => {
+      const v = await decoder.decode(r.value!);
+      return `${v.orderId}#${v.lineIndex}`;
+    }));
+    // Each copy of a line where it is (partition/offset): the evidence if there are two.
+    const seen = new Map<string, string[]>();
+    lines.forEach((l, i) => {
+      seen.set(l, [...(seen.get(l) ?? []), `${routed[i].partition}/${routed[i].offset}`]);
+    });
+    assert.deepEqual([...seen].filter(([, c]) => c.length > 1), [], "no line is visible twice");
+    const expected = expectedOutcomes([...backlog, ...toppedUp.map(asRaw)]);
+    const missing = [...expected.inventoryLines].filter((l) => !seen.has(l));
+    assert.deepEqual(missing, [], "no line is lost");
+    assert.equal(lines.length, expected.inventoryLines.size, "nothing else");
+    const dead = committed.filter((r) => r.topic === pipeline.topics.ordersDlq.name);
+    assert.equal(dead.length, 0, "nothing dead-lettered");
+
+    const refused = refusedWork(woken.late);
+    assert.ok(refused.length > 0, `its late work was refused:\n${woken.late}`);
+    assertWokenEndedWell(woken);
+    console.log(
+      `${lines.length} lines; the woken instance ${woken.how}, ` +
+        `refused: ${[...new Set(refused.map((l) => l.msg))].join(" | ")}`,
+    );
   },
 );
