@@ -16,8 +16,7 @@
  * ```
  * @module
  */
-import type { Admin, Consumer } from "kafkajs";
-import { untilAborted } from "../platform/shutdown.ts";
+import type { Admin } from "kafkajs";
 
 /** What the message may name: where we connected, and as whom. */
 export interface ErrorContext {
@@ -263,35 +262,4 @@ export async function securityFailureLine(
     denied = { operation: "IdempotentWrite (or Create)", resource: "the cluster" };
   }
   return describeKafkaError(err, ctx, denied);
-}
-
-/**
- * Rejects when `consumer` crashes on an error retrying cannot fix, or one
- * kafkajs will not restart it after: a run loop races this with its stop
- * signal, so a missing ACL ends the script instead of a crash loop or a hang.
- */
-export function fatalCrash(consumer: Consumer): Promise<never> {
-  return new Promise<never>((_, reject) => {
-    consumer.on(consumer.events.CRASH, (e) => {
-      if (isFatalKafkaError(e.payload.error) || !e.payload.restart) reject(e.payload.error);
-    });
-  });
-}
-
-/**
- * Waits until `signal` aborts (a clean stop) or `crashed` rejects (a fatal
- * crash); resolves with the crash's error, or undefined on a stop.
- */
-export async function untilStopOrFatal(
-  signal: AbortSignal,
-  crashed: Promise<never>,
-): Promise<unknown> {
-  let fatal: unknown;
-  await Promise.race([
-    untilAborted(signal),
-    crashed.catch((err) => {
-      fatal = err;
-    }),
-  ]);
-  return fatal;
 }
