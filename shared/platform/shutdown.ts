@@ -2,6 +2,10 @@
  * Graceful shutdown: SIGINT or SIGTERM aborts one AbortSignal that a
  * script's loops watch, so they can finish or abort the open transaction
  * and close their clients. A second signal exits at once, for the impatient.
+ * A shutdown that has not finished after its grace period (a client whose
+ * close never returns, say) exits too, with code 1 and one line saying so:
+ * a stopped script ends, whatever its clients do, as a container runtime
+ * would make it after its own grace period, but with the reason in the log.
  *
  * @example
  * ```ts
@@ -17,14 +21,30 @@ import type { Logger } from "./log.ts";
 export interface Shutdown {
   /** Aborted on the first SIGINT/SIGTERM, with the signal's name as reason. */
   readonly signal: AbortSignal;
-  /** Removes the signal listeners. */
+  /** Removes the signal listeners (not the grace period's deadline). */
   dispose(): void;
 }
 
 const SIGNALS: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
 
+/**
+ * How long a script may take to stop after the first signal. Longer than a
+ * transaction (10 s) takes to abort or commit and a client to close; shorter
+ * than Kubernetes' default grace period (30 s), so the script's own line is
+ * what the log shows.
+ */
+export const SHUTDOWN_GRACE_MS = 25_000;
+
+export interface ShutdownOptions {
+  /** The exit code of a second signal; 130 as a shell's Ctrl-C. */
+  forceExitCode?: number;
+  /** See {@linkcode SHUTDOWN_GRACE_MS}. */
+  graceMs?: number;
+}
+
 /** Turns SIGINT/SIGTERM into an AbortSignal; see the module example. */
-export function shutdownSignal(log?: Logger, forceExitCode = 130): Shutdown {
+export function shutdownSignal(log?: Logger, options: ShutdownOptions = {}): Shutdown {
+  const { forceExitCode = 130, graceMs = SHUTDOWN_GRACE_MS } = options;
   const controller = new AbortController();
   const handlers = SIGNALS.map((sig) => {
     const handler = () => {
@@ -33,6 +53,14 @@ export function shutdownSignal(log?: Logger, forceExitCode = 130): Shutdown {
         Deno.exit(forceExitCode);
       }
       log?.info("shutting down", { signal: sig });
+      const deadline = setTimeout(() => {
+        const line = `shutdown did not finish within ${graceMs / 1000} s; exiting`;
+        if (log) log.error(line, { signal: sig });
+        else console.error(line);
+        Deno.exit(1);
+      }, graceMs);
+      // The deadline alone never keeps a script alive that has finished.
+      Deno.unrefTimer(deadline);
       controller.abort(sig);
     };
     Deno.addSignalListener(sig, handler);
@@ -41,6 +69,8 @@ export function shutdownSignal(log?: Logger, forceExitCode = 130): Shutdown {
   return {
     signal: controller.signal,
     dispose() {
+      // The deadline stays: a script whose clients keep it alive past this
+      // point still ends.
       for (const [sig, handler] of handlers) Deno.removeSignalListener(sig, handler);
     },
   };

@@ -103,3 +103,53 @@ Deno.test("untilAborted resolves on the abort, and at once after it", async () =
   assert.equal(done, true);
   await untilAborted(controller.signal);
 });
+
+/**
+ * Runs a script that sets up `shutdownSignal` with `graceMs`, says "ready",
+ * and after the signal either returns or keeps a timer running forever (a
+ * client whose close never returns); SIGTERMs it once ready.
+ */
+async function stopScript(graceMs: number, hangs: boolean) {
+  const code = `
+    import { shutdownSignal } from ${JSON.stringify(import.meta.resolve("./shutdown.ts"))};
+    const shutdown = shutdownSignal(undefined, { graceMs: ${graceMs} });
+    console.log("ready");
+    await new Promise((r) => shutdown.signal.addEventListener("abort", r));
+    shutdown.dispose();
+    if (${hangs}) setInterval(() => {}, 1000);
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", code],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("ready")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  const started = performance.now();
+  child.kill("SIGTERM");
+  const [status, stderr] = await Promise.all([
+    child.status,
+    new Response(child.stderr).text(),
+    reader.cancel(),
+  ]);
+  return { code: status.code, stderr, ms: performance.now() - started };
+}
+
+Deno.test("a shutdown that never finishes exits 1 after its grace period, saying so", async () => {
+  const { code, stderr, ms } = await stopScript(300, true);
+  assert.equal(code, 1);
+  assert.match(stderr, /shutdown did not finish within 0\.3 s; exiting/);
+  assert.ok(ms >= 250, `exited after ${ms.toFixed(0)} ms`);
+});
+
+Deno.test("the grace period's deadline never keeps a finished script alive", async () => {
+  // Generous against a slow machine, far below the 60 s grace period.
+  const { code, stderr, ms } = await stopScript(60_000, false);
+  assert.equal(code, 0, stderr);
+  assert.ok(ms < 20_000, `exited after ${ms.toFixed(0)} ms`);
+});
