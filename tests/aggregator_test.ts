@@ -16,7 +16,7 @@ import type { RawOrder } from "../shared/orders/model.ts";
 import type { StatsSnapshot } from "../shared/aggregate/snapshot.ts";
 import { ensureTopics, renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { integration, testKafka, uniqueName, waitFor } from "./harness.ts";
-import { aggregatorArgs, type ScriptProcess, startScript } from "./pipeline.ts";
+import { aggregatorArgs, exited, type ScriptProcess, startScript } from "./pipeline.ts";
 
 const AGGREGATOR = "scripts/aggregator.ts";
 const MINUTE = 60_000;
@@ -412,7 +412,7 @@ Deno.test(
 
       // The snapshot in order_stats is the same one, and survives a clean restart as it is.
       proc.kill("SIGTERM");
-      assert.equal((await proc.status).code, 0, proc.output().slice(-3000));
+      assert.equal((await exited(proc)).code, 0, proc.output().slice(-3000));
       assertFigures(await latestSnapshot(kafka, `${prefix}-stats`, expected.records), expected);
       proc = startScript(AGGREGATOR, testAggregatorArgs(prefix));
       const again = await waitFor(
@@ -427,7 +427,7 @@ Deno.test(
       );
     } finally {
       proc.kill("SIGTERM");
-      await proc.status;
+      await exited(proc);
     }
   },
 );

@@ -12,7 +12,7 @@ import type { ClickEvent } from "../shared/orders/clicks.ts";
 import type { RawOrder } from "../shared/orders/model.ts";
 import { validateOrder } from "../shared/orders/validate.ts";
 import { integration, testKafka, uniqueName, waitFor } from "./harness.ts";
-import { aggregatorArgs, consumeRecords, runGenerator, startScript } from "./pipeline.ts";
+import { aggregatorArgs, consumeRecords, exited, runGenerator, startScript } from "./pipeline.ts";
 
 const WINDOW_MS = 60_000;
 const SLIDE_MS = 5_000;
@@ -188,7 +188,7 @@ Deno.test(
       throw new Error(`${err}\n--- aggregator output:\n${proc.output().slice(-4000)}`);
     } finally {
       proc.kill("SIGTERM");
-      await proc.status;
+      await exited(proc);
     }
   },
 );

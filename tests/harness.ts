@@ -41,20 +41,31 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
-/** Waits until `check` returns a truthy value, or throws after `timeoutMs`. */
+/**
+ * Waits until `check` returns a truthy value, or throws after `timeoutMs`,
+ * also when one call of `check` never returns (a request nobody answers).
+ */
 export async function waitFor<T>(
   what: string,
   check: () => T | Promise<T>,
   { timeoutMs = 30_000, intervalMs = 100 } = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
+  const TIMED_OUT = Symbol("timed out");
   let last: unknown;
   while (Date.now() < deadline) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<typeof TIMED_OUT>((resolve) =>
+      timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, deadline - Date.now()))
+    );
     try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
+      const value = await Promise.race([Promise.resolve().then(check), late]);
+      if (value === TIMED_OUT) last = "its last check had not returned";
+      else if (value) return value as NonNullable<T>;
     } catch (err) {
       last = err;
+    } finally {
+      clearTimeout(timer);
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

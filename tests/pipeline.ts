@@ -13,6 +13,7 @@ import { createOrderGenerator } from "../shared/orders/generate.ts";
 import { consumerLag } from "../shared/kafka/lag.ts";
 import { type RegistryServerOptions, startRegistry } from "../shared/registry/server.ts";
 import type { RegistryConnection } from "../shared/kafka/registry_connection.ts";
+import { SHUTDOWN_GRACE_MS } from "../shared/platform/shutdown.ts";
 import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/kafka/topics.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
 import { processAlive } from "./harness.ts";
@@ -565,15 +566,43 @@ export async function stopped(proc: ReturnType<typeof startScript>): Promise<voi
   // the signal (143) with nothing said: one started after the work was
   // already done is stopped at once. Scripts set the handler up before
   // their first line, so wait for that line (or for the exit).
-  let exited = false;
-  proc.status.then(() => exited = true, () => exited = true);
-  await waitFor("its first line before it is stopped", () => exited || proc.output() !== "", {
+  let ended = false;
+  proc.status.then(() => ended = true, () => ended = true);
+  await waitFor("its first line before it is stopped", () => ended || proc.output() !== "", {
     timeoutMs: 60_000,
     intervalMs: 50,
   });
   proc.kill("SIGTERM");
-  const status = await proc.status;
+  const status = await exited(proc);
   assert.equal(status.code, 0, `clean exit expected:\n${proc.output().slice(-3000)}`);
+}
+
+/**
+ * The exit status of `proc`, which has been told to stop. A script exits by
+ * itself within its shutdown grace period (SHUTDOWN_GRACE_MS); one that has
+ * not after `timeoutMs` is SIGKILLed and the test fails with its output, so
+ * that no test waits forever on a process.
+ */
+export async function exited(
+  proc: ScriptProcess,
+  timeoutMs = SHUTDOWN_GRACE_MS + 30_000,
+): Promise<Deno.CommandStatus> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) =>
+    timer = setTimeout(() => resolve("late"), timeoutMs)
+  );
+  try {
+    const status = await Promise.race([proc.status, late]);
+    if (status !== "late") return status;
+  } finally {
+    clearTimeout(timer);
+  }
+  proc.kill("SIGKILL");
+  await proc.status;
+  throw new Error(
+    `pid ${proc.pid} had not exited ${timeoutMs / 1000} s after it was told to stop:\n` +
+      proc.output().slice(-3000),
+  );
 }
 
 /**
@@ -934,7 +963,7 @@ export interface WokenEnd {
 export async function stopWoken(proc: ScriptProcess, wokeAt: number): Promise<WokenEnd> {
   const how = processAlive(proc.pid) ? "carried on" : "stopped itself";
   if (how === "carried on") proc.kill("SIGTERM");
-  const status = await proc.status;
+  const status = await exited(proc);
   return { how, status, late: proc.output().slice(wokeAt) };
 }
 
