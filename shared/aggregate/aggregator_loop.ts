@@ -460,6 +460,10 @@ async function readSession(loop: AggregatorLoop, signal: AbortSignal, admin: Adm
   loop.m.topics.set({}, loop.current.length);
   const sessionEnded = new Promise<string>((resolve) => (loop.endSession = resolve));
   const onAbort = () => loop.endSession("shutdown");
+  // A signal that came before this point (during a restore or the topic
+  // listing) fires no event: without this look, the session would wait for
+  // an end that never comes, and the script would not stop.
+  if (signal.aborted) return;
   signal.addEventListener("abort", onAbort, { once: true });
   const consumer = sessionConsumer(loop);
   const timers: ReturnType<typeof setInterval>[] = [];
