@@ -42,6 +42,25 @@ export function uniqueName(prefix: string): string {
 }
 
 /**
+ * What `promise` settled to within `ms`, or undefined when it had not (it
+ * runs on, unobserved); a rejection within `ms` rejects.
+ */
+export async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+): Promise<{ value: T } | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) =>
+    timer = setTimeout(() => resolve(undefined), ms)
+  );
+  try {
+    return await Promise.race([promise.then((value) => ({ value })), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Waits until `check` returns a truthy value, or throws after `timeoutMs`,
  * also when one call of `check` never returns (a request nobody answers).
  */
@@ -51,21 +70,14 @@ export async function waitFor<T>(
   { timeoutMs = 30_000, intervalMs = 100 } = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
-  const TIMED_OUT = Symbol("timed out");
   let last: unknown;
   while (Date.now() < deadline) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<typeof TIMED_OUT>((resolve) =>
-      timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, deadline - Date.now()))
-    );
     try {
-      const value = await Promise.race([Promise.resolve().then(check), late]);
-      if (value === TIMED_OUT) last = "its last check had not returned";
-      else if (value) return value as NonNullable<T>;
+      const settled = await within(Promise.resolve().then(check), deadline - Date.now());
+      if (!settled) last = "its last check had not returned";
+      else if (settled.value) return settled.value as NonNullable<T>;
     } catch (err) {
       last = err;
-    } finally {
-      clearTimeout(timer);
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

@@ -16,7 +16,7 @@ import type { RegistryConnection } from "../shared/kafka/registry_connection.ts"
 import { SHUTDOWN_GRACE_MS } from "../shared/platform/shutdown.ts";
 import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/kafka/topics.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
-import { processAlive } from "./harness.ts";
+import { processAlive, within } from "./harness.ts";
 import { kafkaTool, type KafkaToolName, provisionKafka } from "../shared/dev/broker/local_kafka.ts";
 import type { ScriptRun } from "./run_script.ts";
 
@@ -587,16 +587,8 @@ export async function exited(
   proc: ScriptProcess,
   timeoutMs = SHUTDOWN_GRACE_MS + 30_000,
 ): Promise<Deno.CommandStatus> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<"late">((resolve) =>
-    timer = setTimeout(() => resolve("late"), timeoutMs)
-  );
-  try {
-    const status = await Promise.race([proc.status, late]);
-    if (status !== "late") return status;
-  } finally {
-    clearTimeout(timer);
-  }
+  const settled = await within(proc.status, timeoutMs);
+  if (settled) return settled.value;
   proc.kill("SIGKILL");
   await proc.status;
   throw new Error(
