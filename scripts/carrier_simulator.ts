@@ -28,6 +28,7 @@ import {
   createCarrierBatchHandler,
 } from "../shared/carrier/batches.ts";
 import { createKafka, kafkaLogger } from "../shared/kafka/kafkajs_client.ts";
+import { createAdmin } from "../shared/kafka/client.ts";
 import { securityFailureLine } from "../shared/kafka/errors.ts";
 import { registryConnectionFrom } from "../shared/kafka/registry_connection.ts";
 import { MetricsRegistry, serveMetrics } from "../shared/platform/metrics.ts";
@@ -39,7 +40,7 @@ import {
 import { startKafkaScript } from "../shared/kafka/kafka_script.ts";
 import { startProgressLines } from "../shared/platform/progress_lines.ts";
 import { shutdownSignal, untilAborted } from "../shared/platform/shutdown.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/kafka/topics.ts";
+import { ensureTopicsAt, renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { carrierConfig } from "../shared/carrier/config.ts";
 
 async function main(): Promise<number> {
@@ -60,20 +61,17 @@ async function main(): Promise<number> {
       subject: DELIVERY_EVENTS_SUBJECT,
       schemas: [DELIVERY_EVENT_SCHEMA],
     });
-    const admin = createKafka({ ...connection, retries: 2 }, kafkaLogger(log)).admin();
-    await admin.connect();
-    await ensureTopics(admin, [
+    await ensureTopicsAt(connection, [
       renamed(TOPICS.orderStatus, cfg.statusTopic),
       renamed(TOPICS.deliveryEvents, cfg.eventsTopic),
     ], log);
-    await admin.disconnect();
 
     server = serveMetrics(metrics, { hostname: cfg.metricsHost, port: cfg.metricsPort });
     log.info("metrics", { url: server.url });
 
     const kafka = createKafka(connection, kafkaLogger(log));
     const lag = startLagMetrics({
-      admin: kafka.admin(),
+      admin: createAdmin(connection),
       metrics,
       groupId: cfg.groupId,
       topics: [cfg.statusTopic],

@@ -74,7 +74,7 @@ async function main(): Promise<number> {
   });
   const collector = createCollector({
     kafka,
-    brokers: connection.brokers,
+    connection,
     log,
     statsUrl: cfg.statsUrl.replace(/\/+$/, ""),
     ordersTopic: cfg.ordersTopic,

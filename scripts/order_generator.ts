@@ -38,7 +38,7 @@ import { createClickGenerator } from "../shared/orders/clicks.ts";
 import { ordersWithClicks } from "../shared/intake/generated_load.ts";
 import { connectOrSay } from "../shared/kafka/connect.ts";
 import { shutdownSignal } from "../shared/platform/shutdown.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/kafka/topics.ts";
+import { ensureTopicsAt, renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { generatorConfig } from "../shared/intake/generator_config.ts";
 
 async function main(): Promise<number> {
@@ -102,10 +102,7 @@ async function main(): Promise<number> {
       async () => {
         await intake.connect();
         if (clickProducer) {
-          const admin = kafka.admin();
-          await admin.connect();
-          await ensureTopics(admin, [renamed(TOPICS.clicks, cfg.clicksTopic)], log)
-            .finally(() => admin.disconnect());
+          await ensureTopicsAt(connection, [renamed(TOPICS.clicks, cfg.clicksTopic)], log);
           await clickProducer.connect();
         }
       },

@@ -33,7 +33,7 @@ import { createStatusFeed } from "../shared/order_status/feed.ts";
 import { startProgressLines } from "../shared/platform/progress_lines.ts";
 import { startKafkaScript } from "../shared/kafka/kafka_script.ts";
 import { shutdownSignal, untilAborted } from "../shared/platform/shutdown.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/kafka/topics.ts";
+import { ensureTopicsAt, renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { statusServiceConfig } from "../shared/order_status/config.ts";
 
 async function main(): Promise<number> {
@@ -52,10 +52,7 @@ async function main(): Promise<number> {
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
   let stopProgress = () => {};
   try {
-    const admin = createKafka({ ...connection, retries: 2 }, kafkaLogger(log)).admin();
-    await admin.connect();
-    await ensureTopics(admin, [renamed(TOPICS.orderStatus, cfg.statusTopic)], log);
-    await admin.disconnect();
+    await ensureTopicsAt(connection, [renamed(TOPICS.orderStatus, cfg.statusTopic)], log);
 
     // /healthz stays open: a liveness probe (whether the view is fed, and how many events).
     // /metrics is guarded like the orders; Prometheus sends the token (`authorization` in a job).

@@ -14,8 +14,8 @@ import { type ClickEvent, clickMessage, createClickGenerator } from "../shared/o
 import { createOrderGenerator, createRandom } from "../shared/orders/generate.ts";
 import type { RawOrder } from "../shared/orders/model.ts";
 import type { StatsSnapshot } from "../shared/aggregate/snapshot.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/kafka/topics.ts";
-import { integration, testKafka, uniqueName, waitFor } from "./harness.ts";
+import { ensureTopicsAt, renamed, TOPICS } from "../shared/kafka/topics.ts";
+import { integration, testConnection, testKafka, uniqueName, waitFor } from "./harness.ts";
 import { aggregatorArgs, exited, type ScriptProcess, startScript } from "./pipeline.ts";
 
 const AGGREGATOR = "scripts/aggregator.ts";
@@ -217,21 +217,15 @@ function expectedFigures(input: Input, topN: number) {
   };
 }
 
-async function createTopics(kafka: Kafka, prefix: string, input: Input) {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(admin, [
-      renamed(TOPICS.orders, `${prefix}-orders`),
-      renamed(TOPICS.orderStatus, `${prefix}-status`),
-      renamed(TOPICS.clicks, `${prefix}-clicks`),
-      renamed(TOPICS.orderStats, `${prefix}-stats`),
-      ...[...Object.keys(input.retry), ...Object.keys(input.dlq)]
-        .map((name) => renamed(TOPICS.ordersDlq, name)),
-    ]);
-  } finally {
-    await admin.disconnect();
-  }
+async function createTopics(prefix: string, input: Input) {
+  await ensureTopicsAt(testConnection("aggregator-topics"), [
+    renamed(TOPICS.orders, `${prefix}-orders`),
+    renamed(TOPICS.orderStatus, `${prefix}-status`),
+    renamed(TOPICS.clicks, `${prefix}-clicks`),
+    renamed(TOPICS.orderStats, `${prefix}-stats`),
+    ...[...Object.keys(input.retry), ...Object.keys(input.dlq)]
+      .map((name) => renamed(TOPICS.ordersDlq, name)),
+  ]);
 }
 
 /** Produces one slice of every topic's records. */
@@ -363,7 +357,7 @@ Deno.test(
     const expected = expectedFigures(input, 25);
     assert.ok(expected.status.duplicatesIgnored > 10, "republished status events in the input");
     assert.ok(expected.deadLettered.total > 50 && expected.retried.total > 50);
-    await createTopics(kafka, prefix, input);
+    await createTopics(prefix, input);
 
     const slices = 8;
     let proc = startScript(AGGREGATOR, testAggregatorArgs(prefix));

@@ -6,7 +6,9 @@
 import assert from "node:assert/strict";
 import type { Kafka, KafkaMessage } from "kafkajs";
 import { ensureTopics, renamed, TOPICS } from "../shared/kafka/topics.ts";
-import { integration, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
+import { partitionCount } from "../shared/kafka/admin.ts";
+import { ConfigResourceTypes } from "@platformatic/kafka";
+import { integration, testAdmin, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
 import { createTopics, transactionalProducer } from "./pipeline.ts";
 
 async function collect(
@@ -43,33 +45,31 @@ async function collect(
 }
 
 Deno.test("ensureTopics creates declared topics once and is idempotent", integration, async () => {
-  const kafka = testKafka();
-  const admin = kafka.admin();
-  await admin.connect();
+  const admin = testAdmin();
   try {
     const spec = renamed(TOPICS.orders, uniqueName("orders"));
     assert.deepEqual(await ensureTopics(admin, [spec], testLogger("topics")), [spec.name]);
     assert.deepEqual(await ensureTopics(admin, [spec], testLogger("topics")), []);
-    const meta = await admin.fetchTopicMetadata({ topics: [spec.name] });
-    assert.equal(meta.topics[0].partitions.length, spec.partitions);
-    const configs = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: [{ type: 2, name: spec.name, configNames: ["cleanup.policy", "retention.ms"] }],
+    assert.equal(await partitionCount(admin, spec.name), spec.partitions);
+    const [described] = await admin.describeConfigs({
+      resources: [{
+        resourceType: ConfigResourceTypes.TOPIC,
+        resourceName: spec.name,
+        configurationKeys: ["cleanup.policy", "retention.ms"],
+      }],
     });
-    const entries = Object.fromEntries(
-      configs.resources[0].configEntries.map((e) => [e.configName, e.configValue]),
-    );
+    const entries = Object.fromEntries(described.configs.map((e) => [e.name, e.value]));
     assert.equal(entries["cleanup.policy"], "delete");
     assert.equal(entries["retention.ms"], String(spec.retentionMs));
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 });
 
 Deno.test("produce and consume through a consumer group", integration, async () => {
   const kafka = testKafka();
   const topic = uniqueName("plain");
-  await createTopics(kafka, [renamed(TOPICS.orders, topic)]);
+  await createTopics([renamed(TOPICS.orders, topic)]);
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
   const sent = Array.from({ length: 50 }, (_, i) => ({ key: `order-${i}`, value: `{"i":${i}}` }));
@@ -88,7 +88,7 @@ Deno.test(
   async () => {
     const kafka = testKafka();
     const topic = uniqueName("tx");
-    await createTopics(kafka, [renamed(TOPICS.orders, topic)]);
+    await createTopics([renamed(TOPICS.orders, topic)]);
     const producer = await transactionalProducer(kafka, "tx-id");
     const aborted = await producer.transaction();
     await aborted.send({ topic, messages: [{ key: "a", value: "aborted" }] });
@@ -120,7 +120,7 @@ Deno.test(
     // 2.2.4 alone leaks some of them here (shared/kafka/patches/read_committed.ts).
     const kafka = testKafka();
     const topic = uniqueName("tx-overlap");
-    await createTopics(kafka, [{ ...renamed(TOPICS.orders, topic), partitions: 1 }]);
+    await createTopics([{ ...renamed(TOPICS.orders, topic), partitions: 1 }]);
     const producers = await Promise.all(
       [0, 1, 2].map((i) => transactionalProducer(kafka, `tx-overlap-${i}`)),
     );

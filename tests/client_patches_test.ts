@@ -36,7 +36,6 @@ import {
 import type { KafkaConnection } from "../shared/kafka/connection.ts";
 import type { AclBinding } from "../shared/kafka/acls.ts";
 import { applyAcls } from "../shared/kafka/acls.ts";
-import { createKafka } from "../shared/kafka/kafkajs_client.ts";
 import {
   UnstableOffsetsTimeoutError,
   type UnstableOffsetsWait,
@@ -280,11 +279,10 @@ Deno.test({
         patternType,
         operation,
       });
-      const kafkajsAdmin = createKafka(admin, testLogger("acls")).admin();
-      await kafkajsAdmin.connect();
+      const aclAdmin = createAdmin(admin);
       try {
         // What a transactional client needs, and nothing on the cluster.
-        await applyAcls(kafkajsAdmin, [
+        await applyAcls(aclAdmin, [
           grant("TOPIC", topic, "WRITE"),
           grant("TOPIC", topic, "DESCRIBE"),
           grant("TRANSACTIONAL_ID", idPrefix, "WRITE", "PREFIXED"),
@@ -292,7 +290,7 @@ Deno.test({
           grant("GROUP", "patches-acl-group", "READ"),
         ]);
       } finally {
-        await kafkajsAdmin.disconnect();
+        await aclAdmin.close();
       }
       const conn = await principalConnection(cluster, principal);
 

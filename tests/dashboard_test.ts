@@ -55,7 +55,7 @@ interface Topics {
   replay: string;
 }
 
-async function createDashboardTopics(kafka: Kafka, prefix: string): Promise<Topics> {
+async function createDashboardTopics(prefix: string): Promise<Topics> {
   const t: Topics = {
     orders: `${prefix}-orders`,
     status: `${prefix}-status`,
@@ -64,7 +64,7 @@ async function createDashboardTopics(kafka: Kafka, prefix: string): Promise<Topi
     dlq: `${prefix}-orders-dlq`,
     replay: `${prefix}-orders-inventory-retry-1`,
   };
-  await createTopics(kafka, [
+  await createTopics([
     { ...renamed(TOPICS.orders, t.orders), partitions: 2 },
     { ...renamed(TOPICS.orderStatus, t.status), partitions: 2 },
     { ...renamed(TOPICS.clicks, t.clicks), partitions: 1 },
@@ -133,7 +133,7 @@ Deno.test({
   async fn() {
     const kafka = testKafka("dashboard-test");
     const prefix = uniqueName("dash");
-    const t = await createDashboardTopics(kafka, prefix);
+    const t = await createDashboardTopics(prefix);
     await seedDeadLetters(kafka, t);
     const brokers = testBrokers().join(",");
 

@@ -49,7 +49,7 @@ async function setup(kafka: Kafka, name: string, backend: Backend) {
   const pipeline = await startTestPipeline(kafka, name);
   const eventsTopic = renamed(TOPICS.deliveryEvents, uniqueName(`${name}-events`));
   const statusTopic = renamed(TOPICS.orderStatus, uniqueName(`${name}-status`));
-  await createTopics(kafka, [eventsTopic, statusTopic]);
+  await createTopics([eventsTopic, statusTopic]);
   const databaseUrl = await backend.database();
   const group = uniqueName(`${name}-tracker`);
   const orderCodec = await createAvroCodec({
@@ -80,7 +80,7 @@ async function setup(kafka: Kafka, name: string, backend: Backend) {
     }, extra);
   /** Whether the consumer has committed everything on both source topics. */
   const drained = async () =>
-    (await caughtUp(kafka, group, topics.orders)) && (await caughtUp(kafka, group, topics.events));
+    (await caughtUp(group, topics.orders)) && (await caughtUp(group, topics.events));
   return {
     pipeline,
     topics,
@@ -364,8 +364,8 @@ for (const makeBackend of BACKENDS) {
           ...SERVICE_TEST_FLAGS,
         ]);
         const committed = async () =>
-          (await committedCount(kafka, ctx.group, ctx.topics.orders)) +
-          (await committedCount(kafka, ctx.group, ctx.topics.events));
+          (await committedCount(ctx.group, ctx.topics.orders)) +
+          (await committedCount(ctx.group, ctx.topics.events));
         const total = count * 4;
         const everything = async () => {
           const admin = kafka.admin();

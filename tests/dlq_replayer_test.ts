@@ -14,10 +14,17 @@ import { createAvroCodec } from "../shared/kafka/avro_codec.ts";
 import type { Failure } from "../shared/retry/dead_letter.ts";
 import type { AvroRecordSchema } from "../shared/orders/schemas.ts";
 import { startRegistry } from "../shared/registry/server.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/kafka/topics.ts";
+import { ensureTopicsAt, renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { readToEnd } from "../shared/dlq_replay/io.ts";
 import { type DeadLetterSeed, writeDeadLetters } from "./dead_letters.ts";
-import { integration, testBrokers, testKafka, testLogger, uniqueName } from "./harness.ts";
+import {
+  integration,
+  testBrokers,
+  testConnection,
+  testKafka,
+  testLogger,
+  uniqueName,
+} from "./harness.ts";
 import { readAllCommitted } from "./pipeline.ts";
 
 const ENTRY = "scripts/dlq_replayer.ts";
@@ -44,14 +51,11 @@ async function seedDlq(
     origin: uniqueName(`${name}-orders`),
     retry: uniqueName(`${name}-orders-retry-1`),
   };
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [
+  await ensureTopicsAt(testConnection("dlq-topics"), [
     { ...renamed(TOPICS.ordersDlq, t.dlq), partitions: 2 },
     { ...renamed(TOPICS.orders, t.origin), partitions: 1 },
     { ...renamed(TOPICS.orders, t.retry), partitions: 1 },
   ]);
-  await admin.disconnect();
   // As the retry path leaves them: four attempts, a retry header, a trace header to keep.
   await writeDeadLetters(
     kafka,

@@ -7,6 +7,8 @@
  */
 import type { Kafka } from "kafkajs";
 import { createKafka } from "../shared/kafka/kafkajs_client.ts";
+import { createAdmin, type KafkaAdmin } from "../shared/kafka/client.ts";
+import type { KafkaConnection } from "../shared/kafka/connection.ts";
 import { createLogger, type Logger } from "../shared/platform/log.ts";
 
 /** A logger for tests: quiet unless TEST_LOG_LEVEL says otherwise. */
@@ -34,6 +36,16 @@ export function testBrokers(): string[] {
 /** A kafkajs client on this run's broker. */
 export function testKafka(clientId = "test"): Kafka {
   return createKafka({ brokers: testBrokers(), clientId }, testLogger(clientId));
+}
+
+/** How a test's own clients reach this run's broker. */
+export function testConnection(clientId = "test"): KafkaConnection {
+  return { brokers: testBrokers(), clientId };
+}
+
+/** An admin client on this run's broker; close it after. */
+export function testAdmin(clientId = "test"): KafkaAdmin {
+  return createAdmin(testConnection(clientId));
 }
 
 /** A name no other test (or earlier run) uses: `prefix-<time>-<random>`. */

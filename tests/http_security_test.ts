@@ -18,8 +18,15 @@
  */
 import assert from "node:assert/strict";
 import { ensureCertificates } from "../shared/dev/certs.ts";
-import { ensureTopics, renamed, TOPICS } from "../shared/kafka/topics.ts";
-import { integration, testBrokers, testKafka, uniqueName, waitFor } from "./harness.ts";
+import { ensureTopicsAt, renamed, TOPICS } from "../shared/kafka/topics.ts";
+import {
+  integration,
+  testBrokers,
+  testConnection,
+  testKafka,
+  uniqueName,
+  waitFor,
+} from "./harness.ts";
 import { readAllCommitted, type ScriptProcess, startScript, stopped } from "./pipeline.ts";
 
 const GATEWAY = "scripts/order_gateway.ts";
@@ -64,15 +71,9 @@ function loggedUrl(proc: ScriptProcess, suffix: string): Promise<string> {
 }
 
 async function newTopic(name: string): Promise<string> {
-  const admin = testKafka("http-security").admin();
-  await admin.connect();
-  try {
-    const spec = renamed(TOPICS.orders, uniqueName(name));
-    await ensureTopics(admin, [spec]);
-    return spec.name;
-  } finally {
-    await admin.disconnect();
-  }
+  const spec = renamed(TOPICS.orders, uniqueName(name));
+  await ensureTopicsAt(testConnection("http-security"), [spec]);
+  return spec.name;
 }
 
 /** Asserts a 401 with a challenge for each scheme and a one-line JSON body matching `error`. */

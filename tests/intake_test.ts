@@ -22,9 +22,9 @@ import {
   runScript,
 } from "./pipeline.ts";
 
-async function newOrdersTopic(kafka: Kafka): Promise<string> {
+async function newOrdersTopic(): Promise<string> {
   const spec = renamed(TOPICS.orders, uniqueName("orders"));
-  await createTopics(kafka, [spec]);
+  await createTopics([spec]);
   return spec.name;
 }
 
@@ -63,7 +63,7 @@ Deno.test(
   integration,
   async () => {
     const kafka = testKafka("intake-gateway");
-    const topic = await newOrdersTopic(kafka);
+    const topic = await newOrdersTopic();
     const metrics = new MetricsRegistry();
     const intake = createOrderIntake({
       kafka,
@@ -148,7 +148,7 @@ Deno.test(
   integration,
   async () => {
     const kafka = testKafka("intake-batching");
-    const topic = await newOrdersTopic(kafka);
+    const topic = await newOrdersTopic();
     const metrics = new MetricsRegistry();
     const intake = createOrderIntake({ kafka, topic, log: testLogger("intake"), metrics });
     try {
@@ -258,7 +258,7 @@ Deno.test(
   "gateway started with Kafka down answers 503, then recovers when Kafka is reachable",
   integration,
   async () => {
-    const topic = await newOrdersTopic(testKafka("intake-recover-admin"));
+    const topic = await newOrdersTopic();
     const port = freePort();
     const kafka = createKafka(
       { brokers: [`127.0.0.1:${port}`], clientId: "intake-recover", retries: 1 },
@@ -309,7 +309,7 @@ Deno.test(
   integration,
   async () => {
     const kafka = testKafka("intake-generator");
-    const topic = await newOrdersTopic(kafka);
+    const topic = await newOrdersTopic();
     const { totals, log } = await runGenerator(topic, { count: 200, seed: 7 }, [
       "--batch-size",
       "50",

@@ -142,7 +142,7 @@ async function setup(
 ) {
   const pipeline = await startTestPipeline(kafka, name);
   const statusTopic = renamed(TOPICS.orderStatus, uniqueName(`${name}-status`));
-  await createTopics(kafka, [statusTopic]);
+  await createTopics([statusTopic]);
   const databaseUrl = await backend.database();
   const store = await openStore({ url: databaseUrl, log });
   for (const [sku, n] of Object.entries(initial)) await store.setStock(sku, n);
@@ -269,7 +269,7 @@ for (const makeBackend of BACKENDS) {
           await explained({ a, b }, () =>
             waitFor(
               "both instances to apply every line",
-              () => caughtUp(kafka, ctx.group, ctx.pipeline.topics.inventoryOrders.name),
+              () => caughtUp(ctx.group, ctx.pipeline.topics.inventoryOrders.name),
               { timeoutMs: 90_000, intervalMs: 300 },
             ));
         } finally {
@@ -288,12 +288,12 @@ for (const makeBackend of BACKENDS) {
           await produceLines(kafka, topic, ctx.pipeline.registryUrl, lines);
           let kills = 0;
           let before = 0;
-          while (kills < 3 && !(await caughtUp(kafka, ctx.group, topic))) {
+          while (kills < 3 && !(await caughtUp(ctx.group, topic))) {
             const p = startScript(CONSUMER, ctx.args(["--batch-size", "20"]));
             // Let it make progress past the last kill, then kill it without warning.
             before = await waitFor("progress before the kill", async () => {
-              const n = await committedCount(kafka, ctx.group, topic);
-              return n >= before + 300 || (await caughtUp(kafka, ctx.group, topic)) ? n || 1 : 0;
+              const n = await committedCount(ctx.group, topic);
+              return n >= before + 300 || (await caughtUp(ctx.group, topic)) ? n || 1 : 0;
             }, { timeoutMs: 90_000, intervalMs: 50 });
             p.kill("SIGKILL");
             await p.status;
@@ -304,7 +304,7 @@ for (const makeBackend of BACKENDS) {
             await explained({ consumer: last }, () =>
               waitFor(
                 "the last instance to finish",
-                () => caughtUp(kafka, ctx.group, topic),
+                () => caughtUp(ctx.group, topic),
                 { timeoutMs: 120_000, intervalMs: 300 },
               ));
           } finally {
@@ -343,10 +343,8 @@ for (const makeBackend of BACKENDS) {
               { consumer: p },
               () =>
                 waitFor("progress before the kill", async () => {
-                  const n = await committedCount(kafka, ctx.group, topic);
-                  return n >= before + 250 || (await caughtUp(kafka, ctx.group, topic))
-                    ? n || 1
-                    : 0;
+                  const n = await committedCount(ctx.group, topic);
+                  return n >= before + 250 || (await caughtUp(ctx.group, topic)) ? n || 1 : 0;
                 }, { timeoutMs: 90_000, intervalMs: 50 }),
             );
             p.kill("SIGKILL");
@@ -629,7 +627,7 @@ for (const makeBackend of BACKENDS) {
             procs.slice(1).map((p) => p.output().match(/rebalanced/g)?.length ?? 0);
           await waitFor(
             "a survivor to take over, and the survivors to finish",
-            async () => rebalances().some((n) => n >= 2) && await caughtUp(kafka, ctx.group, topic),
+            async () => rebalances().some((n) => n >= 2) && await caughtUp(ctx.group, topic),
             { timeoutMs: 120_000, intervalMs: 300 },
           );
         } finally {
@@ -681,12 +679,12 @@ async function frozenInstanceIsFenced(kafka: Kafka, backend: Backend) {
   let done = false;
   try {
     await explained({ a, b }, async () => {
-      await bothAtWork(kafka, ctx.group, { name: topic, partitions });
+      await bothAtWork(ctx.group, { name: topic, partitions });
       woken = await freezeUntilMovedOn(a, {
         group: ctx.group,
         topic: { name: topic, partitions },
         // b goes on committing while a is frozen, unless a froze holding the store's lock.
-        othersProgress: () => committedCount(kafka, ctx.group, topic),
+        othersProgress: () => committedCount(ctx.group, topic),
       });
       await waitFor(
         "the woken instance back in the group, or stopped",
@@ -694,7 +692,7 @@ async function frozenInstanceIsFenced(kafka: Kafka, backend: Backend) {
         { timeoutMs: 90_000, intervalMs: 500 },
       );
       await topUp.stop();
-      await waitFor("every line applied", () => caughtUp(kafka, ctx.group, topic), {
+      await waitFor("every line applied", () => caughtUp(ctx.group, topic), {
         timeoutMs: 120_000,
         intervalMs: 500,
       });

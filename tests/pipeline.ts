@@ -14,8 +14,10 @@ import { consumerLag } from "../shared/kafka/lag.ts";
 import { type RegistryServerOptions, startRegistry } from "../shared/registry/server.ts";
 import type { RegistryConnection } from "../shared/kafka/registry_connection.ts";
 import { SHUTDOWN_GRACE_MS } from "../shared/platform/shutdown.ts";
-import { ensureTopics, renamed, TOPICS, type TopicSpec } from "../shared/kafka/topics.ts";
+import { ensureTopicsAt, renamed, TOPICS, type TopicSpec } from "../shared/kafka/topics.ts";
+import { committedOffsets, partitionCount } from "../shared/kafka/admin.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
+import { testAdmin, testConnection } from "./harness.ts";
 import { processAlive, within } from "./harness.ts";
 import { kafkaTool, type KafkaToolName, provisionKafka } from "../shared/dev/broker/local_kafka.ts";
 import type { ScriptRun } from "./run_script.ts";
@@ -55,7 +57,7 @@ export async function startTestPipeline(
     deliveryOrders: renamed(TOPICS.deliveryOrders, uniqueName(`${name}-delivery`)),
     ordersDlq: renamed(TOPICS.ordersDlq, uniqueName(`${name}-dlq`)),
   };
-  await createTopics(kafka, Object.values(topics));
+  await createTopics(Object.values(topics));
   const options = {
     kafka,
     topic: uniqueName("_schemas"),
@@ -121,14 +123,8 @@ export function pipelineTest(
 }
 
 /** Creates `specs` on this run's broker, where they do not exist yet. */
-export async function createTopics(kafka: Kafka, specs: TopicSpec[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(admin, specs);
-  } finally {
-    await admin.disconnect();
-  }
+export async function createTopics(specs: TopicSpec[]): Promise<void> {
+  await ensureTopicsAt(testConnection("test-topics"), specs);
 }
 
 /**
@@ -294,20 +290,18 @@ export async function readRouted(
 
 /** How many raw orders the `target` routing producer has committed. */
 export function routerCommitted(
-  kafka: Kafka,
   pipeline: TestPipeline,
   target: "inventory" | "delivery",
 ): Promise<number> {
-  return committedCount(kafka, routerGroup(pipeline, target), pipeline.topics.orders.name);
+  return committedCount(routerGroup(pipeline, target), pipeline.topics.orders.name);
 }
 
 /** Whether the `target` routing producer has committed every raw order. */
 export function routerCaughtUp(
-  kafka: Kafka,
   pipeline: TestPipeline,
   target: "inventory" | "delivery",
 ): Promise<boolean> {
-  return caughtUp(kafka, routerGroup(pipeline, target), pipeline.topics.orders.name);
+  return caughtUp(routerGroup(pipeline, target), pipeline.topics.orders.name);
 }
 
 /** The routing producer's arguments for a test pipeline. */
@@ -344,29 +338,23 @@ export function routerArgs(
 }
 
 /** Committed offsets of `groupId` on `topic`, summed over partitions. */
-export async function committedCount(
-  kafka: Kafka,
-  groupId: string,
-  topic: string,
-): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
+export async function committedCount(groupId: string, topic: string): Promise<number> {
+  const admin = testAdmin("test-offsets");
   try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return offsets.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+    const offsets = await committedOffsets(admin, groupId, topic);
+    return [...offsets.values()].reduce((n, offset) => n + offset, 0);
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }
 
 /** Whether `groupId` has committed every record of `topic` (its lag is zero). */
-export async function caughtUp(kafka: Kafka, groupId: string, topic: string): Promise<boolean> {
-  const admin = kafka.admin();
-  await admin.connect();
+export async function caughtUp(groupId: string, topic: string): Promise<boolean> {
+  const admin = testAdmin("test-lag");
   try {
     return (await consumerLag(admin, groupId, topic)).every((p) => p.lag === 0);
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }
 
@@ -515,7 +503,7 @@ export async function readDecoded(
  * @example
  * ```ts ignore
  * before = await killAfterProgress(proc, async () => {
- *   const n = await committedCount(kafka, group, topic);
+ *   const n = await committedCount(group, topic);
  *   return n >= before + 250 ? n : 0;
  * });
  * ```
@@ -755,7 +743,7 @@ export function holdsEveryPartition(
  * const { wokeAt } = await freezeUntilMovedOn(a, {
  *   group,
  *   topic: { name: "orders", partitions: 6 },
- *   othersProgress: () => committedCount(kafka, group, "orders"),
+ *   othersProgress: () => committedCount(group, "orders"),
  * });
  * const late = a.output().slice(wokeAt);
  * ```
@@ -912,20 +900,16 @@ export function keepProducing(
 }
 
 /** The committed offset of `groupId` on each partition of `topic` (index = partition; -1: none). */
-export async function committedOffsets(
-  kafka: Kafka,
-  groupId: string,
-  topic: string,
-): Promise<number[]> {
-  const admin = kafka.admin();
-  await admin.connect();
+export async function committedByPartition(groupId: string, topic: string): Promise<number[]> {
+  const admin = testAdmin("test-offsets");
   try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const byPartition: number[] = [];
-    for (const p of offsets.partitions) byPartition[p.partition] = Number(p.offset);
-    return byPartition;
+    const offsets = await committedOffsets(admin, groupId, topic);
+    return Array.from(
+      { length: await partitionCount(admin, topic) },
+      (_, p) => offsets.get(p) ?? -1,
+    );
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }
 
@@ -991,7 +975,6 @@ export function assertWokenEndedWell(end: WokenEnd): void {
  * work: every partition committed on since, with records still to do.
  */
 export async function bothAtWork(
-  kafka: Kafka,
   group: string,
   topic: { name: string; partitions: number },
   { timeoutMs = 90_000 } = {},
@@ -1001,10 +984,10 @@ export async function bothAtWork(
     return members.length === 2 &&
       members.every((m) => (m.assignment[topic.name] ?? []).length > 0);
   }, { timeoutMs, intervalMs: 500 });
-  const start = await committedOffsets(kafka, group, topic.name);
+  const start = await committedByPartition(group, topic.name);
   await waitFor("both at work: every partition committed on, with more to do", async () => {
-    const now = await committedOffsets(kafka, group, topic.name);
+    const now = await committedByPartition(group, topic.name);
     return now.length === topic.partitions && now.every((n, p) => n > (start[p] ?? -1)) &&
-      !(await caughtUp(kafka, group, topic.name));
+      !(await caughtUp(group, topic.name));
   }, { timeoutMs, intervalMs: 200 });
 }

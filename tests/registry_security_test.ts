@@ -303,7 +303,7 @@ securedPipelineTest(
         await explained({ producer: proc }, () =>
           waitFor(
             "the producer to consume every raw order",
-            () => routerCaughtUp(kafka, pipeline, "inventory"),
+            () => routerCaughtUp(pipeline, "inventory"),
             { timeoutMs: 90_000, intervalMs: 500 },
           ));
       } finally {

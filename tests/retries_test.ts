@@ -160,7 +160,7 @@ pipelineTest(
     let before = 0;
     for (let kills = 0; kills < 3; kills++) {
       before = await killAfterProgress(startRouter(pipeline, "inventory", extra), async () => {
-        const n = await routerCommitted(kafka, pipeline, "inventory");
+        const n = await routerCommitted(pipeline, "inventory");
         return n >= before + 250 ? n : 0;
       });
       if (before >= records.length - 250) break;
@@ -169,7 +169,7 @@ pipelineTest(
     const ids = inventoryIds(records);
     try {
       await waitFor("every order routed or dead-lettered", async () => {
-        if (!await routerCaughtUp(kafka, pipeline, "inventory")) return false;
+        if (!await routerCaughtUp(pipeline, "inventory")) return false;
         const routed = await readRouted(kafka, pipeline, "inventory");
         const dead = await readAllCommitted(kafka, pipeline.topics.ordersDlq.name);
         const done = new Set([

@@ -106,8 +106,8 @@ pipelineTest(
         waitFor(
           "both producers to consume every raw order",
           async () =>
-            (await routerCaughtUp(kafka, pipeline, "inventory")) &&
-            (await routerCaughtUp(kafka, pipeline, "delivery")),
+            (await routerCaughtUp(pipeline, "inventory")) &&
+            (await routerCaughtUp(pipeline, "delivery")),
           { timeoutMs: 90_000, intervalMs: 500 },
         ));
     } finally {
@@ -191,13 +191,11 @@ pipelineTest(
       const progressed = await killAfterProgress(
         startRouter(pipeline, "inventory", smallTransactions),
         async () => {
-          const n = await routerCommitted(kafka, pipeline, "inventory");
-          return n >= before + 300 || (await routerCaughtUp(kafka, pipeline, "inventory"))
-            ? n || 1
-            : 0;
+          const n = await routerCommitted(pipeline, "inventory");
+          return n >= before + 300 || (await routerCaughtUp(pipeline, "inventory")) ? n || 1 : 0;
         },
       );
-      if (await routerCaughtUp(kafka, pipeline, "inventory")) break;
+      if (await routerCaughtUp(pipeline, "inventory")) break;
       before = progressed;
       kills++;
     }
@@ -207,7 +205,7 @@ pipelineTest(
     try {
       await waitFor(
         "the restarted producer to finish the stream",
-        () => routerCaughtUp(kafka, pipeline, "inventory"),
+        () => routerCaughtUp(pipeline, "inventory"),
         { timeoutMs: 120_000, intervalMs: 500 },
       );
     } finally {
@@ -283,7 +281,7 @@ pipelineTest(
     let done = false;
     try {
       await explained({ a, b }, async () => {
-        await bothAtWork(kafka, group, orders);
+        await bothAtWork(group, orders);
         ({ wokeAt } = await freezeUntilMovedOn(a, { group, topic: orders }));
         await waitFor(
           "the woken instance back in the group, or stopped",
@@ -294,7 +292,7 @@ pipelineTest(
           },
         );
         toppedUp = await topUp.stop();
-        await waitFor("every order routed", () => routerCaughtUp(kafka, pipeline, "inventory"), {
+        await waitFor("every order routed", () => routerCaughtUp(pipeline, "inventory"), {
           timeoutMs: 120_000,
           intervalMs: 500,
         });

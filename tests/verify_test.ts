@@ -54,7 +54,7 @@ Deno.test("verify audits a running pipeline end to end", integration, async (t) 
   const pipeline = await startTestPipeline(kafka, "verify");
   const status = renamed(TOPICS.orderStatus, uniqueName("verify-status"));
   const consumerDlq = renamed(TOPICS.ordersDlq, uniqueName("verify-consumer-dlq"));
-  await createTopics(kafka, [status, consumerDlq]);
+  await createTopics([status, consumerDlq]);
   const dir = await Deno.makeTempDir({ prefix: "verify-test-" });
   const databaseUrl = `sqlite:${dir}/store.db`;
   const t$ = pipeline.topics;

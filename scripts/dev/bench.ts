@@ -24,6 +24,7 @@
 import { join } from "node:path";
 import { defineConfig } from "../../shared/platform/config.ts";
 import { createKafka } from "../../shared/kafka/kafkajs_client.ts";
+import { createAdmin } from "../../shared/kafka/client.ts";
 import { createLogger } from "../../shared/platform/log.ts";
 import { provideBroker } from "../../shared/dev/broker/provide.ts";
 import { waitUntilReady } from "../../shared/dev/broker/ready.ts";
@@ -259,11 +260,10 @@ async function main(): Promise<number> {
     { brokers: broker.brokers, clientId: "bench" },
     createLogger({ name: "bench", level: "error" }),
   );
-  const admin = kafka.admin();
+  const admin = createAdmin({ brokers: broker.brokers, clientId: "bench" });
   let registry: Awaited<ReturnType<typeof startRegistry>> | undefined;
   try {
-    await waitUntilReady(kafka, log);
-    await admin.connect();
+    await waitUntilReady({ brokers: broker.brokers, clientId: "bench" }, log);
     registry = await startRegistry({ kafka, topic: `bench-${runId}-_schemas`, port: 0, log });
     const ctx: BenchContext = {
       brokers: broker.brokers,
@@ -352,7 +352,7 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     await registry?.close().catch(() => {});
-    await admin.disconnect().catch(() => {});
+    await admin.close().catch(() => {});
     await broker.stop();
   }
 }

@@ -32,11 +32,10 @@ import { join } from "node:path";
 import { defineConfig } from "../../shared/platform/config.ts";
 import { createKafka, kafkaLogger } from "../../shared/kafka/kafkajs_client.ts";
 import { type KafkaConnection } from "../../shared/kafka/connection.ts";
-import type { Kafka } from "kafkajs";
 import { createLogger, type Logger, logLevelFlag } from "../../shared/platform/log.ts";
 import { shutdownSignal, sleep } from "../../shared/platform/shutdown.ts";
 import { pipelineTopics } from "../topology.ts";
-import { ensureTopics, TOPICS } from "../../shared/kafka/topics.ts";
+import { ensureTopicsAt, TOPICS } from "../../shared/kafka/topics.ts";
 import { DEFAULT_CATALOG } from "../../shared/orders/catalog.ts";
 import { openStore } from "../../shared/store/open_store.ts";
 import {
@@ -273,7 +272,7 @@ async function provideKafka(
   });
   try {
     const admin = await adminConnection(cluster);
-    await waitUntilReady(createKafka(admin, log.withLevel("error")), log);
+    await waitUntilReady(admin, log);
     await setUpPipeline(admin, log);
     return {
       brokers: cluster.bootstrap,
@@ -331,7 +330,7 @@ async function main(): Promise<number> {
     );
 
     const crashed = await runUntilStopped(processes, cfg, signal, log);
-    await finish(platform.kafka, processes, crashed, log);
+    await finish(platform.admin, processes, crashed, log);
     return crashed ? 1 : 0;
   } catch (err) {
     log.error("demo failed", { error: err });
@@ -355,8 +354,8 @@ function brokersConflict(cfg: DemoConfig, external: string | undefined): string 
 /** The demo's platform, up: Kafka with its topics, the --secure logins, the schema registry. */
 interface DemoPlatform {
   provided: DemoKafka;
-  /** The administrator's client (topic checks, lag reads, figures). */
-  kafka: Kafka;
+  /** How the administrator connects (topic checks, lag reads, figures). */
+  admin: KafkaConnection;
   security?: DemoSecurity;
   registryUrl: string;
 }
@@ -370,11 +369,12 @@ async function startPlatform(
 ): Promise<DemoPlatform> {
   const provided = await provideKafka(cfg, log);
   stack.push({ name: "broker", stop: () => provided.stop() });
-  const kafka = createKafka(provided.admin, kafkaLogger(log));
-  await waitUntilReady(kafka, log);
+  await waitUntilReady(provided.admin, log);
   const { cluster } = provided;
-  // A cluster of the demo's own has its topics already (cluster_setup.ts).
-  if (!cluster) await ensurePipelineTopics(kafka, log);
+  // A cluster of the demo's own has its topics already (cluster_setup.ts). The
+  // retry and dead-letter topics are made too, so that the aggregator, which
+  // finds them by pattern, reads them from its first moment.
+  if (!cluster) await ensureTopicsAt(provided.admin, pipelineTopics(), log);
   const security = cluster?.security ? await prepareDemoSecurity(cluster, logDir) : undefined;
   const registry = await startRegistry({
     kafka: createKafka(provided.registry, kafkaLogger(log)),
@@ -385,19 +385,7 @@ async function startPlatform(
     ...await registryServerSecurity(security),
   });
   stack.push({ name: "schema registry", stop: () => registry.close() });
-  return { provided, kafka, security, registryUrl: registry.url };
-}
-
-/**
- * Every topic of the pipeline: the retry and dead-letter topics too, so
- * that the aggregator, which finds them by pattern, reads them from its
- * first moment.
- */
-async function ensurePipelineTopics(kafka: Kafka, log: Logger): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, pipelineTopics(), log);
-  await admin.disconnect();
+  return { provided, admin: provided.admin, security, registryUrl: registry.url };
 }
 
 /**
@@ -572,7 +560,7 @@ async function runUntilStopped(
  * what was sent; then the final figures, and the aggregator's statistics.
  */
 async function finish(
-  kafka: Kafka,
+  admin: KafkaConnection,
   processes: SupervisedProcess[],
   crashed: Crash | undefined,
   log: Logger,
@@ -580,7 +568,7 @@ async function finish(
   const generator = processes.find((p) => p.name === "order_generator");
   if (!crashed) {
     await generator?.stop();
-    await drain(kafka, log, AGGREGATOR.kafka!.groups![0]);
+    await drain(admin, log, AGGREGATOR.kafka!.groups![0]);
   }
   const generated = generator ? await generatorTotals(generator.logFile) : undefined;
   console.log(finalFiguresText(finalFigures(generated, await figures(METRICS, STATS_URL))));

@@ -17,7 +17,7 @@
 import { kafkaPrincipals } from "../services.ts";
 import { adminConnection, setUpPipeline } from "../../shared/dev/cluster_setup.ts";
 import { defineConfig } from "../../shared/platform/config.ts";
-import { createKafka } from "../../shared/kafka/kafkajs_client.ts";
+import { createAdmin } from "../../shared/kafka/client.ts";
 import { kafkaConnectionFrom, kafkaFlags } from "../../shared/kafka/connection.ts";
 import { createLogger, logLevelFlag } from "../../shared/platform/log.ts";
 import { shutdownSignal, untilAborted } from "../../shared/platform/shutdown.ts";
@@ -169,9 +169,8 @@ async function acls(cfg: ReturnType<typeof config.load>, log: ReturnType<typeof 
     return 0;
   }
   const connection = config.orExit(() => kafkaConnectionFrom(cfg, { clientId: "local_kafka" }));
-  const admin = createKafka({ ...connection, retries: 2 }, log.withLevel("error")).admin();
+  const admin = createAdmin({ ...connection, retries: 2 });
   try {
-    await admin.connect();
     await applyAcls(admin, bindings);
     log.info("ACLs granted", { bindings: bindings.length, brokers: bootstrap });
     return 0;
@@ -179,7 +178,7 @@ async function acls(cfg: ReturnType<typeof config.load>, log: ReturnType<typeof 
     console.error(`local_kafka: ${describeKafkaError(err, connection)}`);
     return 1;
   } finally {
-    await admin.disconnect().catch(() => {});
+    await admin.close().catch(() => {});
   }
 }
 

@@ -26,7 +26,6 @@ import { adminConnection, setUpPipeline } from "../../shared/dev/cluster_setup.t
 import { provideBroker, type ProvidedBroker } from "../../shared/dev/broker/provide.ts";
 import { type LocalKafka, startLocalKafka } from "../../shared/dev/broker/local_kafka.ts";
 import { waitUntilReady } from "../../shared/dev/broker/ready.ts";
-import { createKafka } from "../../shared/kafka/kafkajs_client.ts";
 import { type KafkaConnection } from "../../shared/kafka/connection.ts";
 import { createLogger } from "../../shared/platform/log.ts";
 
@@ -146,9 +145,7 @@ async function clusterPhase(args: string[]): Promise<PhaseResult> {
 }
 
 async function ready(connection: KafkaConnection): Promise<void> {
-  // The warm-up meets "coordinator loading" answers by design; keep them out of the output.
-  const quiet = createLogger({ name: "test-runner", level: "error" });
-  await waitUntilReady(createKafka(connection, quiet), log);
+  await waitUntilReady(connection, log);
 }
 
 async function main(): Promise<number> {

@@ -11,6 +11,7 @@
  * @module
  */
 import { createKafka, kafkaLogger } from "../kafka/kafkajs_client.ts";
+import { createAdmin } from "../kafka/client.ts";
 import { kafkaConnectionFrom } from "../kafka/connection.ts";
 import { type LagMetrics, startLagMetrics } from "../kafka/lag_metrics.ts";
 import { createLogger } from "../platform/log.ts";
@@ -18,7 +19,7 @@ import { MetricsRegistry, serveMetrics } from "../platform/metrics.ts";
 import { DEFAULT_CATALOG } from "../orders/catalog.ts";
 import { securityFailureLine } from "../kafka/errors.ts";
 import { shutdownSignal } from "../platform/shutdown.ts";
-import { ensureTopics, renamed, TOPICS } from "../kafka/topics.ts";
+import { ensureTopicsAt, renamed, TOPICS } from "../kafka/topics.ts";
 import { aggregatorConfig, aggregatorSettingsFrom } from "./aggregator_config.ts";
 import { createAggregator } from "./aggregator_loop.ts";
 import { createStatsHandler } from "./stats_http.ts";
@@ -56,15 +57,12 @@ export async function runAggregatorService(): Promise<number> {
   let metricsServer: ReturnType<typeof serveMetrics> | undefined;
   let lag: LagMetrics | undefined;
   try {
-    const admin = createKafka({ ...connection, retries: 2 }, kafkaLogger(log)).admin();
-    await admin.connect();
-    await ensureTopics(admin, [
+    await ensureTopicsAt(connection, [
       renamed(TOPICS.orders, cfg.ordersTopic),
       renamed(TOPICS.orderStatus, cfg.statusTopic),
       renamed(TOPICS.clicks, cfg.clicksTopic),
       renamed(TOPICS.orderStats, cfg.statsTopic),
     ], log);
-    await admin.disconnect();
 
     const handler = createStatsHandler({
       snapshot: aggregator.snapshot,
@@ -81,7 +79,7 @@ export async function runAggregatorService(): Promise<number> {
       healthy: () => aggregator.healthy,
     });
     lag = startLagMetrics({
-      admin: kafka.admin(),
+      admin: createAdmin(connection),
       metrics,
       groupId: cfg.groupId,
       topics: [cfg.ordersTopic, cfg.statusTopic, cfg.clicksTopic],

@@ -18,6 +18,7 @@
  * @module
  */
 import type { Kafka } from "kafkajs";
+import type { KafkaConnection } from "../kafka/connection.ts";
 import type { Logger } from "../platform/log.ts";
 import { sleep } from "../platform/shutdown.ts";
 import { LagSource, OrderTail, ProcessScraper, StatsSource } from "./collector_sources.ts";
@@ -51,7 +52,8 @@ export interface DashboardState {
 
 export interface CollectorOptions {
   kafka: Kafka;
-  brokers: readonly string[];
+  /** Where the lag is read; its brokers are what the page names. */
+  connection: KafkaConnection;
   log: Logger;
   /** The aggregator's base address, e.g. http://127.0.0.1:8083. */
   statsUrl: string;
@@ -127,7 +129,7 @@ function createSources(options: CollectorOptions, signal: () => AbortSignal | un
   };
   return {
     stats: new StatsSource(options.statsUrl),
-    lag: new LagSource(kafka, options.brokers, options.lagTargets),
+    lag: new LagSource(options.connection, options.lagTargets),
     processes: new ProcessScraper(options.scrapeTargets),
     tail: new OrderTail(kafka, tailTopics, log, options.recentOrders ?? 15),
     dlq: new DlqSource(kafka, options.dlqTopics, {

@@ -14,7 +14,9 @@
  * ```
  * @module
  */
-import type { Admin, Consumer, Kafka } from "kafkajs";
+import type { Consumer, Kafka } from "kafkajs";
+import { createAdmin, type KafkaAdmin } from "../kafka/client.ts";
+import type { KafkaConnection } from "../kafka/connection.ts";
 import type { StatsSnapshot } from "../aggregate/snapshot.ts";
 import type { Logger } from "../platform/log.ts";
 import { readLag, startTail } from "./kafka_io.ts";
@@ -56,23 +58,18 @@ export class LagSource {
   readonly status: SourceStatus;
   lag: LagGroupView[] = [];
   readAt: string | null = null;
-  #admin: Admin | undefined;
+  #admin: KafkaAdmin | undefined;
 
   constructor(
-    readonly kafka: Kafka,
-    brokers: readonly string[],
+    readonly connection: KafkaConnection,
     readonly targets: readonly LagTarget[],
   ) {
-    this.status = sourceStatus(brokers.join(","));
+    this.status = sourceStatus(connection.brokers.join(","));
   }
 
   async poll(): Promise<void> {
     try {
-      if (!this.#admin) {
-        const fresh = this.kafka.admin();
-        await fresh.connect();
-        this.#admin = fresh;
-      }
+      this.#admin ??= createAdmin(this.connection);
       this.lag = await readLag(this.#admin, this.targets);
       this.readAt = new Date().toISOString();
       markOk(this.status);
@@ -84,7 +81,7 @@ export class LagSource {
 
   /** Lets the admin client go; the next poll connects a fresh one. */
   async close(): Promise<void> {
-    await this.#admin?.disconnect().catch(() => {});
+    await this.#admin?.close().catch(() => {});
     this.#admin = undefined;
   }
 }

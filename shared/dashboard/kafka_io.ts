@@ -17,7 +17,8 @@
  * ```
  * @module
  */
-import type { Admin, Consumer, Kafka, KafkaMessage } from "kafkajs";
+import type { Consumer, Kafka, KafkaMessage } from "kafkajs";
+import type { KafkaAdmin } from "../kafka/client.ts";
 import type { OrderStatusEvent } from "../orders/status_event.ts";
 import { replayDlq, type ReplayOutcome } from "../dlq_replay/replay.ts";
 import { groupSelection } from "../dlq_replay/selection.ts";
@@ -29,7 +30,7 @@ import { type LagGroupView, lagGroupView, type LagTarget } from "./lag_view.ts";
 
 /** The lag of every target; a target whose topic is missing gets an error row. */
 export async function readLag(
-  admin: Admin,
+  admin: KafkaAdmin,
   targets: readonly LagTarget[],
 ): Promise<LagGroupView[]> {
   const topics = new Set(await admin.listTopics());

@@ -9,7 +9,7 @@
 import { kafkaPrincipals } from "../../scripts/services.ts";
 import type { LocalKafka } from "./broker/local_kafka.ts";
 import { ADMIN_PRINCIPAL } from "./broker/cluster_security.ts";
-import { createKafka } from "../kafka/kafkajs_client.ts";
+import { createAdmin } from "../kafka/client.ts";
 import { type KafkaConnection } from "../kafka/connection.ts";
 import type { Logger } from "../platform/log.ts";
 import { aclBindings, applyAcls } from "../kafka/acls.ts";
@@ -54,8 +54,7 @@ export async function principalConnection(
 
 /** Creates the pipeline's topics and grants every script's ACLs; returns how many ACLs. */
 export async function setUpPipeline(connection: KafkaConnection, log: Logger): Promise<number> {
-  const admin = createKafka(connection, log.withLevel("error")).admin();
-  await admin.connect();
+  const admin = createAdmin(connection);
   try {
     await ensureTopics(admin, pipelineTopics(), log.withLevel("warn"));
     const bindings = kafkaPrincipals().flatMap(aclBindings);
@@ -67,6 +66,6 @@ export async function setUpPipeline(connection: KafkaConnection, log: Logger): P
     });
     return bindings.length;
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }

@@ -12,7 +12,8 @@
  * ```
  * @module
  */
-import type { Kafka } from "kafkajs";
+import { createAdmin } from "../kafka/client.ts";
+import type { KafkaConnection } from "../kafka/connection.ts";
 import { consumerLag, type PartitionLag, totalLag } from "../kafka/lag.ts";
 import type { Logger } from "../platform/log.ts";
 import { DEFAULT_BACKOFF, retryTopicsFor } from "../retry/backoff.ts";
@@ -33,9 +34,12 @@ export function markersOnly(lag: PartitionLag[]): number {
  * Waits (up to 45 s: a record can wait 2 + 4 + 8 s in retry topics) until
  * the producers and consumers have drained what was sent, retries included.
  */
-export async function drain(kafka: Kafka, log: Logger, aggregatorGroup: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
+export async function drain(
+  connection: KafkaConnection,
+  log: Logger,
+  aggregatorGroup: string,
+): Promise<void> {
+  const admin = createAdmin(connection);
   // Consumers of transactional topics see commit markers past their last record.
   const exact = (group: string, topic: string) => ({ group, topic, count: totalLag });
   const txn = (group: string, topic: string) => ({ group, topic, count: markersOnly });
@@ -58,9 +62,6 @@ export async function drain(kafka: Kafka, log: Logger, aggregatorGroup: string):
   ];
   try {
     const deadline = Date.now() + 45_000;
-    // Every topic into the client's metadata at once: kafkajs adding them one
-    // by one from concurrent calls can lose one to a stale refresh.
-    await admin.fetchTopicMetadata({ topics: [...new Set(watched.map((w) => w.topic))] });
     let left: string[] = [];
     let lastError: unknown;
     while (Date.now() < deadline) {
@@ -85,6 +86,6 @@ export async function drain(kafka: Kafka, log: Logger, aggregatorGroup: string):
       ...(lastError ? { lastError: (lastError as Error).message } : {}),
     });
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }

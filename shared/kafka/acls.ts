@@ -3,7 +3,7 @@
  * it reads and writes, its consumer groups, its transactional ids. One
  * declaration per script lives in scripts/services.ts; this module turns it
  * into ACL bindings, into `kafka-acls` command lines a user can run on their
- * own cluster, and into the kafkajs admin call that applies them.
+ * own cluster, and into the admin call that applies them.
  *
  * What each declaration grants, and why:
  * - a topic read → Read (which implies Describe: metadata, offsets, lag);
@@ -24,7 +24,14 @@
  * ```
  * @module
  */
-import type { Admin } from "kafkajs";
+import {
+  type Acl,
+  AclOperations,
+  AclPermissionTypes,
+  ResourcePatternTypes,
+  ResourceTypes,
+} from "@platformatic/kafka";
+import type { KafkaAdmin } from "./client.ts";
 
 /** What one script touches on Kafka, by name. Prefixes cover names with a per-run suffix. */
 export interface KafkaAccess {
@@ -144,48 +151,30 @@ export function aclTable(bindings: readonly AclBinding[]): string {
     .join("\n");
 }
 
-// kafkajs' enum values (AclResourceTypes, AclOperationTypes, …), as numbers: its
-// TypeScript enums are declared `const` and cannot be read at run time under Deno.
-const KAFKAJS_RESOURCE: Record<AclResource, number> = {
-  TOPIC: 2,
-  GROUP: 3,
-  CLUSTER: 4,
-  TRANSACTIONAL_ID: 5,
-};
-const KAFKAJS_OPERATION: Record<AclOperation, number> = {
-  READ: 3,
-  WRITE: 4,
-  DESCRIBE: 8,
-  IDEMPOTENT_WRITE: 12,
-};
-const KAFKAJS_PATTERN: Record<AclPattern, number> = { LITERAL: 3, PREFIXED: 4 };
-const KAFKAJS_ALLOW = 3;
-
-/** One binding as kafkajs' createAcls and deleteAcls take it. */
-function kafkajsAcl(b: AclBinding) {
+/** One binding as the admin client's createAcls and deleteAcls take it: allowed from any host. */
+function clientAcl(b: AclBinding): Acl {
   return {
-    resourceType: KAFKAJS_RESOURCE[b.resourceType],
+    resourceType: ResourceTypes[b.resourceType],
     resourceName: b.resourceName,
-    resourcePatternType: KAFKAJS_PATTERN[b.patternType],
+    resourcePatternType: ResourcePatternTypes[b.patternType],
     principal: b.principal,
     host: "*",
-    operation: KAFKAJS_OPERATION[b.operation],
-    permissionType: KAFKAJS_ALLOW,
+    operation: AclOperations[b.operation],
+    permissionType: AclPermissionTypes.ALLOW,
   };
 }
 
 /** Applies `bindings` with an administrator's admin client (creating an existing ACL is a no-op). */
-export async function applyAcls(admin: Admin, bindings: readonly AclBinding[]): Promise<void> {
+export async function applyAcls(admin: KafkaAdmin, bindings: readonly AclBinding[]): Promise<void> {
   if (bindings.length === 0) return;
-  await admin.createAcls({
-    acl: bindings.map(kafkajsAcl) as Parameters<Admin["createAcls"]>[0]["acl"],
-  });
+  await admin.createAcls({ creations: bindings.map(clientAcl) });
 }
 
 /** Removes `bindings` (tests use it to take one ACL away). */
-export async function removeAcls(admin: Admin, bindings: readonly AclBinding[]): Promise<void> {
+export async function removeAcls(
+  admin: KafkaAdmin,
+  bindings: readonly AclBinding[],
+): Promise<void> {
   if (bindings.length === 0) return;
-  await admin.deleteAcls({
-    filters: bindings.map(kafkajsAcl) as Parameters<Admin["deleteAcls"]>[0]["filters"],
-  });
+  await admin.deleteAcls({ filters: bindings.map(clientAcl) });
 }

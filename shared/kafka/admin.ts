@@ -21,6 +21,9 @@
 import { FetchIsolationLevels, ListOffsetTimestamps } from "@platformatic/kafka";
 import type { KafkaAdmin } from "./client.ts";
 
+/** The part of an admin client these questions use (tests hand in a fake of it). */
+export type LagAdmin = Pick<KafkaAdmin, "metadata" | "listOffsets" | "listConsumerGroupOffsets">;
+
 /** Where a partition's records start and where a read_committed reader's end. */
 export interface PartitionOffsets {
   partition: number;
@@ -34,7 +37,10 @@ export interface PartitionOffsets {
 }
 
 /** The partitions of `topic`, as the cluster's metadata has them now. */
-export async function partitionCount(admin: KafkaAdmin, topic: string): Promise<number> {
+export async function partitionCount(
+  admin: Pick<KafkaAdmin, "metadata">,
+  topic: string,
+): Promise<number> {
   const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
   return metadata.topics.get(topic)?.partitionsCount ?? 0;
 }
@@ -49,7 +55,7 @@ export async function brokerCount(admin: KafkaAdmin): Promise<number> {
  * partition. Throws for a topic that does not exist or may not be described.
  */
 export async function topicOffsets(
-  admin: KafkaAdmin,
+  admin: LagAdmin,
   topic: string,
 ): Promise<PartitionOffsets[]> {
   const partitions = await partitionCount(admin, topic);
@@ -84,7 +90,7 @@ export async function topicOffsets(
  * read, which never wait for a transaction to end.
  */
 export async function committedOffsets(
-  admin: KafkaAdmin,
+  admin: LagAdmin,
   groupId: string,
   topic: string,
 ): Promise<Map<number, number>> {

@@ -16,7 +16,8 @@
  * ```
  * @module
  */
-import type { Admin } from "kafkajs";
+import { topicOffsets } from "./admin.ts";
+import type { KafkaAdmin } from "./client.ts";
 
 /** What the message may name: where we connected, and as whom. */
 export interface ErrorContext {
@@ -56,6 +57,11 @@ function chain(err: unknown): { name: string; message: string; type?: string }[]
     queue.push(e.originalError ?? e.cause, ...(Array.isArray(e.errors) ? e.errors : []));
   }
   return out;
+}
+
+/** The broker's error names in `err`'s chain (UNKNOWN_TOPIC_OR_PARTITION, …), outermost first. Pure. */
+export function kafkaErrorTypes(err: unknown): string[] {
+  return chain(err).flatMap((e) => e.type ? [e.type] : []);
 }
 
 const AUTHORIZATION_TYPES = [
@@ -203,14 +209,14 @@ export interface TopicAccess {
  * what the script needs on it: the resource of a TOPIC_AUTHORIZATION_FAILED.
  */
 export async function findDeniedTopic(
-  admin: Admin,
+  admin: KafkaAdmin,
   access: TopicAccess,
 ): Promise<DeniedResource | undefined> {
   const reads = new Set(access.reads ?? []);
   const writes = new Set(access.writes ?? []);
   for (const topic of new Set([...writes, ...reads])) {
     try {
-      await admin.fetchTopicOffsets(topic);
+      await topicOffsets(admin, topic);
     } catch (err) {
       if (authorizationType(err) !== "TOPIC_AUTHORIZATION_FAILED") continue;
       const operation = reads.has(topic) && writes.has(topic)
@@ -232,7 +238,7 @@ export async function findDeniedTopic(
 export async function securityFailureLine(
   err: unknown,
   ctx: ErrorContext & { groups?: readonly string[]; transactionalIds?: readonly string[] },
-  probe?: { admin: () => Admin; topics: TopicAccess },
+  probe?: { admin: () => KafkaAdmin; topics: TopicAccess },
 ): Promise<string | undefined> {
   // The registry's TLS and logins are said by its own error (shared/kafka/avro_codec.ts), not as Kafka's.
   if ((err as Error | undefined)?.name === "RegistryError") return undefined;
@@ -244,12 +250,11 @@ export async function securityFailureLine(
   if (type === "TOPIC_AUTHORIZATION_FAILED" && probe) {
     const admin = probe.admin();
     try {
-      await admin.connect();
       denied = await findDeniedTopic(admin, probe.topics);
     } catch {
       /* the line without the topic, then */
     } finally {
-      await admin.disconnect().catch(() => {});
+      await admin.close().catch(() => {});
     }
   } else if (type === "GROUP_AUTHORIZATION_FAILED" && ctx.groups?.length) {
     denied = { operation: "Read", resource: `group ${ctx.groups.join(" or ")}` };

@@ -8,12 +8,12 @@
  * @example
  * ```ts
  * import { consumerLag, totalLag } from "./lag.ts";
- * // const lag = await consumerLag(admin, "inventory-orders-producer", "orders");
+ * // const lag = await consumerLag(createAdmin(connection), "inventory-orders-producer", "orders");
  * // totalLag(lag) === 0 // caught up
  * ```
  * @module
  */
-import type { Admin } from "kafkajs";
+import { committedOffsets, type LagAdmin, topicOffsets } from "./admin.ts";
 
 export interface PartitionLag {
   partition: number;
@@ -25,17 +25,16 @@ export interface PartitionLag {
 
 /** Lag of `groupId` on `topic`, per partition. A group that committed nothing lags by all. */
 export async function consumerLag(
-  admin: Admin,
+  admin: LagAdmin,
   groupId: string,
   topic: string,
 ): Promise<PartitionLag[]> {
-  const ends = await admin.fetchTopicOffsets(topic);
-  const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-  const committed = new Map(offsets.partitions.map((p) => [p.partition, Number(p.offset)]));
+  const ends = await topicOffsets(admin, topic);
+  const committed = await committedOffsets(admin, groupId, topic);
   return ends.map((e) => {
     const c = committed.get(e.partition) ?? -1;
-    const end = Number(e.high);
-    const start = c < 0 ? Number(e.low) : c;
+    const end = e.high;
+    const start = c < 0 ? e.low : c;
     return { partition: e.partition, committed: c, end, lag: Math.max(0, end - start) };
   }).sort((a, b) => a.partition - b.partition);
 }

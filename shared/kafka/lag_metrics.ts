@@ -6,20 +6,21 @@
  * not the script's own bookkeeping, so it also shows a group that is stuck
  * or dead (its lag keeps growing while the script's counters stand still).
  *
- * The timer never keeps a process alive, and a failed fetch (a topic not
- * created yet, the broker away) keeps the last values and says so once.
+ * The timer never keeps a process alive. A topic that cannot be read (not
+ * created yet) leaves the others counted; when none can be read (the broker
+ * away) the last values stay, and it says so once.
  *
  * @example
  * ```ts
  * import { startLagMetrics } from "./lag_metrics.ts";
  * import { MetricsRegistry } from "../platform/metrics.ts";
  * const metrics = new MetricsRegistry({ script: "inventory_orders_producer" });
- * // const lag = startLagMetrics({ admin: kafka.admin(), metrics, groupId: "g", topics: ["orders"] });
+ * // const lag = startLagMetrics({ admin: createAdmin(connection), metrics, groupId: "g", topics: ["orders"] });
  * // ... run ...; await lag.stop();
  * ```
  * @module
  */
-import type { Admin } from "kafkajs";
+import type { LagAdmin } from "./admin.ts";
 import { consumerLag, type PartitionLag } from "./lag.ts";
 import type { Logger } from "../platform/log.ts";
 import type { Gauge, MetricsRegistry } from "../platform/metrics.ts";
@@ -30,12 +31,9 @@ export const LAG_INTERVAL_MS = 5000;
 /** The name of the gauge, for dashboards and tests. */
 export const LAG_METRIC = "consumer_group_lag";
 
-/** What the lag is fetched with: the part of a kafkajs admin client it uses. */
-export type LagAdmin = Pick<Admin, "connect" | "disconnect" | "fetchTopicOffsets" | "fetchOffsets">;
-
 export interface LagMetricsOptions {
-  /** Not connected yet: it connects on the first fetch, and disconnects on `stop`. */
-  admin: LagAdmin;
+  /** Its own admin client (it connects on the first fetch); `stop` closes it. */
+  admin: LagAdmin & { close(): Promise<void> };
   metrics: MetricsRegistry;
   groupId: string;
   /** The topics the group reads. */
@@ -47,7 +45,7 @@ export interface LagMetricsOptions {
 export interface LagMetrics {
   /** Fetches and sets the gauge now; never throws. Resolves true when every topic was read. */
   refresh(): Promise<boolean>;
-  /** Stops the timer and disconnects the admin client. */
+  /** Stops the timer and closes the admin client. */
   stop(): Promise<void>;
 }
 
@@ -69,30 +67,24 @@ export function startLagMetrics(options: LagMetricsOptions): LagMetrics {
     "records the consumer group has not committed yet, per topic and partition (from the broker)",
     ["group", "topic", "partition"],
   );
-  let connected: Promise<void> | undefined;
   let failing = false;
   let stopped = false;
   let running: Promise<boolean> | undefined;
 
   const fetchAll = async (): Promise<boolean> => {
-    connected ??= admin.connect();
-    try {
-      await connected;
-    } catch (err) {
-      connected = undefined; // try again next time
-      throw err;
-    }
-    let complete = true;
+    const failures: unknown[] = [];
     for (const topic of options.topics) {
       try {
-        setLag(gauge, groupId, topic, await consumerLag(admin as Admin, groupId, topic));
+        setLag(gauge, groupId, topic, await consumerLag(admin, groupId, topic));
       } catch (err) {
         // A retry topic nobody created yet, say; the others still count.
-        complete = false;
+        failures.push(err);
         log?.debug("lag not available", { topic, error: (err as Error).message });
       }
     }
-    return complete;
+    // Not one topic answered: the broker, not a topic, is what is missing.
+    if (failures.length > 0 && failures.length === options.topics.length) throw failures[0];
+    return failures.length === 0;
   };
 
   const refresh = (): Promise<boolean> => {
@@ -129,7 +121,7 @@ export function startLagMetrics(options: LagMetricsOptions): LagMetrics {
       stopped = true;
       clearInterval(timer);
       await running;
-      if (connected) await connected.then(() => admin.disconnect(), () => {});
+      await admin.close().catch(() => {});
     },
   };
 }

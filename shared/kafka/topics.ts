@@ -6,11 +6,14 @@
  * @example
  * ```ts
  * import { ensureTopics, TOPICS } from "./topics.ts";
- * // await ensureTopics(kafka.admin(), [TOPICS.orders, TOPICS.inventoryOrders], log);
+ * // await ensureTopics(createAdmin(connection), [TOPICS.orders, TOPICS.inventoryOrders], log);
  * ```
  * @module
  */
-import type { Admin } from "kafkajs";
+import { brokerCount, topicOffsets } from "./admin.ts";
+import { createAdmin, type KafkaAdmin } from "./client.ts";
+import type { KafkaConnection } from "./connection.ts";
+import { kafkaErrorTypes } from "./errors.ts";
 import type { Logger } from "../platform/log.ts";
 
 export interface TopicSpec {
@@ -163,38 +166,31 @@ function configuredReplication(): number | undefined {
  * Returns the names it created.
  */
 export async function ensureTopics(
-  admin: Admin,
+  admin: KafkaAdmin,
   specs: readonly TopicSpec[],
   log?: Logger,
 ): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.name));
   if (missing.length > 0) {
-    const brokers = (await admin.describeCluster()).brokers.length;
+    const brokers = await brokerCount(admin);
     const configured = configuredReplication();
-    try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((s) => {
-          const replicationFactor = replicationFactorFor(s, brokers, configured);
-          return {
-            topic: s.name,
-            numPartitions: s.partitions,
-            replicationFactor,
-            configEntries: [
-              ...topicConfigEntries(s),
-              ...durabilityConfigEntries(replicationFactor),
-            ],
-          };
-        }),
-      });
-    } catch (err) {
-      // While several processes create topics at once, kafkajs' wait for
-      // leaders can see a new topic missing from the metadata; whether it is
-      // there is what untilServed below finds out.
-      if (!NOT_YET_SERVED.includes((err as { type?: string }).type ?? "")) throw err;
-      log?.debug("topics created; not yet in the metadata", { error: (err as Error).message });
-    }
+    // One request per topic: a request's configs apply to all of its topics.
+    await Promise.all(missing.map(async (s) => {
+      const replicas = replicationFactorFor(s, brokers, configured);
+      try {
+        await admin.createTopics({
+          topics: [s.name],
+          partitions: s.partitions,
+          replicas,
+          configs: [...topicConfigEntries(s), ...durabilityConfigEntries(replicas)],
+        });
+      } catch (err) {
+        // Another process created it first: it exists, which is all we want.
+        if (!kafkaErrorTypes(err).includes("TOPIC_ALREADY_EXISTS")) throw err;
+        log?.debug("topic created meanwhile", { topic: s.name });
+      }
+    }));
   }
   // A new topic's leaders can be known to the controller before every
   // broker serves the partitions; wait until its offsets can be listed.
@@ -208,17 +204,28 @@ export async function ensureTopics(
   return missing.map((s) => s.name);
 }
 
-const NOT_YET_SERVED = [
-  "UNKNOWN_TOPIC_OR_PARTITION",
-  "LEADER_NOT_AVAILABLE",
-  "TOPIC_ALREADY_EXISTS",
-];
+/**
+ * {@linkcode ensureTopics} with an admin client of its own, closed after. It
+ * retries twice only, so an unreachable broker is said in seconds.
+ */
+export async function ensureTopicsAt(
+  connection: KafkaConnection,
+  specs: readonly TopicSpec[],
+  log?: Logger,
+): Promise<string[]> {
+  const admin = createAdmin({ ...connection, retries: 2 });
+  try {
+    return await ensureTopics(admin, specs, log);
+  } finally {
+    await admin.close().catch(() => {});
+  }
+}
 
-async function untilServed(admin: Admin, topic: string, timeoutMs = 15_000): Promise<void> {
+async function untilServed(admin: KafkaAdmin, topic: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await admin.fetchTopicOffsets(topic);
+      await topicOffsets(admin, topic);
       return;
     } catch (err) {
       if (Date.now() > deadline) throw err;

@@ -14,6 +14,7 @@ import type { Kafka } from "kafkajs";
 import type { ClusterManifest } from "../../shared/dev/broker/local_kafka.ts";
 import { scriptKafkaEnv } from "../../shared/dev/broker/cluster_security.ts";
 import { createKafka } from "../../shared/kafka/kafkajs_client.ts";
+import { createAdmin, type KafkaAdmin } from "../../shared/kafka/client.ts";
 import { type KafkaConnection } from "../../shared/kafka/connection.ts";
 import { testLogger } from "../harness.ts";
 import { clusterNodes, type KilledNode } from "../../shared/verify/chaos.ts";
@@ -70,6 +71,11 @@ export function kafkaAs(principal: string): Kafka {
 /** The administrator's client: topics, ACLs, reading everything. */
 export function adminKafka(): Kafka {
   return kafkaAs("admin");
+}
+
+/** The administrator's admin client (topics, ACLs); close it after. */
+export function clusterAdmin(): KafkaAdmin {
+  return createAdmin(connectionAs("admin"));
 }
 
 /** The environment that makes one of our scripts connect as `principal`. */

@@ -14,6 +14,7 @@ import { aclBindings, applyAcls, removeAcls } from "../../shared/kafka/acls.ts";
 import { freePort } from "../../shared/dev/broker/local_kafka.ts";
 import { DEFAULT_BACKOFF, retryTopicsFor } from "../../shared/retry/backoff.ts";
 import { topicConfigEntries, TOPICS } from "../../shared/kafka/topics.ts";
+import { topicOffsets } from "../../shared/kafka/admin.ts";
 import { createCommittedReader } from "../../shared/verify/committed_reader.ts";
 import { createKafka } from "../../shared/kafka/kafkajs_client.ts";
 import { integration, testLogger, uniqueName, waitFor } from "../harness.ts";
@@ -26,6 +27,7 @@ import {
 } from "../pipeline.ts";
 import {
   adminKafka,
+  clusterAdmin,
   clusterBrokers,
   clusterManifest,
   connectionAs,
@@ -46,8 +48,7 @@ Deno.test(
     const retries = retryTopicsFor(`${source}-inventory`, DEFAULT_BACKOFF);
     const group = `${name}-router`;
     const [replicaA, replicaB] = [1, 2];
-    const admin = adminKafka().admin();
-    await admin.connect();
+    const admin = clusterAdmin();
     // This test's own topics, and the router principal's ACLs on them, derived as the catalog's are.
     const access = {
       ...kafkaPrincipals().find((p) => p.principal === PRINCIPAL)!,
@@ -59,24 +60,22 @@ Deno.test(
     const bindings = aclBindings(access);
     const durable = [{ name: "min.insync.replicas", value: "2" }];
     await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        ...[source, dlq, ...retries].map((topic) => ({
-          topic,
-          numPartitions: 3,
-          replicationFactor: 3,
-          configEntries: [...topicConfigEntries(TOPICS.orders), ...durable],
-        })),
-        {
-          topic: target,
-          replicaAssignment: [0, 1, 2].map((partition) => ({
-            partition,
-            replicas: [replicaA, replicaB],
-          })),
-          configEntries: [...topicConfigEntries(TOPICS.inventoryOrders), ...durable],
-        },
-      ],
+      topics: [source, dlq, ...retries],
+      partitions: 3,
+      replicas: 3,
+      configs: [...topicConfigEntries(TOPICS.orders), ...durable],
     });
+    await admin.createTopics({
+      topics: [target],
+      assignments: [0, 1, 2].map((partition) => ({ partition, brokers: [replicaA, replicaB] })),
+      configs: [...topicConfigEntries(TOPICS.inventoryOrders), ...durable],
+    });
+    for (const topic of [source, dlq, ...retries, target]) {
+      await waitFor(
+        `${topic} served`,
+        () => topicOffsets(admin, topic).then(() => true, () => false),
+      );
+    }
     await applyAcls(admin, bindings);
 
     const registryPort = freePort();
@@ -211,7 +210,7 @@ Deno.test(
       await Promise.all([router?.status, registry.status]);
       await removeAcls(admin, bindings).catch(() => {});
       await admin.deleteTopics({ topics: [source, target, dlq, ...retries] }).catch(() => {});
-      await admin.disconnect();
+      await admin.close();
     }
   },
 );

@@ -13,7 +13,7 @@ import { freePort } from "../../shared/dev/broker/local_kafka.ts";
 import { aclBindings, applyAcls, removeAcls } from "../../shared/kafka/acls.ts";
 import { integration, uniqueName, waitFor } from "../harness.ts";
 import { rawOrders, type ScriptProcess, startScript } from "../pipeline.ts";
-import { adminKafka, clusterBrokers, principalEnv } from "./cluster_harness.ts";
+import { clusterAdmin, clusterBrokers, principalEnv } from "./cluster_harness.ts";
 
 interface Db {
   prepare(sql: string): { get(...params: unknown[]): unknown };
@@ -97,8 +97,7 @@ Deno.test(
       b.operation === "WRITE" && b.resourceType === "TOPIC" && b.resourceName === "inventory_orders"
     );
     assert.equal(writeTarget.length, 1);
-    const admin = adminKafka().admin();
-    await admin.connect();
+    const admin = clusterAdmin();
     try {
       await removeAcls(admin, writeTarget);
       // ACL changes reach every node through the metadata log; wait until the router would see it.
@@ -113,7 +112,7 @@ Deno.test(
       );
     } finally {
       await applyAcls(admin, writeTarget);
-      await admin.disconnect();
+      await admin.close();
     }
   },
 );

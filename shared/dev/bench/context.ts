@@ -10,14 +10,15 @@
  * ```
  * @module
  */
-import type { Admin, Kafka } from "kafkajs";
+import type { Kafka } from "kafkajs";
+import type { KafkaAdmin } from "../../kafka/client.ts";
 import type { Logger } from "../../platform/log.ts";
 import { renamed, TOPICS, type TopicSpec } from "../../kafka/topics.ts";
 
 export interface BenchContext {
   brokers: string[];
   kafka: Kafka;
-  admin: Admin;
+  admin: KafkaAdmin;
   registryUrl: string;
   runId: string;
   partitions: number;

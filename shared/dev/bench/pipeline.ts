@@ -22,7 +22,7 @@ import { type BenchContext, benchTopic } from "./context.ts";
 import { produceAtRate, produceBacklog } from "./orders.ts";
 import {
   type BenchProcess,
-  committedOffsets,
+  committedTotal,
   counterSum,
   cpuBetween,
   sampleAll,
@@ -145,9 +145,9 @@ export async function measurePipeline(ctx: BenchContext, o: {
     let produced = 0;
     const done = async () => {
       const [ri, rd, ag] = await Promise.all([
-        committedOffsets(ctx.admin, group("e2e-router-inventory"), orders.name),
-        committedOffsets(ctx.admin, group("e2e-router-delivery"), orders.name),
-        committedOffsets(ctx.admin, group("e2e-aggregator"), orders.name),
+        committedTotal(ctx.admin, group("e2e-router-inventory"), orders.name),
+        committedTotal(ctx.admin, group("e2e-router-delivery"), orders.name),
+        committedTotal(ctx.admin, group("e2e-aggregator"), orders.name),
       ]);
       if (ri < produced || rd < produced || ag < produced) return false;
       const [wi, wd, ci, cd] = await Promise.all([
@@ -160,7 +160,7 @@ export async function measurePipeline(ctx: BenchContext, o: {
     };
     const progress = async () =>
       (await counterSum([...invConsumers, ...delConsumers], "consumer_records_total")) +
-      (await committedOffsets(ctx.admin, group("e2e-aggregator"), orders.name));
+      (await committedTotal(ctx.admin, group("e2e-aggregator"), orders.name));
 
     // 1. The backlog.
     ctx.log.info("end to end: backlog", { orders: o.orders });

@@ -12,7 +12,8 @@
  * ```
  * @module
  */
-import type { Admin } from "kafkajs";
+import { committedOffsets } from "../../kafka/admin.ts";
+import type { KafkaAdmin } from "../../kafka/client.ts";
 import { freePort } from "../broker/local_kafka.ts";
 import { scrapeCounter, startProcess, type SupervisedProcess } from "../supervisor.ts";
 import { type ProcessSample, sampleProcess } from "./proc.ts";
@@ -71,13 +72,13 @@ export async function counterSum(
 }
 
 /** Committed offsets of `groupId` on `topic`, summed over partitions. */
-export async function committedOffsets(
-  admin: Admin,
+export async function committedTotal(
+  admin: KafkaAdmin,
   groupId: string,
   topic: string,
 ): Promise<number> {
-  const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-  return offsets.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+  const offsets = await committedOffsets(admin, groupId, topic);
+  return [...offsets.values()].reduce((n, offset) => n + offset, 0);
 }
 
 /** CPU seconds and the highest peak RSS over processes. */

@@ -17,7 +17,7 @@ import { ensureTopics, TOPICS, type TopicSpec } from "../../kafka/topics.ts";
 import { type BenchContext, benchTopic } from "./context.ts";
 import {
   type BenchProcess,
-  committedOffsets,
+  committedTotal,
   cpuBetween,
   sampleAll,
   type ScriptSpec,
@@ -158,7 +158,7 @@ export async function measureRouter(ctx: BenchContext, o: {
       extra: failing ? ["--inject-failure-rate", String(o.injectFailureRate)] : [],
     })],
     total: o.total,
-    progress: () => committedOffsets(ctx.admin, groupId, o.source.name),
+    progress: () => committedTotal(ctx.admin, groupId, o.source.name),
     beforeStop: async ([p]) => {
       routedRecords = await p.counter("router_routed_records_total");
     },
@@ -263,6 +263,6 @@ export function measureAggregator(ctx: BenchContext, o: {
     name: "aggregator (state committed every second)",
     specs: [aggregatorSpec(ctx, { orders: o.source.name, tag })],
     total: o.total,
-    progress: () => committedOffsets(ctx.admin, `bench-${ctx.runId}-${tag}`, o.source.name),
+    progress: () => committedTotal(ctx.admin, `bench-${ctx.runId}-${tag}`, o.source.name),
   }).then((m) => ({ ...m, note: "raw orders folded/s" }));
 }

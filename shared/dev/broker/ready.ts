@@ -5,14 +5,18 @@
  * group or transaction of a fresh broker meets "coordinator loading" errors.
  * @module
  */
-import type { Kafka } from "kafkajs";
+import { Buffer } from "node:buffer";
 import type { Logger } from "../../platform/log.ts";
+import { brokerCount } from "../../kafka/admin.ts";
+import { createAdmin } from "../../kafka/client.ts";
+import type { KafkaConnection } from "../../kafka/connection.ts";
+import { transactionalProducer } from "../../kafka/exactly_once/fetch_transaction.ts";
 
 const WARM_UP_TOPIC = "_pipeline_warm_up";
 
-/** Resolves when `kafka` answers and both coordinators work; throws at the deadline. */
+/** Resolves when the cluster at `connection` answers and both coordinators work; throws at the deadline. */
 export async function waitUntilReady(
-  kafka: Kafka,
+  connection: KafkaConnection,
   log: Logger,
   { timeoutMs = 60_000 } = {},
 ): Promise<void> {
@@ -20,48 +24,31 @@ export async function waitUntilReady(
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    const admin = kafka.admin();
+    const admin = createAdmin({ ...connection, retries: 0 });
+    const producer = transactionalProducer({ ...connection, retries: 0 }, WARM_UP_TOPIC);
     try {
-      await admin.connect();
-      const cluster = await admin.describeCluster();
+      const brokers = await brokerCount(admin);
       const topics = await admin.listTopics();
       if (!topics.includes(WARM_UP_TOPIC)) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: [{ topic: WARM_UP_TOPIC, numPartitions: 1, replicationFactor: -1 }],
-        }).catch(() => {/* a concurrent caller made it */});
+        await admin.createTopics({ topics: [WARM_UP_TOPIC], partitions: 1, replicas: -1 })
+          .catch(() => {/* a concurrent caller made it */});
       }
       // An offset commit loads the group coordinator (__consumer_offsets)…
-      await admin.setOffsets({
+      await admin.alterConsumerGroupOffsets({
         groupId: "_pipeline_warm_up",
-        topic: WARM_UP_TOPIC,
-        partitions: [{ partition: 0, offset: "0" }],
+        topics: [{ name: WARM_UP_TOPIC, partitionOffsets: [{ partition: 0, offset: 0n }] }],
       });
       // …and a committed transaction the transaction coordinator.
-      const producer = kafka.producer({
-        transactionalId: `_pipeline_warm_up-${crypto.randomUUID()}`,
-        idempotent: true,
-        maxInFlightRequests: 1,
-      });
-      await producer.connect();
-      try {
-        const tx = await producer.transaction();
-        await tx.send({ topic: WARM_UP_TOPIC, messages: [{ value: "ready" }] });
-        await tx.commit();
-      } finally {
-        await producer.disconnect();
-      }
-      log.info("broker ready", {
-        brokers: cluster.brokers.length,
-        controller: cluster.controller,
-        readyMs: Math.round(performance.now() - started),
-      });
+      const tx = await producer.beginTransaction();
+      await tx.send({ messages: [{ topic: WARM_UP_TOPIC, value: Buffer.from("ready") }] });
+      await tx.commit();
+      log.info("broker ready", { brokers, readyMs: Math.round(performance.now() - started) });
       return;
     } catch (err) {
       lastError = err;
       await new Promise((r) => setTimeout(r, 500));
     } finally {
-      await admin.disconnect().catch(() => {});
+      await Promise.allSettled([producer.close(), admin.close()]);
     }
   }
   throw new Error(`Kafka did not become ready in ${timeoutMs} ms: ${lastError}`);

@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import { createKafka, kafkaLogger } from "../kafkajs_client.ts";
+import { createAdmin } from "../client.ts";
 import { type KafkaConnection } from "../connection.ts";
 import { startLagMetrics } from "../lag_metrics.ts";
 import type { Logger } from "../../platform/log.ts";
@@ -23,7 +23,7 @@ import { MetricsRegistry, serveMetrics } from "../../platform/metrics.ts";
 import type { FailureInjector } from "../../retry/failure_injection.ts";
 import { securityFailureLine } from "../errors.ts";
 import { shutdownSignal } from "../../platform/shutdown.ts";
-import { ensureTopics, type TopicSpec } from "../topics.ts";
+import { ensureTopicsAt, type TopicSpec } from "../topics.ts";
 import type { LoopSettings } from "./loop.ts";
 
 /**
@@ -138,14 +138,7 @@ export async function createTopicsAtStart(
   topics: readonly TopicSpec[],
 ): Promise<void> {
   if (!cfg.createTopics) return;
-  // Few retries, so an unreachable broker is said in seconds, not minutes.
-  const admin = createKafka({ ...connection, retries: 2 }, kafkaLogger(log)).admin();
-  await admin.connect();
-  try {
-    await ensureTopics(admin, topics, log);
-  } finally {
-    await admin.disconnect();
-  }
+  await ensureTopicsAt(connection, topics, log);
 }
 
 /**
@@ -167,7 +160,7 @@ export async function logLoopFailure(err: unknown, options: {
     groups: [cfg.groupId],
     transactionalIds: [`${transactionalIdPrefixOf(cfg)}-* (prefix)`],
   }, {
-    admin: () => createKafka({ ...connection, retries: 0 }, kafkaLogger(log)).admin(),
+    admin: () => createAdmin({ ...connection, retries: 0 }),
     topics: { reads: [...options.reads], writes: [...options.writes] },
   });
   if (security) log.error(security);
@@ -208,8 +201,6 @@ export async function runLoopScript(options: LoopScriptOptions): Promise<number>
   let started: StartedLoop | undefined;
   try {
     if (injector.active) log.warn("failure injection is on", { ...injector.settings });
-    // The admin behind the lag metrics (kafkajs still, until the admin layer moves).
-    const kafka = createKafka(connection, kafkaLogger(log));
     const metrics = new MetricsRegistry({ script });
     // Kafka first: a refused login or a missing ACL is the line to say, even
     // when the registry or the store is not there either.
@@ -218,7 +209,7 @@ export async function runLoopScript(options: LoopScriptOptions): Promise<number>
     const server = serveMetrics(metrics, { hostname: cfg.metricsHost, port: cfg.metricsPort });
     log.info("metrics", { url: server.url });
     const lag = startLagMetrics({
-      admin: kafka.admin(),
+      admin: createAdmin(connection),
       metrics,
       groupId: cfg.groupId,
       topics: options.access.reads,
