@@ -15,7 +15,6 @@
  */
 import { javaClientProperties } from "../shared/dev/broker/cluster_security.ts";
 import { ConfigError } from "../shared/platform/config.ts";
-import { createKafka, kafkaLogger } from "../shared/kafka/kafkajs_client.ts";
 import { type KafkaConnection, kafkaConnectionFrom } from "../shared/kafka/connection.ts";
 import { createLogger } from "../shared/platform/log.ts";
 import { defaultSqlitePath } from "../shared/store/open_store.ts";
@@ -121,9 +120,8 @@ async function main(): Promise<number> {
     await checkRegistry(registry.url, fetchRegistry);
     const started = Date.now();
     if (!cfg.auditOnly) {
-      const kafka = createKafka(conn, kafkaLogger(log));
       const send = (orders: typeof run.orders) =>
-        sendTaggedOrders(kafka, topics.orders, { ...run, orders }).catch((err) => {
+        sendTaggedOrders(conn, topics.orders, { ...run, orders }).catch((err) => {
           throw new Error(
             `cannot send the tagged orders to ${topics.orders} (--orders-topic, --brokers): ${
               (err as Error).message

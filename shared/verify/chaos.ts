@@ -18,7 +18,7 @@
  * ```
  * @module
  */
-import type { Admin } from "kafkajs";
+import type { KafkaAdmin } from "../kafka/client.ts";
 import { startCount } from "../dev/broker/local_kafka.ts";
 import { createRandom } from "../orders/generate.ts";
 
@@ -87,10 +87,13 @@ export function chaosSchedule(options: {
 }
 
 /** How many partitions of `topics` each node leads now. */
-export async function leaderCounts(admin: Admin, topics: string[]): Promise<Map<number, number>> {
-  const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+export async function leaderCounts(
+  admin: KafkaAdmin,
+  topics: string[],
+): Promise<Map<number, number>> {
+  const metadata = await admin.metadata({ topics, forceUpdate: true });
   const counts = new Map<number, number>();
-  for (const t of metadata) {
+  for (const t of metadata.topics.values()) {
     for (const p of t.partitions) {
       if (p.leader >= 0) counts.set(p.leader, (counts.get(p.leader) ?? 0) + 1);
     }
@@ -99,20 +102,21 @@ export async function leaderCounts(admin: Admin, topics: string[]): Promise<Map<
 }
 
 /** The node leading the most partitions of `topics`. */
-export async function busiestLeader(admin: Admin, topics: string[]): Promise<number> {
+export async function busiestLeader(admin: KafkaAdmin, topics: string[]): Promise<number> {
   const counts = await leaderCounts(admin, topics);
   return [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
 }
 
 /** The node that coordinates `transactionalId`'s transactions now (needs Describe on the internal topic). */
 export async function transactionCoordinator(
-  admin: Admin,
+  admin: KafkaAdmin,
   transactionalId: string,
 ): Promise<number> {
-  const { topics } = await admin.fetchTopicMetadata({ topics: ["__transaction_state"] });
-  const partitions = topics[0].partitions;
+  const metadata = await admin.metadata({ topics: ["__transaction_state"], forceUpdate: true });
+  // The metadata's partitions are indexed by partition id.
+  const partitions = metadata.topics.get("__transaction_state")?.partitions ?? [];
   const wanted = coordinatorPartition(transactionalId, partitions.length);
-  const leader = partitions.find((p) => p.partitionId === wanted)?.leader;
+  const leader = partitions[wanted]?.leader;
   if (leader === undefined || leader < 0) {
     throw new Error(`no leader for __transaction_state partition ${wanted}`);
   }
@@ -177,7 +181,7 @@ export const LEADER_TOPICS = ["orders", "inventory_orders", "delivery_orders", "
 
 /** The node a pick means, from the cluster's metadata (an admin that may describe internal topics). */
 export async function pickNode(
-  admin: Admin,
+  admin: KafkaAdmin,
   pick: NodePick,
   nodes: readonly number[],
   killedBefore: readonly number[],

@@ -8,7 +8,7 @@
  * running on this machine.
  * @module
  */
-import { createKafka } from "../kafka/kafkajs_client.ts";
+import { createAdmin } from "../kafka/client.ts";
 import { type KafkaConnection } from "../kafka/connection.ts";
 import type { Logger } from "../platform/log.ts";
 import {
@@ -102,8 +102,7 @@ export async function chaosRound(options: {
       nodes: nodeIds.length,
     });
   }
-  const admin = createKafka(await adminOf(manifest), options.log.withLevel("error")).admin();
-  await admin.connect();
+  const admin = createAdmin(await adminOf(manifest));
   const durationMs = options.seconds * 1000;
   let sent = 0;
   try {
@@ -149,6 +148,6 @@ export async function chaosRound(options: {
     while (sent < options.waves) await options.sendWave(sent++);
     return chaosSummary(tally);
   } finally {
-    await admin.disconnect().catch(() => {});
+    await admin.close().catch(() => {});
   }
 }

@@ -11,13 +11,15 @@
  * import { auditUntilComplete, sendTaggedOrders } from "./verify_run.ts";
  * import { taggedOrders } from "./tagged_orders.ts";
  * const run = taggedOrders("abc123", 10);
- * // await sendTaggedOrders(kafka, "orders", run);
+ * // await sendTaggedOrders(connection, "orders", run);
  * // ... kill and restart things here ...
  * // const report = await auditUntilComplete(run, sources, { deadline: Date.now() + 120_000 });
  * ```
  * @module
  */
-import type { Kafka } from "kafkajs";
+import { Buffer } from "node:buffer";
+import { createProducer } from "../kafka/client.ts";
+import type { KafkaConnection } from "../kafka/connection.ts";
 import { DLQ_HEADERS } from "../retry/dead_letter.ts";
 import type { Logger } from "../platform/log.ts";
 import {
@@ -44,16 +46,23 @@ export interface VerifyTopics {
 }
 
 /** Sends every order of `run` to `topic`, keyed by order id, with an idempotent producer (acks=all). */
-export async function sendTaggedOrders(kafka: Kafka, topic: string, run: TaggedRun): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
-  await producer.connect();
+export async function sendTaggedOrders(
+  connection: KafkaConnection,
+  topic: string,
+  run: TaggedRun,
+): Promise<void> {
+  const producer = createProducer(connection, { idempotent: true, acks: -1 });
   try {
-    const messages = run.orders.map((o) => ({ key: o.orderId, value: o.value }));
+    const messages = run.orders.map((o) => ({
+      topic,
+      key: Buffer.from(o.orderId),
+      value: Buffer.from(o.value),
+    }));
     for (let i = 0; i < messages.length; i += 500) {
-      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
+      await producer.send({ messages: messages.slice(i, i + 500) });
     }
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
 }
 

@@ -26,9 +26,9 @@ import { sendTaggedOrders } from "../../shared/verify/verify_run.ts";
 import { integration, testLogger, waitFor } from "../harness.ts";
 import { type ScriptProcess, SERVICE_TEST_FLAGS, startScript } from "../pipeline.ts";
 import {
-  adminKafka,
+  clusterAdmin,
   clusterManifest,
-  kafkaAs,
+  connectionAs,
   type KilledNode,
   killNode,
   nodeBack,
@@ -114,7 +114,7 @@ Deno.test(
       );
 
       const runs: string[] = [];
-      const verifier = kafkaAs("verify");
+      const verifier = connectionAs("verify");
       const sendRun = async (n: number) => {
         const runId = `chaos${started.toString(36)}${n}`;
         await sendTaggedOrders(verifier, TOPICS.orders.name, taggedOrders(runId, PER_KIND));
@@ -122,8 +122,7 @@ Deno.test(
       };
       await sendRun(0);
 
-      const admin = adminKafka().admin();
-      await admin.connect();
+      const admin = clusterAdmin();
       const sends = [0.35, 0.7];
       const tally = await runChaos(
         chaosSchedule({
@@ -168,7 +167,7 @@ Deno.test(
         sends.shift();
         await sendRun(runs.length);
       }
-      await admin.disconnect();
+      await admin.close();
       const kills = tally.scriptKills;
       const nodeKills = tally.nodeKills.map((k) => ({ node: k.node, why: k.pick }));
       const chaosSeconds = tally.seconds;
