@@ -182,10 +182,10 @@ async function measureStages(
   measurements: Measurement[],
   notes: string[],
 ): Promise<void> {
-  const { admin, kafka, log, logDir, runId } = ctx;
+  const { admin, connection, log, logDir, runId } = ctx;
   const raw = benchTopic(runId, "orders", ctx.partitions);
   await ensureTopics(admin, [raw]);
-  await produceBacklog(kafka, raw.name, o.orders, 1);
+  await produceBacklog(connection, raw.name, o.orders, 1);
   const routed = {
     inventory: await measureRouter(ctx, { route: "inventory", source: raw, total: o.orders }),
     delivery: await measureRouter(ctx, { route: "delivery", source: raw, total: o.orders }),
@@ -256,18 +256,16 @@ async function main(): Promise<number> {
   const broker = await provideBroker({ log, nodes: cfg.nodes });
   const runId = Date.now().toString(36);
   const logDir = join("build", "bench", runId);
-  const kafka = createKafka(
-    { brokers: broker.brokers, clientId: "bench" },
-    createLogger({ name: "bench", level: "error" }),
-  );
-  const admin = createAdmin({ brokers: broker.brokers, clientId: "bench" });
+  const connection = { brokers: broker.brokers, clientId: "bench" };
+  const kafka = createKafka(connection, createLogger({ name: "bench", level: "error" }));
+  const admin = createAdmin(connection);
   let registry: Awaited<ReturnType<typeof startRegistry>> | undefined;
   try {
-    await waitUntilReady({ brokers: broker.brokers, clientId: "bench" }, log);
+    await waitUntilReady(connection, log);
     registry = await startRegistry({ kafka, topic: `bench-${runId}-_schemas`, port: 0, log });
     const ctx: BenchContext = {
       brokers: broker.brokers,
-      kafka,
+      connection,
       admin,
       registryUrl: registry.url,
       runId,

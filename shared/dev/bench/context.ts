@@ -10,14 +10,15 @@
  * ```
  * @module
  */
-import type { Kafka } from "kafkajs";
 import type { KafkaAdmin } from "../../kafka/client.ts";
+import type { KafkaConnection } from "../../kafka/connection.ts";
 import type { Logger } from "../../platform/log.ts";
 import { renamed, TOPICS, type TopicSpec } from "../../kafka/topics.ts";
 
 export interface BenchContext {
   brokers: string[];
-  kafka: Kafka;
+  /** How the bench's own clients connect (a plain broker, no TLS). */
+  connection: KafkaConnection;
   admin: KafkaAdmin;
   registryUrl: string;
   runId: string;

@@ -10,7 +10,9 @@
  * ```
  * @module
  */
-import type { Kafka } from "kafkajs";
+import { Buffer } from "node:buffer";
+import { createProducer } from "../../kafka/client.ts";
+import type { KafkaConnection } from "../../kafka/connection.ts";
 import { DEFAULT_CATALOG } from "../../orders/catalog.ts";
 import { createOrderGenerator, type OrderGenerator } from "../../orders/generate.ts";
 
@@ -33,24 +35,23 @@ export function meanOrderBytes(sample = 1000): number {
 
 /** Produces `count` raw orders to `topic` in batches of 1000 (idempotent, acks=all). */
 export async function produceBacklog(
-  kafka: Kafka,
+  connection: KafkaConnection,
   topic: string,
   count: number,
   seed: number,
 ): Promise<void> {
   const g = benchGenerator(seed);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
-  await producer.connect();
+  const producer = createProducer(connection, { idempotent: true, acks: -1 });
   try {
     for (let sent = 0; sent < count; sent += 1000) {
       const messages = Array.from({ length: Math.min(1000, count - sent) }, () => {
         const o = g.next();
-        return { key: o.orderId, value: JSON.stringify(o) };
+        return { topic, key: Buffer.from(o.orderId), value: Buffer.from(JSON.stringify(o)) };
       });
-      await producer.send({ topic, acks: -1, messages });
+      await producer.send({ messages });
     }
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
 }
 
@@ -60,14 +61,13 @@ export async function produceBacklog(
  * how many orders were sent.
  */
 export async function produceAtRate(
-  kafka: Kafka,
+  connection: KafkaConnection,
   topic: string,
   options: { rate: number; seconds: number; seed: number },
 ): Promise<{ createdAt: Map<string, number>; sent: number; seconds: number }> {
   const g = benchGenerator(options.seed);
   const createdAt = new Map<string, number>();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
-  await producer.connect();
+  const producer = createProducer(connection, { idempotent: true, acks: -1 });
   const total = Math.round(options.rate * options.seconds);
   const t0 = performance.now();
   let sent = 0;
@@ -78,16 +78,16 @@ export async function produceAtRate(
         const messages = Array.from({ length: due - sent }, () => {
           const o = g.next();
           if (o.type === "inventory") createdAt.set(o.orderId, Date.parse(String(o.createdAt)));
-          return { key: o.orderId, value: JSON.stringify(o) };
+          return { topic, key: Buffer.from(o.orderId), value: Buffer.from(JSON.stringify(o)) };
         });
-        await producer.send({ topic, acks: -1, messages });
+        await producer.send({ messages });
         sent = due;
       } else {
         await new Promise((r) => setTimeout(r, 10));
       }
     }
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
   return { createdAt, sent, seconds: (performance.now() - t0) / 1000 };
 }

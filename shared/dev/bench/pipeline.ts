@@ -168,7 +168,7 @@ export async function measurePipeline(ctx: BenchContext, o: {
     const brokerBefore = o.brokerPid ? sampleProcess(o.brokerPid) : undefined;
     const t0 = performance.now();
     produced = o.orders;
-    await produceBacklog(ctx.kafka, orders.name, o.orders, 11);
+    await produceBacklog(ctx.connection, orders.name, o.orders, 11);
     await waitUntil("the backlog to drain", { procs, check: done, progress });
     const seconds = (performance.now() - t0) / 1000;
     const after = sampleAll(procs);
@@ -181,7 +181,7 @@ export async function measurePipeline(ctx: BenchContext, o: {
 
     // 2. A steady rate, for latency.
     ctx.log.info("end to end: steady rate", { rate: o.latencyRate, seconds: o.latencySeconds });
-    const steady = await produceAtRate(ctx.kafka, orders.name, {
+    const steady = await produceAtRate(ctx.connection, orders.name, {
       rate: o.latencyRate,
       seconds: o.latencySeconds,
       seed: 12,
