@@ -59,7 +59,7 @@ async function main(): Promise<number> {
 
   // The demo load goes through the same idempotent intake as the gateway and the generator.
   const intake = createOrderIntake({
-    kafka,
+    connection,
     topic: cfg.ordersTopic,
     log,
     metrics,

@@ -32,7 +32,6 @@ import { createOrderIntake } from "../shared/intake/intake.ts";
 import { createGatewayHandler } from "../shared/intake/intake_http.ts";
 import { httpServerFrom } from "../shared/platform/http_guard.ts";
 import { serveGuarded } from "../shared/platform/http_listen.ts";
-import { createKafka, kafkaLogger } from "../shared/kafka/kafkajs_client.ts";
 import { MetricsRegistry } from "../shared/platform/metrics.ts";
 import { startKafkaScript } from "../shared/kafka/kafka_script.ts";
 import { shutdownSignal, untilAborted } from "../shared/platform/shutdown.ts";
@@ -43,14 +42,10 @@ async function main(): Promise<number> {
   const http = gatewayConfig.orExit(() =>
     httpServerFrom(cfg, { realm: "order_gateway", prefix: "GATEWAY" })
   );
-  // Short timeouts and few retries: a caller waits seconds for its 503, not minutes.
-  const kafka = createKafka(
-    { ...connection, requestTimeoutMs: cfg.sendTimeoutMs, retries: 1 },
-    kafkaLogger(log),
-  );
   const metrics = new MetricsRegistry({ script: "order_gateway" });
   const intake = createOrderIntake({
-    kafka,
+    // Short timeouts and few retries: a caller waits seconds for its 503, not minutes.
+    connection: { ...connection, requestTimeoutMs: cfg.sendTimeoutMs, retries: 1 },
     topic: cfg.topic,
     log,
     metrics,

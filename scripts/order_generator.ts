@@ -26,7 +26,7 @@
  */
 import { ConfigError } from "../shared/platform/config.ts";
 import { createOrderIntake } from "../shared/intake/intake.ts";
-import { createKafka, kafkaLogger } from "../shared/kafka/kafkajs_client.ts";
+import { createProducer } from "../shared/kafka/client.ts";
 import { kafkaConnectionFrom } from "../shared/kafka/connection.ts";
 import { createLogger } from "../shared/platform/log.ts";
 import { MetricsRegistry, serveMetrics } from "../shared/platform/metrics.ts";
@@ -62,10 +62,9 @@ async function main(): Promise<number> {
     catalog: DEFAULT_CATALOG,
     invalidRate: cfg.invalidRate,
   });
-  const kafka = createKafka(connection, kafkaLogger(log));
   const metrics = new MetricsRegistry({ script: "order_generator" });
   const intake = createOrderIntake({
-    kafka,
+    connection,
     topic: cfg.topic,
     log,
     metrics,
@@ -79,7 +78,9 @@ async function main(): Promise<number> {
     catalog: DEFAULT_CATALOG,
     viewsPerOrder: cfg.clicksPerOrder,
   });
-  const clickProducer = cfg.clicksPerOrder > 0 ? kafka.producer({ idempotent: true }) : undefined;
+  const clickProducer = cfg.clicksPerOrder > 0
+    ? createProducer(connection, { idempotent: true, acks: -1 })
+    : undefined;
   const sink = ordersWithClicks({
     intake,
     clicks,
@@ -103,7 +104,8 @@ async function main(): Promise<number> {
         await intake.connect();
         if (clickProducer) {
           await ensureTopicsAt(connection, [renamed(TOPICS.clicks, cfg.clicksTopic)], log);
-          await clickProducer.connect();
+          // Its producer id now: Kafka is reached (or refuses) before the first order.
+          await clickProducer.initIdempotentProducer({});
         }
       },
       connection,
@@ -111,7 +113,7 @@ async function main(): Promise<number> {
     );
     if (!connected) {
       await intake.close();
-      await clickProducer?.disconnect();
+      await clickProducer?.close();
       return 1;
     }
     const metricsServer = cfg.metricsPort > 0
@@ -130,7 +132,7 @@ async function main(): Promise<number> {
     }, stats);
     stopProgress();
     await intake.close();
-    await clickProducer?.disconnect();
+    await clickProducer?.close();
     await metricsServer?.close();
     const seconds = (performance.now() - started) / 1000;
     const totals = {

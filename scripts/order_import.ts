@@ -24,7 +24,6 @@
  * @module
  */
 import { createOrderIntake } from "../shared/intake/intake.ts";
-import { createKafka } from "../shared/kafka/kafkajs_client.ts";
 import { kafkaConnectionFrom } from "../shared/kafka/connection.ts";
 import { createLogger } from "../shared/platform/log.ts";
 import { importOrders, readLines } from "../shared/intake/order_import.ts";
@@ -46,10 +45,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const intake = connection && createOrderIntake({
-    kafka: createKafka(
-      connection,
-      cfg.logLevel === "debug" ? log : createLogger({ name: "order-import", level: "error" }),
-    ),
+    connection,
     topic: cfg.topic,
     log,
     source: "import",

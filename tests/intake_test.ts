@@ -8,11 +8,18 @@ import assert from "node:assert/strict";
 import type { Kafka, KafkaMessage } from "kafkajs";
 import { createOrderIntake, IntakeError } from "../shared/intake/intake.ts";
 import { createGatewayHandler } from "../shared/intake/intake_http.ts";
-import { createKafka } from "../shared/kafka/kafkajs_client.ts";
 import { MetricsRegistry } from "../shared/platform/metrics.ts";
 import type { RawOrder } from "../shared/orders/model.ts";
 import { renamed, TOPICS } from "../shared/kafka/topics.ts";
-import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
+import {
+  integration,
+  testBrokers,
+  testConnection,
+  testKafka,
+  testLogger,
+  uniqueName,
+  waitFor,
+} from "./harness.ts";
 import { freePort } from "../shared/dev/broker/local_kafka.ts";
 import {
   brokerAndTopic,
@@ -66,7 +73,7 @@ Deno.test(
     const topic = await newOrdersTopic();
     const metrics = new MetricsRegistry();
     const intake = createOrderIntake({
-      kafka,
+      connection: testConnection("intake-gateway"),
       topic,
       log: testLogger("intake"),
       metrics,
@@ -150,7 +157,12 @@ Deno.test(
     const kafka = testKafka("intake-batching");
     const topic = await newOrdersTopic();
     const metrics = new MetricsRegistry();
-    const intake = createOrderIntake({ kafka, topic, log: testLogger("intake"), metrics });
+    const intake = createOrderIntake({
+      connection: testConnection("intake-batching"),
+      topic,
+      log: testLogger("intake"),
+      metrics,
+    });
     try {
       await intake.connect();
       const ids = Array.from({ length: 10 }, () => uniqueName("ord"));
@@ -176,19 +188,16 @@ Deno.test(
   integration,
   async () => {
     const port = freePort(); // nobody listens on it
-    const kafka = createKafka(
-      { brokers: [`127.0.0.1:${port}`], clientId: "intake-down", retries: 1 },
-      testLogger("intake-down"),
-    );
+    const connection = { brokers: [`127.0.0.1:${port}`], clientId: "intake-down", retries: 1 };
     const gatewayIntake = createOrderIntake({
-      kafka,
+      connection,
       topic: "orders-nowhere",
       log: testLogger("intake"),
       retries: 1,
       reconnect: true,
     });
     const lazyIntake = createOrderIntake({
-      kafka,
+      connection,
       topic: "orders-nowhere",
       log: testLogger("intake"),
       retries: 1,
@@ -260,12 +269,8 @@ Deno.test(
   async () => {
     const topic = await newOrdersTopic();
     const port = freePort();
-    const kafka = createKafka(
-      { brokers: [`127.0.0.1:${port}`], clientId: "intake-recover", retries: 1 },
-      testLogger("intake-recover"),
-    );
     const intake = createOrderIntake({
-      kafka,
+      connection: { brokers: [`127.0.0.1:${port}`], clientId: "intake-recover", retries: 1 },
       topic,
       log: testLogger("intake"),
       retries: 1,

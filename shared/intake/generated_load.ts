@@ -18,7 +18,8 @@
  * ```
  * @module
  */
-import type { Producer } from "kafkajs";
+import type { KafkaProducer } from "../kafka/client.ts";
+import { messagesToProduce } from "../kafka/records.ts";
 import { type ClickGenerator, clickMessage } from "../orders/clicks.ts";
 import type { RawOrder } from "../orders/model.ts";
 
@@ -32,7 +33,7 @@ export interface OrdersWithClicks {
 export function ordersWithClicks(options: {
   intake: { send(orders: readonly RawOrder[]): Promise<unknown> };
   clicks: ClickGenerator;
-  producer?: Pick<Producer, "send">;
+  producer?: Pick<KafkaProducer, "send">;
   topic: string;
 }): OrdersWithClicks {
   const { intake, clicks, producer, topic } = options;
@@ -46,7 +47,10 @@ export function ordersWithClicks(options: {
       await Promise.all([
         intake.send(orders),
         views.length
-          ? producer!.send({ topic, acks: -1, messages: views.map(clickMessage) })
+          ? producer!.send({
+            acks: -1,
+            messages: messagesToProduce([{ topic, messages: views.map(clickMessage) }]),
+          })
           : undefined,
       ]);
       clicksSent += views.length;

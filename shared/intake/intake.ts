@@ -1,30 +1,32 @@
 /**
  * Intake: the one way orders get into the raw `orders` topic, shared by the
  * HTTP gateway, the load generator and the NDJSON import. One idempotent
- * kafkajs producer (acks from all in-sync replicas, at most 5 requests in
- * flight), JSON values keyed by order id with a `content-type` header.
+ * @platformatic/kafka producer (acks from all in-sync replicas, keys placed
+ * as Kafka's Java client places them), JSON values keyed by order id with a
+ * `content-type` header.
  *
  * Concurrent {@linkcode OrderIntake.send} calls within `lingerMs` are
  * coalesced into one produce request, and each caller's promise settles only
  * when *its* orders are acknowledged by Kafka (or rejects when they are not:
  * an order is never dropped silently). So a resolved `send` means "in Kafka".
  *
- * After a failed send the producer is replaced by a fresh one: kafkajs rolls
- * its idempotence sequence numbers back after a failure, and a later batch
+ * After a failed send the producer is replaced by a fresh one: after a
+ * failure its idempotence sequence numbers cannot be trusted (a later batch
  * reusing them could be taken by the broker for a duplicate of a batch that
- * was in fact written, and dropped while acknowledged. A fresh producer id
- * rules that out. The price is at-least-once: orders of a failed send may
- * still have been written, and a caller that retries them may write them
- * twice (same key, same order id, which consumers deduplicate on).
+ * was in fact written, and dropped while acknowledged), and its connections
+ * may lead to a broker that is gone. A fresh producer id rules that out (the
+ * library also drops its id after a failed send; the intake does not rely on
+ * it). The price is at-least-once: orders of a failed send may still have
+ * been written, and a caller that retries them may write them twice (same
+ * key, same order id, which consumers deduplicate on).
  *
  * @example
  * ```ts
  * import { createOrderIntake } from "./intake.ts";
- * import { createKafka } from "../kafka/kafkajs_client.ts";
  * import { createLogger } from "../platform/log.ts";
  * const log = createLogger({ name: "intake" });
- * const kafka = createKafka({ brokers: ["127.0.0.1:9092"], clientId: "intake" }, log);
- * const intake = createOrderIntake({ kafka, log, source: "example" });
+ * const connection = { brokers: ["127.0.0.1:9092"], clientId: "intake" };
+ * const intake = createOrderIntake({ connection, log, source: "example" });
  * await intake.connect();
  * await intake.send([{
  *   orderId: "ord-1",
@@ -37,11 +39,13 @@
  * ```
  * @module
  */
-import type { Kafka, Message, Producer } from "kafkajs";
 import type { Logger } from "../platform/log.ts";
 import type { MetricsRegistry } from "../platform/metrics.ts";
 import type { RawOrder } from "../orders/model.ts";
 import { rawOrderKey } from "../orders/enrich.ts";
+import type { KafkaProducer } from "../kafka/client.ts";
+import type { KafkaConnection } from "../kafka/connection.ts";
+import { messagesToProduce, type OutgoingMessage } from "../kafka/records.ts";
 import { TOPICS } from "../kafka/topics.ts";
 import { classifySendError, errorMessage, IntakeError, withDeadline } from "./intake_error.ts";
 import { type IntakeMetrics, intakeMetrics } from "./intake_metrics.ts";
@@ -80,7 +84,8 @@ export interface OrderIntake extends OrderSink {
 }
 
 export interface OrderIntakeOptions {
-  kafka: Kafka;
+  /** Where Kafka is; its `retries` are the topic creation's, the producer's are `retries`. */
+  connection: KafkaConnection;
   /** The raw orders topic; `orders` by default. */
   topic?: string;
   log: Logger;
@@ -99,8 +104,8 @@ export interface OrderIntakeOptions {
   maxBatchBytes?: number;
   /**
    * How often the producer retries a failed request before the send fails;
-   * 5 by default (kafkajs' default for the idempotent producer is forever,
-   * which would hang a caller while Kafka is down).
+   * 5 by default (the library's default for the idempotent producer is
+   * forever, which would hang a caller while Kafka is down).
    */
   retries?: number;
   /** How long the broker may take to acknowledge, ms; 30000 by default. */
@@ -108,7 +113,7 @@ export interface OrderIntakeOptions {
   /**
    * The longest a send may take, retries included, before its callers get an
    * `unavailable` error (and the producer is replaced); no limit by default
-   * beyond kafkajs' own timeouts and retries. A broker that hangs rather
+   * beyond the client's own timeouts and retries. A broker that hangs rather
    * than refuses would otherwise hold callers for requestTimeout × retries.
    */
   sendTimeoutMs?: number;
@@ -126,7 +131,7 @@ export interface OrderIntakeOptions {
 
 /** One caller's part of a batch. */
 interface Pending {
-  messages: Message[];
+  messages: OutgoingMessage[];
   bytes: number;
   resolve: () => void;
   reject: (err: Error) => void;
@@ -135,7 +140,7 @@ interface Pending {
 const CONTENT_TYPE_HEADER = { "content-type": "application/json" } as const;
 
 /** The record one order becomes: JSON value, keyed by order id. Pure. */
-export function orderMessage(order: RawOrder): Message {
+export function orderMessage(order: RawOrder): OutgoingMessage {
   // Deliberately invalid orders (the generator's) may lack an id: they go unkeyed.
   const key = typeof order.orderId === "string" ? rawOrderKey(order) : null;
   return { key, value: JSON.stringify(order), headers: { ...CONTENT_TYPE_HEADER } };
@@ -149,7 +154,7 @@ export type IntakeSettings =
 /** `options` with the defaults filled in; throws a RangeError on a limit out of range. Pure. */
 export function intakeSettings(options: OrderIntakeOptions): IntakeSettings {
   const {
-    kafka,
+    connection,
     log,
     metrics,
     topic = TOPICS.orders.name,
@@ -170,7 +175,7 @@ export function intakeSettings(options: OrderIntakeOptions): IntakeSettings {
     throw new RangeError(`retries must be at least 1 for the idempotent producer, got ${retries}`);
   }
   return {
-    kafka,
+    connection,
     log,
     metrics,
     topic,
@@ -191,12 +196,12 @@ export function intakeSettings(options: OrderIntakeOptions): IntakeSettings {
 export function createOrderIntake(options: OrderIntakeOptions): OrderIntake {
   const settings = intakeSettings(options);
   const metrics = intakeMetrics(settings.metrics, settings.source);
-  const connection = createProducerConnection({
+  const producers = createProducerConnection({
     ...settings,
     whenSendsSettled: () => queue.settled(),
     onConnectedChange: metrics.connected,
   });
-  const sends: BatchSend = { ...settings, connection, metrics };
+  const sends: BatchSend = { ...settings, producers, metrics };
   const queue = createLingerQueue<Pending>({
     ...settings,
     send: (batch, count) => sendBatch(sends, batch, count),
@@ -207,14 +212,14 @@ export function createOrderIntake(options: OrderIntakeOptions): OrderIntake {
   return {
     topic: settings.topic,
     get connected() {
-      return connection.producer !== undefined;
+      return producers.producer !== undefined;
     },
     async connect() {
       if (closing) throw new IntakeError("closed", "the intake is closed");
       try {
-        await connection.connect();
+        await producers.connect();
       } catch (err) {
-        connection.keepConnecting(err);
+        producers.keepConnecting(err);
         throw err;
       }
     },
@@ -231,7 +236,7 @@ export function createOrderIntake(options: OrderIntakeOptions): OrderIntake {
       closing ??= (async () => {
         queue.flush();
         await queue.settled();
-        await connection.close();
+        await producers.close();
       })();
       return closing;
     },
@@ -240,7 +245,7 @@ export function createOrderIntake(options: OrderIntakeOptions): OrderIntake {
 
 /** What one batch's send needs. */
 interface BatchSend extends Omit<IntakeSettings, "metrics"> {
-  connection: ProducerConnection;
+  producers: ProducerConnection;
   metrics: IntakeMetrics;
 }
 
@@ -251,16 +256,14 @@ interface BatchSend extends Omit<IntakeSettings, "metrics"> {
  * size). Never rejects itself.
  */
 async function sendBatch(ctx: BatchSend, batch: Pending[], count: number): Promise<void> {
-  const { connection, metrics, log, topic } = ctx;
-  let current: Producer | undefined;
+  const { producers, metrics, log, topic } = ctx;
+  let current: KafkaProducer | undefined;
   try {
-    current = connection.producer ?? await connectForSend(ctx);
+    current = producers.producer ?? await connectForSend(ctx);
     const started = performance.now();
+    // Acks from all in-sync replicas within ackTimeoutMs: the producer's own settings.
     const sending = current.send({
-      topic,
-      acks: -1,
-      timeout: ctx.ackTimeoutMs,
-      messages: batch.flatMap((p) => p.messages),
+      messages: messagesToProduce([{ topic, messages: batch.flatMap((p) => p.messages) }]),
     });
     await (ctx.sendTimeoutMs === undefined ? sending : withDeadline(sending, ctx.sendTimeoutMs));
     metrics.acknowledged(count, (performance.now() - started) / 1000);
@@ -280,8 +283,9 @@ async function sendBatch(ctx: BatchSend, batch: Pending[], count: number): Promi
       kind,
       error: error.message,
     });
-    // A refused size leaves the producer's sequence numbers right; anything else may not.
-    if (current && kind !== "too-large") connection.retire(current, error);
+    // A refused size leaves the producer usable (the library takes a new producer id for its
+    // next send); anything else may leave its sequence numbers or connections wrong.
+    if (current && kind !== "too-large") producers.retire(current, error);
     for (const p of batch) p.reject(error);
   }
 }
@@ -291,10 +295,10 @@ async function sendBatch(ctx: BatchSend, batch: Pending[], count: number): Promi
  * connects; with it, it throws at once (`unavailable`, so the batch fails
  * within the flush that sent it) and a connect starts unless one is under way.
  */
-function connectForSend(ctx: BatchSend): Promise<Producer> {
-  const { connection } = ctx;
-  if (!ctx.reconnect) return connection.connect();
+function connectForSend(ctx: BatchSend): Promise<KafkaProducer> {
+  const { producers } = ctx;
+  if (!ctx.reconnect) return producers.connect();
   // Never asked to connect yet: start now; otherwise the loop is already on it.
-  if (connection.idle) connection.connect().catch(connection.keepConnecting);
+  if (producers.idle) producers.connect().catch(producers.keepConnecting);
   throw new IntakeError("unavailable", "Kafka is not connected; try again later");
 }

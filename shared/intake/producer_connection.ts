@@ -1,7 +1,7 @@
 /**
- * The intake's producer and its life: one idempotent kafkajs producer
- * (acks from all in-sync replicas, at most 5 requests in flight, the Java
- * client's partitioner), connected once however many ask at the same time;
+ * The intake's producer and its life: one idempotent @platformatic/kafka
+ * producer (acks from all in-sync replicas, the Java client's partitioner,
+ * shared/kafka/client.ts), connected once however many ask at the same time;
  * replaced after a failure (its idempotence sequence numbers cannot be
  * trusted any more, see shared/intake/intake.ts), and with `reconnect`
  * brought back in the background with a backoff from 500 ms up to
@@ -10,14 +10,14 @@
  * @example
  * ```ts
  * import { createProducerConnection } from "./producer_connection.ts";
- * import { createKafka } from "../kafka/kafkajs_client.ts";
  * import { createLogger } from "../platform/log.ts";
  * const log = createLogger({ name: "intake" });
  * const connection = createProducerConnection({
- *   kafka: createKafka({ brokers: ["127.0.0.1:9092"], clientId: "intake" }, log),
+ *   connection: { brokers: ["127.0.0.1:9092"], clientId: "intake" },
  *   log,
  *   topic: "orders",
  *   retries: 5,
+ *   ackTimeoutMs: 30_000,
  *   createTopic: false,
  *   reconnect: true,
  *   reconnectMaxMs: 10_000,
@@ -29,19 +29,22 @@
  * ```
  * @module
  */
-import { type Kafka, Partitioners, type Producer } from "kafkajs";
 import type { Logger } from "../platform/log.ts";
 import { sleep } from "../platform/shutdown.ts";
-import { ensureTopics, renamed, TOPICS } from "../kafka/topics.ts";
+import { createProducer, type KafkaProducer } from "../kafka/client.ts";
+import type { KafkaConnection } from "../kafka/connection.ts";
+import { ensureTopicsAt, renamed, TOPICS } from "../kafka/topics.ts";
 import { errorMessage, IntakeError } from "./intake_error.ts";
 
 export interface ProducerConnectionOptions {
-  kafka: Kafka;
+  connection: KafkaConnection;
   log: Logger;
   /** The topic orders go to; created on connect (as declared for `orders`) with `createTopic`. */
   topic: string;
   /** How often the producer retries a failed request. */
   retries: number;
+  /** How long the broker may take to acknowledge, ms. */
+  ackTimeoutMs: number;
   createTopic: boolean;
   /** Keep reconnecting in the background after a failed connect or a retired producer. */
   reconnect: boolean;
@@ -55,7 +58,7 @@ export interface ProducerConnectionOptions {
 /** The intake's producer, connected or on its way. */
 export interface ProducerConnection {
   /** The connected producer; undefined while there is none. */
-  readonly producer: Producer | undefined;
+  readonly producer: KafkaProducer | undefined;
   /** No connect under way and no reconnect loop running. */
   readonly idle: boolean;
   /**
@@ -63,11 +66,11 @@ export interface ProducerConnection {
    * none; rejects with an {@linkcode IntakeError} (`unavailable`, or
    * `closed` when closed meanwhile).
    */
-  connect(): Promise<Producer>;
+  connect(): Promise<KafkaProducer>;
   /** With `reconnect`: the reconnect loop, unless one runs; `failure` is what brought it on. */
   keepConnecting(failure: unknown): Promise<void>;
   /** Drops `failed` (when it is still the producer); it disconnects once its sends settled. */
-  retire(failed: Producer, cause: unknown): void;
+  retire(failed: KafkaProducer, cause: unknown): void;
   /** Stops reconnecting and disconnects; nothing connects after it. */
   close(): Promise<void>;
 }
@@ -75,24 +78,24 @@ export interface ProducerConnection {
 /** Creates the connection; nothing connects before {@linkcode ProducerConnection.connect}. */
 export function createProducerConnection(options: ProducerConnectionOptions): ProducerConnection {
   const { log, topic, reconnect, reconnectMaxMs } = options;
-  let producer: Producer | undefined;
-  let connecting: Promise<Producer> | undefined;
+  let producer: KafkaProducer | undefined;
+  let connecting: Promise<KafkaProducer> | undefined;
   let reconnecting = false;
   /** Set by close(): nothing connects any more. */
   let closed = false;
   const stop = new AbortController();
 
-  function setProducer(value: Producer | undefined) {
+  function setProducer(value: KafkaProducer | undefined) {
     producer = value;
     options.onConnectedChange(value !== undefined);
   }
 
-  function connect(): Promise<Producer> {
+  function connect(): Promise<KafkaProducer> {
     if (producer) return Promise.resolve(producer);
     connecting ??= (async () => {
       const fresh = await connectedProducer(options);
       if (closed) {
-        await fresh.disconnect().catch(() => {});
+        await fresh.close().catch(() => {});
         throw new IntakeError("closed", "the intake was closed while connecting");
       }
       setProducer(fresh);
@@ -131,7 +134,7 @@ export function createProducerConnection(options: ProducerConnectionOptions): Pr
     retire(failed, cause) {
       if (producer !== failed) return;
       setProducer(undefined);
-      options.whenSendsSettled().then(() => failed.disconnect()).catch(() => {});
+      options.whenSendsSettled().then(() => failed.close()).catch(() => {});
       keepConnecting(cause);
     },
     async close() {
@@ -140,7 +143,7 @@ export function createProducerConnection(options: ProducerConnectionOptions): Pr
       await connecting?.catch(() => {});
       const last = producer;
       setProducer(undefined);
-      await last?.disconnect().catch(() => {});
+      await last?.close().catch(() => {});
     },
   };
 }
@@ -150,21 +153,21 @@ export function createProducerConnection(options: ProducerConnectionOptions): Pr
  * `createTopic`); an {@linkcode IntakeError} `unavailable` when Kafka
  * cannot be reached.
  */
-async function connectedProducer(options: ProducerConnectionOptions): Promise<Producer> {
-  const { kafka, log, topic, retries, createTopic } = options;
-  const fresh = kafka.producer({
+async function connectedProducer(options: ProducerConnectionOptions): Promise<KafkaProducer> {
+  const { connection, log, topic, retries, createTopic } = options;
+  const fresh = createProducer({ ...connection, retries: boundedRetries(retries) }, {
     idempotent: true,
-    maxInFlightRequests: 5,
-    allowAutoTopicCreation: false,
-    retry: { retries },
-    // The Java client's partitioner: a key lands where other clients put it too.
-    createPartitioner: Partitioners.DefaultPartitioner,
+    acks: -1,
+    timeout: options.ackTimeoutMs,
+    autocreateTopics: false,
   });
   try {
-    if (createTopic) await ensureOrdersTopic(kafka, topic, log);
-    await fresh.connect();
+    if (createTopic) await ensureTopicsAt(connection, [renamed(TOPICS.orders, topic)], log);
+    // The library connects on first use: asking for the producer id now reaches Kafka
+    // (and is refused there on bad credentials) before any order waits on it.
+    await fresh.initIdempotentProducer({});
   } catch (err) {
-    await fresh.disconnect().catch(() => {});
+    await fresh.close().catch(() => {});
     throw new IntakeError("unavailable", `cannot connect to Kafka: ${errorMessage(err)}`, {
       cause: err,
     });
@@ -172,15 +175,13 @@ async function connectedProducer(options: ProducerConnectionOptions): Promise<Pr
   return fresh;
 }
 
-/** Creates `topic` as `orders` is declared, when it is missing. */
-async function ensureOrdersTopic(kafka: Kafka, topic: string, log: Logger): Promise<void> {
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    await ensureTopics(admin, [renamed(TOPICS.orders, topic)], log);
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
+/**
+ * At least two retries: the library reads 0 or 1 on an idempotent producer
+ * as "retry forever", which would hold a send (and a connect) for as long as
+ * Kafka is down. Two more attempts 250 ms apart still fail in under a second.
+ */
+export function boundedRetries(retries: number): number {
+  return Math.max(2, retries);
 }
 
 /** What the reconnect loop needs: when to stop, how to connect, how long to wait. */
