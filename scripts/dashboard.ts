@@ -36,7 +36,6 @@ import { parseScrapeTargets } from "../shared/dashboard/prometheus.ts";
 import { httpServerFrom } from "../shared/platform/http_guard.ts";
 import { serveGuarded } from "../shared/platform/http_listen.ts";
 import { createOrderIntake } from "../shared/intake/intake.ts";
-import { createKafka, kafkaLogger } from "../shared/kafka/kafkajs_client.ts";
 import { securityFailureLine } from "../shared/kafka/errors.ts";
 import { MetricsRegistry, serveMetrics } from "../shared/platform/metrics.ts";
 import { shutdownSignal, untilAborted } from "../shared/platform/shutdown.ts";
@@ -53,7 +52,6 @@ async function main(): Promise<number> {
   const http = dashboardConfig.orExit(() =>
     httpServerFrom(cfg, { realm: "dashboard", prefix: "DASHBOARD" })
   );
-  const kafka = createKafka(connection, kafkaLogger(log));
   const metrics = new MetricsRegistry({ script: "dashboard" });
   const shutdown = shutdownSignal(log);
 
@@ -73,7 +71,6 @@ async function main(): Promise<number> {
     invalidRate: cfg.loadInvalidRate,
   });
   const collector = createCollector({
-    kafka,
     connection,
     log,
     statsUrl: cfg.statsUrl.replace(/\/+$/, ""),

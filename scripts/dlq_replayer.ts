@@ -39,7 +39,6 @@
  *
  * @module
  */
-import { createKafka, kafkaLogger } from "../shared/kafka/kafkajs_client.ts";
 import { kafkaConnectionFrom } from "../shared/kafka/connection.ts";
 import { createLogger } from "../shared/platform/log.ts";
 import { registryConnectionFrom } from "../shared/kafka/registry_connection.ts";
@@ -68,7 +67,6 @@ async function main(): Promise<number> {
     return await runCommand({ command, ref, selection }, {
       settings: { ...cfg, topic: ref?.topic ?? cfg.topic },
       log,
-      connect: (retries) => createKafka({ ...connection, retries }, kafkaLogger(log)),
       connection,
       registry,
       signal: shutdown.signal,

@@ -25,7 +25,6 @@
  *
  * @module
  */
-import { createKafka, kafkaLogger } from "../shared/kafka/kafkajs_client.ts";
 import { securityFailureLine } from "../shared/kafka/errors.ts";
 import { startKafkaScript } from "../shared/kafka/kafka_script.ts";
 import { shutdownSignal, untilAborted } from "../shared/platform/shutdown.ts";
@@ -36,11 +35,10 @@ import { registryConfig } from "../shared/registry/config.ts";
 async function main(): Promise<number> {
   const { cfg, log, connection } = startKafkaScript(registryConfig, { name: "schema-registry" });
   const security = registryConfig.orExit(() => registrySecurityFrom(cfg));
-  const kafka = createKafka(connection, kafkaLogger(log));
   const shutdown = shutdownSignal(log);
   try {
     const starting = startRegistry({
-      kafka,
+      connection,
       topic: cfg.topic,
       hostname: cfg.host,
       port: cfg.port,

@@ -17,7 +17,6 @@
  */
 import type { Kafka } from "kafkajs";
 import { deadLetter, type Failure } from "../shared/retry/dead_letter.ts";
-import { openReplayProducer } from "../shared/dlq_replay/io.ts";
 import { uniqueName } from "./harness.ts";
 
 /** One dead letter; the failed record's offset on its original topic is its index. */
@@ -43,7 +42,13 @@ export async function writeDeadLetters(
   dlqTopic: string,
   seeds: readonly DeadLetterSeed[],
 ): Promise<void> {
-  const producer = await openReplayProducer(kafka, uniqueName("dlq-seed"));
+  // The test's own client (kafkajs), not the replayer's.
+  const producer = kafka.producer({
+    transactionalId: uniqueName("dlq-seed"),
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
   try {
     const txn = await producer.transaction();
     for (const [i, s] of seeds.entries()) {

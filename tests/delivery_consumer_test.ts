@@ -45,8 +45,8 @@ const STATUS_SERVICE = "scripts/order_status_service.ts";
 const log = testLogger("delivery-consumer-test");
 
 /** Per-test topics, registry, codecs and database; the consumer's arguments. */
-async function setup(kafka: Kafka, name: string, backend: Backend) {
-  const pipeline = await startTestPipeline(kafka, name);
+async function setup(name: string, backend: Backend) {
+  const pipeline = await startTestPipeline(name);
   const eventsTopic = renamed(TOPICS.deliveryEvents, uniqueName(`${name}-events`));
   const statusTopic = renamed(TOPICS.orderStatus, uniqueName(`${name}-status`));
   await createTopics([eventsTopic, statusTopic]);
@@ -175,7 +175,7 @@ for (const makeBackend of BACKENDS) {
       const backend = await makeBackend();
       try {
         await t.step("scheduled → dispatched → in_transit → delivered, each once", async () => {
-          const ctx = await setup(kafka, "lifecycle", backend);
+          const ctx = await setup("lifecycle", backend);
           const ids = ["life-1", "life-2", "life-3"];
           const proc = startScript(CONSUMER, ctx.consumerArgs());
           try {
@@ -242,7 +242,7 @@ for (const makeBackend of BACKENDS) {
         await t.step(
           "impossible transitions are rejected with a reason; the partition moves on",
           async () => {
-            const ctx = await setup(kafka, "illegal", backend);
+            const ctx = await setup("illegal", backend);
             const proc = startScript(CONSUMER, ctx.consumerArgs());
             try {
               // All carrier updates on one partition, so "moves on" is about the same partition.
@@ -338,7 +338,7 @@ for (const makeBackend of BACKENDS) {
       const kafka = testKafka();
       const backend = await makeBackend();
       try {
-        const ctx = await setup(kafka, "delivery-eos", backend);
+        const ctx = await setup("delivery-eos", backend);
         const count = 1000;
         const failureRate = 0.1;
         const ids = Array.from({ length: count }, (_, i) => `eos-${i}`);

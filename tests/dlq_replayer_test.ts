@@ -8,14 +8,14 @@
  * with a control marker the reader must not hang on.
  */
 import assert from "node:assert/strict";
-import type { Kafka, KafkaMessage } from "kafkajs";
+import type { Kafka } from "kafkajs";
 import { scriptByEntry } from "../scripts/services.ts";
 import { createAvroCodec } from "../shared/kafka/avro_codec.ts";
 import type { Failure } from "../shared/retry/dead_letter.ts";
 import type { AvroRecordSchema } from "../shared/orders/schemas.ts";
 import { startRegistry } from "../shared/registry/server.ts";
 import { ensureTopicsAt, renamed, TOPICS } from "../shared/kafka/topics.ts";
-import { readToEnd } from "../shared/dlq_replay/io.ts";
+import { readToEnd } from "../shared/kafka/read_to_end.ts";
 import { type DeadLetterSeed, writeDeadLetters } from "./dead_letters.ts";
 import {
   integration,
@@ -308,11 +308,12 @@ dlqTest(
     }
     assert.equal(await highWatermark(kafka, t.origin), 0, "nothing went to the original topic");
     // The ledger is compacted, so readAllCommitted's keyless end markers cannot go there.
-    const ledger: KafkaMessage[] = [];
-    await readToEnd(kafka, {
+    const ledger: { key: Uint8Array; value: Uint8Array }[] = [];
+    await readToEnd(testConnection("ledger-read"), {
       topics: [`${t.dlq}-replayed`],
-      onMessage: (_t, _p, m) => ledger.push(m),
-      log: testLogger("ledger-read"),
+      groupId: uniqueName("ledger-read"),
+      idleTimeoutMs: 30_000,
+      onRecord: (m) => ledger.push(m),
     });
     assert.deepEqual(ledger.map((m) => dec.decode(m.key!)).sort(), ["1/0", "1/1"]);
     assert.equal(JSON.parse(dec.decode(ledger[0].value!)).to, t.retry);
@@ -434,7 +435,7 @@ Deno.test(
   async () => {
     const kafka = testKafka("dlq-avro");
     const registry = await startRegistry({
-      kafka,
+      connection: testConnection("dlq-avro-registry"),
       topic: uniqueName("_schemas"),
       port: 0,
       log: testLogger("registry"),

@@ -135,12 +135,11 @@ async function produceLines(kafka: Kafka, topic: string, registryUrl: string, li
 
 /** Per-test topics, registry and database; the consumer's arguments. */
 async function setup(
-  kafka: Kafka,
   backend: Backend,
   name: string,
   initial: Record<string, number>,
 ) {
-  const pipeline = await startTestPipeline(kafka, name);
+  const pipeline = await startTestPipeline(name);
   const statusTopic = renamed(TOPICS.orderStatus, uniqueName(`${name}-status`));
   await createTopics([statusTopic]);
   const databaseUrl = await backend.database();
@@ -255,7 +254,7 @@ for (const makeBackend of BACKENDS) {
     const kafka = testKafka();
     try {
       await t.step("two instances never oversell; stock and refusals match", async () => {
-        const ctx = await setup(kafka, backend, "oversell", INITIAL);
+        const ctx = await setup(backend, "oversell", INITIAL);
         const lines = movements(600, Object.keys(INITIAL), 1);
         await produceLines(
           kafka,
@@ -282,7 +281,7 @@ for (const makeBackend of BACKENDS) {
       await t.step(
         "SIGKILL mid-batch, restart: every effect and event exactly once",
         async () => {
-          const ctx = await setup(kafka, backend, "eos", INITIAL);
+          const ctx = await setup(backend, "eos", INITIAL);
           const lines = movements(3000, Object.keys(INITIAL), 2);
           const topic = ctx.pipeline.topics.inventoryOrders.name;
           await produceLines(kafka, topic, ctx.pipeline.registryUrl, lines);
@@ -318,7 +317,7 @@ for (const makeBackend of BACKENDS) {
       await t.step(
         "SIGKILLs while a fifth of attempts fail: each line applied once or dead-lettered once",
         async () => {
-          const ctx = await setup(kafka, backend, "eos-retry", INITIAL);
+          const ctx = await setup(backend, "eos-retry", INITIAL);
           const topic = ctx.pipeline.topics.inventoryOrders.name;
           // Restocks only: the final stock does not depend on the order retries change.
           const lines = movements(1200, Object.keys(INITIAL), 9).map((l) => ({
@@ -395,7 +394,7 @@ for (const makeBackend of BACKENDS) {
       await t.step(
         "bad records and failing ones: the DLQ with reasons, or retries; the partition moves on",
         async () => {
-          const ctx = await setup(kafka, backend, "bad", INITIAL);
+          const ctx = await setup(backend, "bad", INITIAL);
           const topic = ctx.pipeline.topics.inventoryOrders.name;
           // All on SKU-A: one partition, so good records sit behind bad ones.
           const good = movements(30, ["SKU-A"], 4).map((l) => ({
@@ -518,7 +517,7 @@ for (const makeBackend of BACKENDS) {
 
       if (backend.name === "SQLite") {
         await t.step("the registry down while consuming: retried, then applied", async () => {
-          const ctx = await setup(kafka, backend, "registry-down", INITIAL);
+          const ctx = await setup(backend, "registry-down", INITIAL);
           const topic = ctx.pipeline.topics.inventoryOrders.name;
           const lines = movements(100, ["SKU-B"], 6);
           await produceLines(kafka, topic, ctx.pipeline.registryUrl, lines);
@@ -549,7 +548,7 @@ for (const makeBackend of BACKENDS) {
 
       if (backend.name === "PostgreSQL") {
         await t.step("the database down for a while: retried, then applied once", async () => {
-          const ctx = await setup(kafka, backend, "db-down", INITIAL);
+          const ctx = await setup(backend, "db-down", INITIAL);
           const topic = ctx.pipeline.topics.inventoryOrders.name;
           // Restocks only: their sum does not depend on the order retries change.
           const restocks = (n: number, seed: number) =>
@@ -606,7 +605,7 @@ for (const makeBackend of BACKENDS) {
       }
 
       await t.step("three instances, one killed: the others take over and finish", async () => {
-        const ctx = await setup(kafka, backend, "rebalance", INITIAL);
+        const ctx = await setup(backend, "rebalance", INITIAL);
         const lines = movements(1500, Object.keys(INITIAL), 3);
         const topic = ctx.pipeline.topics.inventoryOrders.name;
         await produceLines(kafka, topic, ctx.pipeline.registryUrl, lines);
@@ -652,7 +651,7 @@ async function frozenInstanceIsFenced(kafka: Kafka, backend: Backend) {
   // Twelve SKUs, which land on all six partitions: each instance has work on each of its own.
   const skus = Array.from({ length: 12 }, (_, i) => `SKU-Z${String(i).padStart(2, "0")}`);
   const initial = Object.fromEntries(skus.map((sku) => [sku, 60]));
-  const ctx = await setup(kafka, backend, "zombie", initial);
+  const ctx = await setup(backend, "zombie", initial);
   const topic = ctx.pipeline.topics.inventoryOrders.name;
   const partitions = ctx.pipeline.topics.inventoryOrders.partitions;
   const encode = await lineEncoder(ctx.pipeline.registryUrl);

@@ -47,7 +47,6 @@ export interface TestPipeline {
  * TLS), and `registryUrl` then says https.
  */
 export async function startTestPipeline(
-  kafka: Kafka,
   name: string,
   registry: Pick<RegistryServerOptions, "users" | "tls"> = {},
 ): Promise<TestPipeline> {
@@ -59,7 +58,7 @@ export async function startTestPipeline(
   };
   await createTopics(Object.values(topics));
   const options = {
-    kafka,
+    connection: testConnection("registry"),
     topic: uniqueName("_schemas"),
     log: testLogger("registry"),
     ...registry,
@@ -113,7 +112,7 @@ export function pipelineTest(
 ): void {
   Deno.test(description, integration, async (t) => {
     const kafka = testKafka();
-    const pipeline = await startTestPipeline(kafka, name);
+    const pipeline = await startTestPipeline(name);
     try {
       await body({ kafka, pipeline, t });
     } finally {

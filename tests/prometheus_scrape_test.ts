@@ -71,7 +71,7 @@ Deno.test({
   ...integration,
   fn: async () => {
     const kafka = testKafka("prometheus-scrape-test");
-    const pipeline = await startTestPipeline(kafka, "prom");
+    const pipeline = await startTestPipeline("prom");
     const tmp = await Deno.makeTempDir({ prefix: "prometheus-scrape-" });
     const procs: Record<string, ScriptProcess> = {};
     let prometheus: Deno.ChildProcess | undefined;

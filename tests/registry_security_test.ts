@@ -23,7 +23,14 @@ import {
 import { type RunningRegistry, startRegistry } from "../shared/registry/server.ts";
 import { ensureCertificateAuthority, ensureCertificates } from "../shared/dev/certs.ts";
 import { basicAuthHeader, parseBasicAuthUsers } from "../shared/platform/basic_auth.ts";
-import { integration, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
+import {
+  integration,
+  testConnection,
+  testKafka,
+  testLogger,
+  uniqueName,
+  waitFor,
+} from "./harness.ts";
 import { dataConsumerArgs } from "./data_consumer.ts";
 import {
   explained,
@@ -64,7 +71,7 @@ const pki = (async () => {
 
 async function startSecured(): Promise<RunningRegistry> {
   return await startRegistry({
-    kafka: testKafka("registry-security-test"),
+    connection: testConnection("registry-security-test"),
     topic: uniqueName("schemas"),
     port: 0,
     log: testLogger("schema-registry"),
@@ -86,7 +93,7 @@ function securedPipelineTest(
   Deno.test(description, integration, async (t) => {
     const kafka = testKafka();
     const { caFile, tls } = await pki;
-    const pipeline = await startTestPipeline(kafka, name, {
+    const pipeline = await startTestPipeline(name, {
       users: parseBasicAuthUsers(USERS),
       tls,
     });

@@ -51,7 +51,7 @@ async function finished(p: ScriptProcess): Promise<{ code: number; output: strin
 
 Deno.test("verify audits a running pipeline end to end", integration, async (t) => {
   const kafka = testKafka();
-  const pipeline = await startTestPipeline(kafka, "verify");
+  const pipeline = await startTestPipeline("verify");
   const status = renamed(TOPICS.orderStatus, uniqueName("verify-status"));
   const consumerDlq = renamed(TOPICS.ordersDlq, uniqueName("verify-consumer-dlq"));
   await createTopics([status, consumerDlq]);

@@ -23,7 +23,6 @@
  */
 import { join } from "node:path";
 import { defineConfig } from "../../shared/platform/config.ts";
-import { createKafka } from "../../shared/kafka/kafkajs_client.ts";
 import { createAdmin } from "../../shared/kafka/client.ts";
 import { createLogger } from "../../shared/platform/log.ts";
 import { provideBroker } from "../../shared/dev/broker/provide.ts";
@@ -257,12 +256,11 @@ async function main(): Promise<number> {
   const runId = Date.now().toString(36);
   const logDir = join("build", "bench", runId);
   const connection = { brokers: broker.brokers, clientId: "bench" };
-  const kafka = createKafka(connection, createLogger({ name: "bench", level: "error" }));
   const admin = createAdmin(connection);
   let registry: Awaited<ReturnType<typeof startRegistry>> | undefined;
   try {
     await waitUntilReady(connection, log);
-    registry = await startRegistry({ kafka, topic: `bench-${runId}-_schemas`, port: 0, log });
+    registry = await startRegistry({ connection, topic: `bench-${runId}-_schemas`, port: 0, log });
     const ctx: BenchContext = {
       brokers: broker.brokers,
       connection,

@@ -30,7 +30,6 @@
  */
 import { join } from "node:path";
 import { defineConfig } from "../../shared/platform/config.ts";
-import { createKafka, kafkaLogger } from "../../shared/kafka/kafkajs_client.ts";
 import { type KafkaConnection } from "../../shared/kafka/connection.ts";
 import { createLogger, type Logger, logLevelFlag } from "../../shared/platform/log.ts";
 import { shutdownSignal, sleep } from "../../shared/platform/shutdown.ts";
@@ -377,7 +376,7 @@ async function startPlatform(
   if (!cluster) await ensureTopicsAt(provided.admin, pipelineTopics(), log);
   const security = cluster?.security ? await prepareDemoSecurity(cluster, logDir) : undefined;
   const registry = await startRegistry({
-    kafka: createKafka(provided.registry, kafkaLogger(log)),
+    connection: provided.registry,
     topic: TOPICS.schemas.name,
     hostname: "127.0.0.1",
     port: cfg.registryPort,

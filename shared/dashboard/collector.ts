@@ -12,12 +12,11 @@
  * @example
  * ```ts
  * import { createCollector } from "./collector.ts";
- * // const collector = createCollector({ kafka, log, statsUrl: "http://127.0.0.1:8083", ... });
+ * // const collector = createCollector({ connection, log, statsUrl: "http://127.0.0.1:8083", ... });
  * // collector.start(signal); collector.state().stats?.producer.ordersIn;
  * ```
  * @module
  */
-import type { Kafka } from "kafkajs";
 import type { KafkaConnection } from "../kafka/connection.ts";
 import type { Logger } from "../platform/log.ts";
 import { sleep } from "../platform/shutdown.ts";
@@ -51,8 +50,7 @@ export interface DashboardState {
 }
 
 export interface CollectorOptions {
-  kafka: Kafka;
-  /** Where the lag is read; its brokers are what the page names. */
+  /** The cluster the lag, the tail and the DLQs are read on; its brokers are what the page names. */
   connection: KafkaConnection;
   log: Logger;
   /** The aggregator's base address, e.g. http://127.0.0.1:8083. */
@@ -121,7 +119,7 @@ export function createCollector(options: CollectorOptions): Collector {
 }
 
 function createSources(options: CollectorOptions, signal: () => AbortSignal | undefined): Sources {
-  const { kafka, log } = options;
+  const { connection, log } = options;
   const tailTopics = {
     ordersTopic: options.ordersTopic,
     statusTopic: options.statusTopic,
@@ -131,8 +129,8 @@ function createSources(options: CollectorOptions, signal: () => AbortSignal | un
     stats: new StatsSource(options.statsUrl),
     lag: new LagSource(options.connection, options.lagTargets),
     processes: new ProcessScraper(options.scrapeTargets),
-    tail: new OrderTail(kafka, tailTopics, log, options.recentOrders ?? 15),
-    dlq: new DlqSource(kafka, options.dlqTopics, {
+    tail: new OrderTail(connection, tailTopics, log, options.recentOrders ?? 15),
+    dlq: new DlqSource(connection, options.dlqTopics, {
       log,
       readTimeoutMs: options.readTimeoutMs ?? 60_000,
       signal,

@@ -14,12 +14,11 @@
  * ```
  * @module
  */
-import type { Consumer, Kafka } from "kafkajs";
 import { createAdmin, type KafkaAdmin } from "../kafka/client.ts";
 import type { KafkaConnection } from "../kafka/connection.ts";
 import type { StatsSnapshot } from "../aggregate/snapshot.ts";
 import type { Logger } from "../platform/log.ts";
-import { readLag, startTail } from "./kafka_io.ts";
+import { readLag, startTail, type Tail } from "./kafka_io.ts";
 import type { LagGroupView, LagTarget } from "./lag_view.ts";
 import { type ProcessRow, processRow, type ScrapeTarget } from "./prometheus.ts";
 import { RecentOrders } from "./recent_orders.ts";
@@ -117,10 +116,10 @@ export interface TailTopics {
 export class OrderTail {
   readonly status: SourceStatus;
   readonly recent: RecentOrders;
-  #consumer: Consumer | undefined;
+  #tail: Tail | undefined;
 
   constructor(
-    readonly kafka: Kafka,
+    readonly connection: KafkaConnection,
     readonly topics: TailTopics,
     readonly log: Logger,
     recentOrders: number,
@@ -131,15 +130,15 @@ export class OrderTail {
 
   /** Whether the tail follows the topics. */
   get ready(): boolean {
-    return this.#consumer !== undefined;
+    return this.#tail !== undefined;
   }
 
   /** Starts following, unless it already does. */
   async follow(): Promise<void> {
-    if (this.#consumer) return;
+    if (this.#tail) return;
     const recent = this.recent;
     try {
-      this.#consumer = await startTail(this.kafka, {
+      this.#tail = await startTail(this.connection, {
         ordersTopic: this.topics.ordersTopic,
         statusTopic: this.topics.statusTopic,
         dlqTopics: this.topics.dlqTopics,
@@ -157,6 +156,6 @@ export class OrderTail {
   }
 
   async close(): Promise<void> {
-    await this.#consumer?.disconnect().catch(() => {});
+    await this.#tail?.close();
   }
 }

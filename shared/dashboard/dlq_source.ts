@@ -7,12 +7,12 @@
  * @example
  * ```ts
  * import { DlqSource } from "./dlq_source.ts";
- * // const dlq = new DlqSource(kafka, ["orders.dlq"], { log, readTimeoutMs: 60_000, signal: () => undefined });
+ * // const dlq = new DlqSource(connection, ["orders.dlq"], { log, readTimeoutMs: 60_000, signal: () => undefined });
  * // await dlq.refresh(); await dlq.replay({ topic: "orders.dlq", reason: "schema" });
  * ```
  * @module
  */
-import type { Kafka } from "kafkajs";
+import type { KafkaConnection } from "../kafka/connection.ts";
 import { listDlq } from "../dlq_replay/grouping.ts";
 import { readDlqTopics } from "../dlq_replay/read_dlq.ts";
 import type { Logger } from "../platform/log.ts";
@@ -35,7 +35,7 @@ export class DlqSource {
   #replaying: Promise<unknown> = Promise.resolve();
 
   constructor(
-    readonly kafka: Kafka,
+    readonly connection: KafkaConnection,
     readonly topics: readonly string[],
     readonly options: DlqSourceOptions,
   ) {
@@ -57,7 +57,7 @@ export class DlqSource {
   replay(request: ReplayRequest): Promise<ReplaySummary> {
     const { log, readTimeoutMs } = this.options;
     const run = this.#replaying.then(() =>
-      replayReason(this.kafka, request, {
+      replayReason(this.connection, request, {
         log,
         idleTimeoutMs: readTimeoutMs,
         signal: this.options.signal(),
@@ -79,7 +79,7 @@ export class DlqSource {
 
   async #readViews(): Promise<DlqTopicView[]> {
     try {
-      const contents = await readDlqTopics(this.kafka, this.topics, {
+      const contents = await readDlqTopics(this.connection, this.topics, {
         log: this.options.log,
         idleTimeoutMs: this.options.readTimeoutMs,
         groupPrefix: DLQ_READ_GROUP_PREFIX,

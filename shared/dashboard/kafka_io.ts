@@ -17,8 +17,10 @@
  * ```
  * @module
  */
-import type { Consumer, Kafka, KafkaMessage } from "kafkajs";
-import type { KafkaAdmin } from "../kafka/client.ts";
+import { FetchIsolationLevels, MessagesStreamModes } from "@platformatic/kafka";
+import { createAdmin, createConsumer, type KafkaAdmin } from "../kafka/client.ts";
+import type { KafkaConnection } from "../kafka/connection.ts";
+import { type ConsumedMessage, consumedMessage } from "../kafka/records.ts";
 import type { OrderStatusEvent } from "../orders/status_event.ts";
 import { replayDlq, type ReplayOutcome } from "../dlq_replay/replay.ts";
 import { groupSelection } from "../dlq_replay/selection.ts";
@@ -58,61 +60,65 @@ export interface TailHandlers {
 
 const text = new TextDecoder();
 
-function headerText(v: unknown): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (Array.isArray(v)) return headerText(v[v.length - 1]);
-  return typeof v === "string" ? v : text.decode(v as Uint8Array);
+/** A running tail; `close()` leaves its group. */
+export interface Tail {
+  close(): Promise<void>;
 }
 
 /**
  * Follows `orders`, `order_status` and the existing DLQ topics from their
  * end (a group of its own that never commits, read_committed), handing each
- * record to `handlers`. Resolves with the consumer once it has joined.
+ * record to `handlers`. Resolves once it has joined.
  */
-export async function startTail(kafka: Kafka, options: {
+export async function startTail(connection: KafkaConnection, options: {
   ordersTopic: string;
   statusTopic: string;
   dlqTopics: readonly string[];
   handlers: TailHandlers;
   log: Logger;
-}): Promise<Consumer> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const existing = new Set(await admin.listTopics().finally(() => admin.disconnect()));
+}): Promise<Tail> {
+  const admin = createAdmin(connection);
+  const existing = new Set(await admin.listTopics().finally(() => admin.close()));
   const dlqs = options.dlqTopics.filter((t) => existing.has(t));
   const topics = [options.ordersTopic, options.statusTopic, ...dlqs].filter((t) => existing.has(t));
   if (!existing.has(options.ordersTopic)) {
     throw new Error(`topic ${options.ordersTopic} does not exist yet`);
   }
-  const consumer = kafka.consumer({
+  const consumer = createConsumer(connection, {
     groupId: `dashboard-tail-${crypto.randomUUID()}`,
-    readUncommitted: false,
-    maxWaitTimeInMs: 250,
   });
-  const joined = new Promise<void>((resolve) => {
-    consumer.on(consumer.events.GROUP_JOIN, () => resolve());
-  });
-  await consumer.connect();
-  for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: false });
-  const { handlers } = options;
-  await consumer.run({
-    autoCommit: false,
-    eachMessage: ({ topic, partition, message }) => {
-      tailRecord(topic, partition, message, options.ordersTopic, options.statusTopic, handlers);
-      return Promise.resolve();
-    },
-  });
-  await joined;
-  options.log.info("following the pipeline's topics", { topics });
-  return consumer;
+  try {
+    const stream = await consumer.consume({
+      topics,
+      mode: MessagesStreamModes.LATEST,
+      autocommit: false,
+      maxWaitTime: 250,
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+    });
+    const { handlers, log } = options;
+    stream.on("data", (message) => {
+      const record = consumedMessage(message);
+      tailRecord(message.topic, message.partition, record, options, handlers);
+    });
+    stream.on("error", (err) => log.warn("the tail stopped", { error: err }));
+    log.info("following the pipeline's topics", { topics });
+    return {
+      async close() {
+        await stream.close().catch(() => {});
+        await consumer.close(true).catch(() => {});
+      },
+    };
+  } catch (err) {
+    await consumer.close(true).catch(() => {});
+    throw err;
+  }
 }
 
 function tailRecord(
   topic: string,
   partition: number,
-  message: KafkaMessage,
-  ordersTopic: string,
-  statusTopic: string,
+  message: ConsumedMessage,
+  { ordersTopic, statusTopic }: { ordersTopic: string; statusTopic: string },
   handlers: TailHandlers,
 ): void {
   if (topic === ordersTopic) {
@@ -125,10 +131,12 @@ function tailRecord(
     const event = parseStatusEvent(message.value);
     if (!("invalid" in event)) handlers.status(event);
   } else {
-    const id = headerText(message.headers?.["dlq.original.key"]) ??
-      (message.key ? text.decode(message.key) : undefined);
-    const reason = headerText(message.headers?.["dlq.reason"]) ?? "";
-    if (id) handlers.deadLetter(id, reason);
+    const original = message.headers["dlq.original.key"];
+    const id = original
+      ? text.decode(original)
+      : (message.key ? text.decode(message.key) : undefined);
+    const reason = message.headers["dlq.reason"];
+    if (id) handlers.deadLetter(id, reason ? text.decode(reason) : "");
   }
 }
 
@@ -149,12 +157,12 @@ export const DLQ_READ_GROUP_PREFIX = "dashboard-dlq-read";
  * listing's group, so the dashboard and the command line fence each other
  * and share the ledger. Throws what made it fail.
  */
-export async function replayReason(kafka: Kafka, request: ReplayRequest, options: {
+export async function replayReason(connection: KafkaConnection, request: ReplayRequest, options: {
   log: Logger;
   idleTimeoutMs: number;
   signal?: AbortSignal;
 }): Promise<ReplaySummary> {
-  const outcome = await replayDlq(kafka, {
+  const outcome = await replayDlq(connection, {
     ...options,
     topic: request.topic,
     selection: groupSelection(request.reason),

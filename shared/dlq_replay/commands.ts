@@ -11,11 +11,11 @@
  * @example
  * ```ts
  * import { runCommand } from "./commands.ts";
- * // Deno.exit(await runCommand({ command: "list" }, { settings, log, connect, connection, signal }));
+ * // Deno.exit(await runCommand({ command: "list" }, { settings, log, connection, signal }));
  * ```
  * @module
  */
-import type { Kafka } from "kafkajs";
+import { createAdmin } from "../kafka/client.ts";
 import type { KafkaConnection } from "../kafka/connection.ts";
 import { connectOrSay } from "../kafka/connect.ts";
 import { checkRegistry, RegistryError } from "../kafka/avro_codec.ts";
@@ -51,9 +51,7 @@ export interface ReplayerSettings {
 export interface CommandContext {
   settings: ReplayerSettings;
   log: Logger;
-  /** A Kafka client; `retries` for the first look, which should fail fast. */
-  connect: (retries?: number) => Kafka;
-  /** For the line said when Kafka cannot be reached or refuses the login. */
+  /** The cluster; also named in the line said when it cannot be reached or refuses the login. */
   connection: KafkaConnection;
   /** Set with --registry-url. */
   registry?: RegistryConnection;
@@ -72,16 +70,15 @@ export async function runCommand(parsed: ParsedCommand, ctx: CommandContext): Pr
   const decodes = parsed.command === "show" ||
     (parsed.selection !== undefined && needsDecodedValue(parsed.selection));
   if (decodes && !await registryUsable(ctx)) return 1;
-  const found = await findTopics(ctx.connect(2), ctx);
+  const found = await findTopics(ctx);
   if (typeof found === "number") return found;
-  const kafka = ctx.connect();
   switch (parsed.command) {
     case "list":
-      return list(kafka, ctx, found.ledgerExists);
+      return list(ctx, found.ledgerExists);
     case "show":
-      return show(kafka, ctx, found.ledgerExists, parsed.ref!);
+      return show(ctx, found.ledgerExists, parsed.ref!);
     case "replay":
-      return replay(kafka, ctx, parsed.selection!);
+      return replay(ctx, parsed.selection!);
   }
 }
 
@@ -102,13 +99,20 @@ async function registryUsable({ registry, log }: CommandContext): Promise<boolea
 
 /** Checks Kafka is reachable and the DLQ exists; says whether its ledger does. */
 async function findTopics(
-  kafka: Kafka,
   { settings: { topic }, log, connection }: CommandContext,
 ): Promise<{ ledgerExists: boolean } | number> {
-  const admin = kafka.admin();
+  // Two retries: the first look should fail fast.
+  const admin = createAdmin({ ...connection, retries: 2 });
   try {
-    if (!await connectOrSay(() => admin.connect(), connection, log)) return 1;
-    const topics = new Set(await admin.listTopics());
+    let topics = new Set<string>();
+    const listed = await connectOrSay(
+      async () => {
+        topics = new Set(await admin.listTopics());
+      },
+      connection,
+      log,
+    );
+    if (!listed) return 1;
     if (!topics.has(topic)) {
       log.error("the dead-letter topic does not exist", { topic });
       return 1;
@@ -118,17 +122,16 @@ async function findTopics(
     log.error("cannot reach Kafka", { brokers: connection.brokers, error: (err as Error).message });
     return 1;
   } finally {
-    await admin.disconnect().catch(() => {});
+    await admin.close().catch(() => {});
   }
 }
 
 /** The DLQ and (when it exists) its ledger, read to their end; undefined when interrupted. */
 async function readDlq(
-  kafka: Kafka,
-  { settings, log, signal }: CommandContext,
+  { connection, settings, log, signal }: CommandContext,
   withLedger: boolean,
 ): Promise<DlqContents | undefined> {
-  const read = await readDlqs(kafka, [{ topic: settings.topic, withLedger }], {
+  const read = await readDlqs(connection, [{ topic: settings.topic, withLedger }], {
     log,
     idleTimeoutMs: settings.readTimeout * 1000,
     signal,
@@ -137,8 +140,8 @@ async function readDlq(
 }
 
 /** `list`: the table (or JSON) of reasons. */
-async function list(kafka: Kafka, ctx: CommandContext, ledgerExists: boolean): Promise<number> {
-  const read = await readDlq(kafka, ctx, ledgerExists);
+async function list(ctx: CommandContext, ledgerExists: boolean): Promise<number> {
+  const read = await readDlq(ctx, ledgerExists);
   if (!read) return 130;
   const listing = listDlq(read.entries, read.replayed);
   const { topic, json } = ctx.settings;
@@ -152,12 +155,11 @@ async function list(kafka: Kafka, ctx: CommandContext, ledgerExists: boolean): P
 
 /** `show`: one record, decoded. */
 async function show(
-  kafka: Kafka,
   ctx: CommandContext,
   ledgerExists: boolean,
   ref: RecordRef,
 ): Promise<number> {
-  const read = await readDlq(kafka, ctx, ledgerExists);
+  const read = await readDlq(ctx, ledgerExists);
   if (!read) return 130;
   const { topic, json } = ctx.settings;
   const entry = read.entries.find((e) => e.partition === ref.partition && e.offset === ref.offset);
@@ -177,10 +179,10 @@ async function show(
 }
 
 /** `replay`: the selection, minus what the ledger holds, back where it came from. */
-async function replay(kafka: Kafka, ctx: CommandContext, selection: Selection): Promise<number> {
+async function replay(ctx: CommandContext, selection: Selection): Promise<number> {
   const { settings, log, signal, registry } = ctx;
   const encoder = new TextEncoder();
-  const outcome = await replayDlq(kafka, {
+  const outcome = await replayDlq(ctx.connection, {
     topic: settings.topic,
     selection,
     dryRun: settings.dryRun,

@@ -1,6 +1,6 @@
 /**
  * Reading dead-letter topics and their ledgers to their end (read_committed,
- * through {@linkcode readToEnd}): each DLQ's records as
+ * through shared/kafka/read_to_end.ts): each DLQ's records as
  * {@linkcode DlqEntry}s and the ledger keys of those already replayed. The
  * one read of the command-line replayer's `list`, `show` and `replay` and of
  * the dashboard's DLQ panel. Covered by tests/dlq_replayer_test.ts and
@@ -9,15 +9,17 @@
  * @example
  * ```ts
  * import { readDlqTopics } from "./read_dlq.ts";
- * // const read = await readDlqTopics(kafka, ["orders-dlq"], { log, idleTimeoutMs: 60_000 });
+ * // const read = await readDlqTopics(connection, ["orders-dlq"], { log, idleTimeoutMs: 60_000 });
  * // read?.get("orders-dlq")?.entries.length;
  * ```
  * @module
  */
-import type { Kafka } from "kafkajs";
+import { createAdmin } from "../kafka/client.ts";
+import type { KafkaConnection } from "../kafka/connection.ts";
+import { readToEnd } from "../kafka/read_to_end.ts";
+import { consumedMessage } from "../kafka/records.ts";
 import type { Logger } from "../platform/log.ts";
 import { type DlqEntry, toDlqEntry } from "./entry.ts";
-import { readToEnd } from "./io.ts";
 import { type LedgerRecord, ledgerTopicName, replayedKeys } from "./ledger.ts";
 
 /** A DLQ's records and the ledger keys (`<partition>/<offset>`) of those replayed. */
@@ -35,7 +37,7 @@ export interface DlqToRead {
 /** How a read goes. */
 export interface ReadOptions {
   log: Logger;
-  /** Without progress this long, the read fails (see {@linkcode readToEnd}). */
+  /** Without progress this long, the read fails (see shared/kafka/read_to_end.ts). */
   idleTimeoutMs: number;
   /** The prefix of the read's consumer group, as the ACLs grant it. */
   groupPrefix?: string;
@@ -48,7 +50,7 @@ export interface ReadOptions {
  * ledger must not be acted on.
  */
 export async function readDlqs(
-  kafka: Kafka,
+  connection: KafkaConnection,
   dlqs: readonly DlqToRead[],
   options: ReadOptions,
 ): Promise<Map<string, DlqContents> | undefined> {
@@ -64,16 +66,16 @@ export async function readDlqs(
     }
   }
   if (topics.length === 0) return contents;
-  const { interrupted } = await readToEnd(kafka, {
+  const { interrupted } = await readToEnd(connection, {
     topics,
-    onMessage: (topic, partition, message) => {
-      const ledger = ledgerOf.get(topic);
-      if (ledger) ledger.records.push(message);
-      else contents.get(topic)!.entries.push(toDlqEntry(partition, message));
+    groupId: `${options.groupPrefix ?? "dlq-replayer-read"}-${crypto.randomUUID()}`,
+    onRecord: (message) => {
+      const record = consumedMessage(message);
+      const ledger = ledgerOf.get(message.topic);
+      if (ledger) ledger.records.push(record);
+      else contents.get(message.topic)!.entries.push(toDlqEntry(message.partition, record));
     },
-    log: options.log,
     idleTimeoutMs: options.idleTimeoutMs,
-    groupPrefix: options.groupPrefix,
     signal: options.signal,
   });
   if (interrupted) return undefined;
@@ -84,10 +86,9 @@ export async function readDlqs(
 }
 
 /** The names of the cluster's topics, right now. */
-export async function listTopicNames(kafka: Kafka): Promise<Set<string>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  return new Set(await admin.listTopics().finally(() => admin.disconnect()));
+export async function listTopicNames(connection: KafkaConnection): Promise<Set<string>> {
+  const admin = createAdmin(connection);
+  return new Set(await admin.listTopics().finally(() => admin.close()));
 }
 
 /**
@@ -95,13 +96,13 @@ export async function listTopicNames(kafka: Kafka): Promise<Set<string>> {
  * topic that does not exist maps to undefined. Undefined when interrupted.
  */
 export async function readDlqTopics(
-  kafka: Kafka,
+  connection: KafkaConnection,
   dlqTopics: readonly string[],
   options: ReadOptions,
 ): Promise<Map<string, DlqContents | undefined> | undefined> {
-  const existing = await listTopicNames(kafka);
+  const existing = await listTopicNames(connection);
   const read = await readDlqs(
-    kafka,
+    connection,
     dlqTopics.filter((t) => existing.has(t)).map((topic) => ({
       topic,
       withLedger: existing.has(ledgerTopicName(topic)),

@@ -22,18 +22,18 @@
  * ```ts
  * import { replayDlq } from "./replay.ts";
  * import { groupSelection } from "./selection.ts";
- * // const outcome = await replayDlq(kafka, {
+ * // const outcome = await replayDlq(connection, {
  * //   topic: "orders-dlq", selection: groupSelection("not JSON"), log, idleTimeoutMs: 60_000,
  * // });
  * // outcome.replayed; // records sent back, each with its ledger entry
  * ```
  * @module
  */
-import type { Kafka } from "kafkajs";
+import type { KafkaConnection } from "../kafka/connection.ts";
 import type { Logger } from "../platform/log.ts";
 import type { RegistryConnection } from "../kafka/registry_connection.ts";
 import { sleep } from "../platform/shutdown.ts";
-import { ensureTopics } from "../kafka/topics.ts";
+import { ensureTopicsAt } from "../kafka/topics.ts";
 import { type DlqEntry, replayOf } from "./entry.ts";
 import { avroDecoder, openReplayProducer, replayEntries } from "./io.ts";
 import { ledgerTopicName, ledgerTopicSpec, transactionalIdFor } from "./ledger.ts";
@@ -105,12 +105,12 @@ export interface ReplayIo {
   decode?: (value: Uint8Array) => Promise<{ decoded: unknown } | { error: string }>;
 }
 
-/** Replays `options.selection` of `options.topic` on `kafka`, each record at most once. */
+/** Replays `options.selection` of `options.topic` on `connection`, each record at most once. */
 export function replayDlq(
-  kafka: Kafka,
+  connection: KafkaConnection,
   options: ReplayOptions & ReadOptions & { registry?: RegistryConnection },
 ): Promise<ReplayOutcome> {
-  return runReplay(kafkaReplayIo(kafka, options), options);
+  return runReplay(kafkaReplayIo(connection, options), options);
 }
 
 /** The replay's steps over `io`; see the module doc. */
@@ -229,25 +229,23 @@ async function sendPaced(
   }
 }
 
-/** The real {@linkcode ReplayIo}: the DLQ `options.topic` on `kafka`, values decoded through `options.registry`. */
+/** The real {@linkcode ReplayIo}: the DLQ `options.topic` on `connection`, values decoded through `options.registry`. */
 export function kafkaReplayIo(
-  kafka: Kafka,
+  connection: KafkaConnection,
   options: ReadOptions & { topic: string; registry?: RegistryConnection },
 ): ReplayIo {
   const { topic, log } = options;
   return {
-    topicNames: () => listTopicNames(kafka),
+    topicNames: () => listTopicNames(connection),
     async fence() {
-      const admin = kafka.admin();
-      await admin.connect();
-      await ensureTopics(admin, [ledgerTopicSpec(topic)], log).finally(() => admin.disconnect());
-      const producer = await openReplayProducer(kafka, transactionalIdFor(topic));
+      await ensureTopicsAt(connection, [ledgerTopicSpec(topic)], log);
+      const producer = await openReplayProducer(connection, transactionalIdFor(topic));
       return {
         send: async (batch) => void await replayEntries(producer, topic, batch),
-        close: () => producer.disconnect(),
+        close: () => producer.close(),
       };
     },
-    read: async (dlq) => (await readDlqs(kafka, [dlq], options))?.get(dlq.topic),
+    read: async (dlq) => (await readDlqs(connection, [dlq], options))?.get(dlq.topic),
     decode: options.registry ? avroDecoder(options.registry) : undefined,
   };
 }

@@ -117,6 +117,15 @@ function kindOf(err: unknown): Kind | undefined {
 }
 
 /**
+ * The innermost message of `err` (its last cause or member): what actually
+ * failed, where the outer ones say only "Listing topics failed." Pure.
+ */
+export function innermostMessage(err: unknown): string {
+  const messages = chain(err).map((e) => e.message).filter(Boolean);
+  return messages[messages.length - 1] ?? String(err);
+}
+
+/**
  * Whether retrying cannot help: a refused login, an untrusted certificate, a
  * missing ACL. Scripts stop on these instead of retrying forever. Pure.
  */
@@ -164,10 +173,8 @@ export function describeKafkaError(
       return `Kafka${at} denied ${who} ${what} (${type}): grant the ACLs of ` +
         "`deno task kafka acls` for this principal";
     }
-    default: {
-      const messages = chain(err).map((e) => e.message).filter(Boolean);
-      return `Kafka${at}: ${messages[messages.length - 1] ?? String(err)}`;
-    }
+    default:
+      return `Kafka${at}: ${innermostMessage(err)}`;
   }
 }
 

@@ -13,18 +13,21 @@
  * ```ts
  * import { KafkaSchemaStore } from "./kafka_store.ts";
  * import { RegistryState } from "./state.ts";
- * import { createKafka } from "../kafka/kafkajs_client.ts";
  * import { createLogger } from "../platform/log.ts";
  * const log = createLogger({ name: "schema-registry" });
- * const kafka = createKafka({ brokers: ["127.0.0.1:9092"], clientId: "schema-registry" }, log);
- * const store = await KafkaSchemaStore.open({ kafka, topic: "_schemas", log });
+ * const connection = { brokers: ["127.0.0.1:9092"], clientId: "schema-registry" };
+ * const store = await KafkaSchemaStore.open({ connection, topic: "_schemas", log });
  * const state = new RegistryState();
  * state.reset(await store.readAll());
  * await store.close();
  * ```
  * @module
  */
-import { type Admin, type Kafka, Partitioners, type Producer } from "kafkajs";
+import { Buffer } from "node:buffer";
+import { partitionCount } from "../kafka/admin.ts";
+import { createAdmin, createProducer, type KafkaProducer } from "../kafka/client.ts";
+import type { KafkaConnection } from "../kafka/connection.ts";
+import { readToEnd } from "../kafka/read_to_end.ts";
 import { ensureTopics, renamed, TOPICS } from "../kafka/topics.ts";
 import { type Logger, silentLogger } from "../platform/log.ts";
 import {
@@ -37,29 +40,27 @@ import {
 import type { SchemaJournal } from "./http.ts";
 
 export interface KafkaSchemaStoreOptions {
-  kafka: Kafka;
+  connection: KafkaConnection;
   /** The registry's topic; created compacted with one partition when missing. */
   topic: string;
   log?: Logger;
-  /** How long reading the topic to its end may take before start-up fails. */
+  /** How long reading the topic to its end may go without progress before start-up fails. */
   loadTimeoutMs?: number;
 }
 
 /** The registry's log on a Kafka topic; see the module doc. */
 export class KafkaSchemaStore implements SchemaJournal {
   readonly topic: string;
-  #kafka: Kafka;
-  #admin: Admin;
-  #producer: Producer;
+  #connection: KafkaConnection;
+  #producer: KafkaProducer;
   #log: Logger;
   #loadTimeoutMs: number;
   /** Set when an append failed: whether it was stored is unknown until the log is re-read. */
   #stale = false;
 
-  private constructor(options: KafkaSchemaStoreOptions, admin: Admin, producer: Producer) {
+  private constructor(options: KafkaSchemaStoreOptions, producer: KafkaProducer) {
     this.topic = options.topic;
-    this.#kafka = options.kafka;
-    this.#admin = admin;
+    this.#connection = options.connection;
     this.#producer = producer;
     this.#log = options.log ?? silentLogger;
     this.#loadTimeoutMs = options.loadTimeoutMs ?? 60_000;
@@ -70,94 +71,57 @@ export class KafkaSchemaStore implements SchemaJournal {
    * one partition (the log's order is the registry's history).
    */
   static async open(options: KafkaSchemaStoreOptions): Promise<KafkaSchemaStore> {
-    const { kafka, topic } = options;
-    const admin = kafka.admin();
-    // No idempotent producer: it retries forever when the broker is gone, and
-    // a record written twice is harmless here, since each one carries the
-    // whole value of its key. One request in flight keeps the records in order.
-    // Every record names partition 0; naming a partitioner only silences
-    // kafkajs' warning about its default one.
-    const producer = kafka.producer({
-      allowAutoTopicCreation: false,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    const { connection, topic } = options;
+    const admin = createAdmin(connection);
+    // No idempotent producer: a record written twice is harmless here, since
+    // each one carries the whole value of its key. One request in flight
+    // keeps the records in order.
+    const producer = createProducer(connection, { maxInflights: 1 });
     try {
-      await admin.connect();
       await ensureTopics(admin, [renamed(TOPICS.schemas, topic)], options.log);
-      const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
-      if (meta.partitions.length !== 1) {
+      const partitions = await partitionCount(admin, topic);
+      if (partitions !== 1) {
         throw new Error(
-          `topic ${topic} has ${meta.partitions.length} partitions; the schema registry needs ` +
+          `topic ${topic} has ${partitions} partitions; the schema registry needs ` +
             `exactly one, so that its records keep their order`,
         );
       }
-      await producer.connect();
+      // Connects now, so that a broker refusing the producer fails the start.
+      await producer.metadata({ topics: [topic] });
     } catch (err) {
-      await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+      await Promise.allSettled([producer.close(), admin.close()]);
       throw err;
     }
-    return new KafkaSchemaStore(options, admin, producer);
+    await admin.close();
+    return new KafkaSchemaStore(options, producer);
   }
 
   /** Reads the topic from its start to the end it had when called. */
   async readAll(): Promise<LogRecord[]> {
-    const [end] = await this.#admin.fetchTopicOffsets(this.topic);
-    const high = BigInt(end.high);
-    if (high <= BigInt(end.low)) return [];
     const records: LogRecord[] = [];
-    // A throwaway group that never commits: the log is always read whole.
-    const consumer = this.#kafka.consumer({
+    await readToEnd(this.#connection, {
+      topics: [this.topic],
+      // A throwaway group that never commits: the log is always read whole.
       groupId: `schema-registry-loader-${crypto.randomUUID()}`,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 500,
+      idleTimeoutMs: this.#loadTimeoutMs,
+      onRecord: (message) => {
+        const key = message.key?.toString("utf8");
+        if (!key) return;
+        try {
+          // The library hands a null value (a tombstone) over as undefined.
+          const value = message.value == null ? null : message.value.toString("utf8");
+          const record = decodeRecord(key, value);
+          if (record) records.push(record);
+        } catch (err) {
+          if (!(err instanceof MalformedRecordError)) throw err;
+          this.#log.warn("skipping a record the registry cannot read", {
+            topic: this.topic,
+            offset: String(message.offset),
+            error: err.message,
+          });
+        }
+      },
     });
-    let caughtUp!: () => void;
-    let failed!: (err: Error) => void;
-    const done = new Promise<void>((resolve, reject) => {
-      caughtUp = resolve;
-      failed = reject;
-    });
-    done.catch(() => {}); // awaited below; a failure before then is not unhandled
-    // The batch event also fires for batches of control records only, which
-    // never reach eachMessage, so the end is seen even when they come last.
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (BigInt(payload.lastOffset) + 1n >= high) caughtUp();
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => failed(payload.error));
-    const timer = setTimeout(
-      () =>
-        failed(new Error(`reading ${this.topic} to its end took over ${this.#loadTimeoutMs} ms`)),
-      this.#loadTimeoutMs,
-    );
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topic: this.topic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachMessage: ({ message }) => {
-          if (BigInt(message.offset) >= high) return Promise.resolve();
-          const key = message.key?.toString("utf8");
-          if (key === undefined) return Promise.resolve();
-          try {
-            const record = decodeRecord(key, message.value?.toString("utf8") ?? null);
-            if (record) records.push(record);
-          } catch (err) {
-            if (!(err instanceof MalformedRecordError)) throw err;
-            this.#log.warn("skipping a record the registry cannot read", {
-              topic: this.topic,
-              offset: message.offset,
-              error: err.message,
-            });
-          }
-          return Promise.resolve();
-        },
-      });
-      await done;
-    } finally {
-      clearTimeout(timer);
-      await consumer.disconnect();
-    }
     this.#log.info("schema log loaded", { topic: this.topic, records: records.length });
     return records;
   }
@@ -174,9 +138,16 @@ export class KafkaSchemaStore implements SchemaJournal {
   async append(records: readonly LogRecord[]): Promise<void> {
     try {
       await this.#producer.send({
-        topic: this.topic,
-        acks: -1,
-        messages: records.map((record) => ({ ...encodeRecord(record), partition: 0 })),
+        messages: records.map((record) => {
+          const { key, value } = encodeRecord(record);
+          return {
+            topic: this.topic,
+            partition: 0,
+            key: Buffer.from(key),
+            // No value is Kafka's null, a tombstone.
+            ...(value === null ? {} : { value: Buffer.from(value) }),
+          };
+        }),
       });
     } catch (err) {
       this.#stale = true;
@@ -185,6 +156,6 @@ export class KafkaSchemaStore implements SchemaJournal {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.#producer.disconnect(), this.#admin.disconnect()]);
+    await this.#producer.close().catch(() => {});
   }
 }

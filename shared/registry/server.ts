@@ -6,18 +6,17 @@
  * @example
  * ```ts
  * import { startRegistry } from "./server.ts";
- * import { createKafka } from "../kafka/kafkajs_client.ts";
  * import { createLogger } from "../platform/log.ts";
  * const log = createLogger({ name: "schema-registry" });
- * const kafka = createKafka({ brokers: ["127.0.0.1:9092"], clientId: "schema-registry" }, log);
- * const registry = await startRegistry({ kafka, port: 0, log });
+ * const connection = { brokers: ["127.0.0.1:9092"], clientId: "schema-registry" };
+ * const registry = await startRegistry({ connection, port: 0, log });
  * console.log(registry.url); // e.g. http://127.0.0.1:41234
  * await registry.close();
  *
  * // Secured: basic auth and TLS (PEM text); `url` then says https.
  * import { parseBasicAuthUsers } from "../platform/basic_auth.ts";
  * const secured = await startRegistry({
- *   kafka,
+ *   connection,
  *   port: 0,
  *   users: parseBasicAuthUsers("alice:s3cret"),
  *   tls: { cert: Deno.readTextFileSync("registry.pem"), key: Deno.readTextFileSync("registry.key") },
@@ -26,7 +25,8 @@
  * ```
  * @module
  */
-import type { Kafka } from "kafkajs";
+import type { KafkaConnection } from "../kafka/connection.ts";
+import { innermostMessage } from "../kafka/errors.ts";
 import { TOPICS } from "../kafka/topics.ts";
 import { type Logger, silentLogger } from "../platform/log.ts";
 import type { BasicAuthUser } from "../platform/basic_auth.ts";
@@ -35,7 +35,8 @@ import { KafkaSchemaStore } from "./kafka_store.ts";
 import { RegistryState } from "./state.ts";
 
 export interface RegistryServerOptions {
-  kafka: Kafka;
+  /** The cluster the schema log lives on. */
+  connection: KafkaConnection;
   /** The registry's compacted topic; defaults to `_schemas`. */
   topic?: string;
   /** The address to listen on; defaults to 127.0.0.1. */
@@ -43,7 +44,7 @@ export interface RegistryServerOptions {
   /** The port; 0 takes any free one. Defaults to 8081, Confluent's. */
   port?: number;
   log?: Logger;
-  /** How long reading the topic at start may take; defaults to 60 s. */
+  /** How long reading the topic at start may go without progress; defaults to 60 s. */
   loadTimeoutMs?: number;
   /** Basic auth: when set, only these users are served, others get 401. */
   users?: readonly BasicAuthUser[];
@@ -84,14 +85,14 @@ export async function startRegistry(options: RegistryServerOptions): Promise<Run
   const state = new RegistryState();
   try {
     store = await KafkaSchemaStore.open({
-      kafka: options.kafka,
+      connection: options.connection,
       topic,
       log,
       loadTimeoutMs: options.loadTimeoutMs,
     });
   } catch (err) {
     throw new RegistryStartError(
-      `cannot open the schema log (topic ${topic}) on Kafka: ${(err as Error).message}`,
+      `cannot open the schema log (topic ${topic}) on Kafka: ${innermostMessage(err)}`,
       { cause: err },
     );
   }
@@ -100,7 +101,7 @@ export async function startRegistry(options: RegistryServerOptions): Promise<Run
   } catch (err) {
     await store.close();
     throw new RegistryStartError(
-      `cannot read the schema log (topic ${topic}): ${(err as Error).message}`,
+      `cannot read the schema log (topic ${topic}): ${innermostMessage(err)}`,
       { cause: err },
     );
   }
