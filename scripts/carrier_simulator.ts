@@ -27,8 +27,13 @@ import {
   type CarrierTotals,
   createCarrierBatchHandler,
 } from "../shared/carrier/batches.ts";
-import { createKafka, kafkaLogger } from "../shared/kafka/kafkajs_client.ts";
-import { createAdmin } from "../shared/kafka/client.ts";
+import {
+  FetchIsolationLevels,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+} from "@platformatic/kafka";
+import { createAdmin, createConsumer, createProducer } from "../shared/kafka/client.ts";
+import { byPartition, consumeBatches } from "../shared/kafka/stream_batches.ts";
 import { securityFailureLine } from "../shared/kafka/errors.ts";
 import { registryConnectionFrom } from "../shared/kafka/registry_connection.ts";
 import { MetricsRegistry, serveMetrics } from "../shared/platform/metrics.ts";
@@ -39,7 +44,7 @@ import {
 } from "../shared/orders/delivery_event_schema.ts";
 import { startKafkaScript } from "../shared/kafka/kafka_script.ts";
 import { startProgressLines } from "../shared/platform/progress_lines.ts";
-import { shutdownSignal, untilAborted } from "../shared/platform/shutdown.ts";
+import { shutdownSignal } from "../shared/platform/shutdown.ts";
 import { ensureTopicsAt, renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { carrierConfig } from "../shared/carrier/config.ts";
 
@@ -69,7 +74,6 @@ async function main(): Promise<number> {
     server = serveMetrics(metrics, { hostname: cfg.metricsHost, port: cfg.metricsPort });
     log.info("metrics", { url: server.url });
 
-    const kafka = createKafka(connection, kafkaLogger(log));
     const lag = startLagMetrics({
       admin: createAdmin(connection),
       metrics,
@@ -77,20 +81,25 @@ async function main(): Promise<number> {
       topics: [cfg.statusTopic],
       log,
     });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    const consumer = kafka.consumer({
+    const producer = createProducer(connection, { idempotent: true, acks: -1 });
+    const consumer = createConsumer(connection, {
       groupId: cfg.groupId,
-      readUncommitted: false,
       sessionTimeout: cfg.sessionTimeoutMs,
       rebalanceTimeout: Math.max(2 * cfg.sessionTimeoutMs, 10_000),
+      heartbeatInterval: Math.max(100, Math.floor(cfg.sessionTimeoutMs / 10)),
     });
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    consumer.on("consumer:group:join", (e) => {
       m.rebalances.inc();
-      log.info("rebalanced: partitions assigned", { assignment: e.payload.memberAssignment });
+      log.info("rebalanced: partitions assigned", { assignment: e.assignments });
     });
-    await producer.connect();
-    await consumer.connect();
-    await consumer.subscribe({ topic: cfg.statusTopic, fromBeginning: true });
+    await producer.initIdempotentProducer({});
+    const stream = await consumer.consume({
+      topics: [cfg.statusTopic],
+      mode: MessagesStreamModes.COMMITTED,
+      fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+      autocommit: false,
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+    });
     stopProgress = startProgressLines(log, {
       intervalS: cfg.progressInterval,
       fields: () => totals,
@@ -102,27 +111,28 @@ async function main(): Promise<number> {
       failureRate: cfg.failureRate,
     });
 
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 6,
-      eachBatch: createCarrierBatchHandler({
-        codec,
-        producer,
-        consumer,
-        eventsTopic: cfg.eventsTopic,
-        delayMs: cfg.delayMs,
-        failureRate: cfg.failureRate,
-        signal: shutdown.signal,
-        log,
-        metrics: m,
-        totals,
-      }),
+    const handle = createCarrierBatchHandler({
+      codec,
+      producer,
+      eventsTopic: cfg.eventsTopic,
+      delayMs: cfg.delayMs,
+      failureRate: cfg.failureRate,
+      signal: shutdown.signal,
+      log,
+      metrics: m,
+      totals,
+    });
+    // Each partition of a batch in parallel; a rebalance while they wait
+    // (a new generation) stops them before their next update.
+    await consumeBatches(stream, shutdown.signal, async (records) => {
+      const generation = consumer.generationId;
+      const stale = () => consumer.generationId !== generation;
+      await Promise.all(byPartition(records).map((batch) => handle(batch, stale)));
     });
 
-    await untilAborted(shutdown.signal);
-    await consumer.disconnect();
-    await producer.disconnect();
+    await stream.close().catch(() => {});
+    await consumer.close(true);
+    await producer.close();
     await lag.stop();
     log.info("stopped", totals);
     return 0;

@@ -15,9 +15,8 @@
  * in scripts/services.ts.)
  *
  * Each start reads the stream from the beginning in a consumer group of its
- * own (`<group prefix>-<random>`) and never commits offsets. kafkajs has no
- * manual partition assignment, and a group of its own is what assignment
- * would give: every instance reads every partition (the view must know
+ * own (`<group prefix>-<random>`) and never commits offsets. A group of
+ * its own is what a manual assignment would give: every instance reads every partition (the view must know
  * every order), nothing is shared or resumed (the view lives in memory and
  * is rebuilt on each start), and an empty group without offsets is dropped
  * by the broker once the instance leaves.
@@ -25,7 +24,8 @@
  */
 import { httpServerFrom } from "../shared/platform/http_guard.ts";
 import { serveGuarded } from "../shared/platform/http_listen.ts";
-import { createKafka, kafkaLogger } from "../shared/kafka/kafkajs_client.ts";
+import { FetchIsolationLevels, MessagesStreamModes } from "@platformatic/kafka";
+import { createConsumer } from "../shared/kafka/client.ts";
 import { securityFailureLine } from "../shared/kafka/errors.ts";
 import { MetricsRegistry } from "../shared/platform/metrics.ts";
 import { createStatusHandler, OrderStatusView } from "../shared/order_status/order_status_view.ts";
@@ -67,21 +67,23 @@ async function main(): Promise<number> {
     );
 
     const groupId = `${cfg.groupPrefix}-${crypto.randomUUID().slice(0, 8)}`;
-    const consumer = createKafka(connection, kafkaLogger(log)).consumer({
-      groupId,
-      readUncommitted: false,
-      maxWaitTimeInMs: 200,
+    const consumer = createConsumer(connection, { groupId });
+    const stream = await consumer.consume({
+      topics: [cfg.statusTopic],
+      mode: MessagesStreamModes.EARLIEST,
+      autocommit: false,
+      maxWaitTime: 200,
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
     });
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      joined = true;
-      log.info("reading the status stream", { groupId, assignment: e.payload.memberAssignment });
-    });
-    consumer.on(consumer.events.CRASH, (e) => {
-      joined = false;
-      log.error("consumer crashed; kafkajs restarts it", { error: e.payload.error });
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic: cfg.statusTopic, fromBeginning: true });
+    joined = true;
+    log.info("reading the status stream", { groupId, assignment: consumer.assignments });
+    // A stream that fails ends the service (exit 1): a view no longer fed
+    // must not answer as if it were.
+    const failed = new Promise<unknown>((resolve) => stream.once("error", resolve));
+    stream.on(
+      "data",
+      (m) => feed([{ partition: m.partition, offset: String(m.offset), value: m.value }]),
+    );
     stopProgress = startProgressLines(log, {
       intervalS: cfg.progressInterval,
       fields: () => ({
@@ -89,11 +91,13 @@ async function main(): Promise<number> {
         events: view.events,
       }),
     });
-    await consumer.run({ autoCommit: false, eachBatch: feed });
 
-    await untilAborted(shutdown.signal);
+    const error = await Promise.race([untilAborted(shutdown.signal).then(() => undefined), failed]);
+    joined = false;
     await server.shutdown();
-    await consumer.disconnect();
+    await stream.close().catch(() => {});
+    await consumer.close(true).catch(() => {});
+    if (error !== undefined) throw error;
     log.info("stopped", { orders: view.orders, events: view.events });
     return 0;
   } catch (err) {

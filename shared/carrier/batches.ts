@@ -10,14 +10,16 @@
  * ```ts
  * import { MetricsRegistry } from "../platform/metrics.ts";
  * import { carrierMetrics, createCarrierBatchHandler } from "./batches.ts";
- * // const eachBatch = createCarrierBatchHandler({ codec, producer, consumer, ... });
- * // await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+ * // const handle = createCarrierBatchHandler({ codec, producer, ... });
+ * // await consumeBatches(stream, signal, (records) => // shared/kafka/stream_batches.ts
+ * //   Promise.all(byPartition(records).map((batch) => handle(batch, () => false))));
  * carrierMetrics(new MetricsRegistry()).sent.inc({ status: "dispatched" });
  * ```
  * @module
  */
-import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from "kafkajs";
+import { Buffer } from "node:buffer";
 import type { AvroCodec } from "../kafka/avro_codec.ts";
+import type { KafkaProducer } from "../kafka/client.ts";
 import { carrierEventValue, carrierPlan, scheduledDelivery } from "./carrier.ts";
 import type { Logger } from "../platform/log.ts";
 import type { MetricsRegistry } from "../platform/metrics.ts";
@@ -45,8 +47,7 @@ export interface CarrierTotals extends Record<string, number> {
 
 export interface CarrierBatchOptions {
   codec: Pick<AvroCodec, "encode">;
-  producer: Pick<Producer, "send">;
-  consumer: Pick<Consumer, "commitOffsets">;
+  producer: Pick<KafkaProducer, "send">;
   eventsTopic: string;
   delayMs: number;
   failureRate: number;
@@ -58,7 +59,9 @@ export interface CarrierBatchOptions {
 }
 
 /** The scheduled deliveries among status messages, each order once. Pure. */
-export function scheduledIn(messages: KafkaMessage[]): { orderId: string; carrier: string }[] {
+export function scheduledIn(
+  messages: readonly { value?: Uint8Array | null }[],
+): { orderId: string; carrier: string }[] {
   const byOrder = new Map<string, { orderId: string; carrier: string }>();
   for (const msg of messages) {
     const d = scheduledDelivery(msg.value);
@@ -67,40 +70,47 @@ export function scheduledIn(messages: KafkaMessage[]): { orderId: string; carrie
   return [...byOrder.values()];
 }
 
-/** The `eachBatch` of the simulator's consumer (`eachBatchAutoResolve: false`, no auto-commit). */
+/** One partition's records of a batch; the last one's `commit()` commits past it. */
+export interface CarrierBatch {
+  partition: number;
+  records: readonly { value?: Uint8Array | null; commit(): void | Promise<void> }[];
+}
+
+/**
+ * The simulator's work on one partition's batch. `stale()` says the group
+ * moved on (a rebalance): the batch then stops between updates, committing
+ * nothing, as it does on the signal.
+ */
 export function createCarrierBatchHandler(
   options: CarrierBatchOptions,
-): (payload: EachBatchPayload) => Promise<void> {
-  const { codec, producer, consumer, signal, log, metrics: m, totals } = options;
-  return async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-    if (batch.messages.length === 0) return;
-    const deliveries = scheduledIn(batch.messages);
-    totals.statusEvents += batch.messages.length;
+): (batch: CarrierBatch, stale: () => boolean) => Promise<void> {
+  const { codec, producer, signal, log, metrics: m, totals } = options;
+  return async ({ partition, records }, stale) => {
+    if (records.length === 0) return;
+    const deliveries = scheduledIn(records);
+    totals.statusEvents += records.length;
     const plans = deliveries.map((d) => ({
       ...d,
       steps: carrierPlan(d.orderId, { failureRate: options.failureRate }),
     }));
     for (let step = 0; step < 3 && plans.length > 0; step++) {
-      // Wait the delay in slices, staying in the group and stopping early on a signal.
-      const until = Date.now() + options.delayMs;
-      while (Date.now() < until && !signal.aborted) {
-        await sleep(Math.min(1000, until - Date.now()), signal);
-        await heartbeat();
-      }
-      if (signal.aborted || !isRunning() || isStale()) {
+      // The library heartbeats on its own; only the signal cuts a delay short.
+      if (options.delayMs > 0) await sleep(options.delayMs, signal);
+      if (signal.aborted || stale()) {
         log.info("stopping mid-batch; its updates are sent again on restart", {
-          partition: batch.partition,
+          partition,
           deliveries: plans.length,
         });
         return;
       }
       const at = Date.now();
       const messages = plans.map((p) => ({
-        key: p.orderId,
+        topic: options.eventsTopic,
+        key: Buffer.from(p.orderId),
         value: codec.encode({ ...carrierEventValue(p.orderId, p.steps[step], at, p.carrier) }),
       }));
       const sendStarted = performance.now();
-      await producer.send({ topic: options.eventsTopic, acks: -1, messages });
+      await producer.send({ messages });
       m.sendSeconds.observe({}, (performance.now() - sendStarted) / 1000);
       for (const p of plans) m.sent.inc({ status: p.steps[step].status });
       totals.updates += plans.length;
@@ -112,13 +122,7 @@ export function createCarrierBatchHandler(
     }
     totals.deliveries += plans.length;
     // Every update of the batch is acknowledged: move on, and say so to the group.
-    resolveOffset(batch.lastOffset());
-    const next = String(Number(batch.lastOffset()) + 1);
-    await consumer.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: next },
-    ]);
-    if (plans.length) {
-      log.debug("deliveries done", { partition: batch.partition, count: plans.length });
-    }
+    await records[records.length - 1].commit();
+    if (plans.length) log.debug("deliveries done", { partition, count: plans.length });
   };
 }
