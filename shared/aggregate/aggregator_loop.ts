@@ -12,16 +12,16 @@
  *   only save re-reading, so a stale or missing group offset costs time,
  *   never correctness.
  * - One transactional id for the aggregator: a restarted instance's
- *   `connect()` ends whatever its crashed predecessor left open (and fences
- *   a live one, which then stops), *before* it reads the state back
- *   (restore.ts).
+ *   producer, as it initialises, ends whatever its crashed predecessor left
+ *   open (and fences a live one, which then stops), *before* it reads the
+ *   state back (restore.ts).
  * - A failed commit may still have committed (a timeout, say), so the loop
  *   does not guess: it drops the consumer, reads the state back from Kafka,
  *   and resumes from there.
  *
  * Retry and DLQ topics are matched by pattern among the topics that exist;
  * every `topicRefreshMs` the loop looks again and, when new ones appeared,
- * resubscribes (kafkajs matches patterns only when it subscribes).
+ * resubscribes.
  *
  * The aggregator runs as one instance (its state is global).
  *
@@ -32,26 +32,38 @@
  * partition, on a timer, the state's own offsets say where to start, a
  * failed commit means reading the state back, and the topics are
  * resubscribed as retry and DLQ topics appear. What does fit is shared: the
- * consumer's and the producer's settings (`readCommittedConsumer`,
- * `transactionalProducer`) and the progress lines.
+ * clients (../kafka/client.ts), the batches of a stream
+ * (../kafka/stream_batches.ts) and the progress lines. The group offsets
+ * go in the transaction with the session consumer's generation and member
+ * id (KIP-447), so a consumer the group has moved past cannot commit them.
  *
  * @example
  * ```ts
- * // const aggregator = createAggregator({ kafka, log, metrics, roles, statsTopic: "order_stats", ... });
+ * // const aggregator = createAggregator({ connection, log, metrics, roles, statsTopic: "order_stats", ... });
  * // await aggregator.run(shutdown.signal);
  * ```
  * @module
  */
 import {
-  type Admin,
-  type Batch,
-  CompressionTypes,
-  type Consumer,
-  type EachBatchPayload,
-  type Kafka,
-  type Producer,
-  type Transaction,
-} from "kafkajs";
+  CompressionAlgorithms,
+  FetchIsolationLevels,
+  type Message,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+} from "@platformatic/kafka";
+import { Buffer } from "node:buffer";
+import {
+  createAdmin,
+  createConsumer,
+  createProducer,
+  type KafkaAdmin,
+  type KafkaConsumer,
+  type KafkaProducer,
+} from "../kafka/client.ts";
+import type { KafkaConnection } from "../kafka/connection.ts";
+import { kafkaErrorTypes } from "../kafka/errors.ts";
+import { consumedMessage } from "../kafka/records.ts";
+import { byPartition, consumeBatches, type StreamRecord } from "../kafka/stream_batches.ts";
 import type { Logger } from "../platform/log.ts";
 import { startProgressLines } from "../platform/progress_lines.ts";
 import type { MetricsRegistry } from "../platform/metrics.ts";
@@ -76,7 +88,7 @@ import {
 } from "./state.ts";
 
 export interface AggregatorOptions {
-  kafka: Kafka;
+  connection: KafkaConnection;
   log: Logger;
   metrics: MetricsRegistry;
   roles: TopicRoles;
@@ -121,11 +133,9 @@ export class FencedError extends Error {
 }
 
 function isFenced(err: unknown): boolean {
-  const e = err as { type?: string; message?: string; cause?: unknown } | undefined;
-  if (!e) return false;
-  if (e.type === "INVALID_PRODUCER_EPOCH" || e.type === "PRODUCER_FENCED") return true;
-  if (/fenced|producer epoch/i.test(e.message ?? "")) return true;
-  return e.cause !== undefined && e.cause !== err && isFenced(e.cause);
+  return kafkaErrorTypes(err).some((t) =>
+    t === "INVALID_PRODUCER_EPOCH" || t === "PRODUCER_FENCED"
+  );
 }
 
 /**
@@ -148,11 +158,19 @@ export function offsetsToCommit(
     }));
 }
 
-/** Folds one partition's batch into the state; says how many records were new and how many seen. */
+/** Folds one partition's records into the state; says how many were new and how many seen. */
 export function foldBatch(
   state: AggregateState,
   kind: TopicKind,
-  batch: Pick<Batch, "topic" | "partition" | "messages">,
+  batch: {
+    topic: string;
+    partition: number;
+    messages: readonly {
+      offset: string;
+      value: Uint8Array | null;
+      headers?: Record<string, unknown>;
+    }[];
+  },
   now: number,
 ): { folded: number; seen: number } {
   let folded = 0;
@@ -210,8 +228,10 @@ interface AggregatorLoop {
   failing: boolean;
   /** Records folded since the last commit. */
   dirty: number;
-  /** Connected by `run`; replaced on each restore after the first. */
-  producer?: Producer;
+  /** Initialised by `run`; replaced on each restore after the first. */
+  producer?: KafkaProducer;
+  /** The running session's consumer, once it joined: the group offsets go with its generation. */
+  consumer?: KafkaConsumer;
   needRestore: boolean;
   /** The topics the running session reads. */
   current: string[];
@@ -255,8 +275,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
 /** Restore, read, commit, and again, until `signal` aborts or another instance takes over. */
 async function runAggregator(loop: AggregatorLoop, signal: AbortSignal): Promise<void> {
   loop.producer = await newProducer(loop.options);
-  const admin = loop.options.kafka.admin();
-  await admin.connect();
+  const admin = createAdmin(loop.options.connection);
   loop.needRestore = true;
   const stopProgress = startAggregatorProgress(loop);
   try {
@@ -270,8 +289,8 @@ async function runAggregator(loop: AggregatorLoop, signal: AbortSignal): Promise
     }
   } finally {
     stopProgress();
-    await admin.disconnect().catch(() => {});
-    await loop.producer.disconnect().catch(() => {});
+    await admin.close().catch(() => {});
+    await loop.producer.close().catch(() => {});
   }
   loop.options.log.info("stopped", { ...loop.totals });
 }
@@ -289,9 +308,22 @@ function startAggregatorProgress(loop: AggregatorLoop): () => void {
   });
 }
 
-async function newProducer({ kafka, transactionalId }: AggregatorOptions): Promise<Producer> {
-  const producer = transactionalProducer(kafka, transactionalId);
-  await producer.connect();
+/** The aggregator's transactional producer, its id initialised: that fences any other. */
+async function newProducer(
+  { connection, transactionalId }: AggregatorOptions,
+): Promise<KafkaProducer> {
+  const producer = createProducer(connection, {
+    transactionalId,
+    idempotent: true,
+    acks: -1,
+    timeout: 60_000,
+  });
+  try {
+    await producer.initIdempotentProducer({});
+  } catch (err) {
+    await producer.close(true).catch(() => {});
+    throw err;
+  }
   return producer;
 }
 
@@ -299,7 +331,7 @@ async function newProducer({ kafka, transactionalId }: AggregatorOptions): Promi
 async function restoreFromKafka(loop: AggregatorLoop): Promise<void> {
   if (loop.totals.restores > 0) {
     // The producer may be broken; a new one with the same id also ends any open transaction.
-    await loop.producer?.disconnect().catch(() => {});
+    await loop.producer?.close(true).catch(() => {});
     loop.producer = await newProducer(loop.options);
   }
   const restoring = loop.producer!;
@@ -312,11 +344,11 @@ function snapshotOf(options: AggregatorOptions, state: AggregateState): StatsSna
 }
 
 /** The state as last committed (a fresh one if none), and its snapshot. */
-async function restoreState(loop: AggregatorLoop, producer: Producer): Promise<void> {
+async function restoreState(loop: AggregatorLoop, producer: KafkaProducer): Promise<void> {
   const { options } = loop;
-  const { kafka, log } = options;
+  const { connection, log } = options;
   const text = await readLatestState({
-    kafka,
+    connection,
     producer,
     topic: options.statsTopic,
     groupPrefix: options.groupId,
@@ -340,24 +372,23 @@ async function restoreState(loop: AggregatorLoop, producer: Producer): Promise<v
   });
 }
 
-/** eachBatch: folds the batch into the state, and commits early past `maxUncommitted`. */
-async function onBatch(
-  loop: AggregatorLoop,
-  { batch, heartbeat }: EachBatchPayload,
-): Promise<void> {
-  const kind = topicKind(batch.topic, loop.options.roles);
-  if (kind === undefined) return;
+/** Folds a batch into the state, partition by partition, and commits early past `maxUncommitted`. */
+async function onBatch(loop: AggregatorLoop, records: StreamRecord[]): Promise<void> {
   await loop.serial(async () => {
-    if (loop.needRestore || loop.fatal || loop.state === undefined) return;
-    const { folded, seen } = foldBatch(loop.state, kind, batch, Date.now());
-    loop.totals.folded += folded;
-    loop.totals.skippedSeen += seen;
-    loop.dirty += folded;
-    if (folded) loop.m.records.inc({ kind, result: "folded" }, folded);
-    if (seen) loop.m.records.inc({ kind, result: "seen" }, seen);
-    if (loop.dirty >= loop.options.maxUncommitted) await commitState(loop);
+    for (const batch of byPartition(records)) {
+      const kind = topicKind(batch.topic, loop.options.roles);
+      if (kind === undefined) continue;
+      if (loop.needRestore || loop.fatal || loop.state === undefined) return;
+      const messages = batch.records.map(consumedMessage);
+      const { folded, seen } = foldBatch(loop.state, kind, { ...batch, messages }, Date.now());
+      loop.totals.folded += folded;
+      loop.totals.skippedSeen += seen;
+      loop.dirty += folded;
+      if (folded) loop.m.records.inc({ kind, result: "folded" }, folded);
+      if (seen) loop.m.records.inc({ kind, result: "seen" }, seen);
+      if (loop.dirty >= loop.options.maxUncommitted) await commitState(loop);
+    }
   });
-  await heartbeat();
 }
 
 /** Commits the folded records; on failure, schedules a restore. */
@@ -370,7 +401,7 @@ async function commitState(loop: AggregatorLoop): Promise<void> {
   const snap = snapshotOf(loop.options, state);
   const offsets = offsetsToCommit(state, loop.current);
   try {
-    await sendState(loop.options, producer, { encoded, snap, offsets });
+    await sendState(loop.options, producer, loop.consumer, { encoded, snap, offsets });
   } catch (err) {
     commitFailed(loop, err);
     return;
@@ -381,27 +412,42 @@ async function commitState(loop: AggregatorLoop): Promise<void> {
 /** One transaction: the state and its snapshot to the stats topic, the offsets to the group. */
 async function sendState(
   options: AggregatorOptions,
-  producer: Producer,
+  producer: KafkaProducer,
+  consumer: KafkaConsumer | undefined,
   { encoded, snap, offsets }: {
     encoded: string;
     snap: StatsSnapshot;
     offsets: ReturnType<typeof offsetsToCommit>;
   },
 ): Promise<void> {
-  let tx: Transaction | undefined;
+  let tx: Awaited<ReturnType<KafkaProducer["beginTransaction"]>> | undefined;
   try {
-    tx = await producer.transaction();
+    tx = await producer.beginTransaction();
     await tx.send({
-      topic: options.statsTopic,
-      acks: -1,
-      compression: CompressionTypes.GZIP,
+      compression: CompressionAlgorithms.GZIP,
       messages: [
-        { key: STATS_KEYS.state, value: encoded },
-        { key: STATS_KEYS.snapshot, value: JSON.stringify(snap) },
+        {
+          topic: options.statsTopic,
+          key: Buffer.from(STATS_KEYS.state),
+          value: Buffer.from(encoded),
+        },
+        {
+          topic: options.statsTopic,
+          key: Buffer.from(STATS_KEYS.snapshot),
+          value: Buffer.from(JSON.stringify(snap)),
+        },
       ],
     });
-    if (offsets.length) {
-      await tx.sendOffsets({ consumerGroupId: options.groupId, topics: offsets });
+    // Between sessions there is no member to commit as: the state alone
+    // holds the offsets, and the next session's commit brings the group's up.
+    if (offsets.length && consumer) {
+      await tx.addConsumer(consumer);
+      // One at a time: the library runs concurrent offset commits as one.
+      for (const { topic, partitions } of offsets) {
+        for (const { partition, offset } of partitions) {
+          await tx.addOffset(offsetMark(consumer, topic, partition, BigInt(offset)));
+        }
+      }
     }
     await tx.commit();
   } catch (err) {
@@ -451,14 +497,52 @@ function commitSucceeded(
 }
 
 /**
- * One consumer session over the topics that exist now, until shutdown, a
- * failed commit, a crash kafkajs will not restart, or new topics.
+ * What `Transaction#addOffset` reads of a record to commit the group past
+ * it: its place, and the consumer's group, generation, member and
+ * coordinator. `next` is the offset to read next (the library commits the
+ * record's offset + 1).
  */
-async function readSession(loop: AggregatorLoop, signal: AbortSignal, admin: Admin): Promise<void> {
+function offsetMark(
+  consumer: KafkaConsumer,
+  topic: string,
+  partition: number,
+  next: bigint,
+): Message<Buffer, Buffer, Buffer, Buffer> {
+  return {
+    topic,
+    partition,
+    offset: next - 1n,
+    metadata: {
+      consumer: {
+        groupId: consumer.groupId,
+        generationId: consumer.generationId,
+        memberId: consumer.memberId,
+        coordinatorId: consumer.coordinatorId,
+      },
+    },
+  } as unknown as Message<Buffer, Buffer, Buffer, Buffer>;
+}
+
+/**
+ * One consumer session over the topics that exist now, until shutdown, a
+ * failed commit, a failed stream, or new topics. What it folded is
+ * committed before it leaves the group.
+ */
+async function readSession(
+  loop: AggregatorLoop,
+  signal: AbortSignal,
+  admin: KafkaAdmin,
+): Promise<void> {
   const { log, roles } = loop.options;
   loop.current = subscribedTopics(await admin.listTopics(), roles);
   loop.m.topics.set({}, loop.current.length);
-  const sessionEnded = new Promise<string>((resolve) => (loop.endSession = resolve));
+  const session = new AbortController();
+  const sessionEnded = new Promise<string>((resolve) => {
+    loop.endSession = (reason) => {
+      resolve(reason);
+      session.abort();
+    };
+  });
   const onAbort = () => loop.endSession("shutdown");
   // A signal that came before this point (during a restore or the topic
   // listing) fires no event: without this look, the session would wait for
@@ -467,41 +551,64 @@ async function readSession(loop: AggregatorLoop, signal: AbortSignal, admin: Adm
   signal.addEventListener("abort", onAbort, { once: true });
   const consumer = sessionConsumer(loop);
   const timers: ReturnType<typeof setInterval>[] = [];
+  let stream: Awaited<ReturnType<KafkaConsumer["consume"]>> | undefined;
   try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: loop.current, fromBeginning: true });
+    stream = await consumer.consume({
+      topics: loop.current,
+      mode: MessagesStreamModes.COMMITTED,
+      fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+      autocommit: false,
+      maxWaitTime: 250,
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+    });
+    loop.consumer = consumer;
     log.info("reading", { topics: loop.current });
-    await consumer.run({ autoCommit: false, eachBatch: (payload) => onBatch(loop, payload) });
     timers.push(...sessionTimers(loop, admin));
+    const reading = consumeBatches(stream, session.signal, (records) => onBatch(loop, records));
+    reading.catch((err) => {
+      loop.joined = false;
+      log.error("consumer failed", { error: err });
+      loop.endSession("consumer failed");
+    });
     const reason = await sessionEnded;
+    await reading.catch(() => {});
     log.info("consumer session ends", { reason });
+    if (!loop.fatal) await loop.serial(() => commitState(loop));
   } finally {
     signal.removeEventListener("abort", onAbort);
     for (const t of timers) clearInterval(t);
     loop.joined = false;
-    await consumer.disconnect().catch((err) => log.warn("disconnect", { error: err }));
+    loop.consumer = undefined;
+    await stream?.close().catch(() => {});
+    await consumer.close(true).catch((err) => log.warn("leaving the group", { error: err }));
   }
 }
 
-/** The session's consumer; its group joins and crashes change `joined`, a fatal crash ends the session. */
-function sessionConsumer(loop: AggregatorLoop): Consumer {
-  const { kafka, log, groupId, sessionTimeoutMs } = loop.options;
-  const consumer = readCommittedConsumer(kafka, { groupId, lingerMs: 250, sessionTimeoutMs });
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+/** The session's consumer; its group joins set `joined`. */
+function sessionConsumer(loop: AggregatorLoop): KafkaConsumer {
+  const { connection, log, groupId, sessionTimeoutMs } = loop.options;
+  const consumer = createConsumer(connection, {
+    groupId,
+    sessionTimeout: sessionTimeoutMs,
+    rebalanceTimeout: Math.max(2 * sessionTimeoutMs, 10_000),
+    heartbeatInterval: Math.max(100, Math.floor(sessionTimeoutMs / 10)),
+  });
+  consumer.on("consumer:group:join", (e) => {
     loop.joined = true;
     loop.m.rebalances.inc();
-    log.info("partitions assigned", { assignment: e.payload.memberAssignment });
+    log.info("partitions assigned", { assignment: e.assignments });
   });
-  consumer.on(consumer.events.CRASH, (e) => {
+  // The library's rejoin failed: this member is done.
+  consumer.on("error", (err: unknown) => {
     loop.joined = false;
-    log.error("consumer crashed", { error: e.payload.error, restart: e.payload.restart });
-    if (!e.payload.restart) loop.endSession("consumer crashed");
+    log.error("consumer failed", { error: err });
+    loop.endSession("consumer failed");
   });
   return consumer;
 }
 
 /** The session's timers: the timed commit, and the look for new retry and DLQ topics. */
-function sessionTimers(loop: AggregatorLoop, admin: Admin): ReturnType<typeof setInterval>[] {
+function sessionTimers(loop: AggregatorLoop, admin: KafkaAdmin): ReturnType<typeof setInterval>[] {
   const { log, roles, commitIntervalMs, topicRefreshMs } = loop.options;
   const timers = [setInterval(() => {
     loop.serial(() => commitState(loop)).catch((err) => {
@@ -520,39 +627,4 @@ function sessionTimers(loop: AggregatorLoop, admin: Admin): ReturnType<typeof se
     }, topicRefreshMs));
   }
   return timers;
-}
-
-/*
- * The aggregator's kafkajs clients: it keeps its own loop on kafkajs until
- * it moves to the client of the exactly-once loop (../kafka/client.ts).
- */
-
-/** The aggregator's consumer: read_committed, the rebalance timeout from the session timeout. */
-function readCommittedConsumer(
-  kafka: Pick<Kafka, "consumer">,
-  options: { groupId: string; lingerMs: number; sessionTimeoutMs: number },
-) {
-  return kafka.consumer({
-    groupId: options.groupId,
-    readUncommitted: false,
-    maxWaitTimeInMs: options.lingerMs,
-    sessionTimeout: options.sessionTimeoutMs,
-    rebalanceTimeout: Math.max(2 * options.sessionTimeoutMs, 10_000),
-  });
-}
-
-/** The aggregator's transactional producer (not connected yet). */
-function transactionalProducer(kafka: Pick<Kafka, "producer">, transactionalId: string) {
-  return kafka.producer({
-    transactionalId,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    transactionTimeout: 60_000,
-    // Right after a commit the broker answers the next transaction's
-    // AddPartitionsToTxn with CONCURRENT_TRANSACTIONS until its markers
-    // are written (milliseconds); kafkajs's default first retry waits
-    // 300 ms. From 20 ms, tripling, its five retries span ~2.4 s (the
-    // count is left alone: setting it makes kafkajs warn about EoS).
-    retry: { initialRetryTime: 20, multiplier: 3 },
-  });
 }

@@ -10,7 +10,6 @@
  * ```
  * @module
  */
-import { createKafka, kafkaLogger } from "../kafka/kafkajs_client.ts";
 import { createAdmin } from "../kafka/client.ts";
 import { kafkaConnectionFrom } from "../kafka/connection.ts";
 import { type LagMetrics, startLagMetrics } from "../kafka/lag_metrics.ts";
@@ -33,11 +32,10 @@ export async function runAggregatorService(): Promise<number> {
   const connection = config.orExit(() =>
     kafkaConnectionFrom(cfg, { clientId: "aggregator", brokers: ["127.0.0.1:9092"] })
   );
-  const kafka = createKafka(connection, kafkaLogger(log));
   const metrics = new MetricsRegistry({ script: "aggregator" });
   const shutdown = shutdownSignal(log);
   const aggregator = createAggregator({
-    kafka,
+    connection,
     log,
     metrics,
     roles,
