@@ -188,7 +188,7 @@ export function looksLikePlaintextOnTls(err: unknown, ctx: ErrorContext): boolea
   // Nothing listens there: a wrong address, not a wrong protocol.
   if (errors.some((e) => /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(e.message))) return false;
   return errors.some((e) =>
-    /Connection (error|timeout)|Closed connection|ECONNRESET|socket hang up|KafkaJSConnectionClosedError|Request .*timed out|connection closed/i
+    /Connection (error|timeout)|Closed connection|ECONNRESET|socket hang up|KafkaJSConnectionClosedError|Request .*timed out|connection closed|Broker requires TLS/i
       .test(`${e.name} ${e.message}`)
   );
 }

@@ -69,3 +69,15 @@ Deno.test("a closed connection without TLS hints at TLS; nothing listening does 
   assert.ok(!looksLikePlaintextOnTls(closed, ctx), "a TLS client is not told to use TLS");
   assert.ok(!isFatalKafkaError(refused), "an unreachable broker is retried, not fatal");
 });
+
+Deno.test("@platformatic/kafka's own word for a TLS listener hints at TLS too", () => {
+  const plain = { brokers: ["127.0.0.1:9093"] };
+  const err = Object.assign(new AggregateError([new Error("Broker requires TLS.")]), {
+    message: "Listing topics failed.",
+  });
+  assert.ok(looksLikePlaintextOnTls(err, plain));
+  assert.match(
+    describeConnectFailure(err, plain),
+    /connection closed without an answer.*KAFKA_SSL=true/,
+  );
+});

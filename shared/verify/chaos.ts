@@ -5,39 +5,21 @@
  * transaction coordinator of a given transactional id. Whoever runs the
  * processes restarts them (a supervisor, the local cluster); chaos only kills.
  *
- * A transactional id's coordinator is the leader of partition
- * `Utils.abs(javaHash(id)) % partitions` of `__transaction_state`, as Kafka's own
- * TransactionStateManager computes it, so it is found from metadata alone.
+ * A transactional id's coordinator is asked of the cluster (FindCoordinator),
+ * as a producer finds it.
  *
  * @example
  * ```ts
- * import { chaosSchedule, coordinatorPartition } from "./chaos.ts";
- * coordinatorPartition("inventory-orders-producer-orders-0", 3); // 0, 1 or 2
+ * import { chaosSchedule } from "./chaos.ts";
  * const plan = chaosSchedule({ scripts: ["router", "consumer"], scriptKills: 20, nodeKills: 3, durationMs: 120_000, seed: 1 });
  * console.log(plan.length); // 23
  * ```
  * @module
  */
+import { FindCoordinatorKeyTypes } from "@platformatic/kafka";
 import type { KafkaAdmin } from "../kafka/client.ts";
 import { startCount } from "../dev/broker/local_kafka.ts";
 import { createRandom } from "../orders/generate.ts";
-
-/** Java's String.hashCode: 31·h + c over UTF-16 code units, in 32 bits. Pure. */
-export function javaStringHash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
-  return h;
-}
-
-/**
- * The partition of an internal topic that keeps `id`'s state: Kafka's
- * `Utils.abs(id.hashCode) % partitions`, where Utils.abs is Math.abs except
- * that Integer.MIN_VALUE gives 0. Pure.
- */
-export function coordinatorPartition(id: string, partitions: number): number {
-  const h = javaStringHash(id);
-  return (h === -2147483648 ? 0 : Math.abs(h)) % partitions;
-}
 
 /** Which node to kill: the busiest leader, a transaction coordinator, or whichever is next. */
 export type NodePick = "most-leaders" | "transaction-coordinator" | "any";
@@ -107,20 +89,19 @@ export async function busiestLeader(admin: KafkaAdmin, topics: string[]): Promis
   return [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
 }
 
-/** The node that coordinates `transactionalId`'s transactions now (needs Describe on the internal topic). */
+/** The node that coordinates `transactionalId`'s transactions now (needs Describe on the id). */
 export async function transactionCoordinator(
   admin: KafkaAdmin,
   transactionalId: string,
 ): Promise<number> {
-  const metadata = await admin.metadata({ topics: ["__transaction_state"], forceUpdate: true });
-  // The metadata's partitions are indexed by partition id.
-  const partitions = metadata.topics.get("__transaction_state")?.partitions ?? [];
-  const wanted = coordinatorPartition(transactionalId, partitions.length);
-  const leader = partitions[wanted]?.leader;
-  if (leader === undefined || leader < 0) {
-    throw new Error(`no leader for __transaction_state partition ${wanted}`);
+  const [found] = await admin.findCoordinator({
+    keyType: FindCoordinatorKeyTypes.TRANSACTION,
+    keys: [transactionalId],
+  });
+  if (found === undefined || found.nodeId < 0) {
+    throw new Error(`no coordinator for transactional id ${transactionalId}`);
   }
-  return leader;
+  return found.nodeId;
 }
 
 /** What a chaos run did, for its report. */

@@ -33,7 +33,12 @@ export const CHAOS_SCRIPTS = [
   "aggregator",
 ];
 
-/** The transactional id whose coordinator the second node kill takes (a router's, partition 0). */
+/**
+ * The transactional id whose coordinator the second node kill takes: a
+ * transaction coordinator. It was a router's on kafkajs; a router's ids are
+ * `<prefix>-<random>` now, and the library's admin has no ListTransactions to
+ * find a live one, so this names a coordinator, not necessarily a router's.
+ */
 const COORDINATED_ID = "inventory-orders-producer-orders-0";
 
 const alive = isRunning;
