@@ -2,18 +2,18 @@
  * The PostgreSQL backend, through npm `pg` (a connection pool), chosen when
  * `DATABASE_URL` is a `postgres://` URL.
  *
- * Isolation: READ COMMITTED with conditional updates and row locks, not
- * SERIALIZABLE. The guards do not depend on snapshots: a reservation is
- * `UPDATE … WHERE on_hand >= qty`, and PostgreSQL re-checks that WHERE on
- * the newest row version after waiting for a concurrent writer, so stock
- * cannot go below zero (a CHECK constraint backs it); a batch first locks
- * its partition's offset row (`FOR UPDATE`), so batches of one partition run
- * one after another; processed keys are unique rows, and a concurrent insert
- * of the same key waits for the first and then sees it. SERIALIZABLE would
- * add nothing here but aborts on every hot SKU. A batch locks its SKU rows
- * up front in sorted order, so two batches sharing SKUs queue instead of
- * deadlocking; a deadlock with some other writer, or a unique-key race,
- * retries the whole transaction.
+ * Isolation: READ COMMITTED with row locks, not SERIALIZABLE. The guards do
+ * not depend on snapshots: a batch locks its SKU rows (`SELECT … FOR
+ * UPDATE`, which returns the newest committed version once it holds the
+ * lock) before it decides any reservation, so what it reads is what it
+ * changes, and stock cannot go below zero (a CHECK constraint backs it); a
+ * batch first locks its partition's offset row (`FOR UPDATE`), so batches
+ * of one partition run one after another; processed keys are unique rows,
+ * and a concurrent insert of the same key waits for the first and then sees
+ * it. SERIALIZABLE would add nothing here but aborts on every hot SKU. The
+ * SKU rows are locked up front in sorted order, so two batches sharing SKUs
+ * queue instead of deadlocking; a deadlock with some other writer, or a
+ * unique-key race, retries the whole transaction.
  *
  * @example
  * ```ts

@@ -6,6 +6,11 @@
  * in `FOR UPDATE`; the SQLite driver rewrites both (its writers are already
  * serialized by `BEGIN IMMEDIATE`).
  *
+ * A batch is a handful of statements whatever its size: its rows are
+ * locked and read in one, the batch is planned in memory (batch_plan.ts),
+ * and the outcome written back in multi-row statements, all in the
+ * transaction that also moves the partition's offset.
+ *
  * @example
  * ```ts
  * import { createSqlStore, type SqlDriver } from "./sql_store.ts";
@@ -16,7 +21,14 @@
  * @module
  */
 import type { StockMovement } from "../orders/model.ts";
-import { type DeliveryStatus, nextDeliveryStatus } from "../orders/delivery_lifecycle.ts";
+import type { DeliveryState, DeliveryStatus } from "../orders/delivery_lifecycle.ts";
+import {
+  type DeliveryRow,
+  firstOfEachLine,
+  lineKey,
+  planMovements,
+  planTransitions,
+} from "./batch_plan.ts";
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from "./migrations.ts";
 import {
   type BatchOutcome,
@@ -87,37 +99,14 @@ const SQL = {
   offsets: `SELECT partition_id, next_offset FROM consumer_offsets
     WHERE group_id = $1 AND topic = $2 ORDER BY partition_id`,
 
-  claimLine: `INSERT INTO inventory_lines
-    (order_id, line_index, sku, movement, quantity, outcome, available, recorded_at)
-    VALUES ($1, $2, $3, $4, $5, 'applied', NULL, $6) ON CONFLICT (order_id, line_index) DO NOTHING`,
-  refuseLine: `UPDATE inventory_lines SET outcome = 'refused', available = $3
-    WHERE order_id = $1 AND line_index = $2`,
   orderLines: `SELECT order_id, line_index, sku, movement, quantity, outcome, available, recorded_at
     FROM inventory_lines WHERE order_id = $1 ORDER BY line_index`,
 
-  ensureSku: `INSERT INTO stock (sku, on_hand, updated_at) VALUES ($1, 0, $2)
-    ON CONFLICT (sku) DO NOTHING`,
-  lockSku: `SELECT on_hand FROM stock WHERE sku = $1 FOR UPDATE`,
-  // The guard against overselling: the row changes only if the stock covers it.
-  // (PostgreSQL re-checks the WHERE on the newest row version after waiting for its lock.)
-  take: `UPDATE stock SET on_hand = on_hand - $2, updated_at = $3
-    WHERE sku = $1 AND on_hand >= $2`,
-  give: `UPDATE stock SET on_hand = on_hand + $2, updated_at = $3 WHERE sku = $1`,
   setStock: `INSERT INTO stock (sku, on_hand, updated_at) VALUES ($1, $2, $3)
     ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand, updated_at = excluded.updated_at`,
   stock: `SELECT on_hand FROM stock WHERE sku = $1`,
   allStock: `SELECT sku, on_hand FROM stock ORDER BY sku`,
 
-  seenEvent: `SELECT outcome FROM delivery_events WHERE event_id = $1`,
-  lockDelivery: `SELECT status, last_event_id, updated_at FROM deliveries
-    WHERE order_id = $1 FOR UPDATE`,
-  insertDelivery: `INSERT INTO deliveries (order_id, status, last_event_id, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $4)`,
-  updateDelivery: `UPDATE deliveries SET status = $2, last_event_id = $3, updated_at = $4
-    WHERE order_id = $1`,
-  insertEvent: `INSERT INTO delivery_events
-    (event_id, order_id, from_status, to_status, at, outcome, reason)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)`,
   delivery: `SELECT status, updated_at FROM deliveries WHERE order_id = $1`,
   deliveryEvents: `SELECT event_id, from_status, to_status, at, outcome, reason
     FROM delivery_events WHERE order_id = $1 ORDER BY seq`,
@@ -186,118 +175,180 @@ async function runBatch<R extends BatchOutcome>(
   }
 }
 
+/**
+ * The batch statements, each over many rows (multi-row `VALUES`, `IN`
+ * lists), so that a batch is a handful of statements whatever its size;
+ * SQLite and PostgreSQL accept them alike. `$n` placeholders count from 1.
+ */
+const BATCH_SQL = {
+  ensureSkus: (n: number) =>
+    `INSERT INTO stock (sku, on_hand, updated_at) VALUES ${values(n, 2, ["$", "0", "$"])}
+    ON CONFLICT (sku) DO NOTHING`,
+  // Sorted: two batches sharing SKUs lock them in one order, and queue instead of deadlocking.
+  lockSkus: (n: number) =>
+    `SELECT sku, on_hand FROM stock WHERE sku IN (${list(n)}) ORDER BY sku FOR UPDATE`,
+  // A concurrent writer of the same line waits here, then sees it: not claimed twice.
+  claimLines: (n: number) =>
+    `INSERT INTO inventory_lines
+    (order_id, line_index, sku, movement, quantity, outcome, available, recorded_at)
+    VALUES ${values(n, 6, ["$", "$", "$", "$", "$", "'applied'", "NULL", "$"])}
+    ON CONFLICT (order_id, line_index) DO NOTHING RETURNING order_id, line_index`,
+  refuseLines: (n: number) =>
+    `INSERT INTO inventory_lines
+    (order_id, line_index, sku, movement, quantity, outcome, available, recorded_at)
+    VALUES ${values(n, 7, ["$", "$", "$", "$", "$", "'refused'", "$", "$"])}
+    ON CONFLICT (order_id, line_index) DO UPDATE
+    SET outcome = excluded.outcome, available = excluded.available`,
+  // The rows are locked: each becomes what the plan says (never below zero; a CHECK backs it).
+  setStocks: (n: number) =>
+    `INSERT INTO stock (sku, on_hand, updated_at) VALUES ${values(n, 3)}
+    ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand, updated_at = excluded.updated_at`,
+
+  seenEvents: (n: number) => `SELECT event_id FROM delivery_events WHERE event_id IN (${list(n)})`,
+  lockDeliveries: (n: number) =>
+    `SELECT order_id, status, last_event_id FROM deliveries
+    WHERE order_id IN (${list(n)}) ORDER BY order_id FOR UPDATE`,
+  // New rows by plain INSERT: a concurrent batch creating the same delivery
+  // makes this fail with a unique violation, and the transaction is retried.
+  insertDeliveries: (n: number) =>
+    `INSERT INTO deliveries (order_id, status, last_event_id, created_at, updated_at)
+    VALUES ${values(n, 5)}`,
+  // Rows this batch locked.
+  updateDeliveries: (n: number) =>
+    `INSERT INTO deliveries (order_id, status, last_event_id, created_at, updated_at)
+    VALUES ${values(n, 5)}
+    ON CONFLICT (order_id) DO UPDATE SET status = excluded.status,
+    last_event_id = excluded.last_event_id, updated_at = excluded.updated_at`,
+  // In batch order, which the history's seq keeps.
+  insertEvents: (n: number) =>
+    `INSERT INTO delivery_events (event_id, order_id, from_status, to_status, at, outcome, reason)
+    VALUES ${values(n, 7)}`,
+};
+
+/** `$1, $2, …, $n`. Pure. */
+function list(n: number): string {
+  return Array.from({ length: n }, (_, i) => `$${i + 1}`).join(", ");
+}
+
+/**
+ * `n` rows of `width` placeholders each, numbered on; `shape` lays out a
+ * row where it mixes placeholders (`$`) and constants. Pure.
+ */
+function values(n: number, width: number, shape?: readonly string[]): string {
+  const cells = shape ?? Array.from({ length: width }, () => "$");
+  const rows: string[] = [];
+  let next = 1;
+  for (let r = 0; r < n; r++) {
+    rows.push(`(${cells.map((c) => c === "$" ? `$${next++}` : c).join(", ")})`);
+  }
+  return rows.join(", ");
+}
+
+/** Rows per statement: far under both backends' limits on placeholders. */
+const ROWS_PER_STATEMENT = 500;
+
+function chunks<T>(items: readonly T[], size = ROWS_PER_STATEMENT): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Runs `statement` over `items` a chunk at a time; returns every row the statements return. */
+async function eachChunk<T>(
+  tx: SqlTx,
+  items: readonly T[],
+  statement: (n: number) => string,
+  params: (item: T) => SqlValue[],
+): Promise<SqlRow[]> {
+  const rows: SqlRow[] = [];
+  for (const chunk of chunks(items)) {
+    rows.push(...await tx.all(statement(chunk.length), chunk.flatMap(params)));
+  }
+  return rows;
+}
+
 async function applyMovements(
   tx: SqlTx,
   movements: readonly StockMovementEffect[],
   now: number,
 ): Promise<Omit<InventoryBatchResult, keyof BatchOutcome>> {
-  const result: Omit<InventoryBatchResult, keyof BatchOutcome> = {
-    applied: 0,
-    duplicates: 0,
-    refused: [],
+  if (movements.length === 0) return { applied: 0, duplicates: 0, refused: [] };
+  const skus = [...new Set(movements.map((m) => m.sku))].sort();
+  const onHand = new Map<string, number>();
+  const lock = async (some: readonly string[]) => {
+    for (const row of await eachChunk(tx, some, BATCH_SQL.lockSkus, (sku) => [sku])) {
+      onHand.set(String(row.sku), num(row.on_hand));
+    }
   };
-  // Lock every SKU of the batch up front, in one global order: two batches that share SKUs
-  // (two partitions, or a zombie) then wait for each other instead of deadlocking.
-  for (const sku of [...new Set(movements.map((m) => m.sku))].sort()) {
-    await tx.run(SQL.ensureSku, [sku, now]);
-    await tx.all(SQL.lockSku, [sku]);
+  // The SKUs that exist first, in order, as one line at a time would lock
+  // them; a SKU first seen is then created at zero and locked too.
+  await lock(skus);
+  const missing = skus.filter((sku) => !onHand.has(sku));
+  if (missing.length) {
+    await eachChunk(tx, missing, BATCH_SQL.ensureSkus, (sku) => [sku, now]);
+    await lock(missing);
   }
-  for (const m of movements) {
-    // Claim the line's key first: a concurrent writer of the same key waits here, then sees it.
-    const claimed = await tx.run(SQL.claimLine, [
-      m.orderId,
-      m.lineIndex,
-      m.sku,
-      m.movement,
-      m.quantity,
-      now,
-    ]);
-    if (claimed === 0) {
-      result.duplicates++;
-      continue;
-    }
-    if (m.movement === "RESERVE") {
-      if (await tx.run(SQL.take, [m.sku, m.quantity, now]) === 0) {
-        const [row] = await tx.all(SQL.stock, [m.sku]);
-        const available = num(row.on_hand);
-        await tx.run(SQL.refuseLine, [m.orderId, m.lineIndex, available]);
-        result.refused.push({
-          orderId: m.orderId,
-          lineIndex: m.lineIndex,
-          sku: m.sku,
-          requested: m.quantity,
-          available,
-        });
-        continue;
-      }
-    } else {
-      await tx.run(SQL.give, [m.sku, m.quantity, now]);
-    }
-    result.applied++;
-  }
-  return result;
-}
-
-/** The parameters of `SQL.insertEvent`: the transition, its outcome and why. */
-function eventRow(
-  t: DeliveryTransition,
-  from: string | null,
-  outcome: "applied" | "refused",
-  reason: string | null,
-): SqlValue[] {
-  return [t.eventId, t.orderId, from, t.status, t.at, outcome, reason];
+  const claimed = new Set(
+    (await eachChunk(
+      tx,
+      firstOfEachLine(movements),
+      BATCH_SQL.claimLines,
+      (m) => [m.orderId, m.lineIndex, m.sku, m.movement, m.quantity, now],
+    )).map((row) => lineKey(String(row.order_id), num(row.line_index))),
+  );
+  const plan = planMovements(movements, claimed, onHand);
+  await eachChunk(tx, [...plan.stock], BATCH_SQL.setStocks, ([sku, units]) => [sku, units, now]);
+  await eachChunk(tx, plan.refused, BATCH_SQL.refuseLines, (r) => [
+    r.orderId,
+    r.lineIndex,
+    r.sku,
+    "RESERVE",
+    r.requested,
+    r.available,
+    now,
+  ]);
+  return { applied: plan.applied, duplicates: plan.duplicates, refused: plan.refused };
 }
 
 async function applyTransitions(
   tx: SqlTx,
   transitions: readonly DeliveryTransition[],
 ): Promise<Omit<DeliveryBatchResult, keyof BatchOutcome>> {
-  const result: Omit<DeliveryBatchResult, keyof BatchOutcome> = {
-    applied: [],
-    duplicates: 0,
-    refused: [],
-  };
-  for (const t of transitions) {
-    // Any event seen before, applied or refused, is a duplicate: its verdict stands.
-    if ((await tx.all(SQL.seenEvent, [t.eventId])).length > 0) {
-      result.duplicates++;
-      continue;
-    }
-    const [row] = await tx.all(SQL.lockDelivery, [t.orderId]);
-    const current = row
-      ? { status: row.status as DeliveryStatus, lastEventId: String(row.last_event_id) }
-      : undefined;
-    const decision = nextDeliveryStatus(current, { status: t.status, eventId: t.eventId });
-    const from = current?.status ?? null;
-    switch (decision.kind) {
-      case "duplicate":
-        result.duplicates++;
-        break;
-      case "apply":
-        if (current) await tx.run(SQL.updateDelivery, [t.orderId, t.status, t.eventId, t.at]);
-        else await tx.run(SQL.insertDelivery, [t.orderId, t.status, t.eventId, t.at]);
-        await tx.run(SQL.insertEvent, eventRow(t, from, "applied", t.reason ?? null));
-        result.applied.push({
-          eventId: t.eventId,
-          orderId: t.orderId,
-          from: decision.from,
-          to: decision.to,
-          at: t.at,
-        });
-        break;
-      case "refuse":
-        await tx.run(SQL.insertEvent, eventRow(t, from, "refused", decision.reason));
-        result.refused.push({
-          eventId: t.eventId,
-          orderId: t.orderId,
-          from: current?.status,
-          requested: t.status,
-          reason: decision.reason,
-        });
-        break;
-    }
+  if (transitions.length === 0) return { applied: [], duplicates: 0, refused: [] };
+  const eventIds = [...new Set(transitions.map((t) => t.eventId))];
+  const seen = new Set(
+    (await eachChunk(tx, eventIds, BATCH_SQL.seenEvents, (id) => [id])).map((row) =>
+      String(row.event_id)
+    ),
+  );
+  const orderIds = [...new Set(transitions.map((t) => t.orderId))].sort();
+  const current = new Map<string, DeliveryState>();
+  for (const row of await eachChunk(tx, orderIds, BATCH_SQL.lockDeliveries, (id) => [id])) {
+    current.set(String(row.order_id), {
+      status: row.status as DeliveryStatus,
+      lastEventId: String(row.last_event_id),
+    });
   }
-  return result;
+  const plan = planTransitions(transitions, seen, current);
+  const row = (d: DeliveryRow): SqlValue[] => [
+    d.orderId,
+    d.status,
+    d.lastEventId,
+    d.createdAt,
+    d.updatedAt,
+  ];
+  await eachChunk(tx, plan.deliveries.filter((d) => !d.existed), BATCH_SQL.insertDeliveries, row);
+  await eachChunk(tx, plan.deliveries.filter((d) => d.existed), BATCH_SQL.updateDeliveries, row);
+  await eachChunk(tx, plan.events, BATCH_SQL.insertEvents, (e) => [
+    e.eventId,
+    e.orderId,
+    e.from,
+    e.to,
+    e.at,
+    e.outcome,
+    e.reason,
+  ]);
+  return { applied: plan.applied, duplicates: plan.duplicates, refused: plan.refused };
 }
 
 /** The {@linkcode Store} over a backend's driver. */
