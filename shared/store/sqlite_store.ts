@@ -132,11 +132,13 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   };
   // Inside a transaction: plain calls, the queue is already held.
   const tx: SqlTx = {
+    rowsPerStatement: 1,
     all: (sql, params = []) => Promise.resolve(prepared(sql).all(...params) as SqlRow[]),
     run: (sql, params = []) => Promise.resolve(Number(prepared(sql).run(...params).changes)),
   };
   // Outside: wait for the queue, so a read never sees another call's uncommitted writes.
   const direct: SqlTx = {
+    rowsPerStatement: 1,
     all: (sql, params) => exclusive(queueKey, () => tx.all(sql, params)),
     run: (sql, params) => exclusive(queueKey, () => tx.run(sql, params)),
   };
