@@ -55,10 +55,10 @@ import { Buffer } from "node:buffer";
 import {
   createAdmin,
   createConsumer,
-  createProducer,
   type KafkaAdmin,
   type KafkaConsumer,
   type KafkaProducer,
+  openTransactionalProducer,
 } from "../kafka/client.ts";
 import type { KafkaConnection } from "../kafka/connection.ts";
 import { kafkaErrorTypes } from "../kafka/errors.ts";
@@ -309,22 +309,8 @@ function startAggregatorProgress(loop: AggregatorLoop): () => void {
 }
 
 /** The aggregator's transactional producer, its id initialised: that fences any other. */
-async function newProducer(
-  { connection, transactionalId }: AggregatorOptions,
-): Promise<KafkaProducer> {
-  const producer = createProducer(connection, {
-    transactionalId,
-    idempotent: true,
-    acks: -1,
-    timeout: 60_000,
-  });
-  try {
-    await producer.initIdempotentProducer({});
-  } catch (err) {
-    await producer.close(true).catch(() => {});
-    throw err;
-  }
-  return producer;
+function newProducer({ connection, transactionalId }: AggregatorOptions): Promise<KafkaProducer> {
+  return openTransactionalProducer(connection, transactionalId);
 }
 
 /** Reads the committed state back; after the first time, through a new producer. */

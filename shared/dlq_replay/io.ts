@@ -9,9 +9,9 @@
  *
  * @example
  * ```ts
- * import { openReplayProducer, replayEntries } from "./io.ts";
+ * import { replayEntries } from "./io.ts";
  * const connection = { brokers: ["127.0.0.1:9092"], clientId: "dlq-replayer" };
- * // const producer = await openReplayProducer(connection, "dlq-replayer-orders-dlq");
+ * // const producer = await openTransactionalProducer(connection, "dlq-replayer-orders-dlq"); // ../kafka/client.ts
  * // await replayEntries(producer, "orders-dlq", entries); // one transaction
  * // await producer.close();
  * ```
@@ -27,33 +27,8 @@ import {
   type ReplayMessage,
   replayMessage,
 } from "./ledger.ts";
-import { createProducer, type KafkaProducer } from "../kafka/client.ts";
-import type { KafkaConnection } from "../kafka/connection.ts";
+import type { KafkaProducer } from "../kafka/client.ts";
 import { messagesToProduce, type OutgoingMessage } from "../kafka/records.ts";
-
-/**
- * The transactional producer of `transactionalId`, its id initialised:
- * that fences an older producer of the same id and aborts its open
- * transaction, so do it before reading the ledger.
- */
-export async function openReplayProducer(
-  connection: KafkaConnection,
-  transactionalId: string,
-): Promise<KafkaProducer> {
-  const producer = createProducer(connection, {
-    transactionalId,
-    idempotent: true,
-    acks: -1,
-    timeout: 60_000,
-  });
-  try {
-    await producer.initIdempotentProducer({});
-  } catch (err) {
-    await producer.close(true).catch(() => {});
-    throw err;
-  }
-  return producer;
-}
 
 /**
  * Sends replayed records and their ledger entries in one transaction:

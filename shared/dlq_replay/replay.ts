@@ -35,7 +35,8 @@ import type { RegistryConnection } from "../kafka/registry_connection.ts";
 import { sleep } from "../platform/shutdown.ts";
 import { ensureTopicsAt } from "../kafka/topics.ts";
 import { type DlqEntry, replayOf } from "./entry.ts";
-import { avroDecoder, openReplayProducer, replayEntries } from "./io.ts";
+import { openTransactionalProducer } from "../kafka/client.ts";
+import { avroDecoder, replayEntries } from "./io.ts";
 import { ledgerTopicName, ledgerTopicSpec, transactionalIdFor } from "./ledger.ts";
 import { countByDestination, planReplay } from "./plan.ts";
 import type { ProgressReporter } from "./progress.ts";
@@ -239,7 +240,7 @@ export function kafkaReplayIo(
     topicNames: () => listTopicNames(connection),
     async fence() {
       await ensureTopicsAt(connection, [ledgerTopicSpec(topic)], log);
-      const producer = await openReplayProducer(connection, transactionalIdFor(topic));
+      const producer = await openTransactionalProducer(connection, transactionalIdFor(topic));
       return {
         send: async (batch) => void await replayEntries(producer, topic, batch),
         close: () => producer.close(),

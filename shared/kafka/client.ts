@@ -101,6 +101,32 @@ export function createProducer(
 }
 
 /**
+ * The transactional producer of `transactionalId`, its id initialised:
+ * that fences an older producer of the same id and aborts its open
+ * transaction. For the scripts with one fixed id (the aggregator, a DLQ's
+ * replays); `timeoutMs` is the transaction's timeout.
+ */
+export async function openTransactionalProducer(
+  conn: KafkaConnection,
+  transactionalId: string,
+  timeoutMs = 60_000,
+): Promise<KafkaProducer> {
+  const producer = createProducer(conn, {
+    transactionalId,
+    idempotent: true,
+    acks: -1,
+    timeout: timeoutMs,
+  });
+  try {
+    await producer.initIdempotentProducer({});
+  } catch (err) {
+    await producer.close(true).catch(() => {});
+    throw err;
+  }
+  return producer;
+}
+
+/**
  * A consumer in group `groupId`; how it reads is given to `consume()`. It is
  * a {@linkcode CommittedConsumer}: read_committed (the library's default)
  * by Kafka's rule, which the library's own filter breaks in three cases

@@ -124,6 +124,16 @@ export interface EventRow {
   reason: string | null;
 }
 
+/** The history's entry for `t`. Pure. */
+function eventRow(
+  t: DeliveryTransition,
+  from: DeliveryStatus | null,
+  outcome: EventRow["outcome"],
+  reason: string | null,
+): EventRow {
+  return { eventId: t.eventId, orderId: t.orderId, from, to: t.status, at: t.at, outcome, reason };
+}
+
 /** A delivery batch, planned. */
 export interface TransitionPlan {
   applied: AppliedDeliveryChange[];
@@ -178,15 +188,7 @@ export function planTransitions(
           updatedAt: t.at,
           existed: row?.existed ?? current.has(t.orderId),
         });
-        plan.events.push({
-          eventId: t.eventId,
-          orderId: t.orderId,
-          from,
-          to: t.status,
-          at: t.at,
-          outcome: "applied",
-          reason: t.reason ?? null,
-        });
+        plan.events.push(eventRow(t, from, "applied", t.reason ?? null));
         plan.applied.push({
           eventId: t.eventId,
           orderId: t.orderId,
@@ -197,15 +199,7 @@ export function planTransitions(
         recorded.add(t.eventId);
         break;
       case "refuse":
-        plan.events.push({
-          eventId: t.eventId,
-          orderId: t.orderId,
-          from,
-          to: t.status,
-          at: t.at,
-          outcome: "refused",
-          reason: decision.reason,
-        });
+        plan.events.push(eventRow(t, from, "refused", decision.reason));
         plan.refused.push({
           eventId: t.eventId,
           orderId: t.orderId,
