@@ -4,7 +4,7 @@
  * ports, the Kafka it touches and how the demo starts it. A script's
  * `--allow-env` list and ports are derived from its config definition (the
  * flags it declares, with their env names), plus what the libraries under
- * it read (kafkajs, pg).
+ * it read (@platformatic/kafka's debug, pg).
  *
  * Everything else is derived from this table or checked against it:
  * `deno task compile`, the ACL table ({@linkcode kafkaPrincipals}), the
@@ -131,14 +131,10 @@ export interface ScriptEntry {
 export const KAFKA_LIBRARY_ENV = [
   // Topics created where missing take this replication (shared/kafka/topics.ts).
   "KAFKA_REPLICATION_FACTOR",
-  "KAFKAJS_NO_PARTITIONER_WARNING",
-  // Read by kafkajs itself; without them it fails with a permission error.
+  // Read by libraries beneath the scripts when present (kafkajs did, before the move).
   "NODE_ENV",
   // Read by npm debug beneath @platformatic/kafka (its protocol traces).
   "DEBUG",
-  "KAFKAJS_LOG_LEVEL",
-  "KAFKAJS_DEBUG_PROTOCOL_BUFFERS",
-  "KAFKAJS_DEBUG_EXTENDED_PROTOCOL_BUFFERS",
 ];
 
 /** Environment variables the PostgreSQL client (npm pg) reads when it connects. */

@@ -25,7 +25,7 @@ Deno.test("one row per script: names, entries and tasks are unique", () => {
 Deno.test("a script may read every env var its flags declare, and its libraries'", () => {
   const gateway = scriptByName("order_gateway")!;
   assert.ok(gateway.env!.includes("GATEWAY_PORT") && gateway.env!.includes("GATEWAY_HOST"));
-  for (const env of [...envOfFlags(gatewayConfig.specs), "KAFKAJS_NO_PARTITIONER_WARNING"]) {
+  for (const env of [...envOfFlags(gatewayConfig.specs), "KAFKA_REPLICATION_FACTOR", "DEBUG"]) {
     assert.ok(gateway.env!.includes(env), env);
   }
   assert.ok(gateway.permissions.includes(`--allow-env=${gateway.env!.join(",")}`));

@@ -6,7 +6,6 @@
  * independently, from the generated input: nothing counted twice, nothing lost.
  */
 import assert from "node:assert/strict";
-import type { Kafka } from "kafkajs";
 import { statusEvent, statusMessage } from "../shared/orders/status_event.ts";
 import { deadLetter } from "../shared/retry/dead_letter.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
@@ -17,6 +16,7 @@ import type { StatsSnapshot } from "../shared/aggregate/snapshot.ts";
 import { ensureTopicsAt, renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { integration, testConnection, testKafka, uniqueName, waitFor } from "./harness.ts";
 import { aggregatorArgs, exited, type ScriptProcess, startScript } from "./pipeline.ts";
+import { committedRecords, produceMessages, type TestKafka } from "./test_kafka.ts";
 
 const AGGREGATOR = "scripts/aggregator.ts";
 const MINUTE = 60_000;
@@ -229,22 +229,24 @@ async function createTopics(prefix: string, input: Input) {
 }
 
 /** Produces one slice of every topic's records. */
-async function produceSlice(kafka: Kafka, prefix: string, input: Input, from: number, to: number) {
-  const producer = kafka.producer({ idempotent: true });
-  await producer.connect();
+async function produceSlice(
+  kafka: TestKafka,
+  prefix: string,
+  input: Input,
+  from: number,
+  to: number,
+) {
   const part = <T>(list: T[]) =>
     list.slice(Math.floor(list.length * from), Math.floor(list.length * to));
-  try {
-    const topicMessages = [
-      { topic: `${prefix}-orders`, messages: part(input.orders) },
-      { topic: `${prefix}-status`, messages: part(input.status) },
-      { topic: `${prefix}-clicks`, messages: part(input.clicks) },
-      ...Object.entries({ ...input.retry, ...input.dlq })
-        .map(([topic, list]) => ({ topic, messages: part(list) })),
-    ].filter((t) => t.messages.length);
-    await producer.sendBatch({ topicMessages, acks: -1 });
-  } finally {
-    await producer.disconnect();
+  const topicMessages = [
+    { topic: `${prefix}-orders`, messages: part(input.orders) },
+    { topic: `${prefix}-status`, messages: part(input.status) },
+    { topic: `${prefix}-clicks`, messages: part(input.clicks) },
+    ...Object.entries({ ...input.retry, ...input.dlq })
+      .map(([topic, list]) => ({ topic, messages: part(list) })),
+  ].filter((t) => t.messages.length);
+  for (const { topic, messages } of topicMessages) {
+    await produceMessages(kafka, topic, messages);
   }
 }
 
@@ -266,29 +268,23 @@ function sliceSize(input: Input, from: number, to: number): number {
  * `records` input records, read with read_committed.
  */
 async function latestSnapshot(
-  kafka: Kafka,
+  kafka: TestKafka,
   topic: string,
   records: number,
 ): Promise<StatsSnapshot> {
-  const consumer = kafka.consumer({ groupId: uniqueName("stats-reader"), readUncommitted: false });
+  // Compacted: no end markers (readAllCommitted) can go there, so read on until it covers them.
+  const readMore = await committedRecords(kafka, topic);
   let latest: StatsSnapshot | undefined;
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        if (message.key?.toString() === "snapshot") latest = JSON.parse(message.value!.toString());
-        return Promise.resolve();
-      },
-    });
-    return await waitFor(
-      `a snapshot of ${records} records in ${topic}`,
-      () => latest && latest.records >= records ? latest : undefined,
-      { timeoutMs: 60_000 },
-    );
-  } finally {
-    await consumer.disconnect();
-  }
+  return await waitFor(
+    `a snapshot of ${records} records in ${topic}`,
+    async () => {
+      for (const r of await readMore()) {
+        if (r.key?.toString() === "snapshot") latest = JSON.parse(r.value!.toString());
+      }
+      return latest && latest.records >= records ? latest : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
 }
 
 /** The aggregator's arguments here: frequent, small commits so kills land between them. */

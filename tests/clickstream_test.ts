@@ -5,14 +5,21 @@
  * here from what the generator actually wrote.
  */
 import assert from "node:assert/strict";
-import type { Kafka, KafkaMessage } from "kafkajs";
 import type { StatsSnapshot } from "../shared/aggregate/snapshot.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
 import type { ClickEvent } from "../shared/orders/clicks.ts";
 import type { RawOrder } from "../shared/orders/model.ts";
 import { validateOrder } from "../shared/orders/validate.ts";
 import { integration, testKafka, uniqueName, waitFor } from "./harness.ts";
-import { aggregatorArgs, consumeRecords, exited, runGenerator, startScript } from "./pipeline.ts";
+import {
+  aggregatorArgs,
+  consumeRecords,
+  exited,
+  runGenerator,
+  startScript,
+  type TestKafka,
+  type TestRecord,
+} from "./pipeline.ts";
 
 const WINDOW_MS = 60_000;
 const SLIDE_MS = 5_000;
@@ -22,7 +29,7 @@ const SLIDE_MS = 5_000;
  * Kafka acknowledged). Unlike readAllCommitted, it appends no end markers:
  * the aggregator reads these topics too.
  */
-async function readRecords(kafka: Kafka, topic: string, count: number): Promise<KafkaMessage[]> {
+async function readRecords(kafka: TestKafka, topic: string, count: number): Promise<TestRecord[]> {
   const got = await consumeRecords(kafka, topic, count, { timeoutMs: 60_000 });
   assert.equal(got.length, count);
   return got;

@@ -20,7 +20,6 @@
  * CHROMIUM_PATH.
  */
 import assert from "node:assert/strict";
-import type { Kafka } from "kafkajs";
 import { chromium, type Page } from "playwright-core";
 import type { Failure } from "../shared/retry/dead_letter.ts";
 import { renamed, TOPICS } from "../shared/kafka/topics.ts";
@@ -33,6 +32,7 @@ import {
   type ScriptProcess,
   startScript,
   stopped,
+  type TestKafka,
 } from "./pipeline.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
@@ -75,7 +75,7 @@ async function createDashboardTopics(prefix: string): Promise<Topics> {
 }
 
 /** Three "not JSON" and one bad quantity, written in one transaction as the pipeline writes them. */
-async function seedDeadLetters(kafka: Kafka, t: Topics): Promise<void> {
+async function seedDeadLetters(kafka: TestKafka, t: Topics): Promise<void> {
   const seeds: [string, string, Failure][] = [
     ["ord-bad-1", "{not json", NOT_JSON],
     ["ord-bad-2", "nope", NOT_JSON],

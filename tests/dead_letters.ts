@@ -15,9 +15,8 @@
  * ```
  * @module
  */
-import type { Kafka } from "kafkajs";
 import { deadLetter, type Failure } from "../shared/retry/dead_letter.ts";
-import { uniqueName } from "./harness.ts";
+import { type TestKafka, toProduce, transactionalProducer } from "./test_kafka.ts";
 
 /** One dead letter; the failed record's offset on its original topic is its index. */
 export interface DeadLetterSeed {
@@ -38,19 +37,14 @@ export interface DeadLetterSeed {
 
 /** Writes `seeds` to `dlqTopic` in one committed transaction. */
 export async function writeDeadLetters(
-  kafka: Kafka,
+  kafka: TestKafka,
   dlqTopic: string,
   seeds: readonly DeadLetterSeed[],
 ): Promise<void> {
-  // The test's own client (kafkajs), not the replayer's.
-  const producer = kafka.producer({
-    transactionalId: uniqueName("dlq-seed"),
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-  await producer.connect();
+  // The test's own producer, not the replayer's.
+  const producer = await transactionalProducer(kafka, "dlq-seed");
   try {
-    const txn = await producer.transaction();
+    const txn = await producer.beginTransaction();
     for (const [i, s] of seeds.entries()) {
       const msg = deadLetter(
         {
@@ -67,18 +61,16 @@ export async function writeDeadLetters(
           : undefined,
       );
       await txn.send({
-        topic: dlqTopic,
-        acks: -1,
-        messages: [{
+        messages: toProduce(dlqTopic, [{
           partition: s.partition,
-          key: msg.key as string,
-          value: Buffer.from(msg.value!),
+          key: msg.key,
+          value: msg.value,
           headers: { ...msg.headers, ...s.headers },
-        }],
+        }]),
       });
     }
     await txn.commit();
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
 }

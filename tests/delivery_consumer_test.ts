@@ -6,7 +6,6 @@
  * SIGKILLs, and the status history over HTTP.
  */
 import assert from "node:assert/strict";
-import type { Kafka } from "kafkajs";
 import { type AvroCodec, createAvroCodec } from "../shared/kafka/avro_codec.ts";
 import { deliveryFails } from "../shared/carrier/carrier.ts";
 import type { OrderStatusEvent } from "../shared/orders/status_event.ts";
@@ -21,7 +20,16 @@ import type { DeliveryOrder } from "../shared/orders/model.ts";
 import { DELIVERY_ORDER_SCHEMA, DELIVERY_ORDERS_SUBJECT } from "../shared/orders/schemas.ts";
 import { openStore } from "../shared/store/open_store.ts";
 import { renamed, TOPICS } from "../shared/kafka/topics.ts";
-import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
+import { topicOffsets } from "../shared/kafka/admin.ts";
+import {
+  integration,
+  testAdmin,
+  testBrokers,
+  testKafka,
+  testLogger,
+  uniqueName,
+  waitFor,
+} from "./harness.ts";
 import { type Backend, BACKENDS } from "./backends.ts";
 import { dataConsumerArgs } from "./data_consumer.ts";
 import {
@@ -37,6 +45,7 @@ import {
   startScript,
   startTestPipeline,
   stopped,
+  type TestKafka,
 } from "./pipeline.ts";
 
 const CONSUMER = "consumers/delivery_data_consumer.ts";
@@ -125,7 +134,7 @@ function carrierEvent(
 
 /** Produces Avro values keyed by order id (or raw bytes), optionally all to one partition. */
 async function produce(
-  kafka: Kafka,
+  kafka: TestKafka,
   topic: string,
   codec: AvroCodec,
   values: ({ orderId: string } | { key: string; raw: string })[],
@@ -141,7 +150,7 @@ async function produce(
   await produceMessages(kafka, topic, messages);
 }
 
-async function statusEvents(kafka: Kafka, topic: string): Promise<OrderStatusEvent[]> {
+async function statusEvents(kafka: TestKafka, topic: string): Promise<OrderStatusEvent[]> {
   return (await readAllCommitted(kafka, topic)).map((m) =>
     JSON.parse(m.value!.toString()) as OrderStatusEvent
   );
@@ -368,11 +377,14 @@ for (const makeBackend of BACKENDS) {
           (await committedCount(ctx.group, ctx.topics.events));
         const total = count * 4;
         const everything = async () => {
-          const admin = kafka.admin();
-          await admin.connect();
-          const ends = await admin.fetchTopicOffsets(ctx.topics.events);
-          await admin.disconnect();
-          const updates = ends.reduce((n, p) => n + Number(p.high), 0);
+          const admin = testAdmin("delivery-offsets");
+          let ends;
+          try {
+            ends = await topicOffsets(admin, ctx.topics.events);
+          } finally {
+            await admin.close();
+          }
+          const updates = ends.reduce((n, p) => n + p.high, 0);
           return updates >= count * 3 && await ctx.drained();
         };
         try {

@@ -8,24 +8,24 @@
  * with a control marker the reader must not hang on.
  */
 import assert from "node:assert/strict";
-import type { Kafka } from "kafkajs";
 import { scriptByEntry } from "../scripts/services.ts";
 import { createAvroCodec } from "../shared/kafka/avro_codec.ts";
 import type { Failure } from "../shared/retry/dead_letter.ts";
 import type { AvroRecordSchema } from "../shared/orders/schemas.ts";
 import { startRegistry } from "../shared/registry/server.ts";
 import { ensureTopicsAt, renamed, TOPICS } from "../shared/kafka/topics.ts";
-import { readToEnd } from "../shared/kafka/read_to_end.ts";
+import { topicOffsets } from "../shared/kafka/admin.ts";
 import { type DeadLetterSeed, writeDeadLetters } from "./dead_letters.ts";
 import {
   integration,
+  testAdmin,
   testBrokers,
   testConnection,
   testKafka,
   testLogger,
   uniqueName,
 } from "./harness.ts";
-import { readAllCommitted } from "./pipeline.ts";
+import { committedRecords, readAllCommitted, type TestKafka } from "./test_kafka.ts";
 
 const ENTRY = "scripts/dlq_replayer.ts";
 const dec = new TextDecoder();
@@ -42,7 +42,7 @@ interface TestDlq {
 
 /** Creates the test's DLQ (2 partitions) and target topics, and writes `seeds` in one transaction. */
 async function seedDlq(
-  kafka: Kafka,
+  kafka: TestKafka,
   name: string,
   seeds: (t: TestDlq) => Seed[],
 ): Promise<TestDlq> {
@@ -144,7 +144,7 @@ async function replayer(args: string[]): Promise<Run> {
   assert.ok(script, `${ENTRY} is in scripts/services.ts`);
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...script.permissions, ENTRY, ...args, "--brokers", testBrokers().join(",")],
-    env: { NO_COLOR: "1", KAFKAJS_NO_PARTITIONER_WARNING: "1", LOG_LEVEL: "info" },
+    env: { NO_COLOR: "1", LOG_LEVEL: "info" },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -179,23 +179,22 @@ function headerText(headers: Record<string, unknown> | undefined): Record<string
   );
 }
 
-async function highWatermark(kafka: Kafka, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
+/** The read_committed end offsets of `topic`, summed over its partitions. */
+async function highWatermark(topic: string): Promise<number> {
+  const admin = testAdmin("dlq-offsets");
   try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+    return (await topicOffsets(admin, topic)).reduce((n, p) => n + p.high, 0);
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }
 
-async function topicExists(kafka: Kafka, topic: string): Promise<boolean> {
-  const admin = kafka.admin();
-  await admin.connect();
+async function topicExists(topic: string): Promise<boolean> {
+  const admin = testAdmin("dlq-topics");
   try {
     return (await admin.listTopics()).includes(topic);
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }
 
@@ -204,7 +203,7 @@ function dlqTest(
   name: string,
   prefix: string,
   seeds: (t: TestDlq) => Seed[],
-  body: (t: TestDlq, kafka: Kafka) => Promise<void>,
+  body: (t: TestDlq, kafka: TestKafka) => Promise<void>,
 ): void {
   Deno.test(name, integration, async () => {
     const kafka = testKafka(prefix);
@@ -306,15 +305,11 @@ dlqTest(
       assert.equal(h["trace-id"].startsWith("trace-"), true, "other headers are kept");
       assert.equal(JSON.parse(dec.decode(m.value!)).orderId, dec.decode(m.key!));
     }
-    assert.equal(await highWatermark(kafka, t.origin), 0, "nothing went to the original topic");
+    assert.equal(await highWatermark(t.origin), 0, "nothing went to the original topic");
     // The ledger is compacted, so readAllCommitted's keyless end markers cannot go there.
-    const ledger: { key: Uint8Array; value: Uint8Array }[] = [];
-    await readToEnd(testConnection("ledger-read"), {
-      topics: [`${t.dlq}-replayed`],
-      groupId: uniqueName("ledger-read"),
-      idleTimeoutMs: 30_000,
-      onRecord: (m) => ledger.push(m),
-    });
+    // The replayer has exited, its transactions decided: one read to the end
+    // offsets (the last stable ones) is the whole ledger.
+    const ledger = await (await committedRecords(kafka, `${t.dlq}-replayed`))();
     assert.deepEqual(ledger.map((m) => dec.decode(m.key!)).sort(), ["1/0", "1/1"]);
     assert.equal(JSON.parse(dec.decode(ledger[0].value!)).to, t.retry);
 
@@ -327,7 +322,7 @@ dlqTest(
   "--dry-run prints what would go and writes nothing",
   "dlq-dry",
   fiveSeeds,
-  async (t, kafka) => {
+  async (t) => {
     const all = ok(await replayer(["replay", "--topic", t.dlq, "--all", "--dry-run"]));
     const lines = all.stdout.trimEnd().split("\n");
     assert.equal(lines.filter((l) => l.startsWith("would replay ")).length, 5);
@@ -357,9 +352,9 @@ dlqTest(
       ),
       ["ord-1", "ord-4"],
     );
-    assert.equal(await highWatermark(kafka, t.origin), 0);
-    assert.equal(await highWatermark(kafka, t.retry), 0);
-    assert.equal(await topicExists(kafka, `${t.dlq}-replayed`), false, "not even the ledger topic");
+    assert.equal(await highWatermark(t.origin), 0);
+    assert.equal(await highWatermark(t.retry), 0);
+    assert.equal(await topicExists(`${t.dlq}-replayed`), false, "not even the ledger topic");
   },
 );
 

@@ -5,8 +5,7 @@
  * deadlines instead of fixed sleeps.
  * @module
  */
-import type { Kafka } from "kafkajs";
-import { createKafka } from "../shared/kafka/kafkajs_client.ts";
+import type { TestKafka } from "./test_kafka.ts";
 import { createAdmin, type KafkaAdmin } from "../shared/kafka/client.ts";
 import type { KafkaConnection } from "../shared/kafka/connection.ts";
 import { createLogger, type Logger } from "../shared/platform/log.ts";
@@ -33,9 +32,9 @@ export function testBrokers(): string[] {
   return raw.split(",").map((s) => s.trim()).filter(Boolean);
 }
 
-/** A kafkajs client on this run's broker. */
-export function testKafka(clientId = "test"): Kafka {
-  return createKafka({ brokers: testBrokers(), clientId }, testLogger(clientId));
+/** The tests' own Kafka I/O (tests/test_kafka.ts) on this run's broker. */
+export function testKafka(clientId = "test"): TestKafka {
+  return { connection: testConnection(clientId) };
 }
 
 /** How a test's own clients reach this run's broker. */
@@ -110,5 +109,5 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** Test options for integration tests: kafkajs keeps timers and sockets. */
+/** Test options for integration tests: clients and child processes outlive a test step. */
 export const integration = { sanitizeOps: false, sanitizeResources: false } as const;

@@ -5,14 +5,15 @@
  * of scripts/services.ts. What a test claims is in the topic is read back.
  */
 import assert from "node:assert/strict";
-import type { Kafka, KafkaMessage } from "kafkajs";
 import { createOrderIntake, IntakeError } from "../shared/intake/intake.ts";
 import { createGatewayHandler } from "../shared/intake/intake_http.ts";
 import { MetricsRegistry } from "../shared/platform/metrics.ts";
 import type { RawOrder } from "../shared/orders/model.ts";
 import { renamed, TOPICS } from "../shared/kafka/topics.ts";
+import { partitionCount, topicOffsets } from "../shared/kafka/admin.ts";
 import {
   integration,
+  testAdmin,
   testBrokers,
   testConnection,
   testKafka,
@@ -27,6 +28,8 @@ import {
   createTopics,
   runGenerator,
   runScript,
+  type TestKafka,
+  type TestRecord,
 } from "./pipeline.ts";
 
 async function newOrdersTopic(): Promise<string> {
@@ -36,14 +39,13 @@ async function newOrdersTopic(): Promise<string> {
 }
 
 /** Every record of `topic`: counted exactly from its offsets, then read with a consumer. */
-async function readTopic(kafka: Kafka, topic: string): Promise<KafkaMessage[]> {
-  const admin = kafka.admin();
-  await admin.connect();
+async function readTopic(kafka: TestKafka, topic: string): Promise<TestRecord[]> {
+  const admin = testAdmin("intake-offsets");
   let total = 0;
   try {
-    for (const p of await admin.fetchTopicOffsets(topic)) total += Number(p.high) - Number(p.low);
+    for (const p of await topicOffsets(admin, topic)) total += p.high - p.low;
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
   return total === 0 ? [] : await consumeRecords(kafka, topic, total);
 }
@@ -378,13 +380,11 @@ Deno.test(
 
       const records = await readTopic(kafka, topic);
       assert.deepEqual(records.map((m) => m.key!.toString()).sort(), [...good].sort());
-      const admin = kafka.admin();
-      await admin.connect();
+      const admin = testAdmin("intake-partitions");
       try {
-        const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-        assert.equal(meta.topics[0].partitions.length, TOPICS.orders.partitions);
+        assert.equal(await partitionCount(admin, topic), TOPICS.orders.partitions);
       } finally {
-        await admin.disconnect();
+        await admin.close();
       }
     } finally {
       await Deno.remove(file);

@@ -6,7 +6,6 @@
  * of three instances dies.
  */
 import assert from "node:assert/strict";
-import type { Kafka, Message } from "kafkajs";
 import { createAvroCodec } from "../shared/kafka/avro_codec.ts";
 import { readDeadLetterHeaders } from "../shared/retry/dead_letter.ts";
 import { scrapeCounter } from "../shared/dev/supervisor.ts";
@@ -20,11 +19,13 @@ import { withDatabase } from "../shared/dev/local_postgres.ts";
 import pg from "pg";
 import type { StockMovement } from "../shared/orders/model.ts";
 import { renamed, TOPICS } from "../shared/kafka/topics.ts";
+import { topicOffsets } from "../shared/kafka/admin.ts";
 import { type Backend, BACKENDS } from "./backends.ts";
 import { dataConsumerArgs } from "./data_consumer.ts";
 import {
   integration,
   processAlive,
+  testAdmin,
   testBrokers,
   testKafka,
   testLogger,
@@ -49,6 +50,8 @@ import {
   startTestPipeline,
   stopped,
   stopWoken,
+  type TestKafka,
+  type TestMessage,
 } from "./pipeline.ts";
 
 const CONSUMER = "consumers/inventory_data_consumer.ts";
@@ -102,7 +105,9 @@ function simulate(initial: Record<string, number>, lines: Line[]) {
 }
 
 /** Encodes lines as the routers write them: Avro through the registry at `registryUrl`, keyed by SKU. */
-async function lineEncoder(registryUrl: string): Promise<(lines: Line[]) => Promise<Message[]>> {
+async function lineEncoder(
+  registryUrl: string,
+): Promise<(lines: Line[]) => Promise<TestMessage[]>> {
   const codec = await createAvroCodec({
     registry: { url: registryUrl },
     subject: INVENTORY_ORDERS_SUBJECT,
@@ -128,7 +133,7 @@ async function lineEncoder(registryUrl: string): Promise<(lines: Line[]) => Prom
     })));
 }
 
-async function produceLines(kafka: Kafka, topic: string, registryUrl: string, lines: Line[]) {
+async function produceLines(kafka: TestKafka, topic: string, registryUrl: string, lines: Line[]) {
   const encode = await lineEncoder(registryUrl);
   await produceMessages(kafka, topic, await encode(lines));
 }
@@ -161,7 +166,7 @@ async function setup(
 }
 
 async function verify(
-  kafka: Kafka,
+  kafka: TestKafka,
   ctx: Awaited<ReturnType<typeof setup>>,
   initial: Record<string, number>,
   lines: Line[],
@@ -426,14 +431,7 @@ for (const makeBackend of BACKENDS) {
               class: "decode",
             },
           ];
-          const producer = kafka.producer({ idempotent: true });
-          await producer.connect();
-          await producer.send({
-            topic,
-            acks: -1,
-            messages: bad.map((b) => ({ key: "SKU-A", value: b.value })),
-          });
-          await producer.disconnect();
+          await produceMessages(kafka, topic, bad.map((b) => ({ key: "SKU-A", value: b.value })));
           await produceLines(kafka, topic, ctx.pipeline.registryUrl, [
             { orderId: "ord-zero", lineIndex: 0, sku: "SKU-A", quantity: 0, movement: "RESTOCK" },
             ...good.slice(10),
@@ -647,7 +645,7 @@ for (const makeBackend of BACKENDS) {
  * Its late work must be refused, and it must carry on or stop in one line;
  * every line is applied once and every event published once.
  */
-async function frozenInstanceIsFenced(kafka: Kafka, backend: Backend) {
+async function frozenInstanceIsFenced(kafka: TestKafka, backend: Backend) {
   // Twelve SKUs, which land on all six partitions: each instance has work on each of its own.
   const skus = Array.from({ length: 12 }, (_, i) => `SKU-Z${String(i).padStart(2, "0")}`);
   const initial = Object.fromEntries(skus.map((sku) => [sku, 60]));
@@ -657,10 +655,13 @@ async function frozenInstanceIsFenced(kafka: Kafka, backend: Backend) {
   const encode = await lineEncoder(ctx.pipeline.registryUrl);
   const lines = movements(600, skus, 21);
   await produceMessages(kafka, topic, await encode(lines));
-  const admin = kafka.admin();
-  await admin.connect();
-  const filled = (await admin.fetchTopicOffsets(topic)).filter((p) => Number(p.high) > 0);
-  await admin.disconnect();
+  const admin = testAdmin("zombie-offsets");
+  let filled;
+  try {
+    filled = (await topicOffsets(admin, topic)).filter((p) => p.high > 0);
+  } finally {
+    await admin.close();
+  }
   assert.equal(filled.length, partitions, "every partition has records");
   // More all along: whenever one is frozen it has work in hand.
   const topUp = keepProducing(kafka, topic, async (round) => {

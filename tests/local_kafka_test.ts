@@ -13,7 +13,8 @@ import {
   startLocalKafka,
   sweepOrphans,
 } from "../shared/dev/broker/local_kafka.ts";
-import { createKafka } from "../shared/kafka/kafkajs_client.ts";
+import { createAdmin } from "../shared/kafka/client.ts";
+import { javaClientProperties } from "../shared/dev/broker/cluster_security.ts";
 import { integration, processAlive, testLogger, waitFor } from "./harness.ts";
 
 const log = testLogger("local-kafka-test");
@@ -146,9 +147,8 @@ Deno.test(
       username: "mtls-user",
       password: security.users["mtls-user"],
     };
-    const quiet = testLogger("mtls");
     try {
-      const withCert = createKafka({
+      const withCert = createAdmin({
         brokers: [broker.bootstrap],
         clientId: "mtls",
         ssl: {
@@ -157,21 +157,38 @@ Deno.test(
           key: await Deno.readTextFile(security.clientCert.keyFile),
         },
         sasl,
-      }, quiet).admin();
-      await withCert.connect();
-      // No ACL lets it see a topic, but the login and the handshake went through.
-      assert.deepEqual(await withCert.listTopics(), []);
-      await withCert.disconnect();
+      });
+      try {
+        // No ACL lets it see a topic, but the login and the handshake went through.
+        assert.deepEqual(await withCert.listTopics(), []);
+      } finally {
+        await withCert.close();
+      }
 
-      const withoutCert = createKafka({
-        brokers: [broker.bootstrap],
-        clientId: "mtls",
-        ssl: { ca },
-        sasl,
-        retries: 0,
-      }, quiet).admin();
-      await assert.rejects(() => withoutCert.connect());
-      await withoutCert.disconnect().catch(() => {});
+      // Without its certificate, asked by Kafka's own admin tool: refused at the TLS handshake.
+      // (@platformatic/kafka 2.12.1 rejects too, but then emits a second connection error
+      // no listener takes, which ends the process: a library bug, see the issue note.)
+      const config = await Deno.makeTempFile({ suffix: ".properties" });
+      try {
+        await Deno.writeTextFile(
+          config,
+          javaClientProperties({ credentials: sasl, caFile: security.caFile }) +
+            "default.api.timeout.ms=20000\nrequest.timeout.ms=10000\n",
+        );
+        const refused = await kafkaTool(broker.install, "kafka-topics", [
+          "--bootstrap-server",
+          broker.bootstrap,
+          "--list",
+          "--command-config",
+          config,
+        ], { stdout: "piped", stderr: "piped" }).output();
+        const said = new TextDecoder().decode(refused.stdout) +
+          new TextDecoder().decode(refused.stderr);
+        assert.equal(refused.success, false, "a client without a certificate got in");
+        assert.match(said, /SSL handshake failed|SslAuthenticationException/i, said.slice(-2000));
+      } finally {
+        await Deno.remove(config);
+      }
     } finally {
       await broker.stop();
     }

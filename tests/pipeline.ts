@@ -5,7 +5,6 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { Kafka, KafkaMessage, Message, Producer } from "kafkajs";
 import { runScript, scriptDenoCommand } from "./run_script.ts";
 import { registryClient } from "../shared/kafka/avro_codec.ts";
 import { DEFAULT_CATALOG } from "../shared/orders/catalog.ts";
@@ -17,13 +16,32 @@ import { SHUTDOWN_GRACE_MS } from "../shared/platform/shutdown.ts";
 import { ensureTopicsAt, renamed, TOPICS, type TopicSpec } from "../shared/kafka/topics.ts";
 import { committedOffsets, partitionCount } from "../shared/kafka/admin.ts";
 import { integration, testBrokers, testKafka, testLogger, uniqueName, waitFor } from "./harness.ts";
+import {
+  kafkaToolsClasspath,
+  produceMessages,
+  readAllCommitted,
+  type TestKafka,
+  type TestMessage,
+  type TestRecord,
+} from "./test_kafka.ts";
 import { testAdmin, testConnection } from "./harness.ts";
 import { processAlive, within } from "./harness.ts";
-import { kafkaTool, type KafkaToolName, provisionKafka } from "../shared/dev/broker/local_kafka.ts";
+import { kafkaTool, type KafkaToolName } from "../shared/dev/broker/local_kafka.ts";
 import type { ScriptRun } from "./run_script.ts";
 
 /** Scripts run to their end: tests/run_script.ts, re-exported for the pipeline tests. */
 export { runScript, type ScriptRun } from "./run_script.ts";
+/** The tests' own Kafka I/O: tests/test_kafka.ts, re-exported for the pipeline tests. */
+export {
+  consumeRecords,
+  kafkaToolsClasspath,
+  produceMessages,
+  readAllCommitted,
+  type TestKafka,
+  type TestMessage,
+  type TestRecord,
+  transactionalProducer,
+} from "./test_kafka.ts";
 
 /** The repository root: scripts run from there, as their entry paths are relative to it. */
 
@@ -88,7 +106,7 @@ export async function startTestPipeline(
 
 /** What a {@linkcode pipelineTest} body gets: the broker, its own pipeline, the test context. */
 export interface PipelineTestContext {
-  kafka: Kafka;
+  kafka: TestKafka;
   pipeline: TestPipeline;
   t: Deno.TestContext;
 }
@@ -126,40 +144,9 @@ export async function createTopics(specs: TopicSpec[]): Promise<void> {
   await ensureTopicsAt(testConnection("test-topics"), specs);
 }
 
-/**
- * A connected transactional producer, its transactional id `name` made
- * unique; one request in flight, as exactly-once needs.
- */
-export async function transactionalProducer(kafka: Kafka, name: string): Promise<Producer> {
-  const producer = kafka.producer({
-    transactionalId: uniqueName(name),
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-  await producer.connect();
-  return producer;
-}
-
-/** Produces `messages` to `topic` with an idempotent producer, 500 at a time, all acks. */
-export async function produceMessages(
-  kafka: Kafka,
-  topic: string,
-  messages: Message[],
-): Promise<void> {
-  const producer = kafka.producer({ idempotent: true });
-  await producer.connect();
-  try {
-    for (let i = 0; i < messages.length; i += 500) {
-      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
-    }
-  } finally {
-    await producer.disconnect();
-  }
-}
-
 /** Produces raw values (already JSON text, or any bytes) keyed as given. */
 export async function produceRaw(
-  kafka: Kafka,
+  kafka: TestKafka,
   topic: string,
   records: { key: string; value: string }[],
 ): Promise<void> {
@@ -280,7 +267,7 @@ export function routerTopic(pipeline: TestPipeline, target: "inventory" | "deliv
 
 /** Every committed record the `target` routing producer wrote, decoded. */
 export async function readRouted(
-  kafka: Kafka,
+  kafka: TestKafka,
   pipeline: TestPipeline,
   target: "inventory" | "delivery",
 ) {
@@ -357,87 +344,6 @@ export async function caughtUp(groupId: string, topic: string): Promise<boolean>
   }
 }
 
-const END_HEADER = "test-end-of-topic";
-
-/**
- * Reads every committed record of `topic`, completely: it first appends a
- * marker to each partition, then reads with read_committed until it has
- * seen every marker. Anything committed before the call is in the result,
- * once per time it is in the topic: duplicates are not hidden.
- */
-/** A consumed message and the partition it came from. */
-export type PartitionedMessage = KafkaMessage & { partition: number };
-
-export async function readAllCommitted(
-  kafka: Kafka,
-  topic: string,
-): Promise<PartitionedMessage[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => p.partition);
-  await admin.disconnect();
-  const producer = kafka.producer();
-  await producer.connect();
-  await producer.send({
-    topic,
-    acks: -1,
-    messages: partitions.map((partition) => ({
-      partition,
-      value: "end",
-      headers: { [END_HEADER]: "1" },
-    })),
-  });
-  await producer.disconnect();
-
-  const consumer = kafka.consumer({
-    groupId: uniqueName("reader"),
-    readUncommitted: false,
-    maxWaitTimeInMs: 200,
-  });
-  const got: PartitionedMessage[] = [];
-  const ended = new Set<number>();
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ partition, message }) => {
-        if (message.headers?.[END_HEADER]) ended.add(partition);
-        else got.push({ ...message, partition });
-        return Promise.resolve();
-      },
-    });
-    await waitFor(`the end of ${topic}`, () => ended.size === partitions.length, {
-      timeoutMs: 60_000,
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return got;
-}
-
-/**
- * Reads `topic` from its beginning, as a fresh group, until `count` records
- * have come (or `timeoutMs` has passed); returns what came.
- */
-export async function consumeRecords(
-  kafka: Kafka,
-  topic: string,
-  count: number,
-  { timeoutMs = 30_000 } = {},
-): Promise<KafkaMessage[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName("reader"), maxWaitTimeInMs: 200 });
-  const got: KafkaMessage[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: ({ message }) => Promise.resolve(void got.push(message)) });
-    await waitFor(`${count} records of ${topic}`, () => got.length >= count, { timeoutMs });
-  } finally {
-    await consumer.disconnect();
-  }
-  return got;
-}
-
 /** Raw records from the generator, plus whatever extra values a test adds. */
 export function rawOrders(
   count: number,
@@ -460,7 +366,7 @@ export function rawOrders(
  * returns them.
  */
 export async function produceOrders(
-  kafka: Kafka,
+  kafka: TestKafka,
   pipeline: TestPipeline,
   count: number,
   options: Parameters<typeof rawOrders>[1],
@@ -471,7 +377,7 @@ export async function produceOrders(
 }
 
 /** Decodes Avro records through the registry at `url` (or the connection given). */
-export async function decodeAll(url: string | RegistryConnection, messages: KafkaMessage[]) {
+export async function decodeAll(url: string | RegistryConnection, messages: TestRecord[]) {
   const registry = registryClient(typeof url === "string" ? { url } : url);
   return await Promise.all(
     messages.map(async (m) => ({
@@ -487,7 +393,7 @@ export async function decodeAll(url: string | RegistryConnection, messages: Kafk
  * through the registry at `registry` ({@linkcode decodeAll}).
  */
 export async function readDecoded(
-  kafka: Kafka,
+  kafka: TestKafka,
   registry: string | RegistryConnection,
   topic: string,
 ) {
@@ -629,15 +535,6 @@ export function aggregatorArgs(prefix: string, extra: string[] = []): string[] {
 }
 
 // ---------------------------------------------------------------- frozen instances (zombies)
-
-/**
- * Where Kafka's jars are, for its own tools and the Java reader: the
- * runner's (`KAFKA_TOOLS_CLASSPATH`), else fetched once into `.cache/`.
- */
-export async function kafkaToolsClasspath(): Promise<string> {
-  return Deno.env.get("KAFKA_TOOLS_CLASSPATH") ??
-    (await provisionKafka({ log: testLogger("kafka") })).classpath;
-}
 
 /** Runs one of Kafka's own tools (`kafka-consumer-groups`, ...) to its end. */
 export async function runKafkaTool(tool: KafkaToolName, args: string[]): Promise<ScriptRun> {
@@ -868,25 +765,19 @@ export function refusedWork(output: string): LogLine[] {
  * every message it produced (acknowledged by all replicas).
  */
 export function keepProducing(
-  kafka: Kafka,
+  kafka: TestKafka,
   topic: string,
-  next: (round: number) => Message[] | Promise<Message[]>,
+  next: (round: number) => TestMessage[] | Promise<TestMessage[]>,
   { everyMs = 200 } = {},
-): { stop(): Promise<Message[]> } {
-  const sent: Message[] = [];
+): { stop(): Promise<TestMessage[]> } {
+  const sent: TestMessage[] = [];
   let running = true;
-  const producer = kafka.producer({ idempotent: true });
   const done = (async () => {
-    await producer.connect();
-    try {
-      for (let round = 0; running; round++) {
-        const messages = await next(round);
-        await producer.send({ topic, acks: -1, messages });
-        sent.push(...messages);
-        await new Promise((r) => setTimeout(r, everyMs));
-      }
-    } finally {
-      await producer.disconnect();
+    for (let round = 0; running; round++) {
+      const messages = await next(round);
+      await produceMessages(kafka, topic, messages);
+      sent.push(...messages);
+      await new Promise((r) => setTimeout(r, everyMs));
     }
   })();
   return {

@@ -5,7 +5,6 @@
  * hand-offs losing and repeating nothing across main, retry and DLQ topics.
  */
 import assert from "node:assert/strict";
-import type { KafkaMessage } from "kafkajs";
 import { DLQ_HEADERS, readDeadLetterHeaders } from "../shared/retry/dead_letter.ts";
 import { RETRY_HEADERS, retryHistory } from "../shared/retry/envelope.ts";
 import { testBrokers, waitFor } from "./harness.ts";
@@ -20,9 +19,10 @@ import {
   startRouter,
   startScript,
   stopped,
+  type TestRecord,
 } from "./pipeline.ts";
 
-const header = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString();
+const header = (m: TestRecord, name: string) => m.headers[name]?.toString();
 
 /** Valid inventory orders only, from the generator seeded with `seed`. */
 const INVENTORY_ONLY = (seed: number) => ({ seed, invalidRate: 0, mix: { inventory: 100 } });
@@ -203,7 +203,7 @@ pipelineTest(
         const h = retryHistory({
           topic: "",
           partition: m.partition,
-          offset: m.offset,
+          offset: String(m.offset),
           key: m.key,
           value: m.value,
           headers: m.headers,

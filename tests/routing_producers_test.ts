@@ -4,7 +4,6 @@
  * keys, start-up errors, and exactly-once across SIGKILLs.
  */
 import assert from "node:assert/strict";
-import type { Message } from "kafkajs";
 import { DLQ_HEADERS, readDeadLetterHeaders } from "../shared/retry/dead_letter.ts";
 import { DELIVERY_ROUTE, INVENTORY_ROUTE, routeRecord } from "../shared/router/routing_spec.ts";
 import { createCommittedReader } from "../shared/verify/committed_reader.ts";
@@ -36,11 +35,14 @@ import {
   startScript,
   stopped,
   stopWoken,
+  type TestMessage,
 } from "./pipeline.ts";
 
 /** A produced message as a raw record, as {@linkcode expectedOutcomes} takes them. */
-function asRaw(m: Message): { key: string; value: string } {
-  return { key: String(m.key), value: String(m.value) };
+function asRaw(m: TestMessage): { key: string; value: string } {
+  const text = (v: string | Uint8Array | null | undefined) =>
+    typeof v === "string" ? v : new TextDecoder().decode(v ?? new Uint8Array());
+  return { key: text(m.key), value: text(m.value) };
 }
 
 /** What each route must do with each raw record, from the pure router. */

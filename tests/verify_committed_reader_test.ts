@@ -6,8 +6,15 @@
 import assert from "node:assert/strict";
 import { provisionKafka } from "../shared/dev/broker/local_kafka.ts";
 import { createCommittedReader } from "../shared/verify/committed_reader.ts";
-import { integration, testBrokers, testKafka, testLogger, uniqueName } from "./harness.ts";
-import { transactionalProducer } from "./pipeline.ts";
+import {
+  integration,
+  testAdmin,
+  testBrokers,
+  testKafka,
+  testLogger,
+  uniqueName,
+} from "./harness.ts";
+import { toProduce, transactionalProducer } from "./test_kafka.ts";
 
 Deno.test(
   "the Java reader: committed once, aborted never, then only what is new",
@@ -17,16 +24,20 @@ Deno.test(
       (await provisionKafka({ log: testLogger("kafka") })).classpath;
     const kafka = testKafka();
     const topic = uniqueName("verify-reader");
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-    await admin.disconnect();
+    const admin = testAdmin("verify-reader");
+    try {
+      await admin.createTopics({ topics: [topic], partitions: 3 });
+    } finally {
+      await admin.close();
+    }
     const producer = await transactionalProducer(kafka, "verify-reader-tx");
     const inTransaction = async (keys: string[], commit: boolean) => {
-      const tx = await producer.transaction();
+      const tx = await producer.beginTransaction();
       await tx.send({
-        topic,
-        messages: keys.map((key) => ({ key, value: `v-${key}`, headers: { h: `h-${key}` } })),
+        messages: toProduce(
+          topic,
+          keys.map((key) => ({ key, value: `v-${key}`, headers: { h: `h-${key}` } })),
+        ),
       });
       await (commit ? tx.commit() : tx.abort());
     };
@@ -48,7 +59,7 @@ Deno.test(
       const next = await reader.readMore();
       assert.deepEqual(next.map((r) => text(r.key)).sort(), ["e", "f"]);
     } finally {
-      await producer.disconnect();
+      await producer.close();
     }
   },
 );

@@ -44,7 +44,7 @@ interface PhaseResult {
 async function denoTest(args: string[], env: Record<string, string>): Promise<PhaseResult> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["test", "--allow-all", ...args],
-    env: { PIPELINE_TEST_RUNNER: "1", KAFKAJS_NO_PARTITIONER_WARNING: "1", ...env },
+    env: { PIPELINE_TEST_RUNNER: "1", ...env },
     stdin: "null",
     stdout: "piped",
   }).spawn();

@@ -197,7 +197,8 @@ export function composeWithPermissions(text: string, scripts: readonly ScriptEnt
   let out = text;
   for (const script of scripts) {
     const entry = script.entry.replaceAll(".", "\\.");
-    const command = new RegExp(`( *)"run",\\n(?:\\s*"--allow[^"\\n]*",\\n)*(\\s*"${entry}",)`, "g");
+    // Every flag line (--allow-*, --deny-*, --ignore-env), so none is left behind.
+    const command = new RegExp(`( *)"run",\\n(?:\\s*"--[^"\\n]*",\\n)*(\\s*"${entry}",)`, "g");
     out = out.replace(command, (_match, indent: string, entryLine: string) =>
       [
         `${indent}"run",`,

@@ -73,6 +73,8 @@ Deno.test("compose.yaml: a script's permission lines are the table's, the rest a
     '      "run",',
     '      "--allow-net",',
     '      "--allow-env=OLD",',
+    // A flag line that is not an --allow-* one is rewritten too, not a stop.
+    '      "--ignore-env",',
     '      "scripts/hello_tool.ts",',
     '      "--rate",',
     "    ]",
@@ -82,6 +84,9 @@ Deno.test("compose.yaml: a script's permission lines are the table's, the rest a
   ].join("\n");
   assert.equal(
     composeWithPermissions(compose, [TOOL]),
-    compose.replace('"--allow-env=OLD"', '"--allow-env=HELLO_PORT,LOG_LEVEL"'),
+    compose.replace(
+      '"--allow-env=OLD",\n      "--ignore-env"',
+      '"--allow-env=HELLO_PORT,LOG_LEVEL"',
+    ),
   );
 });

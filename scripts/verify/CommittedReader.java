@@ -9,7 +9,7 @@
  * captured at start (for read_committed: the last stable offsets), and
  * prints one JSON line per record on stdout:
  *
- *   {"topic":"t","partition":0,"offset":42,"key":"<base64>|null",
+ *   {"topic":"t","partition":0,"offset":42,"timestamp":1700000000000,"key":"<base64>|null",
  *    "value":"<base64>|null","headers":[{"key":"k","value":"<base64>|null"}]}
  *
  * then one last line with where each partition stopped, for the next read:
@@ -180,6 +180,7 @@ public class CommittedReader {
     b.append("{\"topic\":").append(quote(r.topic()))
         .append(",\"partition\":").append(r.partition())
         .append(",\"offset\":").append(r.offset())
+        .append(",\"timestamp\":").append(r.timestamp())
         .append(",\"key\":").append(base64(r.key()))
         .append(",\"value\":").append(base64(r.value()))
         .append(",\"headers\":[");

@@ -93,7 +93,7 @@ export async function startProcess(options: {
     });
     const child = new Deno.Command(denoCommand(), {
       args: ["run", ...script.permissions, options.entry, ...options.args],
-      env: { NO_COLOR: "1", KAFKAJS_NO_PARTITIONER_WARNING: "1", ...options.env },
+      env: { NO_COLOR: "1", ...options.env },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

@@ -41,7 +41,7 @@ export interface DlqEntry {
   timestamp: string;
 }
 
-/** A consumed message, in the shape kafkajs hands them over. */
+/** A consumed message: offsets and timestamps as text, bytes as bytes. */
 export interface ConsumedMessage {
   offset: string;
   key: Uint8Array | null;

@@ -13,7 +13,7 @@ import {
 const enc = new TextEncoder();
 
 function consumed(headers: Record<string, string>, extra: Partial<{ timestamp: string }> = {}) {
-  // kafkajs hands header values over as Buffers.
+  // A consumer hands header values over as bytes.
   const asBytes = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, enc.encode(v)]));
   return {
     offset: "7",

@@ -45,7 +45,7 @@ export interface AvroCodec {
   readonly subject: string;
   /** The id every `encode` writes (the newest of the history). */
   readonly schemaId: number;
-  /** The wire bytes of `value` (a `Buffer`, as kafkajs wants); throws when it misfits the schema. */
+  /** The wire bytes of `value` (a `Buffer`, as the client sends); throws when it misfits the schema. */
   encode(value: Record<string, unknown>): Buffer;
   decode(bytes: Uint8Array): Promise<Record<string, unknown>>;
 }

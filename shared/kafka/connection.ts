@@ -30,8 +30,8 @@ export interface KafkaConnection {
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
   /**
-   * How often kafkajs retries a failed request (default 5, about 11 s in
-   * all); start-up checks pass a small number to fail fast.
+   * How often the client retries a failed request (default 5, 250 ms
+   * apart: shared/kafka/client.ts); start-up checks pass fewer to fail fast.
    */
   retries?: number;
 }

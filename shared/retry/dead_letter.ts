@@ -63,7 +63,7 @@ export interface Failure {
   stage: string;
 }
 
-/** A message ready for a kafkajs `send` to the DLQ topic. */
+/** A message ready to send to the DLQ topic. */
 export interface DeadLetterMessage {
   key: Uint8Array | string | null;
   value: Uint8Array | null;
@@ -111,7 +111,7 @@ export function deadLetter(
 }
 
 /**
- * A header value or key as text: kafkajs gives Buffers, producers take
+ * A header value or key as text: consumers give bytes, producers take
  * strings; `undefined` for a missing value. Pure.
  */
 export function bytesText(v: unknown): string | undefined {
@@ -119,7 +119,7 @@ export function bytesText(v: unknown): string | undefined {
   return typeof v === "string" ? v : new TextDecoder().decode(v as Uint8Array);
 }
 
-/** Reads the envelope back from consumed headers (kafkajs gives Buffers). */
+/** Reads the envelope back from consumed headers (bytes or text). */
 export function readDeadLetterHeaders(
   headers: Record<string, unknown> | undefined,
 ): Partial<Record<keyof typeof DLQ_HEADERS, string>> {

@@ -55,7 +55,7 @@ export interface RetryRoute {
   replayTopic?: string;
 }
 
-/** A consumed record with its headers as kafkajs gives them. */
+/** A consumed record with its headers as a consumer gives them (bytes). */
 export interface ConsumedRecord extends FailedRecord {
   headers?: Record<string, unknown>;
 }
@@ -103,7 +103,7 @@ export function dueAt(headers: Record<string, unknown> | undefined): number {
   return v === undefined ? 0 : Number(v) || 0;
 }
 
-/** A message for a kafkajs send, and where it goes. */
+/** A message to send, and where it goes. */
 export interface HandOff {
   topic: string;
   outcome: "retry" | "dead-letter";

@@ -72,7 +72,7 @@ export interface RetryStage {
     /** When the first record left out is due (epoch ms). */
     holdUntil?: number;
   };
-  /** Pauses one partition (kafkajs' `pause` of its eachBatch) until `until`. */
+  /** Pauses one partition (the loop stops fetching it) until `until`. */
   hold(pause: () => () => void, until: number, topic: string, partition: number): void;
   /** Classifies the error and builds the record's hand-off; counts and logs it. */
   fail(record: ConsumedRecord, err: unknown): HandOff;

@@ -27,6 +27,8 @@ export interface CommittedRecord {
   topic: string;
   partition: number;
   offset: number;
+  /** The record's timestamp, ms since the epoch (the producer's, or the broker's on log-append-time topics). */
+  timestamp: number;
   key: Uint8Array | null;
   value: Uint8Array | null;
   headers: { key: string; value: Uint8Array | null }[];
@@ -99,6 +101,7 @@ export function parseReaderOutput(
       topic: string;
       partition: number;
       offset: number;
+      timestamp: number;
       key: string | null;
       value: string | null;
       headers: { key: string; value: string | null }[];
@@ -107,6 +110,7 @@ export function parseReaderOutput(
       topic: r.topic,
       partition: r.partition,
       offset: r.offset,
+      timestamp: r.timestamp,
       key: fromBase64(r.key),
       value: fromBase64(r.value),
       headers: r.headers.map((h) => ({ key: h.key, value: fromBase64(h.value) })),

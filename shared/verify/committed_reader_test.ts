@@ -9,7 +9,8 @@ import {
 
 Deno.test("the reader's lines become records with their bytes, and positions for the next read", () => {
   const out = [
-    '{"topic":"t","partition":1,"offset":7,"key":"YQ==","value":null,"headers":[{"key":"dlq.reason","value":"eCJ5"}]}',
+    '{"topic":"t","partition":1,"offset":7,"timestamp":1700000000123,"key":"YQ==","value":null,' +
+    '"headers":[{"key":"dlq.reason","value":"eCJ5"}]}',
     "",
     '{"positions":[{"topic":"t","partition":0,"offset":0},{"topic":"t","partition":1,"offset":9}]}',
   ].join("\n");
@@ -17,6 +18,7 @@ Deno.test("the reader's lines become records with their bytes, and positions for
   assert.equal(records.length, 1);
   assert.deepEqual(records[0].key, new TextEncoder().encode("a"));
   assert.equal(records[0].value, null);
+  assert.equal(records[0].timestamp, 1700000000123);
   assert.equal(new TextDecoder().decode(records[0].headers[0].value!), 'x"y');
   assert.deepEqual(positions[1], { topic: "t", partition: 1, offset: 9 });
 });

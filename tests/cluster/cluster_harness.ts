@@ -10,13 +10,11 @@
  * one principal each, nothing more than the table grants.
  * @module
  */
-import type { Kafka } from "kafkajs";
 import type { ClusterManifest } from "../../shared/dev/broker/local_kafka.ts";
-import { scriptKafkaEnv } from "../../shared/dev/broker/cluster_security.ts";
-import { createKafka } from "../../shared/kafka/kafkajs_client.ts";
+import { javaClientProperties, scriptKafkaEnv } from "../../shared/dev/broker/cluster_security.ts";
+import type { TestKafka } from "../test_kafka.ts";
 import { createAdmin, type KafkaAdmin } from "../../shared/kafka/client.ts";
 import { type KafkaConnection } from "../../shared/kafka/connection.ts";
-import { testLogger } from "../harness.ts";
 import { clusterNodes, type KilledNode } from "../../shared/verify/chaos.ts";
 
 /** The manifest of the runner's cluster; fails with a sentence outside the cluster phase. */
@@ -63,13 +61,20 @@ export function connectionAs(principal: string): KafkaConnection {
   };
 }
 
-/** A kafkajs client as `principal`. */
-export function kafkaAs(principal: string): Kafka {
-  return createKafka(connectionAs(principal), testLogger(`kafka-${principal}`));
+/** The tests' own Kafka I/O (tests/test_kafka.ts) as `principal`, its Java reader too. */
+export function kafkaAs(principal: string): TestKafka {
+  const connection = connectionAs(principal);
+  return {
+    connection,
+    readerProperties: javaClientProperties({
+      credentials: { username: principal, password: connection.sasl!.password },
+      caFile: caFile(),
+    }),
+  };
 }
 
-/** The administrator's client: topics, ACLs, reading everything. */
-export function adminKafka(): Kafka {
+/** The administrator's: topics, ACLs, reading everything. */
+export function adminKafka(): TestKafka {
   return kafkaAs("admin");
 }
 

@@ -16,8 +16,8 @@ import { DEFAULT_BACKOFF, retryTopicsFor } from "../../shared/retry/backoff.ts";
 import { topicConfigEntries, TOPICS } from "../../shared/kafka/topics.ts";
 import { topicOffsets } from "../../shared/kafka/admin.ts";
 import { createCommittedReader } from "../../shared/verify/committed_reader.ts";
-import { createKafka } from "../../shared/kafka/kafkajs_client.ts";
-import { integration, testLogger, uniqueName, waitFor } from "../harness.ts";
+import { createAdmin } from "../../shared/kafka/client.ts";
+import { integration, uniqueName, waitFor } from "../harness.ts";
 import {
   produceRaw,
   rawOrders,
@@ -141,19 +141,18 @@ Deno.test(
       Deno.kill(frozen, "SIGSTOP");
       // Asked of the live nodes only, briefly: a request to the frozen one would just hang.
       const frozenAddress = clusterManifest().nodes.find((n) => n.id === replicaB)!.address;
-      const live = createKafka({
+      const live = createAdmin({
         ...connectionAs("admin"),
         brokers: clusterBrokers().filter((b) => b !== frozenAddress),
         requestTimeoutMs: 5_000,
-      }, testLogger("isr-watch")).admin();
-      await live.connect();
+      });
       try {
         await waitFor("the target's ISR shrunk below 2", async () => {
-          const { topics } = await live.fetchTopicMetadata({ topics: [target] });
-          return topics[0].partitions.every((p) => p.isr.length < 2);
+          const { topics } = await live.metadata({ topics: [target], forceUpdate: true });
+          return topics.get(target)!.partitions.every((p) => p.isr.length < 2);
         }, { timeoutMs: 90_000, intervalMs: 250 });
       } finally {
-        await live.disconnect();
+        await live.close();
       }
       const refusals = () =>
         router!.output().split("\n").filter((l) =>
@@ -191,7 +190,12 @@ Deno.test(
         "every order routed after the node returned",
         async () => (await routed()) >= lines(all),
         { timeoutMs: 180_000, intervalMs: 1000 },
-      );
+      ).catch((err) => {
+        const seen = [...perOrder.values()].reduce((a, b) => a + b, 0);
+        throw new Error(
+          `${err.message} (${seen} of ${lines(all)} lines seen)\n${router!.output().slice(-3000)}`,
+        );
+      });
       // A later read finds nothing more: every order's lines are there once.
       assert.equal(await routed(), lines(all), "no duplicates after the retries");
       for (const r of all) {
