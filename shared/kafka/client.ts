@@ -127,6 +127,17 @@ export async function openTransactionalProducer(
 }
 
 /**
+ * The most one fetch may carry (one partition of it too), unless a consumer
+ * says otherwise. At the library's 50 MB the router took 120k records in one
+ * fetch and queued them all while the stream buffered the next; draining
+ * 1,000,000 orders the scripts peaked at up to 1,432 MB. At 4 MB: 281-559 MB,
+ * routing as fast, the data consumers no slower; the aggregator folds at
+ * about half its rate (28k orders/s, still four times the pipeline's), and
+ * 1 MB cost the router throughput (BENCHMARKS.md, 2026-12-03).
+ */
+export const FETCH_MAX_BYTES = 4 * 1024 * 1024;
+
+/**
  * A consumer in group `groupId`; how it reads is given to `consume()`. It is
  * a {@linkcode CommittedConsumer}: read_committed (the library's default)
  * by Kafka's rule, which the library's own filter breaks in three cases
@@ -137,7 +148,7 @@ export function createConsumer(
   conn: KafkaConnection,
   options: Extra<ConsumerOptions<Buffer, Buffer, Buffer, Buffer>>,
 ): CommittedConsumer {
-  return new CommittedConsumer({ ...clientOptions(conn), ...options });
+  return new CommittedConsumer({ ...clientOptions(conn), maxBytes: FETCH_MAX_BYTES, ...options });
 }
 
 /** An admin client. */
