@@ -27,7 +27,7 @@ import type {
 } from "@platformatic/kafka";
 import type { ConnectionOptions as TlsOptions } from "node:tls";
 import type { KafkaConnection, SaslMechanism } from "./connection.ts";
-import { TransactionsProducer } from "./patches/client_transactions.ts";
+import { LeaderFollowingProducer } from "./patches/produce_leader.ts";
 import { CommittedConsumer } from "./patches/committed_fetch.ts";
 
 /** A producer, consumer or admin of records as bytes. */
@@ -62,11 +62,22 @@ export function clientOptions(conn: KafkaConnection) {
     ...(sasl ? { sasl } : {}),
     connectTimeout: conn.connectionTimeoutMs ?? 3000,
     requestTimeout: conn.requestTimeoutMs ?? 30_000,
-    // Five retries 250 ms apart: about 1-2 s in all against a dead broker
-    // (kafkajs' five spanned about 9 s); start-up checks pass fewer to fail fast.
-    retries: conn.retries ?? 5,
-    retryDelay: 250,
+    // Eight retries backing off from 250 ms to 4 s: about 20 s in all, longer
+    // than a killed node takes to come back or its partitions' leaders to
+    // move (at five retries 250 ms apart, 1.5 s, a script restarting during a
+    // node kill failed its InitProducerId and JoinGroup and crash-looped).
+    // Start-up checks pass fewer to fail fast: 0, 1, 2 retries take 0, 0.25, 0.75 s.
+    retries: conn.retries ?? DEFAULT_RETRIES,
+    retryDelay: (_client: unknown, _operation: string, attempt: number) => retryDelayMs(attempt),
   };
+}
+
+/** Retries of a failed request, unless the connection says otherwise. */
+export const DEFAULT_RETRIES = 8;
+
+/** The wait before retry `attempt` (1, 2, ...): 250 ms doubling up to 4 s. Pure. */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(4000, 250 * 2 ** Math.max(0, attempt - 1));
 }
 
 // Distributed over a union (the consumer's classic and KIP-848 group options).
@@ -87,13 +98,14 @@ export function javaCompatiblePartitioner(): Partitioner<Buffer, Buffer, Buffer,
 
 /**
  * A producer; pass `transactionalId` for transactions, `idempotent` for plain
- * exactly-once sends. Its transactions are repaired (./patches/client_transactions.ts).
+ * exactly-once sends. Its transactions are repaired (./patches/client_transactions.ts),
+ * and its retries follow a partition's new leader (./patches/produce_leader.ts).
  */
 export function createProducer(
   conn: KafkaConnection,
   options: Extra<ProducerOptions<Buffer, Buffer, Buffer, Buffer>> = {},
 ): KafkaProducer {
-  return new TransactionsProducer({
+  return new LeaderFollowingProducer({
     ...clientOptions(conn),
     partitioner: javaCompatiblePartitioner(),
     ...options,

@@ -4,7 +4,9 @@ import {
   createAdmin,
   createConsumer,
   createProducer,
+  DEFAULT_RETRIES,
   javaCompatiblePartitioner,
+  retryDelayMs,
 } from "./client.ts";
 
 Deno.test("a plain connection gives brokers and client id, no TLS and no SASL", () => {
@@ -35,7 +37,7 @@ Deno.test("SASL mechanisms map onto the library's names", () => {
 
 Deno.test("timeouts and retries default, and a start-up check can shorten them", () => {
   const d = clientOptions({ brokers: ["a:1"], clientId: "c" });
-  assert.deepEqual([d.connectTimeout, d.requestTimeout, d.retries], [3000, 30_000, 5]);
+  assert.deepEqual([d.connectTimeout, d.requestTimeout, d.retries], [3000, 30_000, 8]);
   const s = clientOptions({
     brokers: ["a:1"],
     clientId: "c",
@@ -44,6 +46,14 @@ Deno.test("timeouts and retries default, and a start-up check can shorten them",
     requestTimeoutMs: 200,
   });
   assert.deepEqual([s.connectTimeout, s.requestTimeout, s.retries], [100, 200, 0]);
+});
+
+Deno.test("retries back off from 250 ms to 4 s: the default eight span about 20 s", () => {
+  const waits = Array.from({ length: DEFAULT_RETRIES }, (_, i) => retryDelayMs(i + 1));
+  assert.deepEqual(waits, [250, 500, 1000, 2000, 4000, 4000, 4000, 4000]);
+  assert.equal(waits.reduce((a, b) => a + b, 0), 19_750);
+  // A start-up check's two retries stay under a second.
+  assert.equal(retryDelayMs(1) + retryDelayMs(2), 750);
 });
 
 Deno.test("the clients are built without connecting", async () => {
