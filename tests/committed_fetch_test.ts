@@ -10,7 +10,6 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { Consumer } from "@platformatic/kafka";
-import { provisionKafka } from "../shared/dev/broker/local_kafka.ts";
 import {
   clientOptions,
   createAdmin,
@@ -19,7 +18,8 @@ import {
   type KafkaConsumer,
 } from "../shared/kafka/client.ts";
 import { createCommittedReader } from "../shared/verify/committed_reader.ts";
-import { integration, testBrokers, testLogger, uniqueName } from "./harness.ts";
+import { integration, testBrokers, uniqueName } from "./harness.ts";
+import { kafkaToolsClasspath } from "./test_kafka.ts";
 
 const connection = () => ({ brokers: testBrokers(), clientId: "committed-fetch-test" });
 
@@ -107,8 +107,7 @@ const plain = () => new Consumer({ ...clientOptions(connection()), ...consumerOp
 
 /** The keys Kafka's Java consumer reads with read_committed, with these client properties. */
 async function javaKeys(topic: string, properties = ""): Promise<string[]> {
-  const classpath = Deno.env.get("KAFKA_TOOLS_CLASSPATH") ??
-    (await provisionKafka({ log: testLogger("kafka") })).classpath;
+  const classpath = await kafkaToolsClasspath();
   const reader = createCommittedReader({
     classpath,
     brokers: testBrokers(),

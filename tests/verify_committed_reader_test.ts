@@ -4,24 +4,15 @@
  * further read only what was committed since.
  */
 import assert from "node:assert/strict";
-import { provisionKafka } from "../shared/dev/broker/local_kafka.ts";
 import { createCommittedReader } from "../shared/verify/committed_reader.ts";
-import {
-  integration,
-  testAdmin,
-  testBrokers,
-  testKafka,
-  testLogger,
-  uniqueName,
-} from "./harness.ts";
-import { toProduce, transactionalProducer } from "./test_kafka.ts";
+import { integration, testAdmin, testBrokers, testKafka, uniqueName } from "./harness.ts";
+import { kafkaToolsClasspath, toProduce, transactionalProducer } from "./test_kafka.ts";
 
 Deno.test(
   "the Java reader: committed once, aborted never, then only what is new",
   integration,
   async () => {
-    const classpath = Deno.env.get("KAFKA_TOOLS_CLASSPATH") ??
-      (await provisionKafka({ log: testLogger("kafka") })).classpath;
+    const classpath = await kafkaToolsClasspath();
     const kafka = testKafka();
     const topic = uniqueName("verify-reader");
     const admin = testAdmin("verify-reader");

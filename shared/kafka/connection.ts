@@ -30,8 +30,9 @@ export interface KafkaConnection {
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
   /**
-   * How often the client retries a failed request (default 5, 250 ms
-   * apart: shared/kafka/client.ts); start-up checks pass fewer to fail fast.
+   * How often the client retries a failed request (default 8, backing off
+   * over about 20 s: shared/kafka/client.ts); start-up checks pass fewer to
+   * fail fast.
    */
   retries?: number;
 }

@@ -45,26 +45,14 @@ export interface VerifyTopics {
   status: string;
 }
 
-/**
- * How often a send of the tagged orders is retried, 250 ms apart (the
- * client's delay): 30 s, longer than a killed node takes to restart or its
- * partitions' leadership to move. The chaos sends its waves while nodes
- * die; with the client's default five (about 1.5 s) a wave sent during a
- * node kill failed. The library retries with the same producer id and
- * sequence numbers, so a retry duplicates nothing.
- */
-export const SEND_RETRIES = 120;
-
 /** Sends every order of `run` to `topic`, keyed by order id, with an idempotent producer (acks=all). */
 export async function sendTaggedOrders(
   connection: KafkaConnection,
   topic: string,
   run: TaggedRun,
 ): Promise<void> {
-  const producer = createProducer(
-    { ...connection, retries: Math.max(connection.retries ?? 0, SEND_RETRIES) },
-    { idempotent: true, acks: -1 },
-  );
+  // The client's retries (about 20 s, shared/kafka/client.ts) outlast a node kill of the chaos.
+  const producer = createProducer(connection, { idempotent: true, acks: -1 });
   try {
     const messages = run.orders.map((o) => ({
       topic,
