@@ -33,6 +33,7 @@ import pg from "pg";
 import type { Logger } from "../platform/log.ts";
 import {
   createSqlStore,
+  type ManyRows,
   type SqlDriver,
   type SqlRow,
   type SqlTx,
@@ -114,17 +115,41 @@ function statementName(sql: string): string {
   return name;
 }
 
+/**
+ * A many-row statement's text with each column bound as one array:
+ * `SELECT c1, c2 FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS
+ * r(c1, c2, i) ORDER BY i` for rows, so they arrive in their order (which
+ * a serial key keeps), or `SELECT unnest($1::text[])` for an `IN` list.
+ * Pure.
+ */
+export function unnestSql(statement: ManyRows): string {
+  const arrays = statement.types.map((type, i) => `$${i + 1}::${type}[]`).join(", ");
+  if (statement.shape === "list") return statement.sql(`SELECT unnest(${arrays})`);
+  const columns = statement.types.map((_, i) => `c${i + 1}`).join(", ");
+  return statement.sql(
+    `SELECT ${columns} FROM unnest(${arrays}) WITH ORDINALITY AS r(${columns}, i) ORDER BY i`,
+  );
+}
+
+const unnestTexts = new WeakMap<ManyRows, string>();
+
 function sqlOn(client: pg.Pool | pg.PoolClient): SqlTx {
-  const query = (sql: string, params: readonly SqlValue[]) =>
+  // A many-row statement binds one array per column.
+  const query = (sql: string, params: readonly (SqlValue | SqlValue[])[]) =>
     // Parameterless statements (DDL among them) go unprepared: they run once.
     params.length === 0
       ? client.query<SqlRow>(sql)
       : client.query<SqlRow>({ name: statementName(sql), text: sql, values: [...params] });
   return {
-    // Far under PostgreSQL's 65,535 placeholders, and few round trips a batch.
-    rowsPerStatement: 500,
     all: async (sql, params = []) => (await query(sql, params)).rows,
     run: async (sql, params = []) => (await query(sql, params)).rowCount ?? 0,
+    many: async (statement, rows) => {
+      if (rows.length === 0) return [];
+      let text = unnestTexts.get(statement);
+      if (text === undefined) unnestTexts.set(statement, text = unnestSql(statement));
+      const columns = statement.types.map((_, c) => rows.map((row) => row[c]));
+      return (await query(text, columns)).rows;
+    },
   };
 }
 

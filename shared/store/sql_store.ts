@@ -8,10 +8,11 @@
  *
  * A batch is planned in memory (batch_plan.ts) from the rows it locked and
  * read, and its outcome written back, all in the transaction that also
- * moves the partition's offset. On PostgreSQL that is a handful of
- * statements whatever the batch's size (multi-row `VALUES`, `IN` lists of
- * up to 500); on SQLite, in-process, the same statements one row at a time
- * (`rowsPerStatement`), which runs fastest there.
+ * moves the partition's offset. Each batch statement is written once around
+ * a row source the backend fills in ({@linkcode ManyRows}): on PostgreSQL
+ * one statement per kind whatever the batch's size, each column bound as
+ * one array (`unnest`); on SQLite, in-process, the same statement one row
+ * at a time, which runs fastest there.
  *
  * @example
  * ```ts
@@ -54,19 +55,41 @@ export type SqlValue = string | number | null;
 /** A result row; BIGINT columns come back as numbers from both drivers. */
 export type SqlRow = Record<string, SqlValue>;
 
+/** A column's type, for a backend that binds each column as one array (PostgreSQL). */
+export type SqlType = "text" | "integer" | "bigint";
+
+/**
+ * One statement over many rows, written around a row source the backend
+ * fills in: `sql(source)` puts the source where the rows go. With `shape:
+ * "rows"` the source is the rows themselves, e.g. `INSERT INTO t (a, b)
+ * ${source}`, and comes in the rows' order; with `shape: "list"` it is the
+ * inside of an `IN (…)` list of one column.
+ *
+ * PostgreSQL pays a round trip per statement and parses every placeholder,
+ * so it binds each column as one array: one statement, `types.length`
+ * parameters, whatever the number of rows (measured 1.4× faster than
+ * 500-row `VALUES` for inserts, 4.5× for `IN` lists). SQLite runs
+ * in-process, where a prepared one-row statement is fastest (a 500-row
+ * `VALUES` measured 4× slower per row), so it runs the statement once per
+ * row.
+ */
+export interface ManyRows {
+  readonly shape: "rows" | "list";
+  readonly types: readonly SqlType[];
+  sql(source: string): string;
+}
+
 /** Statements on one connection (inside a transaction, or auto-committed). */
 export interface SqlTx {
-  /**
-   * How many rows a batch statement carries: PostgreSQL pays a round trip
-   * per statement, so many; SQLite runs in-process, where a prepared
-   * one-row statement is fastest (a 500-row `VALUES` measured 4× slower per
-   * row), so one.
-   */
-  readonly rowsPerStatement: number;
   /** The rows a query returns. */
   all(sql: string, params?: readonly SqlValue[]): Promise<SqlRow[]>;
   /** Runs a statement; resolves to the number of rows it changed. */
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /**
+   * Runs `statement` over `rows` (each one value per type, in order);
+   * resolves to every row it returns. No rows, no statement.
+   */
+  many(statement: ManyRows, rows: readonly (readonly SqlValue[])[]): Promise<SqlRow[]>;
 }
 
 /** What a backend provides. */
@@ -184,110 +207,98 @@ async function runBatch<R extends BatchOutcome>(
   }
 }
 
-/**
- * The batch statements, each over many rows (multi-row `VALUES`, `IN`
- * lists), so that a batch is a handful of statements whatever its size;
- * SQLite and PostgreSQL accept them alike. `$n` placeholders count from 1.
- */
-const BATCH_SQL = memoized({
-  ensureSkus: (n: number) =>
-    `INSERT INTO stock (sku, on_hand, updated_at) VALUES ${values(n, 2, ["$", "0", "$"])}
-    ON CONFLICT (sku) DO NOTHING`,
-  // Sorted: two batches sharing SKUs lock them in one order, and queue instead of deadlocking.
-  lockSkus: (n: number) =>
-    `SELECT sku, on_hand FROM stock WHERE sku IN (${list(n)}) ORDER BY sku FOR UPDATE`,
-  // A concurrent writer of the same line waits here, then sees it: not claimed twice.
-  claimLines: (n: number) =>
-    `INSERT INTO inventory_lines
-    (order_id, line_index, sku, movement, quantity, outcome, available, recorded_at)
-    VALUES ${values(n, 6, ["$", "$", "$", "$", "$", "'applied'", "NULL", "$"])}
-    ON CONFLICT (order_id, line_index) DO NOTHING RETURNING order_id, line_index`,
-  refuseLines: (n: number) =>
-    `INSERT INTO inventory_lines
-    (order_id, line_index, sku, movement, quantity, outcome, available, recorded_at)
-    VALUES ${values(n, 7, ["$", "$", "$", "$", "$", "'refused'", "$", "$"])}
-    ON CONFLICT (order_id, line_index) DO UPDATE
-    SET outcome = excluded.outcome, available = excluded.available`,
-  // The rows are locked: each becomes what the plan says (never below zero; a CHECK backs it).
-  setStocks: (n: number) =>
-    `INSERT INTO stock (sku, on_hand, updated_at) VALUES ${values(n, 3)}
-    ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand, updated_at = excluded.updated_at`,
-
-  seenEvents: (n: number) => `SELECT event_id FROM delivery_events WHERE event_id IN (${list(n)})`,
-  lockDeliveries: (n: number) =>
-    `SELECT order_id, status, last_event_id FROM deliveries
-    WHERE order_id IN (${list(n)}) ORDER BY order_id FOR UPDATE`,
-  // New rows by plain INSERT: a concurrent batch creating the same delivery
-  // makes this fail with a unique violation, and the transaction is retried.
-  insertDeliveries: (n: number) =>
-    `INSERT INTO deliveries (order_id, status, last_event_id, created_at, updated_at)
-    VALUES ${values(n, 5)}`,
-  // Rows this batch locked.
-  updateDeliveries: (n: number) =>
-    `INSERT INTO deliveries (order_id, status, last_event_id, created_at, updated_at)
-    VALUES ${values(n, 5)}
-    ON CONFLICT (order_id) DO UPDATE SET status = excluded.status,
-    last_event_id = excluded.last_event_id, updated_at = excluded.updated_at`,
-  // In batch order, which the history's seq keeps.
-  insertEvents: (n: number) =>
-    `INSERT INTO delivery_events (event_id, order_id, from_status, to_status, at, outcome, reason)
-    VALUES ${values(n, 7)}`,
+const rows = (types: readonly SqlType[], sql: (source: string) => string): ManyRows => ({
+  shape: "rows",
+  types,
+  sql,
+});
+const inList = (sql: (source: string) => string): ManyRows => ({
+  shape: "list",
+  types: ["text"],
+  sql,
 });
 
-/** Each builder, its text kept per row count: built once, not per batch (or per row). */
-function memoized<K extends string>(
-  builders: Record<K, (n: number) => string>,
-): Record<K, (n: number) => string> {
-  const out = {} as Record<K, (n: number) => string>;
-  for (const name of Object.keys(builders) as K[]) {
-    const texts = new Map<number, string>();
-    out[name] = (n) => {
-      let text = texts.get(n);
-      if (text === undefined) texts.set(n, text = builders[name](n));
-      return text;
-    };
-  }
-  return out;
-}
-
-/** `$1, $2, …, $n`. Pure. */
-function list(n: number): string {
-  return Array.from({ length: n }, (_, i) => `$${i + 1}`).join(", ");
-}
+/** The lines' columns, as claimLines and refuseLines write them. */
+const LINE_COLUMNS: readonly SqlType[] = [
+  "text", // order_id
+  "integer", // line_index
+  "text", // sku
+  "text", // movement
+  "bigint", // quantity
+  "text", // outcome
+  "bigint", // available
+  "bigint", // recorded_at
+];
+const DELIVERY_COLUMNS: readonly SqlType[] = ["text", "text", "text", "bigint", "bigint"];
 
 /**
- * `n` rows of `width` placeholders each, numbered on; `shape` lays out a
- * row where it mixes placeholders (`$`) and constants. Pure.
+ * The batch statements, each over many rows, so that a batch is a handful
+ * of statements whatever its size; SQLite and PostgreSQL accept them alike.
  */
-function values(n: number, width: number, shape?: readonly string[]): string {
-  const cells = shape ?? Array.from({ length: width }, () => "$");
-  const rows: string[] = [];
-  let next = 1;
-  for (let r = 0; r < n; r++) {
-    rows.push(`(${cells.map((c) => c === "$" ? `$${next++}` : c).join(", ")})`);
-  }
-  return rows.join(", ");
-}
+const BATCH_SQL = {
+  ensureSkus: rows(
+    ["text", "bigint", "bigint"],
+    (source) =>
+      `INSERT INTO stock (sku, on_hand, updated_at) ${source} ON CONFLICT (sku) DO NOTHING`,
+  ),
+  // Sorted: two batches sharing SKUs lock them in one order, and queue instead of deadlocking.
+  lockSkus: inList((source) =>
+    `SELECT sku, on_hand FROM stock WHERE sku IN (${source}) ORDER BY sku FOR UPDATE`
+  ),
+  // A concurrent writer of the same line waits here, then sees it: not claimed twice.
+  claimLines: rows(
+    LINE_COLUMNS,
+    (source) =>
+      `INSERT INTO inventory_lines
+    (order_id, line_index, sku, movement, quantity, outcome, available, recorded_at)
+    ${source} ON CONFLICT (order_id, line_index) DO NOTHING RETURNING order_id, line_index`,
+  ),
+  refuseLines: rows(
+    LINE_COLUMNS,
+    (source) =>
+      `INSERT INTO inventory_lines
+    (order_id, line_index, sku, movement, quantity, outcome, available, recorded_at)
+    ${source} ON CONFLICT (order_id, line_index) DO UPDATE
+    SET outcome = excluded.outcome, available = excluded.available`,
+  ),
+  // The rows are locked: each becomes what the plan says (never below zero; a CHECK backs it).
+  setStocks: rows(
+    ["text", "bigint", "bigint"],
+    (source) =>
+      `INSERT INTO stock (sku, on_hand, updated_at) ${source}
+    ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand, updated_at = excluded.updated_at`,
+  ),
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-/** Runs `statement` over `items` a chunk at a time; returns every row the statements return. */
-async function eachChunk<T>(
-  tx: SqlTx,
-  items: readonly T[],
-  statement: (n: number) => string,
-  params: (item: T) => SqlValue[],
-): Promise<SqlRow[]> {
-  const rows: SqlRow[] = [];
-  for (const chunk of chunks(items, tx.rowsPerStatement)) {
-    rows.push(...await tx.all(statement(chunk.length), chunk.flatMap(params)));
-  }
-  return rows;
-}
+  seenEvents: inList((source) =>
+    `SELECT event_id FROM delivery_events WHERE event_id IN (${source})`
+  ),
+  lockDeliveries: inList((source) =>
+    `SELECT order_id, status, last_event_id FROM deliveries
+    WHERE order_id IN (${source}) ORDER BY order_id FOR UPDATE`
+  ),
+  // New rows by plain INSERT: a concurrent batch creating the same delivery
+  // makes this fail with a unique violation, and the transaction is retried.
+  insertDeliveries: rows(
+    DELIVERY_COLUMNS,
+    (source) =>
+      `INSERT INTO deliveries (order_id, status, last_event_id, created_at, updated_at) ${source}`,
+  ),
+  // Rows this batch locked.
+  updateDeliveries: rows(
+    DELIVERY_COLUMNS,
+    (source) =>
+      `INSERT INTO deliveries (order_id, status, last_event_id, created_at, updated_at) ${source}
+    ON CONFLICT (order_id) DO UPDATE SET status = excluded.status,
+    last_event_id = excluded.last_event_id, updated_at = excluded.updated_at`,
+  ),
+  // In batch order, which the history's seq keeps (a "rows" source keeps it).
+  insertEvents: rows(
+    ["text", "text", "text", "text", "bigint", "text", "text"],
+    (source) =>
+      `INSERT INTO delivery_events (event_id, order_id, from_status, to_status, at, outcome, reason)
+    ${source}`,
+  ),
+} as const;
 
 async function applyMovements(
   tx: SqlTx,
@@ -298,7 +309,7 @@ async function applyMovements(
   const skus = [...new Set(movements.map((m) => m.sku))].sort();
   const onHand = new Map<string, number>();
   const lock = async (some: readonly string[]) => {
-    for (const row of await eachChunk(tx, some, BATCH_SQL.lockSkus, (sku) => [sku])) {
+    for (const row of await tx.many(BATCH_SQL.lockSkus, some.map((sku) => [sku]))) {
       onHand.set(String(row.sku), num(row.on_hand));
     }
   };
@@ -307,28 +318,32 @@ async function applyMovements(
   await lock(skus);
   const missing = skus.filter((sku) => !onHand.has(sku));
   if (missing.length) {
-    await eachChunk(tx, missing, BATCH_SQL.ensureSkus, (sku) => [sku, now]);
+    await tx.many(BATCH_SQL.ensureSkus, missing.map((sku) => [sku, 0, now]));
     await lock(missing);
   }
   const claimed = new Set(
-    (await eachChunk(
-      tx,
-      firstOfEachLine(movements),
+    (await tx.many(
       BATCH_SQL.claimLines,
-      (m) => [m.orderId, m.lineIndex, m.sku, m.movement, m.quantity, now],
+      firstOfEachLine(movements).map((
+        m,
+      ) => [m.orderId, m.lineIndex, m.sku, m.movement, m.quantity, "applied", null, now]),
     )).map((row) => lineKey(String(row.order_id), num(row.line_index))),
   );
   const plan = planMovements(movements, claimed, onHand);
-  await eachChunk(tx, [...plan.stock], BATCH_SQL.setStocks, ([sku, units]) => [sku, units, now]);
-  await eachChunk(tx, plan.refused, BATCH_SQL.refuseLines, (r) => [
-    r.orderId,
-    r.lineIndex,
-    r.sku,
-    "RESERVE",
-    r.requested,
-    r.available,
-    now,
-  ]);
+  await tx.many(BATCH_SQL.setStocks, [...plan.stock].map(([sku, units]) => [sku, units, now]));
+  await tx.many(
+    BATCH_SQL.refuseLines,
+    plan.refused.map((r) => [
+      r.orderId,
+      r.lineIndex,
+      r.sku,
+      "RESERVE",
+      r.requested,
+      "refused",
+      r.available,
+      now,
+    ]),
+  );
   return { applied: plan.applied, duplicates: plan.duplicates, refused: plan.refused };
 }
 
@@ -339,13 +354,13 @@ async function applyTransitions(
   if (transitions.length === 0) return { applied: [], duplicates: 0, refused: [] };
   const eventIds = [...new Set(transitions.map((t) => t.eventId))];
   const seen = new Set(
-    (await eachChunk(tx, eventIds, BATCH_SQL.seenEvents, (id) => [id])).map((row) =>
+    (await tx.many(BATCH_SQL.seenEvents, eventIds.map((id) => [id]))).map((row) =>
       String(row.event_id)
     ),
   );
   const orderIds = [...new Set(transitions.map((t) => t.orderId))].sort();
   const current = new Map<string, DeliveryState>();
-  for (const row of await eachChunk(tx, orderIds, BATCH_SQL.lockDeliveries, (id) => [id])) {
+  for (const row of await tx.many(BATCH_SQL.lockDeliveries, orderIds.map((id) => [id]))) {
     current.set(String(row.order_id), {
       status: row.status as DeliveryStatus,
       lastEventId: String(row.last_event_id),
@@ -359,17 +374,12 @@ async function applyTransitions(
     d.createdAt,
     d.updatedAt,
   ];
-  await eachChunk(tx, plan.deliveries.filter((d) => !d.existed), BATCH_SQL.insertDeliveries, row);
-  await eachChunk(tx, plan.deliveries.filter((d) => d.existed), BATCH_SQL.updateDeliveries, row);
-  await eachChunk(tx, plan.events, BATCH_SQL.insertEvents, (e) => [
-    e.eventId,
-    e.orderId,
-    e.from,
-    e.to,
-    e.at,
-    e.outcome,
-    e.reason,
-  ]);
+  await tx.many(BATCH_SQL.insertDeliveries, plan.deliveries.filter((d) => !d.existed).map(row));
+  await tx.many(BATCH_SQL.updateDeliveries, plan.deliveries.filter((d) => d.existed).map(row));
+  await tx.many(
+    BATCH_SQL.insertEvents,
+    plan.events.map((e) => [e.eventId, e.orderId, e.from, e.to, e.at, e.outcome, e.reason]),
+  );
   return { applied: plan.applied, duplicates: plan.duplicates, refused: plan.refused };
 }
 

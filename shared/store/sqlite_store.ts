@@ -11,7 +11,8 @@
  * - `node:sqlite` is synchronous: one process's store calls on one file are
  *   queued behind each other, so a transaction never meets another of the
  *   same process half-way (nor blocks the event loop on its own lock).
- * - Every statement is prepared once and cached.
+ * - Every statement is prepared once and cached; a batch statement runs
+ *   once per row (see `ManyRows` in sql_store.ts).
  *
  * @example
  * ```ts
@@ -29,6 +30,7 @@ import { dirname, resolve } from "node:path";
 import type { Logger } from "../platform/log.ts";
 import {
   createSqlStore,
+  type ManyRows,
   type SqlDriver,
   type SqlRow,
   type SqlTx,
@@ -72,6 +74,15 @@ export function isSqliteBusy(err: unknown): boolean {
 /** `$1` → `?1`, and no `FOR UPDATE` (BEGIN IMMEDIATE already excludes other writers). */
 export function toSqliteSql(sql: string): string {
   return sql.replace(/\$(\d+)/g, "?$1").replace(/\s+FOR UPDATE\s*$/i, "");
+}
+
+/**
+ * A many-row statement's one-row text: the row as `VALUES ($1, …)`, or an
+ * `IN` list's one value as `$1`. Pure.
+ */
+export function oneRowSql(statement: ManyRows): string {
+  const row = statement.types.map((_, i) => `$${i + 1}`).join(", ");
+  return statement.sql(statement.shape === "rows" ? `VALUES (${row})` : row);
 }
 
 /** One queue per database file in this process; see the module doc. */
@@ -130,17 +141,26 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     }
     return statement;
   };
+  const texts = new WeakMap<ManyRows, string>();
+  const oneRow = (statement: ManyRows): string => {
+    let text = texts.get(statement);
+    if (text === undefined) texts.set(statement, text = oneRowSql(statement));
+    return text;
+  };
   // Inside a transaction: plain calls, the queue is already held.
   const tx: SqlTx = {
-    rowsPerStatement: 1,
     all: (sql, params = []) => Promise.resolve(prepared(sql).all(...params) as SqlRow[]),
     run: (sql, params = []) => Promise.resolve(Number(prepared(sql).run(...params).changes)),
+    many: (statement, rows) => {
+      const one = rows.length ? prepared(oneRow(statement)) : undefined;
+      return Promise.resolve(rows.flatMap((row) => one!.all(...row) as SqlRow[]));
+    },
   };
   // Outside: wait for the queue, so a read never sees another call's uncommitted writes.
   const direct: SqlTx = {
-    rowsPerStatement: 1,
     all: (sql, params) => exclusive(queueKey, () => tx.all(sql, params)),
     run: (sql, params) => exclusive(queueKey, () => tx.run(sql, params)),
+    many: (statement, rows) => exclusive(queueKey, () => tx.many(statement, rows)),
   };
 
   const driver: SqlDriver = {

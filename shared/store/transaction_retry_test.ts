@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { createLogger } from "../platform/log.ts";
-import { isPostgresConflict } from "./postgres_store.ts";
-import { isSqliteBusy, toSqliteSql } from "./sqlite_store.ts";
+import { isPostgresConflict, unnestSql } from "./postgres_store.ts";
+import type { ManyRows } from "./sql_store.ts";
+import { isSqliteBusy, oneRowSql, toSqliteSql } from "./sqlite_store.ts";
 import { StoreBusyError } from "./store.ts";
 import { retryDelayMs, withTransactionRetry } from "./transaction_retry.ts";
 
@@ -65,5 +66,32 @@ Deno.test("PostgreSQL-style SQL becomes SQLite's", () => {
   assert.equal(
     toSqliteSql("SELECT a FROM t WHERE k = $1 AND j = $12 FOR UPDATE"),
     "SELECT a FROM t WHERE k = ?1 AND j = ?12",
+  );
+});
+
+Deno.test("a many-row statement: one row at a time on SQLite, one array per column on PostgreSQL", () => {
+  const insert: ManyRows = {
+    shape: "rows",
+    types: ["text", "bigint"],
+    sql: (source) => `INSERT INTO t (k, v) ${source} ON CONFLICT (k) DO NOTHING`,
+  };
+  const lock: ManyRows = {
+    shape: "list",
+    types: ["text"],
+    sql: (source) => `SELECT k FROM t WHERE k IN (${source}) ORDER BY k FOR UPDATE`,
+  };
+  assert.equal(
+    oneRowSql(insert),
+    "INSERT INTO t (k, v) VALUES ($1, $2) ON CONFLICT (k) DO NOTHING",
+  );
+  assert.equal(oneRowSql(lock), "SELECT k FROM t WHERE k IN ($1) ORDER BY k FOR UPDATE");
+  assert.equal(
+    unnestSql(insert),
+    "INSERT INTO t (k, v) SELECT c1, c2 FROM unnest($1::text[], $2::bigint[]) " +
+      "WITH ORDINALITY AS r(c1, c2, i) ORDER BY i ON CONFLICT (k) DO NOTHING",
+  );
+  assert.equal(
+    unnestSql(lock),
+    "SELECT k FROM t WHERE k IN (SELECT unnest($1::text[])) ORDER BY k FOR UPDATE",
   );
 });
