@@ -56,6 +56,18 @@ Deno.test("retries back off from 250 ms to 4 s: the default eight span about 20 
   assert.equal(retryDelayMs(1) + retryDelayMs(2), 750);
 });
 
+Deno.test("CONCURRENT_TRANSACTIONS is retried from 20 ms, as the library wraps it", () => {
+  // The shape @platformatic/kafka passes: a response error holding one protocol error per partition.
+  const concurrent = Object.assign(new Error("Received response with error while executing API"), {
+    errors: [{ apiId: "CONCURRENT_TRANSACTIONS" }, { apiId: "CONCURRENT_TRANSACTIONS" }],
+  });
+  assert.deepEqual([1, 2, 3, 8].map((a) => retryDelayMs(a, concurrent)), [20, 40, 80, 2560]);
+  const notLeader = Object.assign(new Error("x"), {
+    errors: [{ apiId: "NOT_LEADER_OR_FOLLOWER" }],
+  });
+  assert.equal(retryDelayMs(1, notLeader), 250);
+});
+
 Deno.test("the clients are built without connecting", async () => {
   // A loopback listener stands in for a broker: it must see no connection.
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
