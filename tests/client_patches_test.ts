@@ -43,6 +43,7 @@ import {
 import { startLocalKafka } from "../shared/dev/broker/local_kafka.ts";
 import { adminConnection, principalConnection } from "../shared/dev/cluster_setup.ts";
 import { integration, testBrokers, testLogger, uniqueName } from "./harness.ts";
+import { runKafkaTool } from "./pipeline.ts";
 
 const plainConnection = (): KafkaConnection => ({ brokers: testBrokers(), clientId: "patches" });
 
@@ -65,10 +66,10 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   assert.fail("expected a rejection");
 }
 
-async function createTopic(conn: KafkaConnection, topic: string): Promise<void> {
+async function createTopic(conn: KafkaConnection, topic: string, partitions = 1): Promise<void> {
   const admin = createAdmin(conn);
   try {
-    await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 });
+    await admin.createTopics({ topics: [topic], partitions, replicas: 1 });
   } finally {
     await admin.close();
   }
@@ -241,6 +242,94 @@ Deno.test(
         [owner, nextOwner, plain].map((c) => c.close(true).catch(() => {})),
       );
       await producer.close(true).catch(() => {});
+    }
+  },
+);
+
+/**
+ * The group's committed offset of each partition of `topic`, as Kafka's own
+ * `kafka-consumer-groups --describe --offsets` prints them ("-" for none):
+ * evidence that shares no code with the client under test.
+ */
+async function groupOffsetsByJavaTool(group: string, topic: string): Promise<Map<number, string>> {
+  const run = await runKafkaTool("kafka-consumer-groups", [
+    "--bootstrap-server",
+    testBrokers().join(","),
+    "--describe",
+    "--offsets",
+    "--group",
+    group,
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  const rows = run.stdout.split("\n").map((l) => l.trim().split(/\s+/));
+  const header = rows.find((cols) => cols[0] === "GROUP" && cols.includes("CURRENT-OFFSET"));
+  assert.ok(header, run.stdout);
+  const [t, p, o] = ["TOPIC", "PARTITION", "CURRENT-OFFSET"].map((h) => header.indexOf(h));
+  return new Map(
+    rows.filter((cols) => cols[t] === topic).map((cols) => [Number(cols[p]), cols[o]]),
+  );
+}
+
+Deno.test(
+  "one transaction commits every partition's offset in one TxnOffsetCommit; " +
+    "the plain library's concurrent addOffset calls commit one partition",
+  integration,
+  async () => {
+    const conn = plainConnection();
+    const topic = uniqueName("patches-offsets");
+    await createTopic(conn, topic, 3);
+    const seed = createProducer(conn, { idempotent: true });
+    await seed.send({
+      messages: [0, 1, 2].flatMap((partition) =>
+        [0, 1].map((i) => ({ topic, partition, value: Buffer.from(`${partition}-${i}`) }))
+      ),
+    });
+    await seed.close();
+
+    /** Consumes the six records as `groupId`; returns the last of each partition, and the consumer. */
+    const lastOfEachPartition = async (groupId: string) => {
+      const consumer = createConsumer(conn, { groupId });
+      const stream = await consumeCommitted(consumer, topic);
+      const last = new Map<number, Message<Buffer, Buffer, Buffer, Buffer>>();
+      let n = 0;
+      for await (const m of stream) {
+        last.set(m.partition, m);
+        if (++n === 6) break;
+      }
+      await stream.close();
+      return { consumer, last: [...last.values()] };
+    };
+
+    const repairedGroup = uniqueName("patches-offsets-g");
+    const repaired = await lastOfEachPartition(repairedGroup);
+    const producer = transactional(conn, uniqueName("patches-offsets-tx"));
+    const plainGroup = uniqueName("patches-offsets-plain-g");
+    const plain = await lastOfEachPartition(plainGroup);
+    const plainProducer = plainTransactional(conn, uniqueName("patches-offsets-plain-tx"));
+    try {
+      assert.equal(repaired.last.length, 3);
+      const tx = await producer.beginTransaction();
+      await tx.send({ messages: [{ topic, partition: 0, value: Buffer.from("out") }] });
+      await tx.addConsumer(repaired.consumer);
+      await producer.commitOffsets(repaired.last);
+      await tx.commit();
+      assert.deepEqual(
+        await groupOffsetsByJavaTool(repairedGroup, topic),
+        new Map([[0, "2"], [1, "2"], [2, "2"]]),
+      );
+
+      // The library runs the three calls as one: one partition's offset is committed.
+      const ptx = await plainProducer.beginTransaction();
+      await ptx.addConsumer(plain.consumer);
+      await Promise.all(plain.last.map((m) => ptx.addOffset(m)));
+      await ptx.commit();
+      const plainOffsets = [...(await groupOffsetsByJavaTool(plainGroup, topic)).values()];
+      assert.equal(plainOffsets.filter((o) => o === "2").length, 1, `${plainOffsets}`);
+    } finally {
+      await Promise.all(
+        [repaired.consumer, plain.consumer].map((c) => c.close(true).catch(() => {})),
+      );
+      await Promise.all([producer, plainProducer].map((p) => p.close(true).catch(() => {})));
     }
   },
 );

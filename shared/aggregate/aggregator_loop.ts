@@ -428,12 +428,14 @@ async function sendState(
     // holds the offsets, and the next session's commit brings the group's up.
     if (offsets.length && consumer) {
       await tx.addConsumer(consumer);
-      // One at a time: the library runs concurrent offset commits as one.
-      for (const { topic, partitions } of offsets) {
-        for (const { partition, offset } of partitions) {
-          await tx.addOffset(offsetMark(consumer, topic, partition, BigInt(offset)));
-        }
-      }
+      // Every partition's offset in one request (see kafka/patches/client_transactions.ts).
+      await producer.commitOffsets(
+        offsets.flatMap(({ topic, partitions }) =>
+          partitions.map(({ partition, offset }) =>
+            offsetMark(consumer, topic, partition, BigInt(offset))
+          )
+        ),
+      );
     }
     await tx.commit();
   } catch (err) {
@@ -483,7 +485,7 @@ function commitSucceeded(
 }
 
 /**
- * What `Transaction#addOffset` reads of a record to commit the group past
+ * What `commitOffsets` (like `Transaction#addOffset`) reads of a record to commit the group past
  * it: its place, and the consumer's group, generation, member and
  * coordinator. `next` is the offset to read next (the library commits the
  * record's offset + 1).

@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { Admin, compatibilityPartitioner, Producer, SASLMechanisms } from "@platformatic/kafka";
+import { Admin, compatibilityPartitioner, SASLMechanisms } from "@platformatic/kafka";
 import type {
   Consumer,
   ConsumerOptions,
@@ -31,8 +31,8 @@ import { LeaderFollowingProducer } from "./patches/produce_leader.ts";
 import { CommittedConsumer } from "./patches/committed_fetch.ts";
 import { kafkaErrorTypes } from "./errors.ts";
 
-/** A producer, consumer or admin of records as bytes. */
-export type KafkaProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
+/** A producer, consumer or admin of records as bytes; the producer with this project's repairs (./patches/). */
+export type KafkaProducer = LeaderFollowingProducer;
 export type KafkaConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
 export type KafkaAdmin = Admin;
 

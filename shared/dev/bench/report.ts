@@ -240,14 +240,19 @@ export function computeRatios(measurements: readonly Measurement[]): Ratio[] {
   });
 }
 
-/** The issue's targets. */
+/**
+ * The targets, as the Kafka-client issue set them (routing against the
+ * plain @platformatic/kafka producer, the pipeline, latency, memory, the
+ * PostgreSQL consumers), and the failure share from before it.
+ */
 export const TARGETS = {
-  routingShareOfPlain: 0.5,
-  pipelineOrdersPerSec: 10_000,
+  routingShareOfPlain: 0.6,
+  pipelineOrdersPerSec: 20_000,
   p99Ms: 100,
   p99AtRate: 1000,
   failureShare: 0.9,
   rssMb: 150,
+  postgresRecordsPerSec: 15_000,
 } as const;
 
 const fmt = (n: number, digits = 0) => Number.isFinite(n) ? n.toFixed(digits) : "n/a";
@@ -258,15 +263,19 @@ export function evaluateTargets(
   pipeline: PipelineResult,
 ): Target[] {
   const rate = (id: string) => measurements.find((m) => m.id === id)?.recordsPerSec ?? NaN;
-  const plain = rate("kafkajs.deno.producer");
+  const plain = rate("platformatic.deno.producer");
   const routing = Math.min(rate("stage.router.inventory"), rate("stage.router.delivery"));
   const failing = rate("stage.router.inventory.failures") / rate("stage.router.inventory");
   const [worstScript, worstRss] = Object.entries(pipeline.peakRssMb)
     .sort((a, b) => b[1] - a[1])[0] ?? ["none", NaN];
   const lat = pipeline.latency;
+  const postgres = Math.min(
+    rate("stage.consumer.inventory.postgres"),
+    rate("stage.consumer.delivery.postgres"),
+  );
   return [
     {
-      name: "routing with exactly-once vs plain kafkajs producer",
+      name: "routing with exactly-once vs the plain @platformatic/kafka producer",
       goal: `≥ ${TARGETS.routingShareOfPlain * 100}%`,
       measured: `${fmt((routing / plain) * 100)}% (${fmt(routing)} vs ${fmt(plain)} records/s)`,
       met: routing / plain >= TARGETS.routingShareOfPlain,
@@ -299,6 +308,12 @@ export function evaluateTargets(
         fmt(worstRss)
       } MB (${worstScript}) over ${pipeline.backlogOrders} orders`,
       met: worstRss <= TARGETS.rssMb,
+    },
+    {
+      name: "PostgreSQL data consumers, the slower of the two",
+      goal: `≥ ${TARGETS.postgresRecordsPerSec} records/s`,
+      measured: `${fmt(postgres)} records/s`,
+      met: postgres >= TARGETS.postgresRecordsPerSec,
     },
   ];
 }

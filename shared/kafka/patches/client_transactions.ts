@@ -1,6 +1,6 @@
 /**
  * A producer whose transactions speak to the coordinator as a client, as
- * Kafka's Java producer does; @platformatic/kafka 2.12.1 differs twice:
+ * Kafka's Java producer does; @platformatic/kafka 2.12.1 differs three times:
  *
  * - **AddPartitionsToTxn at most v3.** The library asks for the highest
  *   version the broker offers, v5; v4 and up are the brokers' own batched
@@ -15,6 +15,13 @@
  *   a new process reusing a transactional id is refused with
  *   PRODUCER_FENCED (INVALID_PRODUCER_EPOCH on older brokers) instead of
  *   fencing the old producer and aborting its open transaction.
+ * - **One TxnOffsetCommit per partition.** `Transaction#addOffset` commits
+ *   one record's partition per request (and runs concurrent calls as one,
+ *   so only one partition's offset is committed). A transaction over six
+ *   partitions paid six round trips to the group coordinator, 48 of its 92
+ *   ms at 1,000 orders/s in the bench. {@linkcode
+ *   TransactionsProducer.commitOffsets} sends every partition's offset in
+ *   one request, as the Java producer's `sendOffsetsToTransaction` does.
  *
  * @example
  * ```ts
@@ -32,14 +39,21 @@
  * ```
  * @module
  */
+import type { Buffer } from "node:buffer";
 import {
   addPartitionsToTxnV3,
   type API,
   type Callback,
   type CallbackWithPromise,
+  type ClusterMetadata,
+  type Connection,
   kGetApi,
+  kGetConnection,
   kListApis,
+  kMetadata,
   kOptions,
+  kPerformWithRetry,
+  type Message,
   type ProduceOptions,
   Producer,
   type ProducerInfo,
@@ -80,6 +94,58 @@ export function initProducerIdentity(
     producerId: call.producerId ?? configured.producerId ?? NO_PRODUCER_ID,
     producerEpoch: call.producerEpoch ?? configured.producerEpoch ?? NO_PRODUCER_EPOCH,
   };
+}
+
+/** What TxnOffsetCommit takes of each topic: the offset to read next, per partition. */
+export interface TxnOffsetTopic {
+  name: string;
+  partitions: {
+    partitionIndex: number;
+    committedOffset: bigint;
+    committedLeaderEpoch: number;
+    committedMetadata: null;
+  }[];
+}
+
+/**
+ * One TxnOffsetCommit's topics for `messages`, the last consumed record of
+ * each partition: each partition past its record, with the leader epoch
+ * `leaderEpoch` gives (-1 when unknown). Throws when the records were not
+ * consumed under one group generation and member, which one request cannot
+ * carry. Pure.
+ */
+export function txnOffsetTopics(
+  messages: readonly Pick<
+    Message<Buffer, Buffer, Buffer, Buffer>,
+    "topic" | "partition" | "offset" | "metadata"
+  >[],
+  leaderEpoch: (topic: string, partition: number) => number | undefined,
+): TxnOffsetTopic[] {
+  const member = (m: (typeof messages)[number]) => {
+    const c = m.metadata?.consumer as {
+      groupId?: string;
+      generationId?: number;
+      memberId?: string;
+    };
+    return `${c?.groupId}/${c?.generationId}/${c?.memberId}`;
+  };
+  const topics = new Map<string, TxnOffsetTopic>();
+  for (const m of messages) {
+    if (member(m) !== member(messages[0])) {
+      throw new RangeError(
+        `offsets of two group members in one commit: ${member(messages[0])}, ${member(m)}`,
+      );
+    }
+    let topic = topics.get(m.topic);
+    if (!topic) topics.set(m.topic, topic = { name: m.topic, partitions: [] });
+    topic.partitions.push({
+      partitionIndex: m.partition,
+      committedOffset: m.offset + 1n,
+      committedLeaderEpoch: leaderEpoch(m.topic, m.partition) ?? -1,
+      committedMetadata: null,
+    });
+  }
+  return [...topics.values()];
 }
 
 /** One API of the broker's ApiVersions answer. */
@@ -145,5 +211,73 @@ export class TransactionsProducer extends Producer<Buffer, Buffer, Buffer, Buffe
     return callback
       ? super.initIdempotentProducer(withIdentity, callback)
       : super.initIdempotentProducer(withIdentity);
+  }
+
+  /**
+   * Commits the group past `messages` (the last record of each partition,
+   * as consumed) in the open transaction, in one TxnOffsetCommit to the
+   * group's coordinator, retried as the library retries its own. Call it
+   * after `transaction.addConsumer(consumer)`, once per transaction.
+   */
+  commitOffsets(messages: readonly Message<Buffer, Buffer, Buffer, Buffer>[]): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    const transaction = this.transaction;
+    if (!transaction || transaction.completed) {
+      return Promise.reject(new Error("commitOffsets needs an open transaction"));
+    }
+    const { groupId, generationId, memberId, coordinatorId } = messages[0].metadata
+      .consumer as {
+        groupId: string;
+        generationId: number;
+        memberId: string;
+        coordinatorId: number;
+      };
+    const topicNames = [...new Set(messages.map((m) => m.topic))];
+    type TxnOffsetCommit = (
+      connection: Connection,
+      transactionalId: string,
+      groupId: string,
+      producerId: bigint,
+      producerEpoch: number,
+      generationId: number,
+      memberId: string,
+      groupInstanceId: null,
+      topics: TxnOffsetTopic[],
+      callback: Callback<unknown>,
+    ) => void;
+    return new Promise<void>((resolve, reject) => {
+      this[kPerformWithRetry]<void>("commitOffsets", (retry: Callback<void>) => {
+        this[kMetadata]({ topics: topicNames }, (error, metadata?: ClusterMetadata) => {
+          if (error || !metadata) return retry(error ?? new Error("no metadata"));
+          let topics: TxnOffsetTopic[];
+          try {
+            topics = txnOffsetTopics(
+              messages,
+              (t, p) => metadata.topics.get(t)?.partitions[p]?.leaderEpoch,
+            );
+          } catch (err) {
+            return retry(err as Error);
+          }
+          this[kGetConnection](metadata.brokers.get(coordinatorId)!, (error, connection) => {
+            if (error || !connection) return retry(error ?? new Error("no connection"));
+            this[kGetApi]("TxnOffsetCommit", (error, api) => {
+              if (error || !api) return retry(error ?? new Error("no TxnOffsetCommit API"));
+              (api as unknown as TxnOffsetCommit)(
+                connection,
+                transaction.id,
+                groupId,
+                this.producerId!,
+                this.producerEpoch!,
+                generationId,
+                memberId,
+                null,
+                topics,
+                (error) => retry(error ?? null),
+              );
+            });
+          });
+        });
+      }, (error) => error ? reject(error) : resolve());
+    });
   }
 }

@@ -5,6 +5,7 @@ import {
   NO_PRODUCER_EPOCH,
   NO_PRODUCER_ID,
   TransactionsProducer,
+  txnOffsetTopics,
   useClientAddPartitions,
 } from "./client_transactions.ts";
 
@@ -43,4 +44,42 @@ Deno.test("a transactions producer is the library's producer, built without conn
   });
   assert.ok(producer instanceof Producer);
   await producer.close();
+});
+
+Deno.test("one TxnOffsetCommit carries every partition past its last record, by topic", () => {
+  const consumer = { groupId: "g", generationId: 3, memberId: "m-1", coordinatorId: 1 };
+  const record = (topic: string, partition: number, offset: bigint, member = consumer) => ({
+    topic,
+    partition,
+    offset,
+    metadata: { consumer: member },
+  });
+  const epochs: Record<string, number> = { "a/0": 5, "a/2": 6 };
+  const topics = txnOffsetTopics(
+    [record("a", 0, 9n), record("b", 1, 0n), record("a", 2, 41n)],
+    (t, p) => epochs[`${t}/${p}`],
+  );
+  const entry = (
+    partitionIndex: number,
+    committedOffset: bigint,
+    committedLeaderEpoch: number,
+  ) => ({
+    partitionIndex,
+    committedOffset,
+    committedLeaderEpoch,
+    committedMetadata: null,
+  });
+  assert.deepEqual(topics, [
+    { name: "a", partitions: [entry(0, 10n, 5), entry(2, 42n, 6)] },
+    { name: "b", partitions: [entry(1, 1n, -1)] },
+  ]);
+  // Records of another generation cannot share the request.
+  assert.throws(
+    () =>
+      txnOffsetTopics(
+        [record("a", 0, 1n), record("a", 1, 1n, { ...consumer, generationId: 4 })],
+        () => 0,
+      ),
+    /two group members/,
+  );
 });
