@@ -48,6 +48,4 @@ export interface ChunkWork<T> {
   prepare(chunk: Chunk): Promise<{ topicMessages: TopicMessages[]; result: T }>;
   /** After the commit: totals and metrics. */
   committed(chunk: Chunk, result: T): void;
-  /** The transaction failed and was aborted; the chunk will be consumed again. */
-  aborted?(chunk: Chunk, err: unknown): void;
 }

@@ -13,6 +13,9 @@
  *   When the group has moved on, the broker refuses those offsets
  *   (ILLEGAL_GENERATION) and the transaction is aborted: a zombie is fenced
  *   by the group coordinator itself, with no guard of our own;
+ * - while one transaction is in flight, the next chunks are prepared (a
+ *   data consumer's database batch overlaps the Kafka round trips); they
+ *   are committed after it, in order, and dropped if it failed;
  * - what is fetched goes through ./fetch_queue.ts, which drops records of
  *   other generations and partitions, and holds retry records until due;
  * - after every rebalance, and after a failed transaction (aborted, its
@@ -156,12 +159,48 @@ export async function runExactlyOnceLoop<T>(
     rate: { name: "consumedPerSec", count: () => totals.consumed },
   });
 
-  /** Carries `parts` in one transaction; returns the error it was aborted on, if it was. */
-  const carry = async (parts: PartitionChunk<Queued>[]): Promise<unknown> => {
+  type Prepared = Awaited<ReturnType<ChunkWork<T>["prepare"]>>;
+
+  /** Counts and says an aborted transaction, and replaces its producer; returns `err`. */
+  const aborted = (chunks: Chunk[], err: unknown): unknown => {
+    totals.aborts++;
+    m.transactions.inc({ result: "abort" });
+    log.warn("transaction aborted; its records will be consumed again", {
+      partitions: chunks.map((c) => `${c.topic}/${c.partition}@${c.firstOffset}`),
+      error: err,
+    });
+    // A fenced or broken producer is not used again.
+    const old = producer;
+    producer = transactionalProducer(connection, options.transactionalIdPrefix);
+    void old.close(true).catch(() => {});
+    return err;
+  };
+
+  /** What `parts` become; an error if preparing them failed. */
+  const prepare = async (parts: PartitionChunk<Queued>[]) => {
     const chunks = parts.map(chunkOf);
-    let prepared: Awaited<ReturnType<ChunkWork<T>["prepare"]>>[];
     try {
-      prepared = await mapLimit(chunks, settings.concurrency, (c) => work.prepare(c));
+      const prepared = await mapLimit(chunks, settings.concurrency, (c) => work.prepare(c));
+      return { parts, chunks, prepared, error: undefined };
+    } catch (err) {
+      return {
+        parts,
+        chunks,
+        prepared: [] as Prepared[],
+        error: err ?? new Error("prepare failed"),
+      };
+    }
+  };
+
+  /** Commits prepared chunks in one transaction; returns the error it was aborted on, if it was. */
+  const commit = async (
+    { parts, chunks, prepared }: {
+      parts: PartitionChunk<Queued>[];
+      chunks: Chunk[];
+      prepared: Prepared[];
+    },
+  ): Promise<unknown> => {
+    try {
       const tx = await producer.beginTransaction();
       try {
         const records = messagesToProduce(prepared.flatMap((p) => p.topicMessages));
@@ -181,18 +220,7 @@ export async function runExactlyOnceLoop<T>(
         throw err;
       }
     } catch (err) {
-      totals.aborts++;
-      m.transactions.inc({ result: "abort" });
-      log.warn("transaction aborted; its records will be consumed again", {
-        partitions: chunks.map((c) => `${c.topic}/${c.partition}@${c.firstOffset}`),
-        error: err,
-      });
-      for (const c of chunks) work.aborted?.(c, err);
-      // A fenced or broken producer is not used again.
-      const old = producer;
-      producer = transactionalProducer(connection, options.transactionalIdPrefix);
-      void old.close(true).catch(() => {});
-      return err;
+      return aborted(chunks, err);
     }
     totals.transactions++;
     m.transactions.inc({ result: "commit" });
@@ -204,22 +232,53 @@ export async function runExactlyOnceLoop<T>(
     return undefined;
   };
 
+  // The transaction of the chunks carried last. While it is in flight, the
+  // next chunks are taken and prepared (a data consumer's database batch
+  // overlaps the Kafka round trips); they are committed only after it, and
+  // dropped if it failed: the fetch then starts again from the committed
+  // offsets, and what the store already applied comes back fenced and is
+  // published again (../../effects/effect_chunk_work.ts).
+  let inFlight: Promise<unknown> | undefined;
+  /** Waits for the transaction in flight; returns the error it was aborted on, if it was. */
+  const settle = async (): Promise<unknown> => {
+    const result = await inFlight;
+    inFlight = undefined;
+    return result;
+  };
+
   let fatal: unknown;
   try {
     await fetcher.open();
     // Failures in a row, of fetches or transactions; each waits longer before the next try.
     let failures = 0;
     while (!signal.aborted) {
-      const { chunks, nextDueAt } = queue.take(settings.transactionSize, Date.now());
-      const failed = chunks.length === 0
-        ? await fetcher.next(signal, nextDueAt)
-        : await carry(chunks);
-      if (failed === undefined) {
-        if (chunks.length) failures = 0;
-        continue;
+      const { chunks: parts, nextDueAt } = queue.take(settings.transactionSize, Date.now());
+      let failed: unknown;
+      let fetchFailed = false;
+      if (parts.length === 0) {
+        const hadTransaction = inFlight !== undefined;
+        failed = await settle();
+        if (failed === undefined && hadTransaction) failures = 0;
+        if (failed === undefined) {
+          failed = await fetcher.next(signal, nextDueAt);
+          fetchFailed = failed !== undefined;
+        }
+      } else {
+        const next = await prepare(parts);
+        const hadTransaction = inFlight !== undefined;
+        failed = await settle();
+        if (failed === undefined && hadTransaction) failures = 0;
+        if (failed === undefined && next.error !== undefined) {
+          failed = aborted(next.chunks, next.error);
+        }
+        if (failed === undefined) {
+          inFlight = commit(next);
+          continue;
+        }
       }
+      if (failed === undefined) continue;
       if (isFatalKafkaError(failed) || ++failures > MAX_RESTARTS) throw failed;
-      if (chunks.length === 0) {
+      if (fetchFailed) {
         log.warn("fetching failed; reading again from the committed offsets", {
           attempt: failures,
           error: failed,
@@ -233,6 +292,8 @@ export async function runExactlyOnceLoop<T>(
   } catch (err) {
     fatal = err;
   }
+  // The stop: the transaction in flight ends first (commits or aborts).
+  await settle();
   log.info("stopping: the open transaction has ended", { ...totals });
   stopProgress();
   retry.close();
