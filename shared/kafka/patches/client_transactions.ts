@@ -225,6 +225,12 @@ export class TransactionsProducer extends Producer<Buffer, Buffer, Buffer, Buffe
     if (!transaction || transaction.completed) {
       return Promise.reject(new Error("commitOffsets needs an open transaction"));
     }
+    try {
+      // Checked before the request: the library would retry a wrong call as if it were the broker's.
+      txnOffsetTopics(messages, () => undefined);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const { groupId, generationId, memberId, coordinatorId } = messages[0].metadata
       .consumer as {
         groupId: string;
