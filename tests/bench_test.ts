@@ -91,7 +91,11 @@ Deno.test({
     }
     assert.equal(report.ratios.length, RATIO_DEFS.length);
     assert.ok(report.ratios.every((r) => r.value > 0));
-    assert.equal(report.targets.length, 5);
+    assert.equal(report.targets.length, 6);
+    assert.ok(
+      report.targets.some((t) => /PostgreSQL/.test(t.name)),
+      "the PostgreSQL target is judged",
+    );
     // The table is printed too.
     assert.match(text, /\| target \| goal \| measured \| met \|/);
   },
