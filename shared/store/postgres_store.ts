@@ -131,8 +131,6 @@ export function unnestSql(statement: ManyRows): string {
   );
 }
 
-const unnestTexts = new WeakMap<ManyRows, string>();
-
 function sqlOn(client: pg.Pool | pg.PoolClient): SqlTx {
   // A many-row statement binds one array per column.
   const query = (sql: string, params: readonly (SqlValue | SqlValue[])[]) =>
@@ -145,10 +143,8 @@ function sqlOn(client: pg.Pool | pg.PoolClient): SqlTx {
     run: async (sql, params = []) => (await query(sql, params)).rowCount ?? 0,
     many: async (statement, rows) => {
       if (rows.length === 0) return [];
-      let text = unnestTexts.get(statement);
-      if (text === undefined) unnestTexts.set(statement, text = unnestSql(statement));
       const columns = statement.types.map((_, c) => rows.map((row) => row[c]));
-      return (await query(text, columns)).rows;
+      return (await query(unnestSql(statement), columns)).rows;
     },
   };
 }

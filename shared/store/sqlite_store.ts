@@ -141,18 +141,12 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     }
     return statement;
   };
-  const texts = new WeakMap<ManyRows, string>();
-  const oneRow = (statement: ManyRows): string => {
-    let text = texts.get(statement);
-    if (text === undefined) texts.set(statement, text = oneRowSql(statement));
-    return text;
-  };
   // Inside a transaction: plain calls, the queue is already held.
   const tx: SqlTx = {
     all: (sql, params = []) => Promise.resolve(prepared(sql).all(...params) as SqlRow[]),
     run: (sql, params = []) => Promise.resolve(Number(prepared(sql).run(...params).changes)),
     many: (statement, rows) => {
-      const one = rows.length ? prepared(oneRow(statement)) : undefined;
+      const one = rows.length ? prepared(oneRowSql(statement)) : undefined;
       return Promise.resolve(rows.flatMap((row) => one!.all(...row) as SqlRow[]));
     },
   };

@@ -239,35 +239,33 @@ export async function runExactlyOnceLoop<T>(
   // offsets, and what the store already applied comes back fenced and is
   // published again (../../effects/effect_chunk_work.ts).
   let inFlight: Promise<unknown> | undefined;
+  // Failures in a row, of fetches or transactions; each waits longer before the next try.
+  let failures = 0;
   /** Waits for the transaction in flight; returns the error it was aborted on, if it was. */
   const settle = async (): Promise<unknown> => {
+    if (inFlight === undefined) return undefined;
     const result = await inFlight;
     inFlight = undefined;
+    if (result === undefined) failures = 0;
     return result;
   };
 
   let fatal: unknown;
   try {
     await fetcher.open();
-    // Failures in a row, of fetches or transactions; each waits longer before the next try.
-    let failures = 0;
     while (!signal.aborted) {
       const { chunks: parts, nextDueAt } = queue.take(settings.transactionSize, Date.now());
       let failed: unknown;
       let fetchFailed = false;
       if (parts.length === 0) {
-        const hadTransaction = inFlight !== undefined;
         failed = await settle();
-        if (failed === undefined && hadTransaction) failures = 0;
         if (failed === undefined) {
           failed = await fetcher.next(signal, nextDueAt);
           fetchFailed = failed !== undefined;
         }
       } else {
         const next = await prepare(parts);
-        const hadTransaction = inFlight !== undefined;
         failed = await settle();
-        if (failed === undefined && hadTransaction) failures = 0;
         if (failed === undefined && next.error !== undefined) {
           failed = aborted(next.chunks, next.error);
         }

@@ -255,15 +255,10 @@ export class TransactionsProducer extends Producer<Buffer, Buffer, Buffer, Buffe
       this[kPerformWithRetry]<void>("commitOffsets", (retry: Callback<void>) => {
         this[kMetadata]({ topics: topicNames }, (error, metadata?: ClusterMetadata) => {
           if (error || !metadata) return retry(error ?? new Error("no metadata"));
-          let topics: TxnOffsetTopic[];
-          try {
-            topics = txnOffsetTopics(
-              messages,
-              (t, p) => metadata.topics.get(t)?.partitions[p]?.leaderEpoch,
-            );
-          } catch (err) {
-            return retry(err as Error);
-          }
+          const topics = txnOffsetTopics(
+            messages,
+            (t, p) => metadata.topics.get(t)?.partitions[p]?.leaderEpoch,
+          );
           this[kGetConnection](metadata.brokers.get(coordinatorId)!, (error, connection) => {
             if (error || !connection) return retry(error ?? new Error("no connection"));
             this[kGetApi]("TxnOffsetCommit", (error, api) => {
