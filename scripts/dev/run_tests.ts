@@ -9,6 +9,8 @@
  *    the local JVM nodes, so it is skipped (and says so) where KAFKA_BROKERS
  *    names another cluster.
  *
+ * It first checks what the run needs on the machine (shared/dev/prerequisites.ts)
+ * and, when something is missing, says what and how to install it in one line.
  * Each phase waits until its brokers serve groups and transactions, runs
  * `deno test` with KAFKA_BROKERS pointing at them, and stops them. The last
  * line sums both phases in `deno test`'s own form.
@@ -28,6 +30,12 @@ import { type LocalKafka, startLocalKafka } from "../../shared/dev/broker/local_
 import { waitUntilReady } from "../../shared/dev/broker/ready.ts";
 import { type KafkaConnection } from "../../shared/kafka/connection.ts";
 import { createLogger } from "../../shared/platform/log.ts";
+import {
+  missingFor,
+  missingLine,
+  PREREQUISITES,
+  probeMachine,
+} from "../../shared/dev/prerequisites.ts";
 
 const log = createLogger({ name: "test-runner" });
 const CLUSTER_TESTS = "tests/cluster";
@@ -168,6 +176,13 @@ async function main(): Promise<number> {
   const isCluster = (p: string) => p.replace(/^\.\//, "").startsWith(CLUSTER_TESTS);
   const suitePaths = paths.filter((p) => !isCluster(p));
   const clusterPaths = paths.filter(isCluster);
+  // What the run needs on the machine, first: one line naming what is
+  // missing, rather than a test failing later on a missing program.
+  const absent = missingFor(PREREQUISITES, probeMachine, paths);
+  if (absent.length) {
+    console.error(missingLine(absent));
+    return 1;
+  }
   const results: PhaseResult[] = [];
   if (paths.length === 0 || suitePaths.length > 0) {
     results.push(await suitePhase([...flags, `--ignore=${CLUSTER_TESTS}`, ...suitePaths]));
