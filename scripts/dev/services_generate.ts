@@ -2,7 +2,8 @@
  * `deno task services`: writes what is generated from the service table
  * (scripts/services.ts): deno.json's script tasks, docs/configuration.md,
  * the README's script table (between its markers), compose.yaml's
- * permission flags and deploy/prometheus/prometheus.yml. `--check` writes
+ * permission flags, deploy/prometheus/prometheus.yml and the Kubernetes
+ * manifests of deploy/kubernetes/. `--check` writes
  * nothing and exits 1 naming each file that is out of date. Each text is
  * put through `deno fmt`, so the files stay as `deno fmt --check` wants them.
  *
@@ -10,7 +11,9 @@
  * @module
  */
 import { prometheusConfig } from "../../deploy/prometheus/scrape_config.ts";
+import { kubernetesFiles } from "../../deploy/kubernetes/manifests.ts";
 import { SCRIPTS } from "../services.ts";
+import { pipelineTopics } from "../topology.ts";
 import {
   composeWithPermissions,
   configurationDoc,
@@ -50,6 +53,9 @@ export async function generatedFiles(): Promise<{ path: string; text: string }[]
     ["docs/configuration.md", "md", configurationDoc(SCRIPTS)],
     ["README.md", "md", replaceReadmeBlock(await read("README.md"), readmeBlock(SCRIPTS))],
     ["compose.yaml", "yaml", composeWithPermissions(await read("compose.yaml"), SCRIPTS)],
+    ...kubernetesFiles(SCRIPTS, pipelineTopics()).map((f) =>
+      [f.path, "yaml", f.text] as [string, string, string]
+    ),
   ];
   return [
     ...await Promise.all(
