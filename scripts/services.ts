@@ -13,7 +13,8 @@
  * (scripts/dev/services_generate.ts; the text is made by
  * scripts/dev/services_render.ts): deno.json's script tasks,
  * docs/configuration.md, the README's script table, compose.yaml's
- * permission flags and deploy/prometheus/prometheus.yml.
+ * permission flags, deploy/prometheus/prometheus.yml and the Kubernetes
+ * manifests in deploy/kubernetes/.
  * tests/script_permissions_test.ts fails when one is out of date; the
  * dashboard's default process list and lag groups are checked against the
  * table by scripts/services_test.ts. Adding a service: its folder, one row.
