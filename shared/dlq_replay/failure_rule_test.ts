@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { DEFAULT_CATALOG } from "../orders/catalog.ts";
+import { createOrderGenerator, DEFECTS } from "../orders/generate.ts";
 import { formatProblems, validateForType } from "../orders/validate.ts";
 import { failureRules, MASK, normaliseField, ruleKey, sampleOf } from "./failure_rule.ts";
 
@@ -99,4 +101,28 @@ Deno.test("other reasons group by their text before the first colon", () => {
   assert.equal(ruleKey("empty record (no value)"), "empty record (no value)");
   assert.equal(ruleKey("database is locked"), "database is locked");
   assert.equal(ruleKey(""), "");
+});
+
+Deno.test("the load generator's deliberately invalid orders make one rule per defect, not per value", () => {
+  // As in the demo: every kind of defect, on inventory and delivery orders.
+  const generator = createOrderGenerator({
+    seed: 7,
+    mix: { inventory: 1, delivery: 1 },
+    catalog: DEFAULT_CATALOG,
+    now: () => Date.parse("2026-01-01T00:00:00Z"),
+    invalidRate: 1,
+  });
+  const reasons: string[] = [];
+  const defects = new Set<string>();
+  for (let i = 0; i < 200; i++) {
+    const { order, defect } = generator.nextSample();
+    const result = validateForType(order, order.type);
+    assert.ok(!result.ok, `a ${defect} order is invalid`);
+    reasons.push(formatProblems(result.problems));
+    defects.add(defect!);
+  }
+  const rules = new Set(reasons.map(ruleKey));
+  assert.equal(defects.size, DEFECTS.length, "every defect was generated");
+  assert.ok(new Set(reasons).size > 3 * rules.size, "the reasons differ by value");
+  assert.ok(rules.size <= DEFECTS.length, [...rules].join("\n"));
 });
