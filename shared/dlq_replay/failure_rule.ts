@@ -4,15 +4,17 @@
  * one group, not one per value.
  *
  * A reason is the validator's text (shared/orders/validate.ts
- * `formatProblems`): problems joined by `; `, each `<field>: <rule>` with the
- * offending value after a final `, got <value>`. This module reads that text
- * back: array indexes are dropped from the field (`items[3].quantity` is
- * `items[].quantity`) and the values are taken out of the rule (quoted
- * strings too), so every record that broke the same rule on the same field
- * has the same key, and its values become samples. Reasons of another shape
- * (a parse error, a database error) are one rule: their text before the
- * first `: ` (the rest is the value). The reason text is the one record
- * of the failure, so records dead-lettered before this existed group too.
+ * `formatProblems`; the consumers' shared/effects/ write the same shape):
+ * problems joined by `; `, each `<field>: <rule>` with the offending value
+ * after a final `, got <value>`. This module reads that text back: array
+ * indexes are dropped from the field (`items[3].quantity` is
+ * `items[].quantity`) and the value is taken out of the rule (the text
+ * after `, got`; without one, quoted strings), so every record that broke
+ * the same rule on the same field has the same key, and its values become
+ * samples. Reasons of another shape (a parse error, a database error) are
+ * one rule: their text before the first `: ` (the rest is the value). The
+ * reason text is the one record of the failure, so records that older
+ * versions dead-lettered group the same way.
  * Pure.
  *
  * @example
@@ -57,13 +59,15 @@ function splitValues(text: string): { rule: string; values: string[] } {
   let rule = text;
   const got = GOT.exec(rule);
   if (got) {
+    // The value is named: what is quoted before it is the rule's (`must be "inventory"`).
     values.push(got[1]);
     rule = rule.slice(0, got.index);
+  } else {
+    rule = rule.replace(QUOTED, (quoted) => {
+      values.push(quoted);
+      return MASK;
+    });
   }
-  rule = rule.replace(QUOTED, (quoted) => {
-    values.unshift(quoted);
-    return MASK;
-  });
   return { rule: rule.trim(), values };
 }
 

@@ -85,6 +85,23 @@ Deno.test("a rule without a value has no sample; limits in a rule stay in it", (
   );
 });
 
+Deno.test("a rule's own quoted text stays when the value is named after 'got'", () => {
+  assert.equal(ruleKey('type: must be "inventory", got "delivery"'), 'type: must be "inventory"');
+  assert.equal(sampleOf('type: must be "inventory", got "delivery"'), '"delivery"');
+});
+
+Deno.test("the consumers' reasons name the field first and the order last", () => {
+  const reasons = [
+    "quantity: must be a positive number on a numbered line, got 0 on line 2 of ord-1",
+    "quantity: must be a positive number on a numbered line, got -5 on line 0 of ord-9",
+  ];
+  assert.deepEqual(
+    [...new Set(reasons.map(ruleKey))],
+    ["quantity: must be a positive number on a numbered line"],
+  );
+  assert.equal(sampleOf(reasons[1]), "-5 on line 0 of ord-9");
+});
+
 Deno.test("quoted values inside a rule are masked (the router's unknown type)", () => {
   const reason = 'type: unknown order type "gift-card" (known: inventory, delivery, return)';
   assert.equal(
