@@ -187,4 +187,8 @@ Deno.test("records that all failed validation are not sent unless forced", async
   assert.deepEqual([sent.refused, sent.replayed], [false, 2]);
   assert.ok(sent.validationWarning, "the warning stands beside a forced replay");
   assert.ok(forced.steps.includes("send 0/0,0/1"));
+  // A dry run writes nothing anyway: it warns, and lists what would go.
+  const dry = await runReplay(fakeIo(contents()).io, options({ dryRun: true }));
+  assert.deepEqual([dry.refused, places(dry.pending)], [false, ["0/0", "0/1"]]);
+  assert.ok(dry.validationWarning);
 });
