@@ -1,19 +1,23 @@
 /**
  * The dead-letter queue inspector and replayer, for any `<topic>-dlq`:
  *
- * - `list`: the records grouped by reason: count, how many were already
- *   replayed, oldest and newest `dlq.failed.at`, stage, error class, where
- *   a replay goes;
+ * - `list`: the records grouped by the rule they broke, field and rule
+ *   without the values (`items[].quantity: must be a positive whole
+ *   number`): count, a few sample values, how many were already replayed,
+ *   oldest and newest `dlq.failed.at`, stage, error class, where a replay
+ *   goes;
  * - `show <partition>/<offset>`: one record's headers and value (JSON
  *   pretty-printed; Avro decoded through the registry with
  *   `--registry-url`; else a hex preview);
- * - `replay` a selection (`--all`, or `--reason`, `--order-id`, `--since`,
- *   `--until`; see shared/dlq_replay/selection.ts) back to each record's
+ * - `replay` a selection (`--all`, or `--rule`, `--reason`, `--order-id`,
+ *   `--since`, `--until`; see shared/dlq_replay/selection.ts) back to each record's
  *   `dlq.replay.topic` (else `dlq.original.topic`), with its original key
  *   and value and fresh headers (no `dlq.*`/`retry.*`: a fresh attempt
  *   count; `replay.of` and `replay.at` added). `--dry-run` prints what
  *   would go and writes nothing; `--rate` caps records per second; a
  *   progress bar (or, off a terminal, progress log lines) goes to stderr.
+ *   A selection whose every record failed validation is refused in one
+ *   line unless `--force` (unchanged, it would be dead-lettered again).
  *
  * ```sh
  * deno run --allow-net --allow-env=<see docs/configuration.md> --allow-read \

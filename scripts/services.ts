@@ -513,11 +513,14 @@ export const SCRIPTS: ScriptEntry[] = ([
     name: "dlq_replayer",
     entry: "scripts/dlq_replayer.ts",
     summary: "lists a dead-letter topic by reason, shows a record, replays a selection once",
-    details: "`list` groups by `dlq.reason` (count, already replayed, oldest and newest, stage, " +
-      "class, replay topic); `show <partition>/<offset>` prints headers and the value (JSON " +
-      "pretty-printed, Avro decoded through `--registry-url`, else hex); `replay` takes `--all` " +
-      "or any of `--reason` (case-insensitive substring), `--order-id`, `--since`/`--until` " +
-      "(ISO, on `dlq.failed.at`), with `--dry-run` and `--rate N`, and sends each record to its " +
+    details: "`list` groups by the rule and field `dlq.reason` names, values left out " +
+      "(`items[].quantity: must be a positive whole number`; count, sample values, already " +
+      "replayed, oldest and newest, stage, class, replay topic); `show <partition>/<offset>` " +
+      "prints headers and the value (JSON pretty-printed, Avro decoded through " +
+      "`--registry-url`, else hex); `replay` takes `--all` or any of `--rule` (a group of " +
+      "`list`), `--reason` (case-insensitive substring), `--order-id`, `--since`/`--until` " +
+      "(ISO, on `dlq.failed.at`), with `--dry-run` and `--rate N`; a selection that all failed " +
+      "validation is refused in one line unless `--force`. It sends each record to its " +
       "`dlq.replay.topic` with its key and bytes and fresh headers (`replay.of`, `replay.at`). " +
       "Each batch and its entries in the compacted ledger `<dlq>-replayed` commit in one " +
       "transaction, so the same replay run twice replays nothing the second time. E.g. " +

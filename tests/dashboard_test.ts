@@ -8,9 +8,12 @@
  *   stream ("live");
  * - the demo load started from the page makes the numbers move (orders in,
  *   the recent-orders table), and stops from the page;
- * - the DLQ panel lists the reasons of dead letters seeded with
- *   `deadLetter()`, its replay button sends them back once (records with
- *   `replay.of` on the replay topic), and asking again replays nothing;
+ * - the DLQ panel groups dead letters seeded with `deadLetter()` (the
+ *   router's and the validator's own reasons) by the rule they broke,
+ *   values shown as samples; its replay button sends a group back once
+ *   (records with `replay.of` on the replay topic), and asking again
+ *   replays nothing; a group that all failed validation asks first, and
+ *   goes only when the user confirms;
  * - all of it behind basic auth (the page's fetches and its EventSource
  *   send what the browser was given), and Replay without credentials is
  *   401 and replays nothing;
@@ -23,7 +26,7 @@ import assert from "node:assert/strict";
 import { chromium, type Page } from "playwright-core";
 import type { Failure } from "../shared/retry/dead_letter.ts";
 import { renamed, TOPICS } from "../shared/kafka/topics.ts";
-import { writeDeadLetters } from "./dead_letters.ts";
+import { badQuantity, notJson, QUANTITY_RULE, writeDeadLetters } from "./dead_letters.ts";
 import { integration, testBrokers, testKafka, uniqueName, waitFor } from "./harness.ts";
 import {
   aggregatorArgs,
@@ -38,12 +41,7 @@ import {
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const LOGIN = { username: "ops", password: "dash-s3cret" };
 const SCREENSHOT = "build/test-artifacts/dashboard.png";
-const NOT_JSON: Failure = { errorClass: "unparseable", reason: "not JSON", stage: "router" };
-const BAD_QTY: Failure = {
-  errorClass: "validation",
-  reason: "items[0].quantity: must be a positive whole number, got 0",
-  stage: "inventory_orders_producer",
-};
+const NOT_JSON_VALUES = ["{not json", "nope", "["];
 
 interface Topics {
   orders: string;
@@ -74,18 +72,24 @@ async function createDashboardTopics(prefix: string): Promise<Topics> {
   return t;
 }
 
-/** Three "not JSON" and one bad quantity, written in one transaction as the pipeline writes them. */
+/**
+ * Three "not JSON" (each its own parser message) and two bad quantities
+ * (other lines, other values), written in one transaction as the pipeline
+ * writes them.
+ */
 async function seedDeadLetters(kafka: TestKafka, t: Topics): Promise<void> {
-  const seeds: [string, string, Failure][] = [
-    ["ord-bad-1", "{not json", NOT_JSON],
-    ["ord-bad-2", "nope", NOT_JSON],
-    ["ord-bad-3", "[", NOT_JSON],
-    ["ord-bad-4", JSON.stringify({ orderId: "ord-bad-4", items: [{ quantity: 0 }] }), BAD_QTY],
+  const seeds: [string, { value: string; failure: Failure }][] = [
+    ...NOT_JSON_VALUES.map((value, i): [string, { value: string; failure: Failure }] => [
+      `ord-bad-${i + 1}`,
+      { value, failure: notJson(value) },
+    ]),
+    ["ord-bad-4", badQuantity("ord-bad-4", 0, 0)],
+    ["ord-bad-5", badQuantity("ord-bad-5", 2, -3)],
   ];
   await writeDeadLetters(
     kafka,
     t.dlq,
-    seeds.map(([key, value, failure], i) => ({
+    seeds.map(([key, { value, failure }], i) => ({
       partition: i % 2,
       originalTopic: t.orders,
       key,
@@ -183,7 +187,7 @@ Deno.test({
       const refused = await fetch(new URL("/api/dlq/replay", url), {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ topic: t.dlq, reason: "not JSON" }),
+        body: JSON.stringify({ topic: t.dlq, rule: "not JSON" }),
       });
       assert.equal(refused.status, 401);
       assert.match((await refused.json()).error, /credentials required/);
@@ -210,11 +214,27 @@ Deno.test({
       await waitForText(page, "#conn", /^live$/, "the page to follow the stream");
       assert.match((await page.textContent("#load-state")) ?? "", /No load is running/);
 
-      // The DLQ panel lists the seeded reasons.
-      const notJson = `.dlq-topic[data-topic="${t.dlq}"] tr[data-reason="not JSON"]`;
-      await page.waitForSelector(`${notJson} button.replay:not([disabled])`, { timeout: 90_000 });
-      assert.equal((await page.textContent(`${notJson} button.replay`))?.trim(), "Replay 3");
-      assert.ok(await page.isVisible(`tr[data-reason="${BAD_QTY.reason}"] button.replay`));
+      // The DLQ panel groups the seeded dead letters by rule, values as samples.
+      const group = (rule: string) => `.dlq-topic[data-topic="${t.dlq}"] tr[data-rule="${rule}"]`;
+      const notJsonRow = group("not JSON");
+      const quantityRow = group(QUANTITY_RULE);
+      await page.waitForSelector(`${notJsonRow} button.replay:not([disabled])`, {
+        timeout: 90_000,
+      });
+      assert.equal((await page.textContent(`${notJsonRow} button.replay`))?.trim(), "Replay 3");
+      assert.equal((await page.textContent(`${quantityRow} button.replay`))?.trim(), "Replay 2");
+      assert.equal(await page.textContent(`${quantityRow} td.samples`), "-3, 0");
+      // Each parser message a sample (the seeds' own, sorted).
+      assert.equal(
+        await page.textContent(`${notJsonRow} td.samples`),
+        NOT_JSON_VALUES.map((v) => notJson(v).reason.slice("not JSON: ".length)).sort().join(", "),
+      );
+      assert.ok(await page.isVisible(`${quantityRow} .badge[data-tone="warn"]`));
+      assert.equal(await page.isVisible(`${notJsonRow} .badge[data-tone="warn"]`), false);
+      assert.match(
+        (await page.textContent(`.dlq-topic[data-topic="${t.dlq}"] h4`)) ?? "",
+        /5 records · 2 rules/,
+      );
 
       // Numbers move while orders flow: the load started from the page.
       await page.fill("#load-rate", "40");
@@ -244,11 +264,25 @@ Deno.test({
         { timeoutMs: 30_000, intervalMs: 250 },
       );
 
+      // A group that all failed validation asks first; declined, nothing goes.
+      const asked: string[] = [];
+      page.once("dialog", (dialog) => {
+        asked.push(dialog.message());
+        dialog.dismiss();
+      });
+      await page.click(`${quantityRow} button.replay`);
+      await waitForText(page, "#dlq-result", /^Not replayed: /, "the refusal", 90_000);
+      assert.match(
+        asked[0] ?? "",
+        /^all 2 records to replay failed validation \(items\[\]\.quantity: must be a positive whole number\): replayed unchanged, they would be dead-lettered again\./,
+      );
+      assert.equal((await readAllCommitted(kafka, t.replay)).length, 0, "declined: nothing sent");
+
       // Replay from the page: three records back, once.
-      await page.click(`${notJson} button.replay`);
+      await page.click(`${notJsonRow} button.replay`);
       await waitForText(page, "#dlq-result", /Replayed 3 records/, "the replay's result", 90_000);
-      await page.waitForSelector(`${notJson} button.replay[disabled]`);
-      assert.equal((await page.textContent(`${notJson} button.replay`))?.trim(), "Replayed");
+      await page.waitForSelector(`${notJsonRow} button.replay[disabled]`);
+      assert.equal((await page.textContent(`${notJsonRow} button.replay`))?.trim(), "Replayed");
       const replayed = await readAllCommitted(kafka, t.replay);
       assert.equal(replayed.length, 3);
       const of = replayed.map((m) => m.headers?.["replay.of"]?.toString()).sort();
@@ -264,13 +298,26 @@ Deno.test({
         const res = await fetch("/api/dlq/replay", {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({ topic, reason: "not JSON" }),
+          body: JSON.stringify({ topic, rule: "not JSON" }),
         });
         return await res.json();
       }, [t.dlq]);
       assert.equal(again.replayed, 0);
       assert.equal(again.alreadyReplayed, 3);
       assert.equal((await readAllCommitted(kafka, t.replay)).length, 3);
+
+      // Confirmed (say, after the validator was fixed), the validation group goes too, once.
+      page.once("dialog", (dialog) => dialog.accept());
+      await page.click(`${quantityRow} button.replay`);
+      await waitForText(page, "#dlq-result", /Replayed 2 records/, "the forced replay", 90_000);
+      const all = await readAllCommitted(kafka, t.replay);
+      assert.deepEqual(all.map((m) => m.key?.toString()).sort(), [
+        "ord-bad-1",
+        "ord-bad-2",
+        "ord-bad-3",
+        "ord-bad-4",
+        "ord-bad-5",
+      ]);
 
       // The screenshot, with everything on it, while the load runs.
       await Deno.mkdir("build/test-artifacts", { recursive: true });

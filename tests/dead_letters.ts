@@ -2,7 +2,8 @@
  * Dead letters on a test's DLQ, written as the pipeline writes them
  * (shared/retry/dead_letter.ts `deadLetter`, in one transaction, so the topic ends with a
  * control marker a reader must not hang on): the seeds of the replayer's
- * and the dashboard's tests.
+ * and the dashboard's tests, with the reasons the router and the validator
+ * themselves give ({@linkcode notJson}, {@linkcode badQuantity}).
  *
  * @example
  * ```ts
@@ -15,7 +16,9 @@
  * ```
  * @module
  */
+import assert from "node:assert/strict";
 import { deadLetter, type Failure } from "../shared/retry/dead_letter.ts";
+import { formatProblems, validateForType } from "../shared/orders/validate.ts";
 import { type TestKafka, toProduce, transactionalProducer } from "./test_kafka.ts";
 
 /** One dead letter; the failed record's offset on its original topic is its index. */
@@ -73,4 +76,53 @@ export async function writeDeadLetters(
   } finally {
     await producer.close();
   }
+}
+
+/** The router's failure for bytes that are no JSON: `not JSON: <the parser's words>`. */
+export function notJson(value: string): Failure {
+  try {
+    JSON.parse(value);
+  } catch (err) {
+    return {
+      errorClass: "unparseable",
+      reason: `not JSON: ${(err as Error).message}`,
+      stage: "router",
+    };
+  }
+  throw new Error(`${value} is JSON`);
+}
+
+/** What `list` and the dashboard show for a quantity the validator refuses. */
+export const QUANTITY_RULE = "items[].quantity: must be a positive whole number";
+
+/**
+ * An inventory order whose line `line` (the others good) has `quantity`,
+ * and the inventory producer's failure for it: the validator's own reason.
+ */
+export function badQuantity(
+  orderId: string,
+  line: number,
+  quantity: number,
+): { value: string; failure: Failure } {
+  const order = {
+    orderId,
+    type: "inventory",
+    customerId: "cust-1",
+    items: Array.from({ length: line + 1 }, (_, i) => ({
+      sku: `SKU-${i + 1}`,
+      quantity: i === line ? quantity : 1,
+      unitPrice: 2.5,
+    })),
+    createdAt: "2026-01-01T00:00:00Z",
+  };
+  const result = validateForType(order, "inventory");
+  assert.ok(!result.ok, "the order is invalid");
+  return {
+    value: JSON.stringify(order),
+    failure: {
+      errorClass: "validation",
+      reason: formatProblems(result.problems),
+      stage: "inventory_orders_producer",
+    },
+  };
 }

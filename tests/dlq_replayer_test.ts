@@ -1,9 +1,12 @@
 /**
  * The DLQ replayer as a real process on the real broker, under its catalog
- * permissions: list groups by reason, show decodes, replay sends exactly
+ * permissions: list groups by the rule the reasons name (the validator's
+ * and the router's own reasons, values left out, a few kept as samples),
+ * show decodes, replay sends exactly
  * the selection back with fresh headers and records it in the ledger so a
  * second run replays nothing, --dry-run writes nothing, no selection is
- * refused, --rate holds. Every test has its own topics; the DLQ records are
+ * refused, a group that all failed validation goes only with --force,
+ * --rate holds. Every test has its own topics; the DLQ records are
  * written in a transaction, as the pipeline writes them, so the topic ends
  * with a control marker the reader must not hang on.
  */
@@ -15,7 +18,13 @@ import type { AvroRecordSchema } from "../shared/orders/schemas.ts";
 import { startRegistry } from "../shared/registry/server.ts";
 import { ensureTopicsAt, renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { topicOffsets } from "../shared/kafka/admin.ts";
-import { type DeadLetterSeed, writeDeadLetters } from "./dead_letters.ts";
+import {
+  badQuantity,
+  type DeadLetterSeed,
+  notJson,
+  QUANTITY_RULE,
+  writeDeadLetters,
+} from "./dead_letters.ts";
 import {
   integration,
   testAdmin,
@@ -70,47 +79,49 @@ async function seedDlq(
   return t;
 }
 
-const NOT_JSON: Failure = { errorClass: "unparseable", reason: "not JSON", stage: "router" };
-const BAD_QTY: Failure = {
-  errorClass: "validation",
-  reason: "items[0].quantity: must be positive",
-  stage: "inventory_orders_producer",
-};
+const NOT_JSON_VALUES = ["{bad", "nope", "["];
+/** The rule `list` shows for them, and their parser's words as its samples. */
+const NOT_JSON_RULE = "not JSON";
+const notJsonSamples = () => NOT_JSON_VALUES.map((v) => notJson(v).reason.slice(10)).sort();
 
-/** Five dead letters: three "not JSON" (partition 0), two "quantity" (partition 1, to the retry topic). */
+/**
+ * Five dead letters: three "not JSON", each its own parser message
+ * (partition 0), two bad quantities on different lines with different
+ * values (partition 1, to the retry topic).
+ */
 function fiveSeeds(t: TestDlq): Seed[] {
   const common = { originalTopic: t.origin };
+  const [a, b, c] = NOT_JSON_VALUES;
   return [
     {
       ...common,
       partition: 0,
       key: "ord-1",
-      value: "{bad",
-      failure: NOT_JSON,
+      value: a,
+      failure: notJson(a),
       failedAt: "2026-01-02T00:00:00Z",
     },
     {
       ...common,
       partition: 0,
       key: "ord-2",
-      value: "nope",
-      failure: NOT_JSON,
+      value: b,
+      failure: notJson(b),
       failedAt: "2026-01-01T00:00:00Z",
     },
     {
       ...common,
       partition: 0,
       key: "ord-3",
-      value: "[",
-      failure: NOT_JSON,
+      value: c,
+      failure: notJson(c),
       failedAt: "2026-01-04T00:00:00Z",
     },
     {
       ...common,
       partition: 1,
       key: "ord-4",
-      value: JSON.stringify({ orderId: "ord-4", items: [{ sku: "SKU-1", quantity: 0 }] }),
-      failure: BAD_QTY,
+      ...badQuantity("ord-4", 0, 0),
       failedAt: "2026-01-03T00:00:00Z",
       replayTopic: t.retry,
     },
@@ -118,8 +129,7 @@ function fiveSeeds(t: TestDlq): Seed[] {
       ...common,
       partition: 1,
       key: "ord-5",
-      value: JSON.stringify({ orderId: "ord-5", items: [{ sku: "SKU-2", quantity: -1 }] }),
-      failure: BAD_QTY,
+      ...badQuantity("ord-5", 1, -1),
       failedAt: "2026-01-05T00:00:00Z",
       replayTopic: t.retry,
     },
@@ -212,7 +222,7 @@ function dlqTest(
 }
 
 dlqTest(
-  "list groups a DLQ by reason with counts, oldest, newest, stage and class",
+  "list groups a DLQ by rule and field, not by value, with counts, samples, oldest, newest, stage and class",
   "dlq-list",
   fiveSeeds,
   async (t) => {
@@ -222,31 +232,41 @@ dlqTest(
     assert.equal(listing.replayed, 0);
     assert.deepEqual(listing.groups, [
       {
-        reason: "not JSON",
+        rule: NOT_JSON_RULE,
         count: 3,
         replayed: 0,
         oldest: "2026-01-01T00:00:00.000Z",
         newest: "2026-01-04T00:00:00.000Z",
+        samples: notJsonSamples(),
+        distinctValues: 3,
+        allValidation: false,
         stages: ["router"],
         errorClasses: ["unparseable"],
         replayTopics: [t.origin],
       },
       {
-        reason: BAD_QTY.reason,
+        rule: QUANTITY_RULE,
         count: 2,
         replayed: 0,
         oldest: "2026-01-03T00:00:00.000Z",
         newest: "2026-01-05T00:00:00.000Z",
+        samples: ["-1", "0"],
+        distinctValues: 2,
+        allValidation: true,
         stages: ["inventory_orders_producer"],
         errorClasses: ["validation"],
         replayTopics: [t.retry],
       },
     ]);
     const text = ok(await replayer(["list", "--topic", t.dlq])).stdout;
-    assert.match(text, new RegExp(`^${t.dlq}: 5 records, 2 reasons, 0 already replayed$`, "m"));
+    assert.match(text, new RegExp(`^${t.dlq}: 5 records, 2 rules, 0 already replayed$`, "m"));
     assert.match(
       text,
-      /^ +3 +0 +2026-01-01T00:00:00\.000Z +2026-01-04T00:00:00\.000Z +router +unparseable +\S+ +not JSON$/m,
+      /^ +3 +0 +2026-01-01T00:00:00\.000Z +2026-01-04T00:00:00\.000Z +router +unparseable +\S+ +not JSON {2}\(.+\)$/m,
+    );
+    assert.match(
+      text,
+      /^ +2 +0 +2026-01-03T00:00:00\.000Z +2026-01-05T00:00:00\.000Z +inventory_orders_producer +validation +\S+ +items\[\]\.quantity: must be a positive whole number {2}\(-1, 0\)$/m,
     );
   },
 );
@@ -261,7 +281,10 @@ dlqTest(
     assert.match(out, new RegExp(`^${t.dlq}/1/1$`, "m"));
     assert.match(out, /^ {2}key +ord-5$/m);
     assert.match(out, /^ {2}replayed +no$/m);
-    assert.match(out, /^ {2}dlq\.reason: +items\[0\]\.quantity: must be positive$/m);
+    assert.match(
+      out,
+      /^ {2}dlq\.reason: +items\[1\]\.quantity: must be a positive whole number, got -1$/m,
+    );
     assert.match(out, /^ {2}dlq\.failed\.at: +2026-01-05T00:00:00\.000Z$/m);
     assert.match(out, new RegExp(`^ {2}dlq\\.replay\\.topic: +${t.retry}$`, "m"));
     assert.match(out, /^value \(json, \d+ bytes\):\n\{\n {2}"orderId": "ord-5",/m);
@@ -276,16 +299,32 @@ dlqTest(
 );
 
 dlqTest(
-  "replay by reason sends exactly those records back with fresh headers, once however often it runs",
+  "replay of a group that all failed validation is refused in one line; forced, it goes once however often it runs",
   "dlq-replay",
   fiveSeeds,
   async (t, kafka) => {
-    const first = ok(await replayer(["replay", "--topic", t.dlq, "--reason", "QUANTITY"])).json();
+    // Unchanged, they would be dead-lettered again: refused, nothing sent.
+    const refused = await replayer(["replay", "--topic", t.dlq, "--rule", QUANTITY_RULE]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.deepEqual([refused.json().refused, refused.json().replayed], [true, 0]);
+    const said = refused.stderr.split("\n").filter((l) => l.includes("failed validation"));
+    assert.equal(said.length, 1, refused.stderr);
+    assert.match(
+      said[0],
+      /all 2 records to replay failed validation \(items\[\]\.quantity: must be a positive whole number\): replayed unchanged, they would be dead-lettered again; fix the validator \(or the orders\) first, or add --force/,
+    );
+    assert.equal(await highWatermark(t.retry), 0, "a refused replay sends nothing");
+    // Forced (say, after the validator was fixed), by the rule as list prints it.
+    const first = ok(
+      await replayer(["replay", "--topic", t.dlq, "--rule", QUANTITY_RULE, "--force"]),
+    ).json();
     assert.equal(first.matched, 2);
     assert.equal(first.replayed, 2);
     assert.equal(first.alreadyReplayed, 0);
     assert.deepEqual(first.to, { [t.retry]: 2 });
-    const second = ok(await replayer(["replay", "--topic", t.dlq, "--reason", "quantity"])).json();
+    const second = ok(
+      await replayer(["replay", "--topic", t.dlq, "--reason", "quantity", "--force"]),
+    ).json();
     assert.equal(second.matched, 2);
     assert.equal(second.replayed, 0, "the ledger says both were replayed");
     assert.equal(second.alreadyReplayed, 2);
@@ -364,7 +403,7 @@ Deno.test("a replay with no selection is refused with one clear line", integrati
   assert.equal(run.stdout, "");
   assert.match(
     run.stderr.split("\n")[0],
-    /^dlq_replayer: replay needs a selection: --all, or --reason, --order-id, --since, --until/,
+    /^dlq_replayer: replay needs a selection: --all, or --rule, --reason, --order-id, --since, --until/,
   );
 });
 
@@ -378,8 +417,7 @@ dlqTest(
       originalTopic: t.origin,
       partition: 0,
       key: "SKU-9",
-      value: JSON.stringify({ orderId: "ord-2", items: [] }),
-      failure: BAD_QTY,
+      ...badQuantity("ord-2", 0, 0),
       failedAt: "2026-01-06T00:00:00Z",
     },
   ],
@@ -404,7 +442,7 @@ dlqTest(
       partition: i % 2,
       key: `ord-${i}`,
       value: JSON.stringify({ orderId: `ord-${i}` }),
-      failure: NOT_JSON,
+      failure: { errorClass: "unparseable", reason: "not JSON", stage: "router" },
       failedAt: "2026-01-01T00:00:00Z",
     })),
   async (t, kafka) => {

@@ -74,7 +74,7 @@ export interface CollectorOptions {
 export interface Collector {
   start(signal: AbortSignal): void;
   state(): DashboardState;
-  /** Replays one reason (one replay at a time), then reads the DLQ again. */
+  /** Replays one rule's group (one replay at a time), then reads the DLQ again. */
   replay(request: ReplayRequest): Promise<ReplaySummary>;
   /** Reads the DLQ topics again now; resolves with the panel. */
   refreshDlq(): Promise<DlqTopicView[]>;

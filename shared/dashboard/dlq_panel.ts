@@ -1,23 +1,24 @@
 /**
- * The DLQ panel's logic: a dead-letter topic's listing by reason (the
- * replayer's own grouping, shared/dlq_replay/grouping.ts) as the panel shows
- * it, and the page's request to replay one reason checked. What such a
- * replay takes is the replayer's plan of that group's exact reason
- * (`groupSelection` in shared/dlq_replay/selection.ts). Pure.
+ * The DLQ panel's logic: a dead-letter topic's listing by the rule its
+ * records broke (the replayer's own grouping, shared/dlq_replay/grouping.ts)
+ * as the panel shows it, and the page's request to replay one rule checked.
+ * What such a replay takes is the replayer's plan of that group
+ * (`groupSelection` in shared/dlq_replay/selection.ts); a group that all
+ * failed validation goes only with `force`, once the user confirmed. Pure.
  *
  * @example
  * ```ts
  * import { parseReplayRequest } from "./dlq_panel.ts";
- * parseReplayRequest({ topic: "orders-dlq", reason: "not JSON" }, ["orders-dlq"]);
- * // { topic: "orders-dlq", reason: "not JSON" }
+ * parseReplayRequest({ topic: "orders-dlq", rule: "not JSON" }, ["orders-dlq"]);
+ * // { topic: "orders-dlq", rule: "not JSON", force: false }
  * ```
  * @module
  */
-import type { DlqListing, ReasonGroup } from "../dlq_replay/grouping.ts";
+import type { DlqListing, RuleGroup } from "../dlq_replay/grouping.ts";
 import { ledgerTopicName } from "../dlq_replay/ledger.ts";
 
-/** One reason of the panel: the replayer's group and what is left to replay. */
-export interface ReasonRow extends ReasonGroup {
+/** One rule of the panel: the replayer's group and what is left to replay. */
+export interface RuleRow extends RuleGroup {
   pending: number;
 }
 
@@ -29,7 +30,7 @@ export interface DlqTopicView {
   exists: boolean;
   total: number;
   replayed: number;
-  groups: ReasonRow[];
+  groups: RuleRow[];
   /** When it was read (ISO); null before the first read. */
   readAt: string | null;
   error?: string;
@@ -54,10 +55,13 @@ export function dlqTopicView(
   };
 }
 
-/** What the page posts to replay one reason of one topic. */
+/** What the page posts to replay one rule's group of one topic. */
 export interface ReplayRequest {
   topic: string;
-  reason: string;
+  /** The group's rule, as listed. */
+  rule: string;
+  /** Replay even when every record failed validation (the user confirmed). */
+  force: boolean;
 }
 
 /** Checks a posted body; the topic must be one the dashboard watches. Pure. */
@@ -69,8 +73,11 @@ export function parseReplayRequest(
   if (typeof b.topic !== "string" || !topics.includes(b.topic)) {
     return { error: `topic: must be one of ${topics.join(", ")}` };
   }
-  if (typeof b.reason !== "string" || b.reason === "") {
-    return { error: "reason: must be the reason of a group, as listed" };
+  if (typeof b.rule !== "string" || b.rule === "") {
+    return { error: "rule: must be the rule of a group, as listed" };
   }
-  return { topic: b.topic, reason: b.reason };
+  if (b.force !== undefined && typeof b.force !== "boolean") {
+    return { error: "force: must be true or false" };
+  }
+  return { topic: b.topic, rule: b.rule, force: b.force === true };
 }

@@ -3,7 +3,7 @@ import { listDlq } from "../dlq_replay/grouping.ts";
 import { deadLetterEntry } from "../dlq_replay/test_entry.ts";
 import { dlqTopicView, parseReplayRequest } from "./dlq_panel.ts";
 
-Deno.test("the topic view adds what is left to replay per reason", () => {
+Deno.test("the topic view adds what is left to replay per rule", () => {
   const entries = [
     deadLetterEntry({ offset: "1", reason: "a" }),
     deadLetterEntry({ offset: "2", reason: "a" }),
@@ -11,7 +11,7 @@ Deno.test("the topic view adds what is left to replay per reason", () => {
   ];
   const view = dlqTopicView("x-dlq", listDlq(entries, new Set(["0/1"])), new Date(0));
   assert.equal(view.ledgerTopic, "x-dlq-replayed");
-  assert.deepEqual(view.groups.map((g) => [g.reason, g.count, g.pending]), [["a", 2, 1], [
+  assert.deepEqual(view.groups.map((g) => [g.rule, g.count, g.pending]), [["a", 2, 1], [
     "b",
     1,
     1,
@@ -20,15 +20,26 @@ Deno.test("the topic view adds what is left to replay per reason", () => {
   assert.deepEqual([missing.exists, missing.total, missing.readAt], [false, 0, null]);
 });
 
-Deno.test("replay requests name a watched topic and a reason", () => {
-  assert.deepEqual(parseReplayRequest({ topic: "a", reason: "r" }, ["a"]), {
+Deno.test("replay requests name a watched topic and a rule, force only when asked", () => {
+  assert.deepEqual(parseReplayRequest({ topic: "a", rule: "r" }, ["a"]), {
     topic: "a",
-    reason: "r",
+    rule: "r",
+    force: false,
+  });
+  assert.deepEqual(parseReplayRequest({ topic: "a", rule: "r", force: true }, ["a"]), {
+    topic: "a",
+    rule: "r",
+    force: true,
   });
   assert.match(
-    (parseReplayRequest({ topic: "b", reason: "r" }, ["a"]) as { error: string }).error,
-    /topic/,
+    (parseReplayRequest({ topic: "b", rule: "r" }, ["a"]) as { error: string }).error,
+    /^topic: /,
   );
-  assert.match((parseReplayRequest({ topic: "a" }, ["a"]) as { error: string }).error, /reason/);
+  assert.match((parseReplayRequest({ topic: "a" }, ["a"]) as { error: string }).error, /^rule: /);
+  assert.match(
+    (parseReplayRequest({ topic: "a", rule: "r", force: "yes" }, ["a"]) as { error: string })
+      .error,
+    /^force: must be true or false/,
+  );
   assert.ok("error" in parseReplayRequest(null, ["a"]));
 });

@@ -1,6 +1,6 @@
 /**
  * The dashboard's DLQ panel: the DLQ topics read on demand (one read at a
- * time; a caller during a read gets that read) and replays of one reason,
+ * time; a caller during a read gets that read) and replays of one rule,
  * one at a time, each followed by a fresh read. A failed read keeps the last
  * views and says why on each.
  *
@@ -8,7 +8,7 @@
  * ```ts
  * import { DlqSource } from "./dlq_source.ts";
  * // const dlq = new DlqSource(connection, ["orders.dlq"], { log, readTimeoutMs: 60_000, signal: () => undefined });
- * // await dlq.refresh(); await dlq.replay({ topic: "orders.dlq", reason: "schema" });
+ * // await dlq.refresh(); await dlq.replay({ topic: "orders.dlq", rule: "not JSON", force: false });
  * ```
  * @module
  */
@@ -53,7 +53,7 @@ export class DlqSource {
     return this.#read;
   }
 
-  /** Replays one reason (after any replay under way), then reads the DLQ again. */
+  /** Replays one rule's group (after any replay under way), then reads the DLQ again. */
   replay(request: ReplayRequest): Promise<ReplaySummary> {
     const { log, readTimeoutMs } = this.options;
     const run = this.#replaying.then(() =>

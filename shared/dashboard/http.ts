@@ -5,7 +5,9 @@
  *   helpers, served as they are on disk (no build step);
  * - `GET /api/state` the whole state (JSON), `GET /api/stream` the same as
  *   Server-Sent Events (`event: state`, every `streamIntervalMs`);
- * - `POST /api/dlq/replay {topic, reason}` replays one reason once;
+ * - `POST /api/dlq/replay {topic, rule, force?}` replays one rule's group
+ *   once; a group that all failed validation is refused with a 409 and
+ *   the one-line warning until it is posted again with `force: true`;
  *   `POST /api/dlq/refresh` reads the DLQ topics again;
  * - `POST /api/load {rate}` starts (or re-rates) the demo load, `DELETE
  *   /api/load` stops it;
@@ -178,7 +180,11 @@ export function createDashboardHandler(
         const request = parseReplayRequest(await bodyOf(req), backend.dlqTopics);
         if ("error" in request) return [pathname, json(request, 400)];
         try {
-          return [pathname, json(await backend.replay(request))];
+          const summary = await backend.replay(request);
+          if (summary.refused) {
+            return [pathname, json({ ...summary, error: summary.validationWarning }, 409)];
+          }
+          return [pathname, json(summary)];
         } catch (err) {
           return [pathname, json({ error: `the replay failed: ${(err as Error).message}` }, 502)];
         }

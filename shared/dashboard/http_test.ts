@@ -18,14 +18,18 @@ function fakeBackend(): DashboardBackend & { replays: unknown[] } {
     state: () => ({ uptimeSeconds: 3 }) as unknown as DashboardState,
     replay: (request) => {
       replays.push(request);
+      // The group "invalid" all failed validation: refused unless forced.
+      const refused = request.rule === "invalid" && !request.force;
       return Promise.resolve({
         ...request,
         matched: 2,
         alreadyReplayed: 0,
         unroutable: 0,
-        replayed: 2,
+        replayed: refused ? 0 : 2,
         to: { orders: 2 },
         elapsedMs: 1,
+        refused,
+        ...(refused ? { validationWarning: "all 2 records to replay failed validation" } : {}),
       });
     },
     refreshDlq: () => Promise.resolve([]),
@@ -62,10 +66,18 @@ Deno.test("the API checks its requests and hands them on", async () => {
   const handler = createDashboardHandler({ backend, files: new Map() });
   const state = await handler(new Request("http://dash/api/state"));
   assert.deepEqual(await state.json(), { uptimeSeconds: 3 });
-  const replay = await handler(post("/api/dlq/replay", { topic: "orders-dlq", reason: "r" }));
+  const replay = await handler(post("/api/dlq/replay", { topic: "orders-dlq", rule: "r" }));
   assert.equal((await replay.json()).replayed, 2);
-  assert.deepEqual(backend.replays, [{ topic: "orders-dlq", reason: "r" }]);
-  const badTopic = await handler(post("/api/dlq/replay", { topic: "other", reason: "r" }));
+  assert.deepEqual(backend.replays, [{ topic: "orders-dlq", rule: "r", force: false }]);
+  // A group that all failed validation: 409 with the warning, then forced.
+  const refused = await handler(post("/api/dlq/replay", { topic: "orders-dlq", rule: "invalid" }));
+  assert.equal(refused.status, 409);
+  assert.match((await refused.json()).error, /^all 2 records to replay failed validation/);
+  const forced = await handler(
+    post("/api/dlq/replay", { topic: "orders-dlq", rule: "invalid", force: true }),
+  );
+  assert.deepEqual([forced.status, (await forced.json()).replayed], [200, 2]);
+  const badTopic = await handler(post("/api/dlq/replay", { topic: "other", rule: "r" }));
   assert.equal(badTopic.status, 400);
   assert.match((await badTopic.json()).error, /^topic:/);
   const started = await handler(post("/api/load", { rate: 5 }));

@@ -140,22 +140,30 @@ function tailRecord(
   }
 }
 
-/** What a replay of one reason did; the page shows it. */
+/** What a replay of one rule's group did (or, `refused`, why it did not); the page shows it. */
 export interface ReplaySummary extends
   ReplayRequest,
   Pick<
     ReplayOutcome,
-    "matched" | "alreadyReplayed" | "unroutable" | "replayed" | "to" | "elapsedMs"
+    | "matched"
+    | "alreadyReplayed"
+    | "unroutable"
+    | "replayed"
+    | "to"
+    | "elapsedMs"
+    | "refused"
+    | "validationWarning"
   > {}
 
 /** The consumer group prefix of the dashboard's reads of the DLQs, as its ACLs grant it. */
 export const DLQ_READ_GROUP_PREFIX = "dashboard-dlq-read";
 
 /**
- * Replays the records of one reason of one DLQ that the ledger does not
- * hold yet: the replayer's own replay (shared/dlq_replay/replay.ts) of the
- * listing's group, so the dashboard and the command line fence each other
- * and share the ledger. Throws what made it fail.
+ * Replays the records of one rule's group of one DLQ that the ledger does
+ * not hold yet: the replayer's own replay (shared/dlq_replay/replay.ts) of
+ * the listing's group, so the dashboard and the command line fence each
+ * other and share the ledger. A group that all failed validation is
+ * `refused` unless the request forces it. Throws what made it fail.
  */
 export async function replayReason(connection: KafkaConnection, request: ReplayRequest, options: {
   log: Logger;
@@ -165,11 +173,12 @@ export async function replayReason(connection: KafkaConnection, request: ReplayR
   const outcome = await replayDlq(connection, {
     ...options,
     topic: request.topic,
-    selection: groupSelection(request.reason),
+    selection: groupSelection(request.rule),
+    force: request.force,
     groupPrefix: DLQ_READ_GROUP_PREFIX,
   });
   if (outcome.error) throw outcome.error;
-  const { matched, alreadyReplayed, unroutable, replayed, to, elapsedMs } = outcome;
+  const { matched, alreadyReplayed, unroutable, replayed, to, elapsedMs, refused } = outcome;
   const summary: ReplaySummary = {
     ...request,
     matched,
@@ -178,7 +187,10 @@ export async function replayReason(connection: KafkaConnection, request: ReplayR
     replayed,
     to,
     elapsedMs,
+    refused,
+    ...(outcome.validationWarning ? { validationWarning: outcome.validationWarning } : {}),
   };
-  options.log.info("replayed from the dashboard", { ...summary });
+  if (refused) options.log.warn("a replay from the dashboard was refused", { ...summary });
+  else options.log.info("replayed from the dashboard", { ...summary });
   return summary;
 }

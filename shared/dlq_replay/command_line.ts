@@ -57,11 +57,13 @@ export function splitCommandLine(args: readonly string[]): CommandLine {
 /** The flags only `replay` takes, by config key. */
 export const REPLAY_ONLY = [
   "all",
+  "rule",
   "reason",
   "orderId",
   "since",
   "until",
   "dryRun",
+  "force",
   "rate",
   "transactionSize",
   // --transaction-size's former name, still accepted.

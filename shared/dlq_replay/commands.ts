@@ -4,7 +4,8 @@
  * to stdout (the output, and a replay's summary as one final JSON line)
  * and logging to stderr. Each returns the process's exit code: 0 when
  * done; 1 when Kafka is unreachable, the topic or record does not exist,
- * or a replay failed; 130 when interrupted. `replay` is
+ * a replay failed, or it was refused because every record failed
+ * validation (without `--force`); 130 when interrupted. `replay` is
  * {@linkcode replayDlq}, the dashboard's replay too. Covered by
  * tests/dlq_replayer_test.ts on a real broker.
  *
@@ -39,6 +40,8 @@ export interface ReplayerSettings {
   topic: string;
   json: boolean;
   dryRun: boolean;
+  /** Replay even a selection that all failed validation. */
+  force: boolean;
   rate: number;
   transactionSize: number;
   /** Seconds without progress after which a read fails. */
@@ -186,6 +189,7 @@ async function replay(ctx: CommandContext, selection: Selection): Promise<number
     topic: settings.topic,
     selection,
     dryRun: settings.dryRun,
+    force: settings.force,
     rate: settings.rate,
     transactionSize: settings.transactionSize,
     registry,
@@ -206,6 +210,12 @@ async function replay(ctx: CommandContext, selection: Selection): Promise<number
     for (const entry of pending) console.log(dryRunLine(settings.topic, entry));
   }
   if (error) log.error("replay failed", { error, replayed: outcome.replayed });
+  if (outcome.refused) {
+    log.error(
+      `${outcome.validationWarning}; fix the validator (or the orders) first, ` +
+        "or add --force to replay them anyway",
+    );
+  } else if (outcome.validationWarning) log.warn(outcome.validationWarning);
   console.log(JSON.stringify({
     command: "replay",
     topic: settings.topic,
@@ -215,5 +225,5 @@ async function replay(ctx: CommandContext, selection: Selection): Promise<number
     ...counts,
     error: error?.message,
   }));
-  return error ? 1 : outcome.interrupted ? 130 : 0;
+  return error || outcome.refused ? 1 : outcome.interrupted ? 130 : 0;
 }

@@ -15,12 +15,12 @@ export const dlqReplayerConfig = defineConfig({
   summary: "Lists, shows and replays the records of a dead-letter topic, each at most once.",
   usage: [
     "dlq_replayer <command> [flags]",
-    "  list                          records grouped by reason (--json for data)",
+    "  list                          records grouped by the rule they broke (--json for data)",
     "  show <partition>/<offset>     one record: headers and decoded value",
-    "  replay <selection> [--dry-run] [--rate N]",
-    "                                selection: --all, or any of --reason, --order-id,",
+    "  replay <selection> [--dry-run] [--rate N] [--force]",
+    "                                selection: --all, or any of --rule, --reason, --order-id,",
     "                                --since, --until (all must match)",
-    "  e.g. dlq_replayer replay --topic orders-dlq --reason 'not JSON' --dry-run",
+    "  e.g. dlq_replayer replay --topic orders-dlq --rule 'items[].quantity: must be a positive whole number' --dry-run",
   ].join("\n"),
   flags: {
     topic: {
@@ -30,6 +30,10 @@ export const dlqReplayerConfig = defineConfig({
       description: "the dead-letter topic; its ledger is <topic>-replayed",
     },
     all: { type: "boolean", description: "replay: select every record" },
+    rule: {
+      type: "string",
+      description: "replay: the records of one group of list, its rule exactly as list prints it",
+    },
     reason: {
       type: "string",
       description: "replay: records whose dlq.reason contains this text (case-insensitive)",
@@ -47,6 +51,10 @@ export const dlqReplayerConfig = defineConfig({
       description: "replay: records that failed before this ISO time",
     },
     dryRun: { type: "boolean", description: "replay: print what would be replayed, write nothing" },
+    force: {
+      type: "boolean",
+      description: "replay: also a selection that all failed validation (the validator was fixed)",
+    },
     rate: {
       type: "number",
       env: "DLQ_REPLAY_RATE",

@@ -16,6 +16,8 @@
  * @module
  */
 import { type DlqEntry, failedAtOf, keyText, ledgerKey, replayOf, replayTopicOf } from "./entry.ts";
+import { VALIDATION_CLASS } from "../retry/dead_letter.ts";
+import { groupOf } from "./grouping.ts";
 import { matchesSelection, type Selection } from "./selection.ts";
 
 /** What a replay of a selection will do. */
@@ -65,6 +67,38 @@ export function countByDestination(entries: readonly DlqEntry[]): Record<string,
     if (topic) to[topic] = (to[topic] ?? 0) + 1;
   }
   return to;
+}
+
+/** Rules a {@linkcode validationWarning} names at most. */
+const WARNING_RULES = 2;
+
+/**
+ * The one-line warning that every record of `pending` failed validation,
+ * so replaying them unchanged would only dead-letter them again; undefined
+ * when one at least failed otherwise (or there are none). Pure.
+ *
+ * @example
+ * ```ts
+ * import { validationWarning } from "./plan.ts";
+ * const entry = {
+ *   partition: 0, offset: "3", key: null, value: null, headers: {}, timestamp: "0",
+ *   dlq: { reason: "items[0].quantity: must be a positive whole number, got 0", errorClass: "validation" },
+ * };
+ * validationWarning([entry]);
+ * // "the 1 record to replay failed validation (items[].quantity: must be a positive whole number): ..."
+ * ```
+ */
+export function validationWarning(pending: readonly DlqEntry[]): string | undefined {
+  if (pending.length === 0) return undefined;
+  if (!pending.every((e) => e.dlq.errorClass === VALIDATION_CLASS)) return undefined;
+  const rules = [...new Set(pending.map(groupOf))];
+  const named = rules.slice(0, WARNING_RULES).join(" | ") +
+    (rules.length > WARNING_RULES ? ` | ${rules.length - WARNING_RULES} more rules` : "");
+  const n = pending.length;
+  return `${
+    n === 1 ? "the 1 record" : `all ${n} records`
+  } to replay failed validation (${named}): ` +
+    `replayed unchanged, ${n === 1 ? "it" : "they"} would be dead-lettered again`;
 }
 
 /**

@@ -1,19 +1,19 @@
 import assert from "node:assert/strict";
 import type { DlqEntry } from "./entry.ts";
 import { NO_REASON } from "./grouping.ts";
-import { byPlace, countByDestination, dryRunLine, planReplay } from "./plan.ts";
+import { byPlace, countByDestination, dryRunLine, planReplay, validationWarning } from "./plan.ts";
 import { groupSelection, selectionFrom } from "./selection.ts";
 import { deadLetterEntry } from "./test_entry.ts";
 
 const enc = new TextEncoder();
 const places = (entries: DlqEntry[]) => entries.map((e) => `${e.partition}/${e.offset}`);
 
-Deno.test("a group's replay takes exactly its reason, minus the ledger, in offset order", () => {
+Deno.test("a group's replay takes exactly its rule, minus the ledger, in offset order", () => {
   const entries = [
     deadLetterEntry({ partition: 1, offset: "4" }),
-    deadLetterEntry({ offset: "10" }),
+    deadLetterEntry({ offset: "10", reason: "not JSON: unexpected end" }),
     deadLetterEntry({ offset: "2" }),
-    deadLetterEntry({ offset: "3", reason: "not JSON: unexpected end" }),
+    deadLetterEntry({ offset: "3", reason: "not a JSON object" }),
   ];
   const plan = planReplay(entries, new Set(["0/10"]), groupSelection("not JSON"));
   assert.equal(plan.matched, 3);
@@ -82,4 +82,30 @@ Deno.test("a dry run's line names the record, where it goes, its key, time and r
     dryRunLine("orders-dlq", deadLetterEntry({ partition: 1, offset: "7", replayTopic: "r-1" })),
     'would replay orders-dlq/1/7 -> r-1  key=ord-7  failed=2026-01-01T00:00:00.000Z  reason="not JSON"',
   );
+});
+
+const invalid = (offset: string, reason: string, errorClass = "validation") =>
+  deadLetterEntry({
+    offset,
+    failure: { errorClass, reason, stage: "inventory_orders_producer" },
+  });
+
+Deno.test("a replay of records that all failed validation is warned about in one line", () => {
+  const qty = "items[0].quantity: must be a positive whole number, got 0";
+  assert.equal(
+    validationWarning([invalid("1", qty), invalid("2", qty.replace("got 0", "got -4"))]),
+    "all 2 records to replay failed validation " +
+      "(items[].quantity: must be a positive whole number): " +
+      "replayed unchanged, they would be dead-lettered again",
+  );
+  const many = ["a: is required", "b: is required", "c: is required"].map((r, i) =>
+    invalid(String(i), r)
+  );
+  assert.match(validationWarning(many)!, /\(a: is required \| b: is required \| 1 more rules\)/);
+  // One record that failed otherwise (a database outage) may well go through now.
+  assert.equal(
+    validationWarning([invalid("1", qty), invalid("2", "database is locked", "database")]),
+    undefined,
+  );
+  assert.equal(validationWarning([]), undefined);
 });

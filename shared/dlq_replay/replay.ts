@@ -8,7 +8,9 @@
  *    the ledger is read, so none can commit a replay this run does not see.
  * 2. The DLQ and its ledger are read to their end (shared/dlq_replay/read_dlq.ts).
  * 3. Avro values are decoded through the registry when the selection looks
- *    into values; {@linkcode planReplay} decides what goes.
+ *    into values; {@linkcode planReplay} decides what goes. When every
+ *    record to go failed validation, nothing goes unless `force`: unchanged,
+ *    they would be dead-lettered again ({@linkcode validationWarning}).
  * 4. The pending records go in transactions of `transactionSize` (fewer under a
  *    `rate`), each with its ledger entries, paced and reported as they go.
  *
@@ -38,7 +40,7 @@ import { type DlqEntry, replayOf } from "./entry.ts";
 import { openTransactionalProducer } from "../kafka/client.ts";
 import { avroDecoder, replayEntries } from "./io.ts";
 import { ledgerTopicName, ledgerTopicSpec, transactionalIdFor } from "./ledger.ts";
-import { countByDestination, planReplay } from "./plan.ts";
+import { countByDestination, planReplay, validationWarning } from "./plan.ts";
 import type { ProgressReporter } from "./progress.ts";
 import { pacingDelayMs, replayTransactionSize } from "./rate_limit.ts";
 import {
@@ -58,6 +60,8 @@ export interface ReplayOptions {
   selection: Selection;
   /** Plan only: nothing is written, not even the ledger topic. */
   dryRun?: boolean;
+  /** Replay even records that all failed validation (say, after a fix of the validator). */
+  force?: boolean;
   /** Records per second at most; 0 (the default) for unlimited. */
   rate?: number;
   /** Records per transaction (fewer under `rate`); {@linkcode DEFAULT_REPLAY_TRANSACTION_SIZE} by default. */
@@ -74,10 +78,14 @@ export interface ReplayOutcome {
   alreadyReplayed: number;
   unroutable: number;
   replayed: number;
-  /** Records replayed (in a dry run: that would be) per destination topic. */
+  /** Records replayed (in a dry run or a refused replay: that would be) per destination topic. */
   to: Record<string, number>;
   /** The planned records, in order (in a dry run: what would go). */
   pending: DlqEntry[];
+  /** Set when every planned record failed validation: {@linkcode validationWarning}'s line. */
+  validationWarning?: string;
+  /** Nothing was sent because of the warning: replay with `force` to send them anyway. */
+  refused: boolean;
   interrupted: boolean;
   elapsedMs: number;
   /** What ended the replay early. */
@@ -125,6 +133,7 @@ export async function runReplay(io: ReplayIo, options: ReplayOptions): Promise<R
     replayed: 0,
     to: {},
     pending: [],
+    refused: false,
     interrupted: false,
     elapsedMs: 0,
   };
@@ -154,7 +163,10 @@ export async function runReplay(io: ReplayIo, options: ReplayOptions): Promise<R
       unroutable: plan.unroutable.length,
       pending: plan.pending,
     });
-    if (!sender) {
+    const warning = validationWarning(plan.pending);
+    if (warning) outcome.validationWarning = warning;
+    if (!sender || (warning && !options.force)) {
+      outcome.refused = sender !== undefined;
       outcome.to = countByDestination(plan.pending);
       return outcome;
     }

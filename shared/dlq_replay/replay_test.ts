@@ -162,3 +162,33 @@ Deno.test("an --order-id selection matches values the registry decoded", async (
   io.decode = () => Promise.resolve({ decoded: { orderId: "o-1" } });
   assert.equal((await runReplay(io, options(sel))).matched, 1);
 });
+
+Deno.test("records that all failed validation are not sent unless forced", async () => {
+  const invalid = (offset: string, quantity: number) =>
+    deadLetterEntry({
+      offset,
+      failure: {
+        errorClass: "validation",
+        reason: `items[0].quantity: must be a positive whole number, got ${quantity}`,
+        stage: "inventory_orders_producer",
+      },
+    });
+  const contents = () => ({
+    entries: [invalid("0", 0), invalid("1", -2)],
+    replayed: new Set<string>(),
+  });
+  const refused = fakeIo(contents());
+  const outcome = await runReplay(refused.io, options());
+  assert.deepEqual(refused.steps, ["list", "fence", "read orders-dlq with ledger", "close"]);
+  assert.deepEqual([outcome.refused, outcome.replayed, outcome.matched], [true, 0, 2]);
+  assert.match(outcome.validationWarning!, /^all 2 records to replay failed validation/);
+  const forced = fakeIo(contents());
+  const sent = await runReplay(forced.io, options({ force: true }));
+  assert.deepEqual([sent.refused, sent.replayed], [false, 2]);
+  assert.ok(sent.validationWarning, "the warning stands beside a forced replay");
+  assert.ok(forced.steps.includes("send 0/0,0/1"));
+  // A dry run writes nothing anyway: it warns, and lists what would go.
+  const dry = await runReplay(fakeIo(contents()).io, options({ dryRun: true }));
+  assert.deepEqual([dry.refused, places(dry.pending)], [false, ["0/0", "0/1"]]);
+  assert.ok(dry.validationWarning);
+});

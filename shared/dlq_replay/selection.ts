@@ -2,6 +2,8 @@
  * Which DLQ records a `replay` takes. A selection is `--all`, or any
  * combination of the narrowing flags (all of them must match):
  *
+ * - `--rule <rule>`: the records of one group of `list`, its rule exactly
+ *   as `list` prints it (`items[].quantity: must be a positive whole number`);
  * - `--reason <text>`: `dlq.reason` contains the text, ignoring case (a
  *   substring, so a prefix copied from `list`'s shortened column works);
  * - `--order-id <id>`: `dlq.original.key` (or the record's key) is the id,
@@ -12,8 +14,8 @@
  *
  * No selection at all is refused: replaying a whole DLQ must be asked for.
  *
- * The dashboard replays one row of the listing: `exactReason`, the group's
- * reason to the letter (a substring could take a neighbouring group too).
+ * The dashboard replays one row of the listing the same way: `rule`, the
+ * group's key to the letter (a substring could take a neighbouring group too).
  *
  * @example
  * ```ts
@@ -28,14 +30,14 @@
  */
 import { ConfigError } from "../platform/config.ts";
 import { type DlqEntry, failedAtOf, keyText } from "./entry.ts";
-import { NO_REASON } from "./grouping.ts";
+import { groupOf } from "./grouping.ts";
 
 /** A parsed selection; see the module doc. */
 export interface Selection {
   all: boolean;
   reason?: string;
-  /** The listing's group of this reason (records without one: {@linkcode NO_REASON}). */
-  exactReason?: string;
+  /** The listing's group of this rule (records without a reason: grouping.ts `NO_REASON`). */
+  rule?: string;
   orderId?: string;
   since?: Date;
   until?: Date;
@@ -44,6 +46,7 @@ export interface Selection {
 /** The selection flags as `replay` parses them. */
 export interface SelectionFlags {
   all?: boolean;
+  rule?: string;
   reason?: string;
   orderId?: string;
   since?: string;
@@ -52,7 +55,7 @@ export interface SelectionFlags {
 
 /** The one-line refusal of a replay without a selection. */
 export const NO_SELECTION =
-  "replay needs a selection: --all, or --reason, --order-id, --since, --until (see --help)";
+  "replay needs a selection: --all, or --rule, --reason, --order-id, --since, --until (see --help)";
 
 function isoFlag(flag: "since" | "until", text: string | undefined): Date | undefined {
   if (text === undefined) return undefined;
@@ -82,18 +85,23 @@ export function selectionFrom(flags: SelectionFlags): Selection {
   if (flags.reason !== undefined && flags.reason.trim() === "") {
     throw new ConfigError("reason", "--reason must not be empty");
   }
+  if (flags.rule !== undefined && flags.rule.trim() === "") {
+    throw new ConfigError("rule", "--rule must be a rule as list prints it");
+  }
   if (flags.orderId !== undefined && flags.orderId.trim() === "") {
     throw new ConfigError("orderId", "--order-id must not be empty");
   }
-  const narrowing = flags.reason !== undefined || flags.orderId !== undefined || since || until;
+  const narrowing = flags.rule !== undefined || flags.reason !== undefined ||
+    flags.orderId !== undefined || since || until;
   if (flags.all && narrowing) {
     throw new ConfigError(
       "all",
-      "--all selects every record; leave it out to narrow with --reason, --order-id, --since, --until",
+      "--all selects every record; leave it out to narrow with --rule, --reason, --order-id, --since, --until",
     );
   }
   if (!flags.all && !narrowing) throw new ConfigError("all", NO_SELECTION);
   const sel: Selection = { all: !!flags.all };
+  if (flags.rule !== undefined) sel.rule = flags.rule.trim();
   if (flags.reason !== undefined) sel.reason = flags.reason;
   if (flags.orderId !== undefined) sel.orderId = flags.orderId.trim();
   if (since) sel.since = since;
@@ -101,9 +109,9 @@ export function selectionFrom(flags: SelectionFlags): Selection {
   return sel;
 }
 
-/** The selection of the listing's group of `reason`, as the dashboard replays it. Pure. */
-export function groupSelection(reason: string): Selection {
-  return { all: false, exactReason: reason };
+/** The selection of the listing's group of `rule`, as the dashboard replays it. Pure. */
+export function groupSelection(rule: string): Selection {
+  return { all: false, rule };
 }
 
 /** The selection in words, for logs and the summary. */
@@ -111,7 +119,7 @@ export function describeSelection(sel: Selection): Record<string, string | boole
   if (sel.all) return { all: true };
   const out: Record<string, string> = {};
   if (sel.reason !== undefined) out.reason = sel.reason;
-  if (sel.exactReason !== undefined) out.exactReason = sel.exactReason;
+  if (sel.rule !== undefined) out.rule = sel.rule;
   if (sel.orderId !== undefined) out.orderId = sel.orderId;
   if (sel.since) out.since = sel.since.toISOString();
   if (sel.until) out.until = sel.until.toISOString();
@@ -144,9 +152,7 @@ export function matchesSelection(entry: DlqEntry, sel: Selection, decoded?: unkn
     const reason = entry.dlq.reason ?? "";
     if (!reason.toLowerCase().includes(sel.reason.toLowerCase())) return false;
   }
-  if (sel.exactReason !== undefined && (entry.dlq.reason ?? NO_REASON) !== sel.exactReason) {
-    return false;
-  }
+  if (sel.rule !== undefined && groupOf(entry) !== sel.rule) return false;
   if (sel.orderId !== undefined) {
     const value = decoded ?? jsonValueOf(entry.value);
     const fromValue = value && typeof value === "object"

@@ -37,7 +37,7 @@ function refused(flags: Parameters<typeof selectionFrom>[0], flag: string, messa
 }
 
 Deno.test("no selection is refused with one line naming the choices", () => {
-  refused({}, "all", /^replay needs a selection: --all, or --reason/);
+  refused({}, "all", /^replay needs a selection: --all, or --rule, --reason/);
   assert.equal(NO_SELECTION.includes("\n"), false);
 });
 
@@ -48,6 +48,7 @@ Deno.test("--all stands alone; bad times and empty texts name their flag", () =>
   refused({ since: "2026-01-02", until: "2026-01-01" }, "until", /later than --since/);
   refused({ reason: " " }, "reason", /must not be empty/);
   refused({ orderId: "" }, "orderId", /must not be empty/);
+  refused({ rule: "" }, "rule", /--rule must be a rule as list prints it/);
 });
 
 Deno.test("a selection in words", () => {
@@ -65,13 +66,24 @@ Deno.test("--reason is a case-insensitive substring of dlq.reason", () => {
   assert.ok(!matchesSelection(entry(), sel));
 });
 
-Deno.test("a group's selection takes its exact reason only, a missing one as NO_REASON", () => {
-  const sel = groupSelection("not JSON");
-  assert.ok(matchesSelection(entry({ dlq: { reason: "not JSON" } }), sel));
-  assert.ok(!matchesSelection(entry({ dlq: { reason: "not JSON: unexpected end" } }), sel));
-  assert.ok(!matchesSelection(entry({ dlq: { reason: "NOT JSON" } }), sel));
+Deno.test("a group's selection takes its rule whatever the values, a missing reason as NO_REASON", () => {
+  const sel = groupSelection("items[].quantity: must be a positive whole number");
+  const qty = (line: number, got: string) => ({
+    dlq: { reason: `items[${line}].quantity: must be a positive whole number, got ${got}` },
+  });
+  assert.ok(matchesSelection(entry(qty(0, "0")), sel));
+  assert.ok(matchesSelection(entry(qty(4, "-1")), sel));
+  assert.ok(!matchesSelection(entry({ dlq: { reason: "items[0].sku: is required" } }), sel));
+  assert.ok(
+    matchesSelection(entry({ dlq: { reason: "not JSON: end" } }), groupSelection("not JSON")),
+  );
+  assert.ok(!matchesSelection(entry({ dlq: { reason: "NOT JSON" } }), groupSelection("not JSON")));
   assert.ok(matchesSelection(entry(), groupSelection(NO_REASON)));
-  assert.deepEqual(describeSelection(sel), { exactReason: "not JSON" });
+  assert.deepEqual(describeSelection(sel), {
+    rule: "items[].quantity: must be a positive whole number",
+  });
+  // The command line's --rule is the same selection.
+  assert.deepEqual(selectionFrom({ rule: " not JSON " }), { all: false, rule: "not JSON" });
 });
 
 Deno.test("--order-id matches the original key, the key, or orderId in the value", () => {

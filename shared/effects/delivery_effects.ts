@@ -62,7 +62,9 @@ export function transitionFromAvro(
   if (!("status" in v)) {
     // A delivery order: it schedules the delivery.
     const at = millis(v.routedAt) ?? millis(v.createdAt);
-    if (at === undefined) return { invalid: `${orderId}: routedAt or createdAt is required` };
+    if (at === undefined) {
+      return { invalid: `routedAt: is required (or createdAt), got neither in ${orderId}` };
+    }
     return {
       eventId: scheduledEventId(orderId),
       orderId,
@@ -72,12 +74,21 @@ export function transitionFromAvro(
     };
   }
   const { eventId, status, reason } = v;
-  if (!nonEmpty(eventId)) return { invalid: `${orderId}: eventId must be a non-empty string` };
+  // The validator's shape, `<field>: <rule>, got <value>`, the order last: the DLQ groups by rule.
+  if (!nonEmpty(eventId)) {
+    return { invalid: `eventId: must be a non-empty string, got ${String(eventId)} in ${orderId}` };
+  }
   if (!(DELIVERY_EVENT_STATUSES as readonly unknown[]).includes(status)) {
-    return { invalid: `${orderId} (${eventId}): unknown delivery status ${String(status)}` };
+    return {
+      invalid: `status: must be a known delivery status, got ${
+        String(status)
+      } in ${orderId} (${eventId})`,
+    };
   }
   const at = millis(v.at);
-  if (at === undefined) return { invalid: `${orderId} (${eventId}): at must be epoch millis` };
+  if (at === undefined) {
+    return { invalid: `at: must be epoch millis, got ${String(v.at)} in ${orderId} (${eventId})` };
+  }
   return {
     eventId,
     orderId,

@@ -37,7 +37,11 @@ export function inventoryLineEvent(line: InventoryLineRecord): OrderStatusEvent 
   });
 }
 
-/** Reads a stock movement from an `inventory_orders` value, or says what is wrong. Pure. */
+/**
+ * Reads a stock movement from an `inventory_orders` value, or says what is
+ * wrong as the validator does (`<field>: <rule>, got <value>`, the order
+ * last), so the DLQ groups these by rule too (shared/dlq_replay/failure_rule.ts). Pure.
+ */
 export function movementFromAvro(v: Record<string, unknown>): StockMovementEffect | {
   invalid: string;
 } {
@@ -46,10 +50,18 @@ export function movementFromAvro(v: Record<string, unknown>): StockMovementEffec
     return { invalid: "orderId and sku must be strings" };
   }
   if (typeof lineIndex !== "number" || typeof quantity !== "number" || quantity <= 0) {
-    return { invalid: `${orderId}: lineIndex and a positive quantity are required` };
+    return {
+      invalid: `quantity: must be a positive number on a numbered line, got ${
+        String(quantity)
+      } on line ${String(lineIndex)} of ${orderId}`,
+    };
   }
   if (movement !== "RESERVE" && movement !== "RESTOCK" && movement !== "RELEASE") {
-    return { invalid: `${orderId}#${lineIndex}: unknown movement ${String(movement)}` };
+    return {
+      invalid: `movement: must be RESERVE, RESTOCK or RELEASE, got ${
+        String(movement)
+      } on line ${lineIndex} of ${orderId}`,
+    };
   }
   return { orderId, lineIndex, sku, quantity, movement };
 }

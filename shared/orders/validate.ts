@@ -381,7 +381,11 @@ function checkRawOrder(c: Checker, input: unknown): RawOrder | undefined {
   if (total !== undefined && items !== undefined) {
     const sum = orderTotal(items);
     if (Math.abs(total - sum) > ORDER_LIMITS.totalTolerance + 1e-9) {
-      c.add("total", `must equal the sum of the items, ${sum.toFixed(2)}, got ${total}`);
+      // The value last, after "got": the rule's text is the same for every order (DLQ grouping).
+      c.add(
+        "total",
+        `must equal the sum of the items, got ${total} (the items sum to ${sum.toFixed(2)})`,
+      );
     }
   }
   if (c.problems.length > 0) return undefined;

@@ -219,7 +219,7 @@ Deno.test("prices in cents survive binary floating point", () => {
 
 Deno.test("total must match the lines within half a cent", () => {
   assertProblems(validateRawOrder(variant(INVENTORY, (o) => o.total = 139.9)), [
-    "total: must equal the sum of the items, 139.88, got 139.9",
+    "total: must equal the sum of the items, got 139.9 (the items sum to 139.88)",
   ]);
   assertProblems(validateRawOrder(variant(INVENTORY, (o) => o.total = -1)), [
     "total: must not be negative, got -1",

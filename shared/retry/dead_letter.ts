@@ -47,6 +47,9 @@ export const DLQ_HEADERS = {
  */
 export type DeadLetterClass = "unparseable" | "validation" | "encoding" | string;
 
+/** The class of an order with bad fields: replayed unchanged, it fails again. */
+export const VALIDATION_CLASS: DeadLetterClass = "validation";
+
 /** The record that failed, as it was consumed. */
 export interface FailedRecord {
   topic: string;

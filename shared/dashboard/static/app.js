@@ -229,7 +229,7 @@ function renderDlq(dlq) {
   $("dlq").innerHTML = dlq.topics.map((t) => {
     const head = `<h4><span class="mono">${escapeHtml(t.topic)}</span><span class="muted small">${
       t.exists
-        ? `${formatNumber(t.total)} records · ${t.groups.length} reasons · ${
+        ? `${formatNumber(t.total)} records · ${t.groups.length} rules · ${
           formatNumber(t.replayed)
         } replayed · read ${t.readAt ? clockTime(t.readAt) : "–"}`
         : t.readAt
@@ -244,11 +244,17 @@ function renderDlq(dlq) {
       }</div>`;
     }
     const rows = t.groups.map((g) =>
-      `<tr data-reason="${escapeHtml(g.reason)}"><td class="reason" title="${
-        escapeHtml(g.reason)
-      }">${escapeHtml(g.reason)}</td><td>${
+      `<tr data-rule="${escapeHtml(g.rule)}"><td class="reason" title="${escapeHtml(g.rule)}">${
+        escapeHtml(g.rule)
+      }</td><td class="samples mono" title="${escapeHtml(samplesText(g))}">${
+        escapeHtml(samplesText(g))
+      }</td><td>${
         g.errorClasses.map((c) => `<span class="badge" data-tone="bad">${escapeHtml(c)}</span>`)
           .join(" ")
+      }${
+        g.allValidation
+          ? ` <span class="badge" data-tone="warn" title="replayed unchanged, these records fail validation again">fails again</span>`
+          : ""
       }</td><td class="muted">${escapeHtml(g.stages.join(", "))}</td><td class="num">${
         formatNumber(g.count)
       }</td><td class="num">${formatNumber(g.replayed)}</td><td>${
@@ -257,14 +263,21 @@ function renderDlq(dlq) {
         escapeHtml(g.replayTopics.join(", "))
       }</td><td>${`<button type="button" class="danger replay" data-topic="${
         escapeHtml(t.topic)
-      }" data-reason="${escapeHtml(g.reason)}" ${g.pending > 0 ? "" : "disabled"}>${
+      }" data-rule="${escapeHtml(g.rule)}" ${g.pending > 0 ? "" : "disabled"}>${
         g.pending > 0 ? `Replay ${formatNumber(g.pending)}` : "Replayed"
       }</button>`}</td></tr>`
     ).join("");
     return `<div class="dlq-topic" data-topic="${
       escapeHtml(t.topic)
-    }">${head}<table class="dlq-table"><thead><tr><th>Reason</th><th>Class</th><th>Stage</th><th class="num">Count</th><th class="num">Replayed</th><th>Newest</th><th>Replays to</th><th></th></tr></thead><tbody>${rows}</tbody></table></div>`;
+    }">${head}<table class="dlq-table"><thead><tr><th>Rule</th><th>Sample values</th><th>Class</th><th>Stage</th><th class="num">Count</th><th class="num">Replayed</th><th>Newest</th><th>Replays to</th><th></th></tr></thead><tbody>${rows}</tbody></table></div>`;
   }).join("");
+}
+
+/** A group's sample values: a few distinct ones, and how many there are in all. */
+function samplesText(g) {
+  if (!g.samples.length) return "–";
+  const more = g.distinctValues > g.samples.length ? `, … ${g.distinctValues} values` : "";
+  return g.samples.join(", ") + more;
 }
 
 /** Remembers which buttons are busy across repaints (the stream repaints every second). */
@@ -282,7 +295,7 @@ function render(state) {
   renderOrders(state);
   renderDlq(state.dlq);
   for (const button of document.querySelectorAll("button.replay")) {
-    if (busy.has(`${button.dataset.topic}\n${button.dataset.reason}`)) {
+    if (busy.has(`${button.dataset.topic}\n${button.dataset.rule}`)) {
       button.disabled = true;
       button.textContent = "Replaying…";
     }
@@ -296,6 +309,7 @@ function showResult(text, tone = "ok") {
   el.textContent = text;
 }
 
+/** An API call; a refusal throws an error with the response's status and body. */
 async function api(method, path, body) {
   const res = await fetch(path, {
     method,
@@ -303,21 +317,41 @@ async function api(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(data.error ?? `HTTP ${res.status}`);
+  if (!res.ok) {
+    throw Object.assign(new Error(data.error ?? `HTTP ${res.status}`), {
+      status: res.status,
+      data,
+    });
+  }
   return data;
 }
 
-async function replay(topic, reason) {
-  const key = `${topic}\n${reason}`;
+/**
+ * Replays one rule's group. A group that all failed validation is refused
+ * (409) with its one-line warning; the user may confirm, and it goes again
+ * forced (say, after the validator was fixed).
+ */
+async function replay(topic, rule) {
+  const key = `${topic}\n${rule}`;
   busy.add(key);
   if (latest) render(latest);
   try {
-    const r = await api("POST", "/api/dlq/replay", { topic, reason });
+    let r;
+    try {
+      r = await api("POST", "/api/dlq/replay", { topic, rule });
+    } catch (err) {
+      if (err.status !== 409) throw err;
+      if (!confirm(`${err.message}.\n\nReplay them anyway?`)) {
+        showResult(`Not replayed: ${err.message}.`, "warn");
+        return;
+      }
+      r = await api("POST", "/api/dlq/replay", { topic, rule, force: true });
+    }
     const where = Object.entries(r.to).map(([t, n]) => `${n} to ${t}`).join(", ");
     showResult(
       r.replayed > 0
-        ? `Replayed ${r.replayed} record${r.replayed === 1 ? "" : "s"} of “${reason}” (${where}).`
-        : `Nothing to replay for “${reason}”: ${r.alreadyReplayed} already replayed.`,
+        ? `Replayed ${r.replayed} record${r.replayed === 1 ? "" : "s"} of “${rule}” (${where}).`
+        : `Nothing to replay for “${rule}”: ${r.alreadyReplayed} already replayed.`,
     );
   } catch (err) {
     showResult(`Replay failed: ${err.message}`, "bad");
@@ -367,7 +401,7 @@ $("dlq-refresh").addEventListener("click", () => {
 });
 $("dlq").addEventListener("click", (e) => {
   const button = e.target.closest("button.replay");
-  if (button && !button.disabled) replay(button.dataset.topic, button.dataset.reason);
+  if (button && !button.disabled) replay(button.dataset.topic, button.dataset.rule);
 });
 
 connect();
