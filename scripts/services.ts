@@ -252,15 +252,16 @@ function service(row: ServiceRow): ScriptEntry {
   };
 }
 
-/** A data consumer's Kafka access: its sources and their retries in, retries, DLQs and status out. */
+/** A data consumer's Kafka access: its sources and their retries in; retries, DLQs, status and its change log out. */
 function dataConsumerAccess(
-  consumer: { sources: readonly { name: string }[]; groupId: string },
+  consumer: { sources: readonly { name: string }[]; groupId: string; changeLog?: { name: string } },
 ): ScriptEntry["kafka"] {
   const sources = consumer.sources.map((s) => s.name);
   const retries = sources.flatMap((s) => retryTopics(s));
+  const changeLog = consumer.changeLog ? [consumer.changeLog.name] : [];
   return {
     reads: [...sources, ...retries],
-    writes: [...retries, ...sources.map(dlqTopicName), TOPICS.orderStatus.name],
+    writes: [...retries, ...sources.map(dlqTopicName), TOPICS.orderStatus.name, ...changeLog],
     groups: [consumer.groupId],
     transactionalIdPrefixes: [`${consumer.groupId}-`],
   };
