@@ -441,11 +441,12 @@ export const SCRIPTS: ScriptEntry[] = ([
     libraryEnv: KAFKA_LIBRARY_ENV,
     scrape: "metricsPort",
     kafka: {
-      ...replayAccess(["dashboard-dlq-read-", "dashboard-tail-"]),
+      ...replayAccess(["dashboard-dlq-read-", "dashboard-tail-", "dashboard-stock-"]),
       reads: [
         ...replayAccess([]).reads!,
         TOPICS.orders.name,
         TOPICS.orderStatus.name,
+        TOPICS.inventory.name,
       ],
       // The demo load it may start goes to the raw orders.
       writes: [...replayAccess([]).writes!, TOPICS.orders.name],
@@ -454,8 +455,8 @@ export const SCRIPTS: ScriptEntry[] = ([
     include: ["shared/dashboard/static"],
     demo: (run) =>
       run.ports.dashboard === undefined ? undefined : {
-        args: ["--port", `${run.ports.dashboard}`],
-        env: run.httpEnv("DASHBOARD"),
+        args: ["--port", `${run.ports.dashboard}`, "--registry-url", run.registryUrl],
+        env: { ...run.httpEnv("DASHBOARD"), ...run.registryEnv },
       },
   },
   {
