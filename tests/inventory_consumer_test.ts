@@ -11,6 +11,7 @@ import { createAvroCodec } from "../shared/kafka/avro_codec.ts";
 import { readDeadLetterHeaders } from "../shared/retry/dead_letter.ts";
 import { scrapeCounter } from "../shared/dev/supervisor.ts";
 import type { StatusSource } from "../shared/orders/status_event.ts";
+import type { InventoryEvent } from "../shared/orders/inventory_event.ts";
 import { INVENTORY_ORDER_SCHEMA, INVENTORY_ORDER_SCHEMA_V2 } from "../shared/orders/schemas.ts";
 import { INVENTORY_ORDERS_SUBJECT } from "../shared/orders/schemas.ts";
 import { openStore } from "../shared/store/open_store.ts";
@@ -261,17 +262,8 @@ async function verifyIndependently(
   }
 }
 
-/** One `inventory` value, read without the product's code. */
-interface StockChange {
-  sku: string;
-  quantityChange: number;
-  onHandAfter: number;
-  movement: StockMovement;
-  orderId: string;
-  lineIndex: number;
-  sequence: number;
-  at: number;
-}
+/** One `inventory` value (only the type is the product's: the oracle decodes it on its own). */
+type StockChange = InventoryEvent;
 
 /**
  * Reads a Confluent-framed `inventory` value by walking the Avro binary
