@@ -5,13 +5,21 @@
  * @module
  */
 import {
+  type AvroCodec,
   checkRegistry,
+  createAvroCodec,
   registryClient,
   RegistryError,
   wireDecoder,
 } from "../shared/kafka/avro_codec.ts";
 import { defineConfig } from "../shared/platform/config.ts";
-import { createEffectConsumer, type EffectSpec } from "../shared/effects/effect_consumer.ts";
+import {
+  type ChangeLog,
+  createEffectConsumer,
+  type EffectSpec,
+} from "../shared/effects/effect_consumer.ts";
+import type { AvroRecordSchema } from "../shared/orders/schemas.ts";
+import { valueSubject } from "../shared/orders/schemas.ts";
 import { kafkaFlags } from "../shared/kafka/connection.ts";
 import {
   exactlyOnceLoopFlags,
@@ -20,7 +28,12 @@ import {
   transactionalIdPrefixOf,
 } from "../shared/kafka/exactly_once/loop_script.ts";
 import { logLevelFlag } from "../shared/platform/log.ts";
-import { registryConnectionFrom, registryFlags } from "../shared/kafka/registry_connection.ts";
+import {
+  type RegistryConnection,
+  registryConnectionFrom,
+  registryFlags,
+} from "../shared/kafka/registry_connection.ts";
+import type { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { observabilityFlags } from "../shared/platform/metrics.ts";
 import { openStore } from "../shared/store/open_store.ts";
 import { StoreError } from "../shared/store/store.ts";
@@ -41,6 +54,10 @@ export interface DataConsumerSpec<R> {
   /** The topics it reads, as declared. */
   sources: readonly TopicSpec[];
   groupId: string;
+  /** The topic its effects' changes are published to, as declared; none when undefined. */
+  changeLog?: TopicSpec;
+  /** The change log's value schema (registered under `<topic>-value`); with `changeLog`. */
+  changeLogSchema?: AvroRecordSchema;
   defaultMetricsPort: number;
 }
 
@@ -69,6 +86,16 @@ export function dataConsumerConfig<R>(spec: DataConsumerSpec<R>) {
         default: TOPICS.orderStatus.name,
         description: "where order status events go",
       },
+      ...(spec.changeLog
+        ? {
+          changeLogTopic: {
+            type: "string",
+            env: "CONSUMER_CHANGE_LOG_TOPIC",
+            default: spec.changeLog.name,
+            description: "where each applied change goes, in the status events' transaction",
+          } as const,
+        }
+        : {}),
       dlqTopic: {
         type: "string",
         env: "CONSUMER_DLQ_TOPIC",
@@ -106,6 +133,7 @@ export function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<number> {
   );
   const retriesOf = (s: TopicSpec) => retryTopicsFor(s.name, backoff);
   const dlqs = [...new Set(sources.map((s) => cfg.dlqTopic ?? dlqTopicName(s.name)))];
+  const changeLogTopic = "changeLogTopic" in cfg ? cfg.changeLogTopic as string : undefined;
   return runLoopScript({
     script,
     cfg,
@@ -117,10 +145,16 @@ export function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<number> {
       ...sources.flatMap((s) => retriesOf(s).map((name) => renamed(s, name))),
       ...dlqs.map((name) => renamed(TOPICS.ordersDlq, name)),
       renamed(TOPICS.orderStatus, cfg.statusTopic),
+      ...(spec.changeLog && changeLogTopic ? [renamed(spec.changeLog, changeLogTopic)] : []),
     ],
     access: {
       reads: sources.flatMap((s) => [s.name, ...retriesOf(s)]),
-      writes: [...sources.flatMap(retriesOf), ...dlqs, cfg.statusTopic],
+      writes: [
+        ...sources.flatMap(retriesOf),
+        ...dlqs,
+        cfg.statusTopic,
+        ...(changeLogTopic ? [changeLogTopic] : []),
+      ],
     },
     known: [StoreError, RegistryError],
     async start(metrics) {
@@ -142,6 +176,12 @@ export function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<number> {
         metrics,
         sourceTopics: cfg.sourceTopics,
         statusTopic: cfg.statusTopic,
+        changeLog: changeLogTopic && spec.changeLogSchema
+          ? registeredChangeLog(changeLogTopic, spec.changeLogSchema, {
+            connection: registryConnection,
+            client: registry,
+          })
+          : undefined,
         dlqTopic: cfg.dlqTopic,
         backoff,
         injector,
@@ -152,4 +192,32 @@ export function runDataConsumer<R>(spec: DataConsumerSpec<R>): Promise<number> {
       return { run: consumer.run, close: () => store.close() };
     },
   });
+}
+
+/**
+ * A change log whose schema is registered on first use (and again after a
+ * failure): a consumer starts while the registry is down, and its records
+ * wait in the retry topics until the schema can be registered.
+ */
+function registeredChangeLog(
+  topic: string,
+  schema: AvroRecordSchema,
+  registry: { connection: RegistryConnection; client: SchemaRegistry },
+): ChangeLog {
+  let codec: Promise<AvroCodec> | undefined;
+  return {
+    topic,
+    encoder() {
+      codec ??= createAvroCodec({
+        registry: registry.connection,
+        client: registry.client,
+        subject: valueSubject(topic),
+        schemas: [schema],
+      }).catch((err) => {
+        codec = undefined;
+        throw err;
+      });
+      return codec.then((c) => c.encode);
+    },
+  };
 }

@@ -5,7 +5,8 @@
  * price, throughput over time, consumer lag per group and partition, the
  * processes' own counters, the latest orders with their status, and the
  * dead-letter topics by reason with a replay button per reason (once per
- * record, through the replayer's ledger). It can also run a small demo load
+ * record, through the replayer's ledger), and the stock of each SKU, folded
+ * from the `inventory` change log, low ones marked. It can also run a small demo load
  * of its own, started and stopped from the page (off by default).
  *
  * Where things are: shared/dashboard/ (collector.ts keeps the state and
@@ -24,8 +25,8 @@
  * /metrics port is not guarded (shared/platform/metrics.ts; loopback by default).
  *
  * Its figures come from the aggregator (`--stats-url`), Kafka (lag, tail,
- * DLQ) and the scripts' /metrics pages (`--scrape`); each may be down on its
- * own, and the page says which.
+ * DLQ, stock, the last through `--registry-url`) and the scripts' /metrics
+ * pages (`--scrape`); each may be down on its own, and the page says which.
  * @module
  */
 import { createCollector } from "../shared/dashboard/collector.ts";
@@ -41,6 +42,7 @@ import { MetricsRegistry, serveMetrics } from "../shared/platform/metrics.ts";
 import { shutdownSignal, untilAborted } from "../shared/platform/shutdown.ts";
 import { dashboardConfig } from "../shared/dashboard/config.ts";
 import { startKafkaScript } from "../shared/kafka/kafka_script.ts";
+import { registryConnectionFrom } from "../shared/kafka/registry_connection.ts";
 
 async function main(): Promise<number> {
   const { cfg, log, connection } = startKafkaScript(dashboardConfig, {
@@ -52,6 +54,10 @@ async function main(): Promise<number> {
   const http = dashboardConfig.orExit(() =>
     httpServerFrom(cfg, { realm: "dashboard", prefix: "DASHBOARD" })
   );
+  const registryUrl = cfg.registryUrl;
+  const registry = registryUrl
+    ? dashboardConfig.orExit(() => registryConnectionFrom({ ...cfg, registryUrl }))
+    : undefined;
   const metrics = new MetricsRegistry({ script: "dashboard" });
   const shutdown = shutdownSignal(log);
 
@@ -77,6 +83,7 @@ async function main(): Promise<number> {
     ordersTopic: cfg.ordersTopic,
     statusTopic: cfg.statusTopic,
     dlqTopics: cfg.dlqTopics,
+    stock: { topic: cfg.inventoryTopic, registry, lowStock: cfg.lowStock },
     lagTargets,
     scrapeTargets,
     load,

@@ -253,15 +253,16 @@ function service(row: ServiceRow): ScriptEntry {
   };
 }
 
-/** A data consumer's Kafka access: its sources and their retries in, retries, DLQs and status out. */
+/** A data consumer's Kafka access: its sources and their retries in; retries, DLQs, status and its change log out. */
 function dataConsumerAccess(
-  consumer: { sources: readonly { name: string }[]; groupId: string },
+  consumer: { sources: readonly { name: string }[]; groupId: string; changeLog?: { name: string } },
 ): ScriptEntry["kafka"] {
   const sources = consumer.sources.map((s) => s.name);
   const retries = sources.flatMap((s) => retryTopics(s));
+  const changeLog = consumer.changeLog ? [consumer.changeLog.name] : [];
   return {
     reads: [...sources, ...retries],
-    writes: [...retries, ...sources.map(dlqTopicName), TOPICS.orderStatus.name],
+    writes: [...retries, ...sources.map(dlqTopicName), TOPICS.orderStatus.name, ...changeLog],
     groups: [consumer.groupId],
     transactionalIdPrefixes: [`${consumer.groupId}-`],
   };
@@ -441,11 +442,12 @@ export const SCRIPTS: ScriptEntry[] = ([
     libraryEnv: KAFKA_LIBRARY_ENV,
     scrape: "metricsPort",
     kafka: {
-      ...replayAccess(["dashboard-dlq-read-", "dashboard-tail-"]),
+      ...replayAccess(["dashboard-dlq-read-", "dashboard-tail-", "dashboard-stock-"]),
       reads: [
         ...replayAccess([]).reads!,
         TOPICS.orders.name,
         TOPICS.orderStatus.name,
+        TOPICS.inventory.name,
       ],
       // The demo load it may start goes to the raw orders.
       writes: [...replayAccess([]).writes!, TOPICS.orders.name],
@@ -454,8 +456,8 @@ export const SCRIPTS: ScriptEntry[] = ([
     include: ["shared/dashboard/static"],
     demo: (run) =>
       run.ports.dashboard === undefined ? undefined : {
-        args: ["--port", `${run.ports.dashboard}`],
-        env: run.httpEnv("DASHBOARD"),
+        args: ["--port", `${run.ports.dashboard}`, "--registry-url", run.registryUrl],
+        env: { ...run.httpEnv("DASHBOARD"), ...run.registryEnv },
       },
   },
   {

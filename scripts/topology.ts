@@ -24,12 +24,19 @@ export const ROUTER_RETRY_BASES = {
   delivery: `${TOPICS.orders.name}-${DELIVERY_ROUTE.type}`,
 } as const;
 
-/** Each data consumer's sources and group (consumers/*_data_consumer.ts take them from here). */
+/**
+ * Each data consumer's sources and group (consumers/*_data_consumer.ts take
+ * them from here), and the change log it publishes what it applied to, if any.
+ */
 export const CONSUMERS: Record<
   "inventory" | "delivery",
-  { sources: readonly TopicSpec[]; groupId: string }
+  { sources: readonly TopicSpec[]; groupId: string; changeLog?: TopicSpec }
 > = {
-  inventory: { sources: [TOPICS.inventoryOrders], groupId: "inventory-sync" },
+  inventory: {
+    sources: [TOPICS.inventoryOrders],
+    groupId: "inventory-sync",
+    changeLog: TOPICS.inventory,
+  },
   delivery: {
     sources: [TOPICS.deliveryOrders, TOPICS.deliveryEvents],
     groupId: "delivery-tracker",

@@ -14,6 +14,10 @@
  *   (records with `replay.of` on the replay topic), and asking again
  *   replays nothing; a group that all failed validation asks first, and
  *   goes only when the user confirms;
+ * - the stock panel folds stock changes seeded on an `inventory` topic of
+ *   its own (Avro through a real registry, one SKU's changes out of order
+ *   and one repeated) into each SKU's last units on hand, and marks the
+ *   SKUs at or below `--low-stock` low;
  * - all of it behind basic auth (the page's fetches and its EventSource
  *   send what the browser was given), and Replay without credentials is
  *   401 and replays nothing;
@@ -27,10 +31,23 @@ import { chromium, type Page } from "playwright-core";
 import type { Failure } from "../shared/retry/dead_letter.ts";
 import { renamed, TOPICS } from "../shared/kafka/topics.ts";
 import { badQuantity, notJson, QUANTITY_RULE, writeDeadLetters } from "./dead_letters.ts";
-import { integration, testBrokers, testKafka, uniqueName, waitFor } from "./harness.ts";
+import { createAvroCodec } from "../shared/kafka/avro_codec.ts";
+import { startRegistry } from "../shared/registry/server.ts";
+import { INVENTORY_EVENT_SCHEMA, type InventoryEvent } from "../shared/orders/inventory_event.ts";
+import { valueSubject } from "../shared/orders/schemas.ts";
+import {
+  integration,
+  testBrokers,
+  testConnection,
+  testKafka,
+  testLogger,
+  uniqueName,
+  waitFor,
+} from "./harness.ts";
 import {
   aggregatorArgs,
   createTopics,
+  produceMessages,
   readAllCommitted,
   type ScriptProcess,
   startScript,
@@ -51,6 +68,7 @@ interface Topics {
   dlq: string;
   /** Where the dead letters go back to on replay. */
   replay: string;
+  inventory: string;
 }
 
 async function createDashboardTopics(prefix: string): Promise<Topics> {
@@ -61,6 +79,7 @@ async function createDashboardTopics(prefix: string): Promise<Topics> {
     stats: `${prefix}-stats`,
     dlq: `${prefix}-orders-dlq`,
     replay: `${prefix}-orders-inventory-retry-1`,
+    inventory: `${prefix}-inventory`,
   };
   await createTopics([
     { ...renamed(TOPICS.orders, t.orders), partitions: 2 },
@@ -68,8 +87,47 @@ async function createDashboardTopics(prefix: string): Promise<Topics> {
     { ...renamed(TOPICS.clicks, t.clicks), partitions: 1 },
     { ...renamed(TOPICS.ordersDlq, t.dlq), partitions: 2 },
     { ...renamed(TOPICS.orders, t.replay), partitions: 1 },
+    { ...renamed(TOPICS.inventory, t.inventory), partitions: 2 },
   ]);
   return t;
+}
+
+/** What the stock panel must show after {@linkcode seedStockChanges}, with `--low-stock 5`. */
+const SEEDED_STOCK = { "SKU-LOW": { onHand: 2, low: true }, "SKU-OK": { onHand: 40, low: false } };
+
+/**
+ * Stock changes as the inventory consumer writes them (Avro through the
+ * registry, keyed by SKU): SKU-LOW's three changes arrive out of order and
+ * its last one twice, so only the highest number may count.
+ */
+async function seedStockChanges(kafka: TestKafka, t: Topics, registryUrl: string): Promise<void> {
+  const codec = await createAvroCodec({
+    registry: { url: registryUrl },
+    subject: valueSubject(t.inventory),
+    schemas: [INVENTORY_EVENT_SCHEMA],
+  });
+  const change = (sku: string, sequence: number, quantityChange: number, onHandAfter: number) => ({
+    sku,
+    sequence,
+    quantityChange,
+    onHandAfter,
+    movement: quantityChange < 0 ? "RESERVE" : "RESTOCK",
+    orderId: `ord-stock-${sku}-${sequence}`,
+    lineIndex: 0,
+    at: Date.now(),
+  } satisfies InventoryEvent);
+  const changes = [
+    change("SKU-LOW", 1, 10, 10),
+    change("SKU-LOW", 3, -6, 2),
+    change("SKU-LOW", 2, -2, 8),
+    change("SKU-LOW", 3, -6, 2),
+    change("SKU-OK", 1, 40, 40),
+  ];
+  await produceMessages(
+    kafka,
+    t.inventory,
+    changes.map((c) => ({ key: c.sku, value: codec.encode(c) })),
+  );
 }
 
 /**
@@ -139,6 +197,13 @@ Deno.test({
     const prefix = uniqueName("dash");
     const t = await createDashboardTopics(prefix);
     await seedDeadLetters(kafka, t);
+    const registry = await startRegistry({
+      connection: testConnection("dashboard-registry"),
+      topic: uniqueName("_schemas"),
+      log: testLogger("registry"),
+      port: 0,
+    });
+    await seedStockChanges(kafka, t, registry.url);
     const brokers = testBrokers().join(",");
 
     const aggregator = startScript(
@@ -166,6 +231,12 @@ Deno.test({
         t.status,
         "--dlq-topics",
         t.dlq,
+        "--registry-url",
+        registry.url,
+        "--inventory-topic",
+        t.inventory,
+        "--low-stock",
+        "5",
         "--lag",
         `${prefix}-aggregator:${t.orders}`,
         "--scrape",
@@ -207,12 +278,32 @@ Deno.test({
       // Loads: title, panels, the stream, no load yet.
       assert.match(await page.title(), /Order pipeline/);
       for (
-        const panel of ["#cards", "#throughput-panel", "#lag-panel", "#orders-panel", "#dlq-panel"]
+        const panel of [
+          "#cards",
+          "#throughput-panel",
+          "#lag-panel",
+          "#stock-panel",
+          "#orders-panel",
+          "#dlq-panel",
+        ]
       ) {
         assert.ok(await page.isVisible(panel), `${panel} is shown`);
       }
       await waitForText(page, "#conn", /^live$/, "the page to follow the stream");
       assert.match((await page.textContent("#load-state")) ?? "", /No load is running/);
+
+      // The stock panel: each SKU's last units on hand, the low one marked and first.
+      for (const [sku, shown] of Object.entries(SEEDED_STOCK)) {
+        const row = `#stock-table tr[data-sku="${sku}"]`;
+        await page.waitForSelector(row, { timeout: 60_000 });
+        await waitForText(page, `${row} .on-hand`, new RegExp(`^${shown.onHand}$`), `${sku} stock`);
+        assert.equal(await page.isVisible(`${row}.low-stock`), shown.low, `${sku} marked low`);
+      }
+      assert.deepEqual(
+        await page.$$eval("#stock-table tbody tr", (rows) => rows.map((r) => r.dataset.sku)),
+        ["SKU-LOW", "SKU-OK"],
+      );
+      assert.match((await page.textContent("#stock-note")) ?? "", /1 low/);
 
       // The DLQ panel groups the seeded dead letters by rule, values as samples.
       const group = (rule: string) => `.dlq-topic[data-topic="${t.dlq}"] tr[data-rule="${rule}"]`;
@@ -345,6 +436,7 @@ Deno.test({
       await browser?.close();
       if (dashboard) await stopped(dashboard);
       await stopped(aggregator);
+      await registry.close();
     }
   },
 });

@@ -11,6 +11,8 @@ export interface DataConsumerSettings {
   databaseUrl: string;
   sourceTopics: string[];
   statusTopic: string;
+  /** The inventory consumer's change log (`--change-log-topic`); the delivery consumer has none. */
+  changeLogTopic?: string;
   dlqTopic: string;
   groupId: string;
   /** Given in tests that kill members, so that their partitions move on sooner. */
@@ -46,6 +48,9 @@ export function dataConsumerArgs(settings: DataConsumerSettings, extra: string[]
     settings.sourceTopics.join(","),
     "--status-topic",
     settings.statusTopic,
+    ...(settings.changeLogTopic === undefined
+      ? []
+      : ["--change-log-topic", settings.changeLogTopic]),
     "--dlq-topic",
     settings.dlqTopic,
     "--group-id",

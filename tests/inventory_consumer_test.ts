@@ -2,14 +2,16 @@
  * The inventory data consumer as real processes on the real broker, against
  * both store backends (embedded SQLite and a real PostgreSQL): no oversell
  * with two instances, every line's effect once across SIGKILLs with each
- * status event once for read_committed readers, and a rebalance after one
- * of three instances dies.
+ * status event once for read_committed readers, each stock change once on
+ * the `inventory` change log (replayed, it rebuilds the store's stock), and
+ * a rebalance after one of three instances dies.
  */
 import assert from "node:assert/strict";
 import { createAvroCodec } from "../shared/kafka/avro_codec.ts";
 import { readDeadLetterHeaders } from "../shared/retry/dead_letter.ts";
 import { scrapeCounter } from "../shared/dev/supervisor.ts";
 import type { StatusSource } from "../shared/orders/status_event.ts";
+import type { InventoryEvent } from "../shared/orders/inventory_event.ts";
 import { INVENTORY_ORDER_SCHEMA, INVENTORY_ORDER_SCHEMA_V2 } from "../shared/orders/schemas.ts";
 import { INVENTORY_ORDERS_SUBJECT } from "../shared/orders/schemas.ts";
 import { openStore } from "../shared/store/open_store.ts";
@@ -146,7 +148,8 @@ async function setup(
 ) {
   const pipeline = await startTestPipeline(name);
   const statusTopic = renamed(TOPICS.orderStatus, uniqueName(`${name}-status`));
-  await createTopics([statusTopic]);
+  const changeLog = renamed(TOPICS.inventory, uniqueName(`${name}-stock-changes`));
+  await createTopics([statusTopic, changeLog]);
   const databaseUrl = await backend.database();
   const store = await openStore({ url: databaseUrl, log });
   for (const [sku, n] of Object.entries(initial)) await store.setStock(sku, n);
@@ -158,11 +161,19 @@ async function setup(
       databaseUrl,
       sourceTopics: [pipeline.topics.inventoryOrders.name],
       statusTopic: statusTopic.name,
+      changeLogTopic: changeLog.name,
       dlqTopic: pipeline.topics.ordersDlq.name,
       groupId: group,
       sessionTimeoutMs: 6000,
     }, extra);
-  return { pipeline, statusTopic: statusTopic.name, databaseUrl, group, args };
+  return {
+    pipeline,
+    statusTopic: statusTopic.name,
+    changeLogTopic: changeLog.name,
+    databaseUrl,
+    group,
+    args,
+  };
 }
 
 async function verify(
@@ -251,6 +262,108 @@ async function verifyIndependently(
   }
 }
 
+/** One `inventory` value (only the type is the product's: the oracle decodes it on its own). */
+type StockChange = InventoryEvent;
+
+/**
+ * Reads a Confluent-framed `inventory` value by walking the Avro binary
+ * encoding of schemas/inventory_event.avsc by hand (its fields in order;
+ * ints and longs zigzag varints, strings length-prefixed, the enum an
+ * index), so the oracle shares no decoder with the product.
+ */
+function decodeStockChange(bytes: Uint8Array): StockChange {
+  assert.equal(bytes[0], 0, "Confluent wire format: magic byte 0");
+  let at = 5; // magic byte and schema id
+  const varint = () => {
+    let n = 0;
+    for (let scale = 1;; scale *= 128) {
+      const b = bytes[at++];
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) break;
+    }
+    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+  };
+  const string = () => {
+    const length = varint();
+    const text = new TextDecoder().decode(bytes.subarray(at, at + length));
+    at += length;
+    return text;
+  };
+  const symbols: StockMovement[] = ["RESERVE", "RESTOCK", "RELEASE"];
+  const change: StockChange = {
+    sku: string(),
+    quantityChange: varint(),
+    onHandAfter: varint(),
+    movement: symbols[varint()],
+    orderId: string(),
+    lineIndex: varint(),
+    sequence: varint(),
+    at: varint(),
+  };
+  assert.equal(at, bytes.length, "no bytes after the record");
+  return change;
+}
+
+/**
+ * The change log replayed by Kafka's own Java consumer (read_committed):
+ * one change per applied line and none for a refusal, keyed and
+ * partitioned by SKU; each SKU's changes numbered 1..n, each `onHandAfter`
+ * the running sum of the changes from the seeded stock; and the rebuilt
+ * stock equal to the store's, read by plain SQL.
+ */
+async function verifyChangeLog(
+  ctx: Awaited<ReturnType<typeof setup>>,
+  initial: Record<string, number>,
+  lines: Line[],
+) {
+  const expected = simulate(initial, lines);
+  const id = (l: { orderId: string; lineIndex: number }) => `${l.orderId}#${l.lineIndex}`;
+  const applied = new Map(
+    lines.filter((l) => expected.outcome.get(id(l)) !== "refused").map((l) => [id(l), l]),
+  );
+  const reader = createCommittedReader({
+    classpath: await kafkaToolsClasspath(),
+    brokers: testBrokers(),
+    topics: [ctx.changeLogTopic],
+  });
+  const records = await reader.readMore();
+  const changes = records.map((r) => decodeStockChange(r.value!));
+  const ids = changes.map(id);
+  assert.equal(new Set(ids).size, ids.length, "each stock change once (Java reader)");
+  assert.deepEqual(new Set(ids), new Set(applied.keys()), "a change per applied line, no other");
+  const partitionOf = new Map<string, number>();
+  records.forEach((r, i) => {
+    const c = changes[i];
+    assert.equal(new TextDecoder().decode(r.key!), c.sku, "keyed by SKU");
+    assert.equal(partitionOf.get(c.sku) ?? r.partition, r.partition, `${c.sku} on one partition`);
+    partitionOf.set(c.sku, r.partition);
+    const line = applied.get(id(c))!;
+    assert.equal(c.movement, line.movement, id(c));
+    assert.equal(c.quantityChange, line.movement === "RESERVE" ? -line.quantity : line.quantity);
+  });
+  const rebuilt: Record<string, number> = { ...initial };
+  for (const sku of new Set(changes.map((c) => c.sku))) {
+    const history = changes.filter((c) => c.sku === sku).sort((a, b) => a.sequence - b.sequence);
+    history.forEach((c, i) => {
+      assert.equal(c.sequence, i + 1, `${sku}: changes numbered without gaps`);
+      rebuilt[sku] = (rebuilt[sku] ?? 0) + c.quantityChange;
+      assert.equal(c.onHandAfter, rebuilt[sku], `${sku} #${c.sequence}: on hand after`);
+    });
+  }
+  const store = await openStoreReader(ctx.databaseUrl);
+  try {
+    const observed = await store.read("ord-", "SKU-");
+    const stock = Object.fromEntries(observed.stock.map((r) => [r.sku, r.onHand]));
+    assert.deepEqual(rebuilt, stock, "the change log rebuilds the store's stock (SQL)");
+  } finally {
+    await store.close();
+  }
+  console.log(`inventory change log: ${changes.length} changes rebuild ${stock(rebuilt)}`);
+}
+
+const stock = (s: Record<string, number>) =>
+  Object.entries(s).map(([sku, n]) => `${sku}=${n}`).join(", ");
+
 const INITIAL = { "SKU-A": 40, "SKU-B": 40, "SKU-C": 40, "SKU-D": 40 };
 
 for (const makeBackend of BACKENDS) {
@@ -280,6 +393,7 @@ for (const makeBackend of BACKENDS) {
           for (const p of [a, b]) await stopped(p);
         }
         await verify(kafka, ctx, INITIAL, lines);
+        await verifyChangeLog(ctx, INITIAL, lines);
         await ctx.pipeline.close();
       });
 
@@ -315,6 +429,7 @@ for (const makeBackend of BACKENDS) {
             await stopped(last);
           }
           await verify(kafka, ctx, INITIAL, lines);
+          await verifyChangeLog(ctx, INITIAL, lines);
           await ctx.pipeline.close();
         },
       );

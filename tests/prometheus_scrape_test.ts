@@ -111,6 +111,8 @@ Deno.test({
         pipeline.topics.inventoryOrders.name,
         "--status-topic",
         uniqueName("prom-status"),
+        "--change-log-topic",
+        uniqueName("prom-stock-changes"),
         "--group-id",
         uniqueName("prom-sync"),
         "--session-timeout-ms",

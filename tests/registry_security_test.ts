@@ -340,6 +340,7 @@ securedPipelineTest(
       databaseUrl: `sqlite:${dir}/stock.db`,
       sourceTopics: [pipeline.topics.inventoryOrders.name],
       statusTopic: uniqueName("secured-status"),
+      changeLogTopic: uniqueName("secured-stock-changes"),
       dlqTopic: pipeline.topics.ordersDlq.name,
       groupId: uniqueName("secured-consumer"),
     }, ["--registry-ca-file", caFile]);

@@ -181,8 +181,8 @@ async function storeContract(t: Deno.TestContext, backend: BackendUnderTest): Pr
     const b = await open(url, { migrate: false });
     try {
       const results = await Promise.all([a.migrate(), b.migrate()]);
-      assert.deepEqual(results.map((r) => r.applied).sort(), [[], [1]]);
-      assert.deepEqual(await a.migrate(), { applied: [], version: 1 });
+      assert.deepEqual(results.map((r) => r.applied).sort(), [[], [1, 2]]);
+      assert.deepEqual(await a.migrate(), { applied: [], version: 2 });
       assert.deepEqual(await b.allStock(), new Map());
     } finally {
       await a.close();
@@ -298,8 +298,17 @@ async function storeContract(t: Deno.TestContext, backend: BackendUnderTest): Pr
         ]);
         assert.deepEqual([r.applied, r.refused], [3, []]);
         assert.equal(await store.stock("B"), 5);
+        // What each change left, numbered per SKU, as the inventory topic carries it.
+        assert.deepEqual(
+          r.changes.map((c) => [c.orderId, c.movement, c.onHandAfter, c.sequence]),
+          [["r1", "RESTOCK", 5, 1], ["o1", "RESERVE", 1, 2], ["o1-cancel", "RELEASE", 5, 3]],
+        );
+        const [line] = await store.orderHistory("o1");
+        assert.deepEqual(line.applied, { onHandAfter: 1, sequence: 2 });
+        const next = await store.applyInventoryBatch(pos(1), [reserve("o2", "B", 2)]);
+        assert.deepEqual(next.changes.map((c) => [c.onHandAfter, c.sequence]), [[3, 4]]);
         await store.setStock("C", 7);
-        assert.deepEqual(await store.allStock(), new Map([["B", 5], ["C", 7]]));
+        assert.deepEqual(await store.allStock(), new Map([["B", 3], ["C", 7]]));
       }),
   );
 

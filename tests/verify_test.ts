@@ -64,6 +64,7 @@ Deno.test("verify audits a running pipeline end to end", integration, async (t) 
       databaseUrl,
       sourceTopics: [routerTopic(pipeline, kind)],
       statusTopic: status.name,
+      changeLogTopic: kind === "inventory" ? uniqueName("verify-stock-changes") : undefined,
       dlqTopic: consumerDlq.name,
       groupId: uniqueName(`verify-${kind}`),
     });

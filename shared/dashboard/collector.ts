@@ -3,7 +3,8 @@
  * `/stats` polled every second (its totals feed the throughput history),
  * consumer lag every few seconds, the processes' `/metrics` pages, the tail
  * of the pipeline's topics for the recent orders, and the DLQ listing on an
- * interval and after every replay. Each source fails on its own: a source
+ * interval and after every replay, and the stock levels folded from the
+ * `inventory` change log (./stock_source.ts). Each source fails on its own: a source
  * that is down shows as down on the page while the others carry on.
  * {@linkcode Collector.state} is what `GET /api/state` and the SSE stream
  * send. The sources are in ./collector_sources.ts and ./dlq_source.ts; this
@@ -30,6 +31,9 @@ import type { ProcessRow, ScrapeTarget } from "./prometheus.ts";
 import type { RecentOrder } from "./recent_orders.ts";
 import type { SourceStatus } from "./source_status.ts";
 import { type StatsCards, statsCards } from "./stats_view.ts";
+import { StockSource } from "./stock_source.ts";
+import type { StockPanel } from "./stock_panel.ts";
+import type { RegistryConnection } from "../kafka/registry_connection.ts";
 import type { RatePoint } from "./throughput.ts";
 
 export type { SourceStatus } from "./source_status.ts";
@@ -39,7 +43,12 @@ export interface DashboardState {
   generatedAt: string;
   startedAt: string;
   uptimeSeconds: number;
-  sources: { aggregator: SourceStatus; kafka: SourceStatus; tail: SourceStatus };
+  sources: {
+    aggregator: SourceStatus;
+    kafka: SourceStatus;
+    tail: SourceStatus;
+    stock: SourceStatus;
+  };
   stats: StatsCards | null;
   throughput: RatePoint[];
   lag: { groups: LagGroupView[]; total: number; readAt: string | null };
@@ -47,6 +56,7 @@ export interface DashboardState {
   recentOrders: RecentOrder[];
   dlq: { topics: DlqTopicView[]; refreshing: boolean; lastReplay: ReplaySummary | null };
   load: LoadStatus & { topic: string };
+  stock: StockPanel & { topic: string };
 }
 
 export interface CollectorOptions {
@@ -58,6 +68,8 @@ export interface CollectorOptions {
   ordersTopic: string;
   statusTopic: string;
   dlqTopics: readonly string[];
+  /** The stock change log, its values' registry (no stock panel without one), and the low mark. */
+  stock: { topic: string; registry: RegistryConnection | undefined; lowStock: number };
   lagTargets: readonly LagTarget[];
   scrapeTargets: readonly ScrapeTarget[];
   load: LoadControl;
@@ -90,6 +102,7 @@ interface Sources {
   processes: ProcessScraper;
   tail: OrderTail;
   dlq: DlqSource;
+  stock: StockSource;
 }
 
 /** The dashboard's sources and their loops; see the module doc. */
@@ -113,6 +126,7 @@ export function createCollector(options: CollectorOptions): Collector {
       await Promise.allSettled(loops);
       await sources.dlq.settle();
       await sources.tail.close();
+      await sources.stock.close();
       await sources.lag.close();
     },
   };
@@ -135,6 +149,7 @@ function createSources(options: CollectorOptions, signal: () => AbortSignal | un
       readTimeoutMs: options.readTimeoutMs ?? 60_000,
       signal,
     }),
+    stock: new StockSource(connection, { ...options.stock, log }),
   };
 }
 
@@ -153,6 +168,7 @@ function startLoops(
     loops.push(every(options.scrapeIntervalMs ?? 2000, () => sources.processes.scrape()));
   }
   loops.push(every(5000, () => sources.tail.follow()));
+  loops.push(every(5000, () => sources.stock.follow()));
   loops.push(every(options.dlqIntervalMs ?? 15_000, async () => void await sources.dlq.refresh()));
   return loops;
 }
@@ -186,6 +202,7 @@ function dashboardState(
       aggregator: stats.status,
       kafka: lag.status,
       tail: sources.tail.status,
+      stock: sources.stock.status,
     }),
     stats: stats.snapshot ? statsCards(stats.snapshot, stats.history) : null,
     throughput: stats.history.points(),
@@ -194,5 +211,6 @@ function dashboardState(
     recentOrders: sources.tail.recent.list(),
     dlq: { topics: dlq.views, refreshing: dlq.refreshing, lastReplay: dlq.lastReplay },
     load: { ...options.load.status(), topic: options.ordersTopic },
+    stock: sources.stock.panel(),
   };
 }

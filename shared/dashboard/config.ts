@@ -8,6 +8,7 @@ import { defineConfig } from "../platform/config.ts";
 import { kafkaFlags } from "../kafka/connection.ts";
 import { logLevelFlag } from "../platform/log.ts";
 import { TOPICS } from "../kafka/topics.ts";
+import { optionalRegistryFlags } from "../kafka/registry_connection.ts";
 import { observabilityFlags } from "../platform/metrics.ts";
 import { httpListenFlags } from "../platform/http_listen.ts";
 import { DEFAULT_LAG_TARGETS } from "./lag_view.ts";
@@ -45,6 +46,21 @@ export const dashboardConfig = defineConfig({
       ],
       description: "dead-letter topics of the DLQ panel",
     },
+    inventoryTopic: {
+      type: "string",
+      env: "DASHBOARD_INVENTORY_TOPIC",
+      default: TOPICS.inventory.name,
+      description: "the stock change log the stock panel is folded from (needs --registry-url)",
+    },
+    lowStock: {
+      type: "number",
+      integer: true,
+      min: 0,
+      env: "DASHBOARD_LOW_STOCK",
+      default: 5,
+      description: "units on hand at or below which the stock panel marks a SKU low",
+    },
+    ...optionalRegistryFlags,
     lag: {
       type: "list",
       env: "DASHBOARD_LAG",

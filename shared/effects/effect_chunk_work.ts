@@ -2,7 +2,8 @@
  * What a chunk of consumed records becomes in a data consumer, as the
  * exactly-once loop's {@linkcode ChunkWork}: decode it, apply it to the store
  * (republishing what the store had already applied), and hand the status
- * events and the failed records' hand-offs to the chunk's transaction.
+ * events, the change-log records and the failed records' hand-offs to the
+ * chunk's transaction.
  *
  * Why each step is as it is lives in ./effect_consumer.ts (the two
  * checkpoints) and ../retry/retry_stage.ts (hand-offs).
@@ -25,7 +26,13 @@ import { classifyFailure, PermanentFailure, TransientFailure } from "../retry/cl
 import { type ConsumedRecord, type HandOff, retryHistory } from "../retry/envelope.ts";
 import type { FailureInjector } from "../retry/failure_injection.ts";
 import { handOffsByTopic, type RetryStage } from "../retry/retry_stage.ts";
-import type { Consumed, EffectSpec, EffectTotals } from "./effect_consumer.ts";
+import type {
+  ChangeLog,
+  ChangeRecord,
+  Consumed,
+  EffectSpec,
+  EffectTotals,
+} from "./effect_consumer.ts";
 
 /** The data consumers' metrics, one of each. */
 export function effectMetrics(metrics: MetricsRegistry) {
@@ -34,6 +41,10 @@ export function effectMetrics(metrics: MetricsRegistry) {
     published: metrics.counter("consumer_status_events_total", "status events published", [
       "status",
     ]),
+    changes: metrics.counter(
+      "consumer_change_log_records_total",
+      "change-log records published (the inventory consumer's stock changes), republished ones included",
+    ),
     republished: metrics.counter(
       "consumer_status_events_republished_total",
       "events of already applied records, published again after a crash",
@@ -62,13 +73,16 @@ export interface EffectChunkContext<R> {
   injector?: FailureInjector;
   groupId: string;
   statusTopic: string;
+  /** Where the spec's change-log records go; required when its effects return some. */
+  changeLog?: ChangeLog;
   totals: EffectTotals;
   counters: EffectMetrics;
 }
 
-/** What a chunk came to: the events it publishes, how many of them again, and its hand-offs. */
+/** What a chunk came to: the events and changes it publishes, how many events again, and its hand-offs. */
 export interface ChunkOutcome {
   events: OrderStatusEvent[];
+  changes: ChangeRecord[];
   republished: number;
   failed: HandOff[];
 }
@@ -105,12 +119,25 @@ async function prepareChunk<R>(ctx: EffectChunkContext<R>, chunk: Chunk) {
       messages: applied.events.map(statusMessage),
     });
   }
+  if (applied.changes.length) {
+    if (!ctx.changeLog) throw new Error(`${ctx.spec.script} has changes but no change log`);
+    const encode = await ctx.changeLog.encoder();
+    topicMessages.push({
+      topic: ctx.changeLog.topic,
+      messages: applied.changes.map((c) => ({ key: c.key, value: encode(c.value) })),
+    });
+  }
   topicMessages.push(
     ...handOffsByTopic(failed.map((f) => ({ ...f, message: f.message as OutgoingMessage }))),
   );
   return {
     topicMessages,
-    result: { events: applied.events, republished: applied.republished, failed },
+    result: {
+      events: applied.events,
+      changes: applied.changes,
+      republished: applied.republished,
+      failed,
+    },
   };
 }
 
@@ -118,7 +145,7 @@ async function prepareChunk<R>(ctx: EffectChunkContext<R>, chunk: Chunk) {
 function countCommitted<R>(
   { totals, counters: m }: EffectChunkContext<R>,
   chunk: Chunk,
-  { events, republished, failed }: ChunkOutcome,
+  { events, changes, republished, failed }: ChunkOutcome,
 ): void {
   totals.published += events.length;
   totals.republished += republished;
@@ -128,6 +155,7 @@ function countCommitted<R>(
   m.consumed.inc({}, chunk.messages.length);
   for (const e of events) m.published.inc({ status: e.status });
   m.republished.inc({}, republished);
+  m.changes.inc({}, changes.length);
   m.dead.inc({}, dead);
   m.checkpoint.set({ topic: chunk.topic, partition: chunk.partition }, chunk.nextOffset);
   m.batchSeconds.observe({}, (performance.now() - chunk.startedAt) / 1000);
@@ -139,7 +167,7 @@ function countCommitted<R>(
  * is transient too.
  */
 async function decodeChunk<R>(
-  { spec, codec, injector, retry }: EffectChunkContext<R>,
+  { spec, codec, injector, retry, changeLog }: EffectChunkContext<R>,
   topic: string,
   partition: number,
   messages: ConsumedMessage[],
@@ -149,8 +177,10 @@ async function decodeChunk<R>(
   const consumed = new Map<number, ConsumedRecord>();
   // Once the registry is found unreachable, the rest of the chunk fails with
   // the same error at once, instead of each record waiting out the client's
-  // own retries.
-  let outage: unknown;
+  // own retries. The change log's schema must be registered before anything
+  // is applied (its records are published with the effects): while it
+  // cannot be, the records wait in the retry topics like a decode outage.
+  let outage: unknown = await changeLog?.encoder().then(() => undefined, (err) => err);
   for (const msg of messages) {
     const offset = Number(msg.offset);
     const source = consumedRecord(topic, partition, msg);
@@ -220,12 +250,13 @@ async function applyDecoded<R>(
       error: classifyFailure(err).message,
     });
   }
-  const result = { events: [] as OrderStatusEvent[], republished: 0, failed: [] as HandOff[] };
+  const result: ChunkOutcome = { events: [], changes: [], republished: 0, failed: [] };
   for (const r of records) {
     try {
       const alone = { ...position, firstOffset: r.offset, nextOffset: r.offset + 1 };
       const one = await applyChunk(ctx, alone, [r], consumed);
       result.events.push(...one.events);
+      result.changes.push(...one.changes);
       result.republished += one.republished;
       result.failed.push(...one.failed);
     } catch (err) {
@@ -245,14 +276,19 @@ async function applyChunk<R>(
 ): Promise<ChunkOutcome> {
   const { topic, partition, firstOffset, nextOffset } = position;
   const result = await spec.apply(store, position, records);
-  if (!result.fenced) return { events: result.events, republished: 0, failed: [] };
+  if (!result.fenced) {
+    return { events: result.events, changes: result.changes ?? [], republished: 0, failed: [] };
+  }
   // The store is ahead: what it has seen is republished from it, the rest applied.
   totals.fencedBatches++;
   counters.fenced.inc();
   const stored = result.storedOffset;
   const done = records.filter((r) => r.offset < stored);
   const rest = records.filter((r) => r.offset >= stored);
-  const { events: replayed, missing } = await spec.republish(store, done);
+  const { events: replayed, changes: replayedChanges = [], missing } = await spec.republish(
+    store,
+    done,
+  );
   // A record the store has no trace of failed last time, and its hand-off
   // was rolled back with the crashed transaction: hand it off again.
   const failed = missing.map((r) =>
@@ -268,7 +304,9 @@ async function applyChunk<R>(
     storedOffset: stored,
     republished: replayed.length,
   });
-  if (stored >= nextOffset) return { events: replayed, republished: replayed.length, failed };
+  if (stored >= nextOffset) {
+    return { events: replayed, changes: replayedChanges, republished: replayed.length, failed };
+  }
   const second = await spec.apply(store, { ...position, firstOffset: stored }, rest);
   if (second.fenced) {
     throw new PartitionLost(
@@ -278,6 +316,7 @@ async function applyChunk<R>(
   }
   return {
     events: [...replayed, ...second.events],
+    changes: [...replayedChanges, ...(second.changes ?? [])],
     republished: replayed.length,
     failed,
   };

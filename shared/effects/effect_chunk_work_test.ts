@@ -10,7 +10,7 @@ import { silentLogger } from "../platform/log.ts";
 import { MetricsRegistry } from "../platform/metrics.ts";
 import { DEFAULT_BACKOFF } from "../retry/backoff.ts";
 import type { Store } from "../store/store.ts";
-import type { EffectSpec, EffectTotals } from "./effect_consumer.ts";
+import type { ChangeLog, ChangeRecord, EffectSpec, EffectTotals } from "./effect_consumer.ts";
 import { effectChunkWork, effectMetrics } from "./effect_chunk_work.ts";
 import { createRetryStage } from "../retry/retry_stage.ts";
 import { type OrderStatusEvent, statusEvent } from "../orders/status_event.ts";
@@ -21,6 +21,10 @@ interface Order {
 
 /** A store that keeps one partition's applied offsets and its next offset, as the real ones do. */
 function fakeDatabase() {
+  const change = (r: { record: Order }): ChangeRecord => ({
+    key: r.record.orderId,
+    value: { orderId: r.record.orderId },
+  });
   const db = { applied: [] as number[], nextOffset: -1 };
   const event = (r: { record: Order }): OrderStatusEvent =>
     statusEvent({
@@ -41,12 +45,17 @@ function fakeDatabase() {
       }
       db.applied.push(...records.map((r) => r.offset));
       db.nextOffset = position.nextOffset;
-      return Promise.resolve({ fenced: false as const, events: records.map(event) });
+      return Promise.resolve({
+        fenced: false as const,
+        events: records.map(event),
+        changes: records.map(change),
+      });
     },
     republish(_store, records) {
       const seen = (r: { offset: number }) => db.applied.includes(r.offset);
       return Promise.resolve({
         events: records.filter(seen).map(event),
+        changes: records.filter(seen).map(change),
         missing: records.filter((r) => !seen(r)),
       });
     },
@@ -71,7 +80,13 @@ const chunkOf = (offsets: number[]): Chunk => ({
 });
 
 /** One process of a data consumer: its chunk work over the shared database. */
-function process(spec: EffectSpec<Order>) {
+/** A change log on topic `changes` whose values are JSON; `encoder` may be replaced. */
+const jsonChangeLog = (): ChangeLog => ({
+  topic: "changes",
+  encoder: () => Promise.resolve((value) => Buffer.from(JSON.stringify(value))),
+});
+
+function process(spec: EffectSpec<Order>, changeLog: ChangeLog = jsonChangeLog()) {
   const metrics = new MetricsRegistry();
   const retry = createRetryStage({
     sources: [{ topic: "orders" }],
@@ -98,17 +113,25 @@ function process(spec: EffectSpec<Order>) {
     retry,
     groupId: "g",
     statusTopic: "order_status",
+    changeLog,
     totals,
     counters: effectMetrics(metrics),
   });
   return { work, totals };
 }
 
-const statusOrderIds = (topicMessages: { topic: string; messages: { value: unknown }[] }[]) =>
+type Published = { topic: string; messages: { value: unknown }[] }[];
+
+const statusOrderIds = (topicMessages: Published) =>
   topicMessages.filter((t) => t.topic === "order_status")
     .flatMap((t) =>
       t.messages.map((m) => (JSON.parse(String(m.value)) as OrderStatusEvent).orderId)
     )
+    .sort();
+
+const changeOrderIds = (topicMessages: Published) =>
+  topicMessages.filter((t) => t.topic === "changes")
+    .flatMap((t) => t.messages.map((m) => JSON.parse(String(m.value)).orderId as string))
     .sort();
 
 Deno.test("a crash between the store's commit and Kafka's: the restart finds the batch applied and republishes its events, once", async () => {
@@ -123,6 +146,7 @@ Deno.test("a crash between the store's commit and Kafka's: the restart finds the
   restarted.work.committed(chunkOf([0, 1, 2]), result);
   assert.deepEqual(db.applied, [0, 1, 2], "each record applied once");
   assert.deepEqual(statusOrderIds(topicMessages), ["o0", "o1", "o2"], "each event once");
+  assert.deepEqual(changeOrderIds(topicMessages), ["o0", "o1", "o2"], "each change once");
   assert.equal(restarted.totals.fencedBatches, 1);
   assert.equal(restarted.totals.republished, 3);
 });
@@ -136,5 +160,18 @@ Deno.test("a restart after a crash in the middle of the records: what the store 
   restarted.work.committed(chunkOf([0, 1, 2, 3]), result);
   assert.deepEqual(db.applied, [0, 1, 2, 3]);
   assert.deepEqual(statusOrderIds(topicMessages), ["o0", "o1", "o2", "o3"]);
+  assert.deepEqual(changeOrderIds(topicMessages), ["o0", "o1", "o2", "o3"]);
   assert.equal(restarted.totals.republished, 2);
+});
+
+Deno.test("while the change log's schema cannot be registered, nothing is applied: the records go to retry", async () => {
+  const { db, spec } = fakeDatabase();
+  const down: ChangeLog = {
+    topic: "changes",
+    encoder: () => Promise.reject(new Error("schema registry http://r cannot be reached")),
+  };
+  const { topicMessages, result } = await process(spec, down).work.prepare(chunkOf([0, 1]));
+  assert.deepEqual(db.applied, [], "no effect without its change");
+  assert.deepEqual(changeOrderIds(topicMessages), []);
+  assert.deepEqual(result.failed.map((f) => f.outcome), ["retry", "retry"]);
 });

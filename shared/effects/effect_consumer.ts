@@ -28,6 +28,11 @@
  * the last attempt to the source's DLQ; a record that can never be applied
  * (undecodable, invalid) goes to the DLQ at once (../retry/retry_stage.ts).
  * Hand-offs travel in the same Kafka transaction as the offsets.
+ *
+ * A spec may also publish what it changed to a change log (the inventory
+ * consumer's stock changes on `inventory`): Avro through the registry, in
+ * the same transaction, rebuilt from the store after a crash like the
+ * status events, so a `read_committed` reader sees each change once.
  * @module
  */
 import type { KafkaConnection } from "../kafka/connection.ts";
@@ -46,6 +51,22 @@ import type { BackoffPolicy } from "../retry/backoff.ts";
 import type { FailureInjector } from "../retry/failure_injection.ts";
 import { createRetryStage } from "../retry/retry_stage.ts";
 import { effectChunkWork, effectMetrics } from "./effect_chunk_work.ts";
+
+/** One change-log record before encoding: its key and its Avro value. */
+export interface ChangeRecord {
+  key: string;
+  value: Record<string, unknown>;
+}
+
+/** Where a consumer's change-log records go, and how their values are encoded. */
+export interface ChangeLog {
+  topic: string;
+  /**
+   * The encoder of the topic's schema; registers it on first use. Rejects
+   * while the registry cannot be reached, and is asked again next time.
+   */
+  encoder(): Promise<(value: Record<string, unknown>) => Buffer>;
+}
 
 /** A consumed record with the offset it came from. */
 export interface Consumed<R> {
@@ -96,16 +117,22 @@ export interface EffectSpec<R> {
     position: BatchPosition,
     records: readonly Consumed<R>[],
   ): Promise<
-    { fenced: true; storedOffset: number } | { fenced: false; events: OrderStatusEvent[] }
+    { fenced: true; storedOffset: number } | {
+      fenced: false;
+      events: OrderStatusEvent[];
+      /** Change-log records of what this call changed (none when the spec keeps no change log). */
+      changes?: ChangeRecord[];
+    }
   >;
   /**
-   * The events of records the store had already applied, rebuilt from it;
-   * `missing` are the records it has no trace of (failed ones, handed off).
+   * The events (and change-log records) of records the store had already
+   * applied, rebuilt from it; `missing` are the records it has no trace of
+   * (failed ones, handed off).
    */
   republish(
     store: Store,
     records: readonly Consumed<R>[],
-  ): Promise<{ events: OrderStatusEvent[]; missing: Consumed<R>[] }>;
+  ): Promise<{ events: OrderStatusEvent[]; changes?: ChangeRecord[]; missing: Consumed<R>[] }>;
 }
 
 export interface EffectConsumerOptions<R> {
@@ -118,6 +145,8 @@ export interface EffectConsumerOptions<R> {
   /** One or more topics; offsets and transactional ids are kept per topic and partition. */
   sourceTopics: string[];
   statusTopic: string;
+  /** Where the spec's change-log records go; required when its effects return some. */
+  changeLog?: ChangeLog;
   /** One DLQ for every source; default `<source>-dlq` each. */
   dlqTopic?: string;
   backoff: BackoffPolicy;

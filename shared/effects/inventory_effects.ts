@@ -1,14 +1,36 @@
 /**
  * What the inventory data consumer does with a stock movement: apply it to
  * the stock (a reservation never takes stock below zero; a refusal is
- * recorded), and say so on the order status stream, one event per line.
- * The parameter of the shared loop in ./effect_consumer.ts.
+ * recorded), and say so on the order status stream, one event per line;
+ * each change of stock goes to the `inventory` change log too
+ * (../orders/inventory_event.ts), once. The parameter of the shared loop in
+ * ./effect_consumer.ts.
+ *
+ * @example
+ * ```ts
+ * import { inventoryChangeRecord } from "./inventory_effects.ts";
+ * inventoryChangeRecord({
+ *   orderId: "o-1", lineIndex: 0, sku: "SKU-1", quantity: 2, movement: "RESTOCK",
+ *   onHandAfter: 7, sequence: 3, at: 0,
+ * }).key; // "SKU-1"
+ * ```
  * @module
  */
 import type { StockMovement } from "../orders/model.ts";
-import type { InventoryLineRecord, StockMovementEffect, Store } from "../store/store.ts";
-import { type Consumed, type EffectSpec, recordedEvents } from "./effect_consumer.ts";
+import type {
+  AppliedStockChange,
+  InventoryLineRecord,
+  StockMovementEffect,
+  Store,
+} from "../store/store.ts";
+import {
+  type ChangeRecord,
+  type Consumed,
+  type EffectSpec,
+  recordedEvents,
+} from "./effect_consumer.ts";
 import { type OrderStatusEvent, statusEvent } from "../orders/status_event.ts";
+import { inventoryEventOf, inventoryRecord } from "../orders/inventory_event.ts";
 
 const APPLIED_STATUS: Record<StockMovement, string> = {
   RESERVE: "reserved",
@@ -35,6 +57,19 @@ export function inventoryLineEvent(line: InventoryLineRecord): OrderStatusEvent 
         : {}),
     },
   });
+}
+
+/** The `inventory` record of one applied change, keyed by SKU. Pure. */
+export function inventoryChangeRecord(change: AppliedStockChange): ChangeRecord {
+  const { key, value } = inventoryRecord(inventoryEventOf(change));
+  return { key, value: { ...value } };
+}
+
+/** The applied change a recorded line made; undefined for a refusal (or a line from before schema 2). Pure. */
+export function recordedChange(line: InventoryLineRecord): AppliedStockChange | undefined {
+  if (line.outcome !== "applied" || !line.applied) return undefined;
+  const { orderId, lineIndex, sku, quantity, movement, recordedAt } = line;
+  return { orderId, lineIndex, sku, quantity, movement, ...line.applied, at: recordedAt };
 }
 
 /**
@@ -66,12 +101,20 @@ export function movementFromAvro(v: Record<string, unknown>): StockMovementEffec
   return { orderId, lineIndex, sku, quantity, movement };
 }
 
-/** The events of `records`, rebuilt from the store's lines of their orders. */
-function recordedLines(store: Store, records: readonly Consumed<StockMovementEffect>[]) {
-  return recordedEvents(records, (orderId) => store.orderHistory(orderId), (lines, record) => {
-    const line = lines.find((l) => l.lineIndex === record.lineIndex);
-    return line && inventoryLineEvent(line);
-  });
+/** The status events and changes of `records`, rebuilt from the store's lines of their orders. */
+async function recordedLines(store: Store, records: readonly Consumed<StockMovementEffect>[]) {
+  const changes: ChangeRecord[] = [];
+  const { events, missing } = await recordedEvents(
+    records,
+    (orderId) => store.orderHistory(orderId),
+    (lines, record) => {
+      const line = lines.find((l) => l.lineIndex === record.lineIndex);
+      const change = line && recordedChange(line);
+      if (change) changes.push(inventoryChangeRecord(change));
+      return line && inventoryLineEvent(line);
+    },
+  );
+  return { events, changes, missing };
 }
 
 export const INVENTORY_EFFECTS: EffectSpec<StockMovementEffect> = {
@@ -81,14 +124,18 @@ export const INVENTORY_EFFECTS: EffectSpec<StockMovementEffect> = {
   async apply(store, position, records) {
     const result = await store.applyInventoryBatch(position, records.map((r) => r.record));
     if (result.fenced) return { fenced: true, storedOffset: result.committedOffset };
-    // Lines seen before (a replayed record) keep their first outcome: read it back.
+    const changes = result.changes.map(inventoryChangeRecord);
+    // Lines seen before (a replayed record) keep their first outcome: read it
+    // back. Their changes were published when they were applied: only this
+    // batch's own go out.
     if (result.duplicates > 0) {
-      return { fenced: false, events: (await recordedLines(store, records)).events };
+      return { fenced: false, events: (await recordedLines(store, records)).events, changes };
     }
     const now = Date.now();
     const refused = new Map(result.refused.map((r) => [`${r.orderId}#${r.lineIndex}`, r]));
     return {
       fenced: false,
+      changes,
       events: records.map(({ record }) => {
         const r = refused.get(`${record.orderId}#${record.lineIndex}`);
         return inventoryLineEvent({

@@ -76,6 +76,18 @@ export const TOPICS = {
     retentionMs: 30 * DAY,
     purpose: "status changes of every order, keyed by order id",
   },
+  // A change log, not a table: replaying it rebuilds each SKU's stock, which
+  // needs every change. Compaction would keep a SKU's last event only, and
+  // that is the stock only if no reader missed one; `delete` keeps them all.
+  inventory: {
+    name: "inventory",
+    partitions: 6,
+    replication: -1,
+    cleanup: "delete",
+    retentionMs: 30 * DAY,
+    purpose:
+      "each stock change the inventory consumer applied (SKU, change, on hand after, movement, order, time), Avro, keyed by SKU",
+  },
   ordersDlq: {
     name: "orders-dlq",
     partitions: 1,

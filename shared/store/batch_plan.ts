@@ -25,6 +25,7 @@ import {
 } from "../orders/delivery_lifecycle.ts";
 import type {
   AppliedDeliveryChange,
+  AppliedStockChange,
   DeliveryTransition,
   RefusedDeliveryChange,
   RefusedReservation,
@@ -56,21 +57,43 @@ export interface MovementPlan {
   refused: RefusedReservation[];
   /** Each SKU's units on hand after the batch, for the SKUs it changed. */
   stock: Map<string, number>;
+  /** Each changed SKU's count of applied movements after the batch (its last change's `sequence`). */
+  sequences: Map<string, number>;
+  /** The movements that changed stock, in batch order, each with what it left. */
+  changes: Omit<AppliedStockChange, "at">[];
 }
 
 /**
  * Applies `movements` in order to `onHand` (each SKU's locked units): a line
  * whose key is not in `claimed` was recorded before (a duplicate, no
  * effect), a reservation the stock cannot cover is refused and takes
- * nothing, a release or a restock adds. Pure.
+ * nothing, a release or a restock adds. Each applied movement takes the
+ * next number of its SKU's changes after `sequences` (the locked counts),
+ * so a reader of the changes can order a SKU's history whatever order they
+ * reach it in. Pure.
  */
 export function planMovements(
   movements: readonly StockMovementEffect[],
   claimed: ReadonlySet<string>,
   onHand: ReadonlyMap<string, number>,
+  sequences: ReadonlyMap<string, number> = new Map(),
 ): MovementPlan {
-  const plan: MovementPlan = { applied: 0, duplicates: 0, refused: [], stock: new Map() };
+  const plan: MovementPlan = {
+    applied: 0,
+    duplicates: 0,
+    refused: [],
+    stock: new Map(),
+    sequences: new Map(),
+    changes: [],
+  };
   const units = (sku: string) => plan.stock.get(sku) ?? onHand.get(sku) ?? 0;
+  const applied = (m: StockMovementEffect, onHandAfter: number) => {
+    const sequence = (plan.sequences.get(m.sku) ?? sequences.get(m.sku) ?? 0) + 1;
+    plan.stock.set(m.sku, onHandAfter);
+    plan.sequences.set(m.sku, sequence);
+    plan.changes.push({ ...m, onHandAfter, sequence });
+    plan.applied++;
+  };
   const taken = new Set<string>();
   for (const m of movements) {
     const key = lineKey(m.orderId, m.lineIndex);
@@ -92,11 +115,10 @@ export function planMovements(
         });
         continue;
       }
-      plan.stock.set(m.sku, available - m.quantity);
+      applied(m, available - m.quantity);
     } else {
-      plan.stock.set(m.sku, available + m.quantity);
+      applied(m, available + m.quantity);
     }
-    plan.applied++;
   }
   return plan;
 }

@@ -97,3 +97,19 @@ Deno.test("an event first refused stays a duplicate when it comes again in the b
   assert.equal(plan.duplicates, 1);
   assert.deepEqual(plan.deliveries, []);
 });
+
+Deno.test("each applied movement carries what it left and its SKU's next change number", () => {
+  const batch = [
+    line("o-1", 0, "A", 2),
+    line("o-2", 0, "A", 9), // refused: no change, no number
+    line("o-3", 0, "B", 4, "RESTOCK"),
+    line("o-4", 0, "A", 1, "RELEASE"),
+  ];
+  const claimed = new Set(batch.map((m) => lineKey(m.orderId, m.lineIndex)));
+  const plan = planMovements(batch, claimed, new Map([["A", 5]]), new Map([["A", 7]]));
+  assert.deepEqual(
+    plan.changes.map((c) => [c.orderId, c.sku, c.onHandAfter, c.sequence]),
+    [["o-1", "A", 3, 8], ["o-3", "B", 4, 1], ["o-4", "A", 4, 9]],
+  );
+  assert.deepEqual([...plan.sequences], [["A", 9], ["B", 1]]);
+});

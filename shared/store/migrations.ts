@@ -86,6 +86,17 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX delivery_events_by_order ON delivery_events (order_id, seq)`,
     ],
   },
+  {
+    version: 2,
+    name: "each applied line's stock after it and its number among its SKU's changes",
+    // What the inventory consumer publishes of a line is rebuilt from these
+    // after a crash, byte for byte; a SKU's count numbers its changes.
+    statements: () => [
+      `ALTER TABLE stock ADD COLUMN changes BIGINT NOT NULL DEFAULT 0`,
+      `ALTER TABLE inventory_lines ADD COLUMN on_hand_after BIGINT`,
+      `ALTER TABLE inventory_lines ADD COLUMN sku_sequence BIGINT`,
+    ],
+  },
 ];
 
 /** The newest schema version. */

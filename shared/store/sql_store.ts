@@ -131,8 +131,8 @@ const SQL = {
   offsets: `SELECT partition_id, next_offset FROM consumer_offsets
     WHERE group_id = $1 AND topic = $2 ORDER BY partition_id`,
 
-  orderLines: `SELECT order_id, line_index, sku, movement, quantity, outcome, available, recorded_at
-    FROM inventory_lines WHERE order_id = $1 ORDER BY line_index`,
+  orderLines: `SELECT order_id, line_index, sku, movement, quantity, outcome, available,
+    on_hand_after, sku_sequence, recorded_at FROM inventory_lines WHERE order_id = $1 ORDER BY line_index`,
 
   setStock: `INSERT INTO stock (sku, on_hand, updated_at) VALUES ($1, $2, $3)
     ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand, updated_at = excluded.updated_at`,
@@ -218,7 +218,7 @@ const inList = (sql: (source: string) => string): ManyRows => ({
   sql,
 });
 
-/** The lines' columns, as claimLines and refuseLines write them. */
+/** The lines' columns, as claimLines and settleLines write them. */
 const LINE_COLUMNS: readonly SqlType[] = [
   "text", // order_id
   "integer", // line_index
@@ -227,8 +227,12 @@ const LINE_COLUMNS: readonly SqlType[] = [
   "bigint", // quantity
   "text", // outcome
   "bigint", // available
+  "bigint", // on_hand_after
+  "bigint", // sku_sequence
   "bigint", // recorded_at
 ];
+const LINE_NAMES =
+  "order_id, line_index, sku, movement, quantity, outcome, available, on_hand_after, sku_sequence, recorded_at";
 const DELIVERY_COLUMNS: readonly SqlType[] = ["text", "text", "text", "bigint", "bigint"];
 
 /**
@@ -243,30 +247,31 @@ const BATCH_SQL = {
   ),
   // Sorted: two batches sharing SKUs lock them in one order, and queue instead of deadlocking.
   lockSkus: inList((source) =>
-    `SELECT sku, on_hand FROM stock WHERE sku IN (${source}) ORDER BY sku FOR UPDATE`
+    `SELECT sku, on_hand, changes FROM stock WHERE sku IN (${source}) ORDER BY sku FOR UPDATE`
   ),
   // A concurrent writer of the same line waits here, then sees it: not claimed twice.
   claimLines: rows(
     LINE_COLUMNS,
     (source) =>
-      `INSERT INTO inventory_lines
-    (order_id, line_index, sku, movement, quantity, outcome, available, recorded_at)
+      `INSERT INTO inventory_lines (${LINE_NAMES})
     ${source} ON CONFLICT (order_id, line_index) DO NOTHING RETURNING order_id, line_index`,
   ),
-  refuseLines: rows(
+  // The claimed lines' outcomes: refused, or applied with what they left.
+  settleLines: rows(
     LINE_COLUMNS,
     (source) =>
-      `INSERT INTO inventory_lines
-    (order_id, line_index, sku, movement, quantity, outcome, available, recorded_at)
+      `INSERT INTO inventory_lines (${LINE_NAMES})
     ${source} ON CONFLICT (order_id, line_index) DO UPDATE
-    SET outcome = excluded.outcome, available = excluded.available`,
+    SET outcome = excluded.outcome, available = excluded.available,
+    on_hand_after = excluded.on_hand_after, sku_sequence = excluded.sku_sequence`,
   ),
   // The rows are locked: each becomes what the plan says (never below zero; a CHECK backs it).
   setStocks: rows(
-    ["text", "bigint", "bigint"],
+    ["text", "bigint", "bigint", "bigint"],
     (source) =>
-      `INSERT INTO stock (sku, on_hand, updated_at) ${source}
-    ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand, updated_at = excluded.updated_at`,
+      `INSERT INTO stock (sku, on_hand, changes, updated_at) ${source}
+    ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand, changes = excluded.changes,
+    updated_at = excluded.updated_at`,
   ),
 
   seenEvents: inList((source) =>
@@ -305,12 +310,14 @@ async function applyMovements(
   movements: readonly StockMovementEffect[],
   now: number,
 ): Promise<Omit<InventoryBatchResult, keyof BatchOutcome>> {
-  if (movements.length === 0) return { applied: 0, duplicates: 0, refused: [] };
+  if (movements.length === 0) return { applied: 0, duplicates: 0, refused: [], changes: [] };
   const skus = [...new Set(movements.map((m) => m.sku))].sort();
   const onHand = new Map<string, number>();
+  const changeCounts = new Map<string, number>();
   const lock = async (some: readonly string[]) => {
     for (const row of await tx.many(BATCH_SQL.lockSkus, some.map((sku) => [sku]))) {
       onHand.set(String(row.sku), num(row.on_hand));
+      changeCounts.set(String(row.sku), num(row.changes));
     }
   };
   // The SKUs that exist first, in order, as one line at a time would lock
@@ -326,14 +333,27 @@ async function applyMovements(
       BATCH_SQL.claimLines,
       firstOfEachLine(movements).map((
         m,
-      ) => [m.orderId, m.lineIndex, m.sku, m.movement, m.quantity, "applied", null, now]),
+      ) => [
+        m.orderId,
+        m.lineIndex,
+        m.sku,
+        m.movement,
+        m.quantity,
+        "applied",
+        null,
+        null,
+        null,
+        now,
+      ]),
     )).map((row) => lineKey(String(row.order_id), num(row.line_index))),
   );
-  const plan = planMovements(movements, claimed, onHand);
-  await tx.many(BATCH_SQL.setStocks, [...plan.stock].map(([sku, units]) => [sku, units, now]));
+  const plan = planMovements(movements, claimed, onHand, changeCounts);
   await tx.many(
-    BATCH_SQL.refuseLines,
-    plan.refused.map((r) => [
+    BATCH_SQL.setStocks,
+    [...plan.stock].map(([sku, units]) => [sku, units, plan.sequences.get(sku)!, now]),
+  );
+  await tx.many(BATCH_SQL.settleLines, [
+    ...plan.refused.map((r) => [
       r.orderId,
       r.lineIndex,
       r.sku,
@@ -341,10 +361,29 @@ async function applyMovements(
       r.requested,
       "refused",
       r.available,
+      null,
+      null,
       now,
     ]),
-  );
-  return { applied: plan.applied, duplicates: plan.duplicates, refused: plan.refused };
+    ...plan.changes.map((c) => [
+      c.orderId,
+      c.lineIndex,
+      c.sku,
+      c.movement,
+      c.quantity,
+      "applied",
+      null,
+      c.onHandAfter,
+      c.sequence,
+      now,
+    ]),
+  ]);
+  return {
+    applied: plan.applied,
+    duplicates: plan.duplicates,
+    refused: plan.refused,
+    changes: plan.changes.map((c) => ({ ...c, at: now })),
+  };
 }
 
 async function applyTransitions(
@@ -420,7 +459,7 @@ export function createSqlStore(driver: SqlDriver): Store {
         "inventory batch",
         position,
         (tx, now) => applyMovements(tx, movements, now),
-        { applied: 0, duplicates: 0, refused: [] },
+        { applied: 0, duplicates: 0, refused: [], changes: [] },
       );
     },
 
@@ -481,6 +520,9 @@ export function createSqlStore(driver: SqlDriver): Store {
         quantity: num(r.quantity),
         outcome: r.outcome as "applied" | "refused",
         ...(r.available === null ? {} : { available: optNum(r.available) }),
+        ...(r.sku_sequence === null
+          ? {}
+          : { applied: { onHandAfter: num(r.on_hand_after), sequence: num(r.sku_sequence) } }),
         recordedAt: num(r.recorded_at),
       }));
     },

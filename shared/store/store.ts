@@ -75,6 +75,19 @@ export interface StockMovementEffect {
   movement: StockMovement;
 }
 
+/**
+ * A movement that changed stock, as the store applied it: what the
+ * inventory consumer publishes on the `inventory` topic.
+ */
+export interface AppliedStockChange extends StockMovementEffect {
+  /** The SKU's units on hand right after this movement. */
+  onHandAfter: number;
+  /** This SKU's applied movements so far, this one included: 1, 2, 3, … with no gaps. */
+  sequence: number;
+  /** Epoch ms, when the store applied it (its line's `recordedAt`). */
+  at: number;
+}
+
 /** A reservation the stock could not cover; nothing was taken. */
 export interface RefusedReservation {
   orderId: string;
@@ -106,6 +119,8 @@ export interface InventoryBatchResult extends BatchOutcome {
   duplicates: number;
   /** Reservations refused in this batch, in batch order (duplicates excluded). */
   refused: RefusedReservation[];
+  /** The movements that changed stock, in batch order (duplicates and refusals excluded). */
+  changes: AppliedStockChange[];
 }
 
 /** One delivery event: the status an order's shipment moves to. */
@@ -179,6 +194,11 @@ export interface InventoryLineRecord {
   outcome: "applied" | "refused";
   /** Units on hand when a reservation was refused. */
   available?: number;
+  /**
+   * For an applied line: the SKU's units on hand after it and its number
+   * among the SKU's changes. Absent for lines applied before schema version 2.
+   */
+  applied?: { onHandAfter: number; sequence: number };
   /** Epoch ms, when the store recorded it. */
   recordedAt: number;
 }

@@ -56,6 +56,31 @@ function renderHeader(state) {
     aggregator.error ? `${aggregator.at}: ${aggregator.error}` : aggregator.at,
   );
   setPill("src-kafka", kafka.ok, kafka.ok ? "kafka" : "kafka down", kafka.error ?? kafka.at);
+  const { stock } = state.sources;
+  setPill("src-stock", stock.ok, stock.ok ? "stock" : "stock down", stock.error ?? stock.at);
+}
+
+/** Each SKU's units on hand from the inventory change log; low ones marked and listed first. */
+function renderStock(stock) {
+  $("stock-note").textContent = `from ${stock.topic}: ${
+    formatNumber(stock.changes)
+  } changes read · low at ≤ ${formatNumber(stock.threshold)} · ${formatNumber(stock.lowCount)} low`;
+  if (!stock.rows.length) {
+    $("stock").innerHTML = `<div class="empty-note">No stock changes yet.</div>`;
+    return;
+  }
+  $("stock").innerHTML =
+    `<table id="stock-table"><thead><tr><th>SKU</th><th class="num">On hand</th><th>Level</th><th class="num">Changes</th><th>Last change</th></tr></thead><tbody>${
+      stock.rows.map((r) =>
+        `<tr data-sku="${escapeHtml(r.sku)}" class="${r.low ? "low-stock" : ""}"><td>${
+          escapeHtml(r.sku)
+        }</td><td class="num on-hand">${formatNumber(r.onHand)}</td><td>${
+          r.low
+            ? `<span class="badge" data-tone="bad">low</span>`
+            : `<span class="badge" data-tone="ok">ok</span>`
+        }</td><td class="num">${formatNumber(r.sequence)}</td><td>${clockTime(r.at)}</td></tr>`
+      ).join("")
+    }</tbody></table>`;
 }
 
 function renderLoad(load) {
@@ -292,6 +317,7 @@ function render(state) {
   renderMix(state);
   renderLag(state.lag);
   renderProcesses(state.processes);
+  renderStock(state.stock);
   renderOrders(state);
   renderDlq(state.dlq);
   for (const button of document.querySelectorAll("button.replay")) {
