@@ -131,8 +131,8 @@ async function main(): Promise<number> {
     log.info("stopped", { workerExit: status.code });
     return 0;
   } catch (err) {
-    log.error(err instanceof Error ? err.message : `${err}`);
-    await worker?.stop();
+    log.error(err instanceof Error ? err.message : `${err}`, worker && { log: worker.logFile });
+    await worker?.stop({ keepLog: true });
     return 1;
   } finally {
     await server.close();

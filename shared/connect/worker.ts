@@ -5,8 +5,11 @@
  * (`workerProperties`); its folder (properties, log4j2 config, log) is
  * private to its owner, since the properties may hold SASL secrets. It
  * resolves once the REST API answers; `stop()` sends SIGTERM (Connect
- * stops its connectors and commits their offsets) and SIGKILLs after a
- * grace period.
+ * stops its connectors and commits their offsets), SIGKILLs after a grace
+ * period, and removes the folder. A folder whose owner died (a SIGKILLed
+ * script) is swept at the next start: its JVM is killed if it still runs
+ * there, and the folder removed; a folder whose JVM died keeps its log
+ * until then.
  *
  * @example
  * ```ts ignore
@@ -22,7 +25,13 @@ import type { Logger } from "../platform/log.ts";
 import type { ConnectInstall } from "./install.ts";
 import { workerProperties, type WorkerSettings } from "./connectors.ts";
 import { ConnectRest } from "./rest.ts";
-import { tail } from "../dev/run_folders.ts";
+import {
+  ageMs,
+  readPid,
+  runsIn,
+  sweepOrphans as sweepRunFolders,
+  tail,
+} from "../dev/run_folders.ts";
 import { sleep } from "../platform/shutdown.ts";
 
 /** A running worker. */
@@ -33,8 +42,11 @@ export interface ConnectWorker {
   readonly logFile: string;
   /** Resolves when the JVM exits, with its status. */
   readonly exited: Promise<Deno.CommandStatus>;
-  /** SIGTERM, then SIGKILL after `graceMs` (30 s by default). */
-  stop(graceMs?: number): Promise<Deno.CommandStatus>;
+  /**
+   * SIGTERM, then SIGKILL after `graceMs` (30 s by default); removes the
+   * worker's folder unless `keepLog` (after a failure, for its log).
+   */
+  stop(options?: { graceMs?: number; keepLog?: boolean }): Promise<Deno.CommandStatus>;
 }
 
 /** A worker that did not come up, with the end of its log. */
@@ -74,11 +86,34 @@ export interface StartWorkerOptions {
   heap?: string;
 }
 
+/** Kills the JVMs of run folders whose owner died, and removes those folders. */
+export function sweepOrphanWorkers(runsDir: string, log: Logger): Promise<void> {
+  return sweepRunFolders(runsDir, log, {
+    // A folder without an owner yet may be a start in progress.
+    mayBeInUse: (dir) => readPid(join(dir, OWNER_PID)) === undefined && ageMs(dir) < 120_000,
+    stopLeftovers: (dir, log) => {
+      const jvm = readPid(join(dir, WORKER_PID));
+      if (jvm !== undefined && runsIn(jvm, dir)) {
+        log.warn("stopping a Kafka Connect worker left running by a dead process", { pid: jvm });
+        try {
+          Deno.kill(jvm, "SIGKILL");
+        } catch { /* gone meanwhile */ }
+      }
+      return Promise.resolve();
+    },
+  });
+}
+
+const OWNER_PID = "owner.pid";
+const WORKER_PID = "worker.pid";
+
 /** Starts the worker and waits until its REST API answers. */
 export async function startConnectWorker(options: StartWorkerOptions): Promise<ConnectWorker> {
   const { log, install, settings } = options;
   await Deno.mkdir(options.runsDir, { recursive: true });
+  await sweepOrphanWorkers(options.runsDir, log);
   const runDir = await Deno.makeTempDir({ dir: options.runsDir, prefix: `${settings.groupId}-` });
+  await Deno.writeTextFile(join(runDir, OWNER_PID), `${Deno.pid}\n`);
   const propertiesFile = join(runDir, "worker.properties");
   const log4jFile = join(runDir, "log4j2.properties");
   const logFile = join(runDir, "connect.log");
@@ -97,6 +132,7 @@ export async function startConnectWorker(options: StartWorkerOptions): Promise<C
     stdout: "null",
     stderr: "null",
   }).spawn();
+  await Deno.writeTextFile(join(runDir, WORKER_PID), `${child.pid}\n`);
   const exited = child.status;
   let done = false;
   exited.then(() => done = true);
@@ -104,7 +140,8 @@ export async function startConnectWorker(options: StartWorkerOptions): Promise<C
   const rest = new ConnectRest(restUrl);
   log.info("Kafka Connect worker starting", { pid: child.pid, rest: restUrl, log: logFile });
 
-  const stop = async (graceMs = 30_000) => {
+  /** SIGTERM, SIGKILL after `graceMs`; the folder stays (its log explains a failed start). */
+  const terminate = async (graceMs: number) => {
     if (done) return await exited;
     try {
       child.kill("SIGTERM");
@@ -120,6 +157,12 @@ export async function startConnectWorker(options: StartWorkerOptions): Promise<C
       clearTimeout(timer);
     }
   };
+  const stop = async ({ graceMs = 30_000, keepLog = false } = {}) => {
+    if (done) return await exited;
+    const status = await terminate(graceMs);
+    if (!keepLog) await Deno.remove(runDir, { recursive: true }).catch(() => {});
+    return status;
+  };
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 180_000);
   while (!await rest.reachable()) {
@@ -130,7 +173,7 @@ export async function startConnectWorker(options: StartWorkerOptions): Promise<C
       );
     }
     if (Date.now() > deadline) {
-      await stop(5_000);
+      await terminate(5_000);
       throw new ConnectWorkerError(
         `the Kafka Connect worker's REST API did not answer on ${restUrl} in time:\n${await tail(
           logFile,
