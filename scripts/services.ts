@@ -546,6 +546,8 @@ export const SCRIPTS: ScriptEntry[] = ([
     write: true,
     run: ["java", "mvn"],
     scrape: "metricsPort",
+    // Maven reads the pom from disk on the first run.
+    include: ["deploy/connect/pom.xml"],
     kafka: connectAccess({
       groupId: connectConfig.specs.groupId.default,
       ordersTopic: connectConfig.specs.ordersTopic.default,

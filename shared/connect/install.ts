@@ -99,6 +99,10 @@ async function provisionPart(install: ConnectInstall, part: ConnectPart, log: Lo
   await requireJava();
   await Deno.mkdir(outputDir, { recursive: true });
   const logFile = join(install.dir, `provision-${part.profile}.log`);
+  // Maven reads the pom from disk: a copy beside the jars also serves a
+  // compiled binary, which carries the pom inside (`deno compile --include`).
+  const pom = join(install.dir, "pom.xml");
+  await Deno.writeTextFile(pom, await Deno.readTextFile(POM));
   log.info(`fetching ${part.what} from Maven Central (first run only)`, { into: outputDir });
   const started = performance.now();
   let output: Deno.CommandOutput;
@@ -107,7 +111,7 @@ async function provisionPart(install: ConnectInstall, part: ConnectPart, log: Lo
       args: [
         "-B",
         "-f",
-        POM,
+        pom,
         "-P",
         part.profile,
         "dependency:copy-dependencies",
