@@ -58,6 +58,8 @@ import { dataConsumerConfig, type DataConsumerSpec } from "../consumers/data_con
 import { verifyConfig } from "../shared/verify/config.ts";
 import { aggregatorConfig } from "../shared/aggregate/aggregator_config.ts";
 import { dlqReplayerConfig } from "../shared/dlq_replay/config.ts";
+import { connectConfig } from "../shared/connect/config.ts";
+import { connectAccess } from "../shared/connect/access.ts";
 
 /** A port a script listens on by default, and the flag that moves it. */
 export interface ServicePort {
@@ -531,6 +533,32 @@ export const SCRIPTS: ScriptEntry[] = ([
     flags: dlqReplayerConfig.specs,
     libraryEnv: KAFKA_LIBRARY_ENV,
     kafka: replayAccess(["dlq-replayer-read-"]),
+  },
+  {
+    name: "connect",
+    entry: "scripts/connect.ts",
+    summary: "Kafka Connect: a storefront's outbox into orders, order_status into PostgreSQL",
+    details: "Fetches Apache Kafka's Connect runtime and Debezium's PostgreSQL source and JDBC " +
+      "sink from Maven Central once (deploy/connect/pom.xml), starts the worker in distributed " +
+      "mode (a JVM; REST API on loopback), registers `storefront-outbox` (an `orders_outbox` row " +
+      "becomes a raw order on `orders`, exactly once through KIP-618 transactions) and " +
+      "`order-status-report` (`order_status` upserted into `order_status_report` by topic, " +
+      "partition and offset) and waits until both run. Its Kafka principal below is the " +
+      "worker's. See docs/connect.md.",
+    flags: connectConfig.specs,
+    libraryEnv: [...PG_ENV, "KAFKA_CACHE_DIR"],
+    // The jar cache and the worker's folder; the client properties file is the user's to name.
+    read: true,
+    write: true,
+    run: ["java", "mvn"],
+    scrape: "metricsPort",
+    // Maven reads the pom from disk on the first run.
+    include: ["deploy/connect/pom.xml"],
+    kafka: connectAccess({
+      groupId: connectConfig.specs.groupId.default,
+      ordersTopic: connectConfig.specs.ordersTopic.default,
+      statusTopic: connectConfig.specs.statusTopic.default,
+    }),
   },
   {
     name: "terminal_dashboard",

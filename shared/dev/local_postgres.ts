@@ -185,6 +185,8 @@ export interface LocalPostgresOptions {
   runsDir?: string;
   /** How long `pg_ctl start` may wait for the server to accept connections. */
   startTimeoutMs?: number;
+  /** Server settings besides the defaults, e.g. `{ wal_level: "logical" }` for a CDC source. */
+  settings?: Record<string, string>;
 }
 
 /** A running local server. */
@@ -261,6 +263,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     "-c full_page_writes=off",
     "-c max_connections=100",
     "-c shared_buffers=32MB",
+    ...Object.entries(options.settings ?? {}).map(([key, value]) => `-c ${key}=${value}`),
   ].join(" ");
   const timeoutS = Math.ceil((options.startTimeoutMs ?? 60_000) / 1000);
   started = performance.now();
