@@ -18,6 +18,7 @@ import { kafkaPrincipals, type ScriptEntry, SCRIPTS } from "../scripts/services.
 import { pipelineTopics } from "../scripts/topology.ts";
 import { aclBindings } from "../shared/kafka/acls.ts";
 import { TOPICS, type TopicSpec } from "../shared/kafka/topics.ts";
+import { NOT_DEPLOYED } from "../deploy/kubernetes/workloads.ts";
 
 const DIR = new URL("../deploy/kubernetes/", import.meta.url);
 
@@ -45,7 +46,8 @@ const named = (rs: Resource[], kind: string, name: string) =>
   rs.find((r) => r.kind === kind && r.metadata.name === name);
 /** The Kubernetes spelling of a script or principal name. */
 const k8s = (name: string) => name.replaceAll("_", "-");
-const longRunning = SCRIPTS.filter((s) => s.ports.length > 0);
+/** Every script that listens, but those the folder says run otherwise (with the reason). */
+const longRunning = SCRIPTS.filter((s) => s.ports.length > 0 && !(s.name in NOT_DEPLOYED));
 /** A consumer that may scale: one group, and no transactional id shared by every instance. */
 const mayScale = (s: ScriptEntry) =>
   s.kafka?.groups?.length === 1 && !s.kafka.transactionalIds?.length;

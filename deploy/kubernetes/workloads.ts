@@ -108,8 +108,14 @@ export const SCALING: Record<string, Scaling> = {
 
 /** The scripts that run as Deployments: those listening on a port (the rest are one-shot tools). */
 export function deployedScripts(scripts: readonly ScriptEntry[]): ScriptEntry[] {
-  return scripts.filter((s) => s.ports.length > 0);
+  return scripts.filter((s) => s.ports.length > 0 && !(s.name in NOT_DEPLOYED));
 }
+
+/** Long-running scripts that are not a Deployment of this folder, and why. */
+export const NOT_DEPLOYED: Record<string, string> = {
+  connect: "it starts a Kafka Connect JVM on one machine; on Kubernetes, Connect is Strimzi's " +
+    "KafkaConnect, its plugins built from the same Maven artifacts (deploy/connect/pom.xml)",
+};
 
 /** `script`'s scaling; throws for a deployed script {@linkcode SCALING} does not decide. */
 export function scalingOf(script: ScriptEntry): Scaling {
