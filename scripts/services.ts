@@ -431,7 +431,8 @@ export const SCRIPTS: ScriptEntry[] = ([
   {
     name: "dashboard",
     entry: "scripts/dashboard.ts",
-    summary: "web dashboard, live over SSE: rates, lag, recent orders, DLQ by reason with replay",
+    summary:
+      "web dashboard, live over SSE: rates, lag, stock, recent orders, DLQ by rule with replay",
     details: "One page, live over Server-Sent Events, no build step: orders in and their rate, " +
       "the consumers' outcomes, throughput over five minutes, consumer lag per group and " +
       "partition, each script's `/metrics`, the latest orders with status badges, and the " +
@@ -516,7 +517,8 @@ export const SCRIPTS: ScriptEntry[] = ([
   {
     name: "dlq_replayer",
     entry: "scripts/dlq_replayer.ts",
-    summary: "lists a dead-letter topic by reason, shows a record, replays a selection once",
+    summary:
+      "lists a dead-letter topic by rule and field, shows a record, replays a selection once",
     details: "`list` groups by the rule and field `dlq.reason` names, values left out " +
       "(`items[].quantity: must be a positive whole number`; count, sample values, already " +
       "replayed, oldest and newest, stage, class, replay topic); `show <partition>/<offset>` " +
