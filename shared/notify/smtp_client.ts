@@ -139,8 +139,15 @@ class Conversation {
 /**
  * Sends one message; resolves once the server accepted it (250 after
  * DATA), with that reply. Throws a classified failure otherwise.
+ * `accepted` runs right after the 250, before QUIT: a sender's ledger is
+ * written there, so nothing but that write stands between the server's
+ * acceptance and the sender's record of it.
  */
-export async function sendMail(server: SmtpServer, mail: OutgoingMail): Promise<SmtpReply> {
+export async function sendMail(
+  server: SmtpServer,
+  mail: OutgoingMail,
+  accepted?: (reply: SmtpReply) => Promise<void>,
+): Promise<SmtpReply> {
   const conn = await Deno.connect({ hostname: server.host, port: server.port });
   const talk = new Conversation(conn, server.timeoutMs ?? 30_000);
   try {
@@ -150,10 +157,11 @@ export async function sendMail(server: SmtpServer, mail: OutgoingMail): Promise<
     await talk.step("RCPT TO", `RCPT TO:<${mail.to}>`, 2);
     await talk.step("DATA", "DATA", 3);
     await talk.write(dataSection(mail.data));
-    const accepted = await talk.step("end of DATA", undefined, 2);
+    const reply = await talk.step("end of DATA", undefined, 2);
+    await accepted?.(reply);
     // The message is the server's now; a failed QUIT changes nothing.
     await talk.step("QUIT", "QUIT", 2).catch(() => {});
-    return accepted;
+    return reply;
   } finally {
     try {
       conn.close();
