@@ -68,7 +68,14 @@ async function main(): Promise<number> {
     async start(metrics) {
       const store = await openStore({ url: cfg.databaseUrl, log });
       const retry = createRetryStage({
-        sources: [{ topic: cfg.statusTopic, retryBase: cfg.retryBase, dlqTopic }],
+        // A replayed dead letter goes to the notifier's own first retry topic, not back
+        // onto order_status, where every other reader would see the event again.
+        sources: [{
+          topic: cfg.statusTopic,
+          retryBase: cfg.retryBase,
+          dlqTopic,
+          replayTopic: retryTopics[0],
+        }],
         policy: backoff,
         stage: "notifier",
         log,
