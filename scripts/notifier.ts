@@ -39,6 +39,7 @@ import { backoffFrom, dlqTopicName, retryTopicsFor } from "../shared/retry/backo
 import { createRetryStage } from "../shared/retry/retry_stage.ts";
 import { createFailureInjector } from "../shared/retry/failure_injection.ts";
 import { openStore } from "../shared/store/open_store.ts";
+import { checkSmtpServer } from "../shared/notify/smtp_client.ts";
 import { StoreError } from "../shared/store/store.ts";
 
 async function main(): Promise<number> {
@@ -66,6 +67,19 @@ async function main(): Promise<number> {
     access: { reads: [...sources, ...retryTopics], writes: [...retryTopics, dlqTopic] },
     known: [StoreError],
     async start(metrics) {
+      const smtp = {
+        host: cfg.smtpHost,
+        port: cfg.smtpPort,
+        heloName: cfg.smtpHeloName,
+        timeoutMs: cfg.smtpTimeoutMs,
+      };
+      // A relay that is down may come back: said now, and meanwhile sends wait in the retry topics.
+      const smtpDown = await checkSmtpServer(smtp);
+      if (smtpDown) {
+        log.warn(
+          `the SMTP relay ${smtp.host}:${smtp.port} (--smtp-host, --smtp-port) does not answer: ${smtpDown}`,
+        );
+      }
       const store = await openStore({ url: cfg.databaseUrl, log });
       const retry = createRetryStage({
         // A replayed dead letter goes to the notifier's own first retry topic, not back
@@ -94,12 +108,7 @@ async function main(): Promise<number> {
       };
       const work = notifierWork({
         store,
-        smtp: {
-          host: cfg.smtpHost,
-          port: cfg.smtpPort,
-          heloName: cfg.smtpHeloName,
-          timeoutMs: cfg.smtpTimeoutMs,
-        },
+        smtp,
         from: cfg.mailFrom,
         messageIdDomain: cfg.messageIdDomain,
         statuses: cfg.statuses,

@@ -168,3 +168,29 @@ export async function sendMail(
     } catch { /* already closed by the server */ }
   }
 }
+
+/**
+ * Greets the server and leaves (EHLO, QUIT): whether it answers at all, for
+ * a start-up line. Resolves to undefined when it does, else to why not.
+ */
+export async function checkSmtpServer(server: SmtpServer): Promise<string | undefined> {
+  let conn: Deno.Conn;
+  try {
+    conn = await Deno.connect({ hostname: server.host, port: server.port });
+  } catch (err) {
+    return `cannot connect: ${(err as Error).message}`;
+  }
+  const talk = new Conversation(conn, server.timeoutMs ?? 30_000);
+  try {
+    await talk.step("greeting", undefined, 2);
+    await talk.step("EHLO", `EHLO ${server.heloName}`, 2);
+    await talk.step("QUIT", "QUIT", 2).catch(() => {});
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    try {
+      conn.close();
+    } catch { /* already closed by the server */ }
+  }
+}

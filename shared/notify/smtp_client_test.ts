@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { dataSection, parseReply, replyFailure, sendMail } from "./smtp_client.ts";
+import { checkSmtpServer, dataSection, parseReply, replyFailure, sendMail } from "./smtp_client.ts";
 import { PermanentFailure, TransientFailure } from "../retry/classify.ts";
 import { type SinkEntry, startSmtpSink } from "../dev/smtp_sink.ts";
 
@@ -55,4 +55,18 @@ Deno.test("sendMail delivers to the sink, which refuses .invalid and tempfails a
   assert.equal(first.messageId, "m-1@test");
   assert.equal(first.headers.subject, "hi");
   assert.equal(first.body, "line one\n.dot line");
+});
+
+Deno.test("checkSmtpServer: undefined when the server greets, the reason when nothing listens", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".jsonl" });
+  const sink = startSmtpSink({ port: 0, file });
+  const port = sink.port;
+  try {
+    assert.equal(await checkSmtpServer({ host: "127.0.0.1", port, heloName: "t" }), undefined);
+  } finally {
+    await sink.close();
+    await Deno.remove(file);
+  }
+  const down = await checkSmtpServer({ host: "127.0.0.1", port, heloName: "t" });
+  assert.match(down ?? "", /^cannot connect: /);
 });
