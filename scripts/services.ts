@@ -80,8 +80,8 @@ export interface DemoRun {
   /** Share of the data consumers' attempts that fail on purpose. */
   failureRate: number;
   load: { rate: number; mix: string; invalidRate: number } | undefined;
-  /** Ports of the HTTP surfaces, undefined for one the demo leaves out. */
-  ports: { dashboard?: number; status: number; gateway: number };
+  /** Ports of the HTTP surfaces, undefined for one the demo leaves out; the SMTP sink's. */
+  ports: { dashboard?: number; status: number; gateway: number; smtp: number };
   /** The env of a registry client (its credentials on a secured run). */
   registryEnv: Record<string, string>;
   /** The env of an HTTP surface with that env prefix (basic auth and TLS on a secured run). */
@@ -470,6 +470,16 @@ export const SCRIPTS: ScriptEntry[] = ([
     demo: (run) => ({ args: ["--port", `${run.ports.status}`], env: run.httpEnv("STATUS") }),
   },
   {
+    name: "smtp_sink",
+    entry: "scripts/dev/smtp_sink.ts",
+    summary: "local SMTP sink for tests and the demo: each message appended to a JSONL file",
+    flags: smtpSinkConfig.specs,
+    // It creates and appends to the file it is given.
+    read: true,
+    write: true,
+    demo: (run) => ({ args: ["--port", `${run.ports.smtp}`] }),
+  },
+  {
     name: "notifier",
     entry: "scripts/notifier.ts",
     summary: "one email per customer-facing status change, over SMTP, once per event id",
@@ -493,6 +503,16 @@ export const SCRIPTS: ScriptEntry[] = ([
       groups: [NOTIFIER_GROUP_ID],
       transactionalIdPrefixes: [`${NOTIFIER_GROUP_ID}-`],
     },
+    demo: (run) => ({
+      args: [
+        "--database-url",
+        run.databaseUrl,
+        "--smtp-port",
+        `${run.ports.smtp}`,
+        "--progress-interval",
+        `${run.statusInterval}`,
+      ],
+    }),
   },
   {
     name: "order_gateway",
@@ -589,15 +609,6 @@ export const SCRIPTS: ScriptEntry[] = ([
     read: true,
     // The audit's reader is Apache Kafka's Java consumer.
     run: ["java", "kill"],
-  },
-  {
-    name: "smtp_sink",
-    entry: "scripts/dev/smtp_sink.ts",
-    summary: "local SMTP sink for tests and the demo: each message appended to a JSONL file",
-    flags: smtpSinkConfig.specs,
-    // It creates and appends to the file it is given.
-    read: true,
-    write: true,
   },
   {
     name: "local_kafka",
