@@ -60,6 +60,8 @@ import { aggregatorConfig } from "../shared/aggregate/aggregator_config.ts";
 import { dlqReplayerConfig } from "../shared/dlq_replay/config.ts";
 import { connectConfig } from "../shared/connect/config.ts";
 import { connectAccess } from "../shared/connect/access.ts";
+import { NOTIFIER_GROUP_ID, NOTIFIER_RETRY_BASE, notifierConfig } from "../shared/notify/config.ts";
+import { smtpSinkConfig } from "./dev/smtp_sink.ts";
 
 /** A port a script listens on by default, and the flag that moves it. */
 export interface ServicePort {
@@ -81,8 +83,8 @@ export interface DemoRun {
   /** Share of the data consumers' attempts that fail on purpose. */
   failureRate: number;
   load: { rate: number; mix: string; invalidRate: number } | undefined;
-  /** Ports of the HTTP surfaces, undefined for one the demo leaves out. */
-  ports: { dashboard?: number; status: number; gateway: number };
+  /** Ports of the HTTP surfaces, undefined for one the demo leaves out; the SMTP sink's. */
+  ports: { dashboard?: number; status: number; gateway: number; smtp: number };
   /** The env of a registry client (its credentials on a secured run). */
   registryEnv: Record<string, string>;
   /** The env of an HTTP surface with that env prefix (basic auth and TLS on a secured run). */
@@ -472,6 +474,51 @@ export const SCRIPTS: ScriptEntry[] = ([
     scrape: "port",
     kafka: { reads: [TOPICS.orderStatus.name], groupPrefixes: ["order-status-service-"] },
     demo: (run) => ({ args: ["--port", `${run.ports.status}`], env: run.httpEnv("STATUS") }),
+  },
+  {
+    name: "smtp_sink",
+    entry: "scripts/dev/smtp_sink.ts",
+    summary: "local SMTP sink for tests and the demo: each message appended to a JSONL file",
+    flags: smtpSinkConfig.specs,
+    // It creates and appends to the file it is given.
+    read: true,
+    write: true,
+    demo: (run) => ({ args: ["--port", `${run.ports.smtp}`] }),
+  },
+  {
+    name: "notifier",
+    entry: "scripts/notifier.ts",
+    summary: "one email per customer-facing status change, over SMTP, once per event id",
+    details: "Reads each order's optional `customerEmail` from `orders` into the store, and " +
+      "sends one message per `order_status` event whose status is in `--statuses` (reserved, " +
+      "refused, dispatched, delivered, failed) to `--smtp-host`:`--smtp-port`. A ledger row per " +
+      "event id, written as soon as the server answers 250, keeps a re-read event from being " +
+      "sent twice; a crash in the instant between the 250 and that write sends the message " +
+      "again with the same Message-ID. SMTP 4xx and an unreachable relay are retried through " +
+      "`notifications-retry-<n>`; a 5xx (a bad address) goes to `notifications-dlq` with the " +
+      "reply as `dlq.reason`. Try it with `deno task smtp-sink`.",
+    flags: notifierConfig.specs,
+    libraryEnv: [...KAFKA_LIBRARY_ENV, ...PG_ENV],
+    // The SQLite database file (and its -wal/-shm companions).
+    read: true,
+    write: true,
+    scrape: "metricsPort",
+    kafka: {
+      reads: [TOPICS.orders.name, TOPICS.orderStatus.name, ...retryTopics(NOTIFIER_RETRY_BASE)],
+      writes: [...retryTopics(NOTIFIER_RETRY_BASE), dlqTopicName(NOTIFIER_RETRY_BASE)],
+      groups: [NOTIFIER_GROUP_ID],
+      transactionalIdPrefixes: [`${NOTIFIER_GROUP_ID}-`],
+    },
+    demo: (run) => ({
+      args: [
+        "--database-url",
+        run.databaseUrl,
+        "--smtp-port",
+        `${run.ports.smtp}`,
+        "--progress-interval",
+        `${run.statusInterval}`,
+      ],
+    }),
   },
   {
     name: "order_gateway",

@@ -93,7 +93,7 @@ Deno.test("the demo starts every long-running script but the registry, the load 
     statusInterval: 5,
     failureRate: 0.02,
     load: { rate: 20, mix: "inventory=1", invalidRate: 0 },
-    ports: { dashboard: 8084, status: 8082, gateway: 8080 },
+    ports: { dashboard: 8084, status: 8082, gateway: 8080, smtp: 2525 },
     registryEnv: { SCHEMA_REGISTRY_SSL_CA_FILE: "ca.pem" },
     httpEnv: (prefix: string) => ({ [`${prefix}_BASIC_AUTH`]: "u:p" }),
   };
@@ -110,6 +110,8 @@ Deno.test("the demo starts every long-running script but the registry, the load 
     "aggregator",
     "dashboard",
     "order_status_service",
+    "smtp_sink",
+    "notifier",
     "order_gateway",
     "order_generator",
   ]);
@@ -118,8 +120,12 @@ Deno.test("the demo starts every long-running script but the registry, the load 
   assert.deepEqual(gateway.env, { GATEWAY_BASIC_AUTH: "u:p" });
   const consumer = started.find((p) => p.name === "inventory_data_consumer")!;
   assert.deepEqual(consumer.env, run.registryEnv);
+  // The notifier sends to the sink the demo starts before it.
+  const notifier = started.find((p) => p.name === "notifier")!;
+  assert.ok(notifier.args.join(" ").includes("--smtp-port 2525"));
+  assert.deepEqual(started.find((p) => p.name === "smtp_sink")!.args, ["--port", "2525"]);
   const quiet = SCRIPTS.filter((s) =>
-    s.demo?.({ ...run, load: undefined, ports: { status: 1, gateway: 2 } })
+    s.demo?.({ ...run, load: undefined, ports: { status: 1, gateway: 2, smtp: 3 } })
   );
   assert.ok(!quiet.some((s) => s.name === "order_generator" || s.name === "dashboard"));
 });

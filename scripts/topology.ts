@@ -17,6 +17,7 @@ import { DEFAULT_BACKOFF, dlqTopicName, retryTopicsFor } from "../shared/retry/b
 import { ledgerTopicSpec } from "../shared/dlq_replay/ledger.ts";
 import { DELIVERY_ROUTE, INVENTORY_ROUTE } from "../shared/router/routing_spec.ts";
 import { renamed, TOPICS, type TopicSpec } from "../shared/kafka/topics.ts";
+import { NOTIFIER_RETRY_BASE } from "../shared/notify/config.ts";
 
 /** Each router hands failures to `<raw topic>-<type>-retry-<n>` (producers/routing_producer.ts). */
 export const ROUTER_RETRY_BASES = {
@@ -50,11 +51,12 @@ export function retryTopics(base: string): string[] {
   return retryTopicsFor(base, DEFAULT_BACKOFF);
 }
 
-/** The dead-letter topics of the pipeline: the routers' and one per consumer source. */
+/** The dead-letter topics of the pipeline: the routers', one per consumer source, the notifier's. */
 export function dlqTopics(): string[] {
   return [
     TOPICS.ordersDlq.name,
     ...consumerSources().map((s) => dlqTopicName(s.name)),
+    dlqTopicName(NOTIFIER_RETRY_BASE),
   ];
 }
 
@@ -67,7 +69,12 @@ export function failureTopics(): TopicSpec[] {
     ...retryTopics(spec.name).map((name) => renamed(spec, name)),
     renamed(TOPICS.ordersDlq, dlqTopicName(spec.name)),
   ]);
-  return [...routerRetries, ...consumerFailures];
+  // The notifier's own (scripts/notifier.ts): its sends fail apart from the status stream's readers.
+  const notifierFailures = [
+    ...retryTopics(NOTIFIER_RETRY_BASE).map((name) => renamed(TOPICS.orderStatus, name)),
+    renamed(TOPICS.ordersDlq, dlqTopicName(NOTIFIER_RETRY_BASE)),
+  ];
+  return [...routerRetries, ...consumerFailures, ...notifierFailures];
 }
 
 /** Every topic of the pipeline: the declared table, retries, DLQs and the replay ledgers. */

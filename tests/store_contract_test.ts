@@ -16,6 +16,7 @@ import { DatabaseSync } from "node:sqlite";
 import { createLogger, type Logger } from "../shared/platform/log.ts";
 import { createDatabase, dropDatabase, startLocalPostgres } from "../shared/dev/local_postgres.ts";
 import { openStore, type OpenStoreOptions } from "../shared/store/open_store.ts";
+import { MIGRATIONS, SCHEMA_VERSION } from "../shared/store/migrations.ts";
 import {
   type BatchPosition,
   type DeliveryStatus,
@@ -181,8 +182,9 @@ async function storeContract(t: Deno.TestContext, backend: BackendUnderTest): Pr
     const b = await open(url, { migrate: false });
     try {
       const results = await Promise.all([a.migrate(), b.migrate()]);
-      assert.deepEqual(results.map((r) => r.applied).sort(), [[], [1, 2]]);
-      assert.deepEqual(await a.migrate(), { applied: [], version: 2 });
+      const every = MIGRATIONS.map((m) => m.version);
+      assert.deepEqual(results.map((r) => r.applied).sort(), [[], every]);
+      assert.deepEqual(await a.migrate(), { applied: [], version: SCHEMA_VERSION });
       assert.deepEqual(await b.allStock(), new Map());
     } finally {
       await a.close();
@@ -481,6 +483,33 @@ async function storeContract(t: Deno.TestContext, backend: BackendUnderTest): Pr
           store.applyDeliveryBatch(pos(1), [{ ...batch[0], status: "lost" as DeliveryStatus }]),
           RangeError,
         );
+      }),
+  );
+
+  await t.step(
+    "notification recipients: first record wins; the ledger keeps the first acceptance",
+    () =>
+      withStore(backend, async (store) => {
+        await store.rememberRecipients([
+          { orderId: "n1", email: "ada@example.com" },
+          { orderId: "n2", email: null },
+        ]);
+        await store.rememberRecipients([{ orderId: "n1", email: "other@example.com" }]);
+        assert.deepEqual(await store.recipientOf("n1"), { email: "ada@example.com" });
+        assert.deepEqual(await store.recipientOf("n2"), { email: null });
+        assert.equal(await store.recipientOf("n3"), undefined);
+
+        const sent = {
+          eventId: "inventory:n1:0",
+          orderId: "n1",
+          recipient: "ada@example.com",
+          messageId: "m1@notifier",
+          sentAt: 5,
+        };
+        assert.equal(await store.sentNotification(sent.eventId), undefined);
+        await store.recordSentNotification(sent);
+        await store.recordSentNotification({ ...sent, messageId: "m2@notifier", sentAt: 6 });
+        assert.deepEqual(await store.sentNotification(sent.eventId), sent);
       }),
   );
 }

@@ -93,6 +93,11 @@ export const SCALING: Record<string, Scaling> = {
     why: "its DLQ replay uses one transactional id per dead-letter topic: a second instance " +
       "would fence the first one's replay",
   },
+  notifier: {
+    kind: "lag",
+    why: "one transactional id per instance; its ledger and recipients live in the PostgreSQL " +
+      "every replica shares, so a re-read event finds its row whoever reads it",
+  },
   order_status_service: {
     kind: "replicated",
     replicas: 2,
@@ -113,6 +118,8 @@ export function deployedScripts(scripts: readonly ScriptEntry[]): ScriptEntry[] 
 
 /** Long-running scripts that are not a Deployment of this folder, and why. */
 export const NOT_DEPLOYED: Record<string, string> = {
+  smtp_sink: "it is a stand-in mail relay for tests and the demo; on a cluster the notifier's " +
+    "--smtp-host names your relay",
   connect: "it starts a Kafka Connect JVM on one machine; on Kubernetes, Connect is Strimzi's " +
     "KafkaConnect, its plugins built from the same Maven artifacts (deploy/connect/pom.xml)",
 };

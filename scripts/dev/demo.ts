@@ -85,6 +85,7 @@ import {
   registryServerSecurity,
 } from "../../shared/dev/demo_security.ts";
 import { type DemoSummary, demoSummary } from "../../shared/dev/demo_summary.ts";
+import { smtpSinkConfig } from "./smtp_sink.ts";
 
 const config = defineConfig({
   name: "demo",
@@ -426,6 +427,7 @@ function demoRun(cfg: DemoConfig, platform: DemoPlatform, databaseUrl: string): 
       dashboard: cfg.dashboard ? cfg.dashboardPort : undefined,
       status: cfg.statusPort,
       gateway: cfg.gatewayPort,
+      smtp: smtpSinkConfig.specs.port.default,
     },
     registryEnv: registryClientEnv(security),
     httpEnv: (prefix) => httpSurfaceEnv(prefix, security),
@@ -466,7 +468,8 @@ async function startScript(
   const name = scriptByEntry(entry)?.name;
   const p = await startProcess({
     entry,
-    args: ["--brokers", launch.brokers, ...args],
+    // Only a script that talks to Kafka takes --brokers (the SMTP sink does not).
+    args: [...(scriptByEntry(entry)?.kafka ? ["--brokers", launch.brokers] : []), ...args],
     logDir: launch.logDir,
     // On a secured cluster each script connects as its own principal: its catalog name.
     env: { ...(name && cluster?.security?.clientEnv(name)), ...env },

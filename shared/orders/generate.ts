@@ -265,10 +265,13 @@ export function createOrderGenerator(options: OrderGeneratorOptions): OrderGener
     // Restocks come in pallets; everything else in a customer's handful.
     const quantity = movement === "restock" ? () => 10 + int(random, 41) : () => 1 + int(random, 3);
     const items = lines(quantity);
+    const customerId = `cust-${1 + int(random, 500)}`;
     const order: RawOrder = {
       orderId: `ord-${seed}-${count}`,
       type,
-      customerId: `cust-${1 + int(random, 500)}`,
+      customerId,
+      // Derived, not drawn: the random sequence (and so every other field) stays as it was.
+      customerEmail: `${customerId}@example.com`,
       items,
       createdAt: new Date(createdAtMs).toISOString(),
     };

@@ -113,6 +113,12 @@ export interface RawOrder {
   /** `inventory`, `delivery`, or another kind the producers skip. */
   type: string;
   customerId: string;
+  /**
+   * Where the customer wants status notifications (scripts/notifier.ts);
+   * optional: an order without one gets none. Only its shape is checked here;
+   * whether it takes mail is the mail server's to say (a refusal is a dead letter).
+   */
+  customerEmail?: string;
   items: LineItem[];
   /** When present, equals the sum of the lines within half a cent. */
   total?: number;

@@ -62,6 +62,10 @@ const ORDER_ID = /^[A-Za-z0-9._:-]+$/;
 const ORDER_TYPE = /^[a-z][a-z0-9_-]*$/;
 const SKU = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const CURRENCY = /^[A-Z]{3}$/;
+/** local@domain.tld, no spaces or angle brackets (it goes into an SMTP envelope as it is). */
+const EMAIL = /^[^\s<>@]+@[^\s<>@]+\.[^\s<>@.]+$/;
+/** RFC 5321's longest path. */
+const MAX_EMAIL_LENGTH = 254;
 const COUNTRY = /^[A-Z]{2}$/;
 /** ISO 8601 date-time with seconds optional and a mandatory zone (local times are ambiguous). */
 const DATE_TIME =
@@ -362,6 +366,12 @@ function checkRawOrder(c: Checker, input: unknown): RawOrder | undefined {
     expected: "must be a lowercase kind such as inventory or delivery",
   });
   const customerId = c.string(input.customerId, "customerId", { max: ORDER_LIMITS.maxIdLength });
+  const customerEmail = c.string(input.customerEmail, "customerEmail", {
+    max: MAX_EMAIL_LENGTH,
+    required: false,
+    pattern: EMAIL,
+    expected: "must be an email address such as ada@example.com",
+  });
   const items = checkItems(c, input.items);
   const total = input.total === undefined ? undefined : c.price(input.total, "total");
   const currency = c.string(input.currency, "currency", {
@@ -397,6 +407,7 @@ function checkRawOrder(c: Checker, input: unknown): RawOrder | undefined {
     items: items!,
     createdAt: input.createdAt as string,
   };
+  if (customerEmail !== undefined) order.customerEmail = customerEmail;
   if (total !== undefined) order.total = total;
   if (currency !== undefined) order.currency = currency;
   if (movement !== undefined) order.movement = movement;

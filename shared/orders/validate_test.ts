@@ -417,3 +417,15 @@ Deno.test("formatProblems joins path and message", () => {
     "malformed JSON: x; items[2].quantity: must be a positive whole number, got -1",
   );
 });
+
+Deno.test("a customer email is optional, kept when well formed, named when not", () => {
+  const withEmail = validateRawOrder({ ...INVENTORY, customerEmail: "ada@example.com" });
+  assert.ok(withEmail.ok);
+  assert.equal(withEmail.order.customerEmail, "ada@example.com");
+  const without = validateRawOrder(INVENTORY);
+  assert.ok(without.ok);
+  assert.equal("customerEmail" in without.order, false);
+  const bad = validateRawOrder({ ...INVENTORY, customerEmail: "ada at example" });
+  assert.ok(!bad.ok);
+  assert.deepEqual(bad.problems.map((p) => p.path), ["customerEmail"]);
+});

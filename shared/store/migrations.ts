@@ -97,6 +97,26 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE inventory_lines ADD COLUMN sku_sequence BIGINT`,
     ],
   },
+  {
+    version: 3,
+    name: "notification recipients and ledger",
+    statements: () => [
+      // Each order's address as the notifier read it from `orders`; NULL: the order gave none.
+      `CREATE TABLE notification_recipients (
+        order_id TEXT PRIMARY KEY,
+        email TEXT,
+        recorded_at BIGINT NOT NULL
+      )`,
+      // One row per status event whose message the SMTP server accepted (shared/notify/).
+      `CREATE TABLE notification_ledger (
+        event_id TEXT PRIMARY KEY,
+        order_id TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        sent_at BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /** The newest schema version. */

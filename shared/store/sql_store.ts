@@ -134,6 +134,14 @@ const SQL = {
   orderLines: `SELECT order_id, line_index, sku, movement, quantity, outcome, available,
     on_hand_after, sku_sequence, recorded_at FROM inventory_lines WHERE order_id = $1 ORDER BY line_index`,
 
+  rememberRecipient: `INSERT INTO notification_recipients (order_id, email, recorded_at)
+    VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING`,
+  recipient: `SELECT email FROM notification_recipients WHERE order_id = $1`,
+  recordSent: `INSERT INTO notification_ledger (event_id, order_id, recipient, message_id, sent_at)
+    VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING`,
+  sent: `SELECT event_id, order_id, recipient, message_id, sent_at
+    FROM notification_ledger WHERE event_id = $1`,
+
   setStock: `INSERT INTO stock (sku, on_hand, updated_at) VALUES ($1, $2, $3)
     ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand, updated_at = excluded.updated_at`,
   stock: `SELECT on_hand FROM stock WHERE sku = $1`,
@@ -525,6 +533,40 @@ export function createSqlStore(driver: SqlDriver): Store {
           : { applied: { onHandAfter: num(r.on_hand_after), sequence: num(r.sku_sequence) } }),
         recordedAt: num(r.recorded_at),
       }));
+    },
+
+    async rememberRecipients(recipients) {
+      if (recipients.length === 0) return;
+      const now = Date.now();
+      await driver.transaction("notification recipients", async (tx) => {
+        for (const r of recipients) await tx.run(SQL.rememberRecipient, [r.orderId, r.email, now]);
+      });
+    },
+
+    async recipientOf(orderId) {
+      const [row] = await q.all(SQL.recipient, [orderId]);
+      return row ? { email: row.email === null ? null : String(row.email) } : undefined;
+    },
+
+    async sentNotification(eventId) {
+      const [row] = await q.all(SQL.sent, [eventId]);
+      return row && {
+        eventId: String(row.event_id),
+        orderId: String(row.order_id),
+        recipient: String(row.recipient),
+        messageId: String(row.message_id),
+        sentAt: num(row.sent_at),
+      };
+    },
+
+    async recordSentNotification(sent) {
+      await q.run(SQL.recordSent, [
+        sent.eventId,
+        sent.orderId,
+        sent.recipient,
+        sent.messageId,
+        sent.sentAt,
+      ]);
     },
 
     async close() {

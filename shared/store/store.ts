@@ -240,8 +240,34 @@ export interface Store {
   delivery(orderId: string): Promise<DeliveryRecord | undefined>;
   /** The inventory lines of an order the store recorded, applied or refused, by line. */
   orderHistory(orderId: string): Promise<InventoryLineRecord[]>;
+  /**
+   * Remembers the address an order gave for notifications (`null`: none);
+   * the first record of an order wins, so a replayed order changes nothing.
+   */
+  rememberRecipients(recipients: readonly NotificationRecipient[]): Promise<void>;
+  /** An order's remembered address; undefined when its order was never recorded. */
+  recipientOf(orderId: string): Promise<{ email: string | null } | undefined>;
+  /** The ledger entry of a status event's message, if the SMTP server accepted it. */
+  sentNotification(eventId: string): Promise<SentNotification | undefined>;
+  /** Records that a message was accepted; recording one already there keeps the first. */
+  recordSentNotification(sent: SentNotification): Promise<void>;
   /** Closes connections; the store is unusable afterwards. */
   close(): Promise<void>;
+}
+
+/** Where an order's status notifications go. */
+export interface NotificationRecipient {
+  orderId: string;
+  email: string | null;
+}
+
+/** A notification the SMTP server accepted (shared/notify/notifier_work.ts). */
+export interface SentNotification {
+  eventId: string;
+  orderId: string;
+  recipient: string;
+  messageId: string;
+  sentAt: number;
 }
 
 /** A store failure said in one sentence: unreachable database, bad URL. */
