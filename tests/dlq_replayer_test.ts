@@ -13,7 +13,6 @@
 import assert from "node:assert/strict";
 import { scriptByEntry } from "../scripts/services.ts";
 import { createAvroCodec } from "../shared/kafka/avro_codec.ts";
-import type { Failure } from "../shared/retry/dead_letter.ts";
 import type { AvroRecordSchema } from "../shared/orders/schemas.ts";
 import { startRegistry } from "../shared/registry/server.ts";
 import { ensureTopicsAt, renamed, TOPICS } from "../shared/kafka/topics.ts";
