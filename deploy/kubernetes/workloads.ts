@@ -113,8 +113,8 @@ export function deployedScripts(scripts: readonly ScriptEntry[]): ScriptEntry[] 
 
 /** Long-running scripts that are not a Deployment of this folder, and why. */
 export const NOT_DEPLOYED: Record<string, string> = {
-  connect: "it starts a Kafka Connect JVM on one machine; on Kubernetes, Connect is Strimzi's " +
-    "KafkaConnect, its plugins built from the same Maven artifacts (deploy/connect/pom.xml)",
+  connect: "it starts a Kafka Connect JVM on one machine; on Kubernetes, Strimzi runs the " +
+    "workers and their connectors (connect.yaml, ./connect.ts)",
 };
 
 /** `script`'s scaling; throws for a deployed script {@linkcode SCALING} does not decide. */
