@@ -7,8 +7,11 @@
  * shared/kafka/acls.ts (translated here by a table of this test's own), a
  * Deployment per long-running script running its entry with its row's
  * permissions, env and ports, probed where it serves, a KEDA ScaledObject
- * per consumer that may scale, bounded by its topics' partitions, and
- * Secrets referenced, never inlined. `deno task services --check`
+ * per consumer that may scale, bounded by its topics' partitions, Kafka
+ * Connect as the local worker runs it (its config, the connect user, the
+ * pom's plugin versions, each connector's config equal to the product's
+ * functions once its `${env:…}` references are resolved), and Secrets
+ * referenced, never inlined. `deno task services --check`
  * (tests/script_permissions_test.ts) proves the files are the renderer's
  * current output; this proves what that output says.
  */
