@@ -7,8 +7,11 @@
  * shared/kafka/acls.ts (translated here by a table of this test's own), a
  * Deployment per long-running script running its entry with its row's
  * permissions, env and ports, probed where it serves, a KEDA ScaledObject
- * per consumer that may scale, bounded by its topics' partitions, and
- * Secrets referenced, never inlined. `deno task services --check`
+ * per consumer that may scale, bounded by its topics' partitions, Kafka
+ * Connect as the local worker runs it (its config, the connect user, the
+ * pom's plugin versions, each connector's config equal to the product's
+ * functions once its `${env:…}` references are resolved), and Secrets
+ * referenced, never inlined. `deno task services --check`
  * (tests/script_permissions_test.ts) proves the files are the renderer's
  * current output; this proves what that output says.
  */
@@ -19,6 +22,17 @@ import { pipelineTopics } from "../scripts/topology.ts";
 import { aclBindings } from "../shared/kafka/acls.ts";
 import { TOPICS, type TopicSpec } from "../shared/kafka/topics.ts";
 import { NOT_DEPLOYED } from "../deploy/kubernetes/workloads.ts";
+import { connectConfig } from "../shared/connect/config.ts";
+import {
+  type DatabaseAddress,
+  DEFAULT_OUTBOX,
+  DEFAULT_STATUS_SINK,
+  outboxSourceConfig,
+  parseProperties,
+  statusSinkConfig,
+  workerProperties,
+  workerTopics,
+} from "../shared/connect/connectors.ts";
 
 const DIR = new URL("../deploy/kubernetes/", import.meta.url);
 
@@ -92,11 +106,21 @@ Deno.test("kubernetes: Strimzi Kafka is KRaft on three nodes, SCRAM-SHA-512 over
 Deno.test("kubernetes: a KafkaTopic per topic, with the table's partitions, replication 3, 2 in sync", async () => {
   const topics = ofKind(await all(), "KafkaTopic");
   const expected: TopicSpec[] = pipelineTopics();
+  const connectInternal = Object.values(workerTopics(connectConfig.specs.groupId.default));
   assert.deepEqual(
     topics.map((t) => t.spec.topicName).sort(),
-    expected.map((t) => t.name).sort(),
-    "exactly the pipeline's topics",
+    [...expected.map((t) => t.name), ...connectInternal].sort(),
+    "exactly the pipeline's topics and the Connect worker's",
   );
+  for (const name of connectInternal) {
+    const t = topics.find((r) => r.spec.topicName === name)!;
+    assert.equal(
+      t.spec.config["cleanup.policy"],
+      "compact",
+      `${name}: Connect requires compaction`,
+    );
+    assert.equal(t.spec.replicas, 3, name);
+  }
   for (const spec of expected) {
     const t = topics.find((r) => r.spec.topicName === spec.name)!;
     assert.match(t.metadata.name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, spec.name);
@@ -310,9 +334,18 @@ Deno.test("kubernetes: Secrets are referenced, never inlined", async () => {
   for (const a of ofKind(rs, "TriggerAuthentication")) {
     for (const r of a.spec.secretTargetRef) refs.push(r.name);
   }
+  for (const c of ofKind(rs, "KafkaConnect")) {
+    refs.push(c.spec.authentication.passwordSecret.secretName);
+    for (const t of c.spec.tls.trustedCertificates) refs.push(t.secretName);
+    for (const e of c.spec.template.connectContainer.env) {
+      assert.ok(e.valueFrom?.secretKeyRef, `${e.name}: from a Secret, not a value`);
+      refs.push(e.valueFrom.secretKeyRef.name);
+    }
+  }
   for (const name of new Set(refs)) {
     const known = users.has(name) || made.has(name) || name === `${kafka}-cluster-ca-cert` ||
-      name === "order-pipeline-database" || name.endsWith("-secrets");
+      name === "order-pipeline-database" || name.endsWith("-secrets") ||
+      /^order-pipeline-(storefront|report)-database$/.test(name);
     assert.ok(known, `${name}: a Secret Strimzi makes, the manifests make, or the docs name`);
   }
 });
@@ -330,4 +363,175 @@ Deno.test("kubernetes: the image is the compose Deno with what the scripts need"
   for (const s of longRunning.filter((s) => s.include)) {
     for (const path of s.include!) assert.match(text, new RegExp(`COPY .* ${path.split("/")[0]}/`));
   }
+});
+
+/** The KafkaConnect of connect.yaml, and its connectors. */
+async function connectCluster(): Promise<{ cluster: Resource; connectors: Resource[] }> {
+  const rs = await all();
+  const clusters = ofKind(rs, "KafkaConnect");
+  assert.equal(clusters.length, 1, "one Connect cluster");
+  const connectors = ofKind(rs, "KafkaConnector").filter((c) =>
+    c.metadata.labels?.["strimzi.io/cluster"] === clusters[0].metadata.name
+  );
+  assert.equal(connectors.length, ofKind(rs, "KafkaConnector").length, "every connector on it");
+  return { cluster: clusters[0], connectors };
+}
+
+Deno.test("kubernetes: KafkaConnect runs the local worker's config as the connect user, over TLS", async () => {
+  const rs = await all();
+  const { cluster } = await connectCluster();
+  assert.equal(cluster.metadata.annotations?.["strimzi.io/use-connector-resources"], "true");
+  assert.ok(cluster.spec.replicas >= 1);
+  const kafka = ofKind(rs, "Kafka")[0];
+  const tls = kafka.spec.kafka.listeners.find((l: Resource) => l.tls);
+  assert.equal(cluster.spec.bootstrapServers, `${kafka.metadata.name}-kafka-bootstrap:${tls.port}`);
+  assert.deepEqual(cluster.spec.tls.trustedCertificates, [
+    { secretName: `${kafka.metadata.name}-cluster-ca-cert`, certificate: "ca.crt" },
+  ]);
+  const auth = cluster.spec.authentication;
+  assert.equal(auth.type, tls.authentication.type);
+  assert.equal(auth.username, k8s("connect"), "the connect principal");
+  assert.ok(named(rs, "KafkaUser", auth.username), "its KafkaUser");
+  assert.deepEqual(auth.passwordSecret, { secretName: auth.username, password: "password" });
+  // The local worker's properties, minus what Strimzi sets from the spec.
+  const group = connectConfig.specs.groupId.default;
+  const local = parseProperties(workerProperties({
+    brokers: ["unused:1"],
+    groupId: group,
+    restHost: "unused",
+    restPort: 1,
+    pluginPath: "unused",
+    replicationFactor: 3,
+    clientProperties: {},
+  }));
+  const strimziSets = /^(bootstrap\.servers|listeners|plugin\.path|rest\.)/;
+  for (const [key, value] of Object.entries(local)) {
+    if (!strimziSets.test(key)) assert.equal(cluster.spec.config[key], value, key);
+    else assert.equal(cluster.spec.config[key], undefined, `${key}: Strimzi's`);
+  }
+  const topics = workerTopics(group);
+  assert.equal(cluster.spec.config["group.id"], group);
+  assert.equal(cluster.spec.config["config.storage.topic"], topics.configs);
+  assert.equal(cluster.spec.config["exactly.once.source.support"], "enabled");
+});
+
+/** `<artifactId>` → version of the dependencies of `profiles` in deploy/connect/pom.xml. */
+async function pomVersions(profiles: string[]): Promise<Map<string, string>> {
+  const pom = await Deno.readTextFile(new URL("../deploy/connect/pom.xml", import.meta.url));
+  const properties = new Map(
+    [...pom.matchAll(/<([a-z.]+\.version)>([^<]+)<\/\1>/g)].map((m) => [m[1], m[2]]),
+  );
+  const versions = new Map<string, string>();
+  for (const [, id, body] of pom.matchAll(/<profile>\s*<id>([^<]+)<\/id>([\s\S]*?)<\/profile>/g)) {
+    if (!profiles.includes(id)) continue;
+    const deps = body.replace(/<exclusions>[\s\S]*?<\/exclusions>/g, "");
+    for (
+      const [, artifact, version] of deps.matchAll(
+        /<artifactId>([^<]+)<\/artifactId>\s*<version>([^<]+)<\/version>/g,
+      )
+    ) {
+      versions.set(artifact, version.replace(/^\$\{(.+)\}$/, (_, p) => properties.get(p)!));
+    }
+  }
+  return versions;
+}
+
+Deno.test("kubernetes: KafkaConnect's plugins are the pom's Debezium connectors, same versions", async () => {
+  const { cluster } = await connectCluster();
+  const pom = await pomVersions(["postgres", "jdbc"]);
+  assert.ok(pom.size > 0, "the pom's plugin profiles");
+  const built = new Map<string, string>();
+  for (const plugin of cluster.spec.build.plugins) {
+    for (const a of plugin.artifacts) {
+      assert.match(a.sha512sum, /^[0-9a-f]{128}$/, `${a.url}: pinned`);
+      // Maven Central's layout: …/<group path>/<artifact>/<version>/<file>.
+      const [artifact, version] = new URL(a.url).pathname.split("/").slice(-3, -1);
+      assert.ok(a.url.startsWith("https://repo1.maven.org/maven2/"), a.url);
+      built.set(artifact, version);
+    }
+  }
+  for (const [artifact, version] of built) {
+    if (pom.has(artifact)) assert.equal(version, pom.get(artifact), artifact);
+  }
+  for (const artifact of [...pom.keys()].filter((a) => a.startsWith("debezium-connector-"))) {
+    assert.ok(built.has(artifact), `${artifact}: built into the image`);
+  }
+  assert.equal(built.get("debezium-connector-postgres"), pom.get("debezium-connector-postgres"));
+  assert.equal(built.get("debezium-connector-jdbc"), pom.get("debezium-connector-jdbc"));
+  assert.ok(cluster.spec.build.output.image, "an output image to replace");
+});
+
+Deno.test("kubernetes: each KafkaConnector's config is the product's, its database from a Secret", async () => {
+  const { cluster, connectors } = await connectCluster();
+  const env = new Map<string, { name: string; key: string }>(
+    cluster.spec.template.connectContainer.env.map((
+      e: Resource,
+    ) => [e.name, e.valueFrom.secretKeyRef]),
+  );
+  assert.equal(cluster.spec.config["config.providers"], "env");
+  assert.equal(
+    cluster.spec.config["config.providers.env.class"],
+    "org.apache.kafka.common.config.provider.EnvVarConfigProvider",
+  );
+  // What each Secret would hold: one database per Secret, told apart by its fields.
+  const databases = new Map<string, DatabaseAddress>();
+  const databaseOf = (secret: string): DatabaseAddress => {
+    if (!databases.has(secret)) {
+      const n = databases.size + 1;
+      databases.set(secret, {
+        host: `db${n}.example`,
+        port: 5432 + n,
+        user: `user${n}`,
+        password: `secret${n}`,
+        name: `shop${n}`,
+      });
+    }
+    return databases.get(secret)!;
+  };
+  const field = { host: "host", port: "port", user: "user", password: "password", dbname: "name" };
+  const resolve = (value: string) =>
+    value.replace(/\$\{env:([A-Za-z0-9_]+)\}/g, (_, name) => {
+      const ref = env.get(name);
+      assert.ok(ref, `${name}: an env variable of the pod`);
+      const key = field[ref.key as keyof typeof field] as keyof DatabaseAddress;
+      assert.ok(key, `${ref.name}: key ${ref.key} is a database field`);
+      return String(databaseOf(ref.name)[key]);
+    });
+  const byName = new Map(connectors.map((c) => [c.metadata.name, c]));
+  assert.deepEqual(
+    [...byName.keys()].sort(),
+    [DEFAULT_OUTBOX.connector, DEFAULT_STATUS_SINK.connector].sort(),
+  );
+  const applied = (c: Resource) => {
+    for (const key of Object.keys(c.spec.config)) {
+      if (/password/.test(key)) assert.match(c.spec.config[key], /^\$\{env:\w+\}$/, key);
+    }
+    return {
+      "connector.class": c.spec.class,
+      "tasks.max": String(c.spec.tasksMax),
+      ...Object.fromEntries(
+        Object.entries(c.spec.config as Record<string, string>).map(([k, v]) => [k, resolve(v)]),
+      ),
+    };
+  };
+  const outbox = applied(byName.get(DEFAULT_OUTBOX.connector)!);
+  const sink = applied(byName.get(DEFAULT_STATUS_SINK.connector)!);
+  const [source, report] = [...databases.values()];
+  assert.deepEqual(
+    outbox,
+    outboxSourceConfig({
+      ...DEFAULT_OUTBOX,
+      database: source,
+      ordersTopic: connectConfig.specs.ordersTopic.default,
+    }),
+  );
+  assert.deepEqual(
+    sink,
+    statusSinkConfig({
+      ...DEFAULT_STATUS_SINK,
+      database: report,
+      statusTopic: connectConfig.specs.statusTopic.default,
+    }),
+  );
+  assert.notEqual(source, report, "two Secrets, one per database");
 });

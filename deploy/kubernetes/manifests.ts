@@ -3,7 +3,7 @@
  * (scripts/dev/services_generate.ts; `--check` fails when one is out of
  * date): the Strimzi cluster, its topics and users (./strimzi.ts), the
  * scripts' Deployments and Services and their KEDA autoscaling
- * (./workloads.ts), and the kustomization that applies them all. Each
+ * (./workloads.ts), Kafka Connect with its connectors (./connect.ts), and the kustomization that applies them all. Each
  * resource is preceded by a comment saying what it is, and for a script
  * why it scales as it does. Pure: tables in, YAML text out.
  *
@@ -19,6 +19,7 @@
 import { stringify } from "yaml";
 import type { TopicSpec } from "../../shared/kafka/topics.ts";
 import type { ScriptEntry } from "../../scripts/services.ts";
+import { connectResources, connectTopics } from "./connect.ts";
 import { kafkaCluster, kafkaTopics, kafkaUser, REPLICATION } from "./strimzi.ts";
 import {
   deployedScripts,
@@ -88,6 +89,34 @@ function replicasComment(script: ScriptEntry): string {
   return `${script.name}: ${script.summary}. ${how}: ${scaling.why}.`;
 }
 
+/** connect.yaml: the `connect` row's Connect cluster, its topics and its connectors. */
+function connectFile(script: ScriptEntry): [string, string, Commented[]] {
+  const [cluster, ...connectors] = connectResources(script);
+  return [
+    "connect.yaml",
+    `${script.name}: ${script.summary}. On Kubernetes, Strimzi runs the worker (deploy/kubernetes/` +
+    "connect.ts): create the Secrets order-pipeline-storefront-database and " +
+    "order-pipeline-report-database (keys host, port, user, password, dbname) and the tables " +
+    "scripts/connect.ts creates locally (docs/operations.md).",
+    [
+      {
+        comment: "The workers: the local worker's config, the connect user's SCRAM over TLS, " +
+          "an image Strimzi builds with the Debezium plugins (replace its output image).",
+        resource: cluster,
+      },
+      ...connectTopics().map((resource) => ({
+        comment: `${resource.spec.topicName}: an internal topic of the worker, compacted.`,
+        resource,
+      })),
+      ...connectors.map((resource) => ({
+        comment: `${resource.metadata.name}: the config scripts/connect.ts gives the worker, ` +
+          "its database fields from a Secret through the env config provider.",
+        resource,
+      })),
+    ],
+  ];
+}
+
 /** Each file of deploy/kubernetes/ and its text, before `deno fmt`. Pure. */
 export function kubernetesFiles(
   scripts: readonly ScriptEntry[],
@@ -97,6 +126,7 @@ export function kubernetesFiles(
   const scaled = deployed.filter((s) => scalingOf(s).kind === "lag");
   const reader = lagReader(scaled);
   const [kafka, pool] = kafkaCluster();
+  const connectScript = scripts.find((s) => s.name === "connect");
   const files: [string, string, Commented[]][] = [
     ["kafka.yaml", "The Kafka cluster (Strimzi): three KRaft nodes, SCRAM-SHA-512 over TLS.", [
       {
@@ -158,6 +188,7 @@ export function kubernetesFiles(
         })),
       ],
     ],
+    ...(connectScript ? [connectFile(connectScript)] : []),
   ];
   const kustomization = {
     apiVersion: "kustomize.config.k8s.io/v1beta1",

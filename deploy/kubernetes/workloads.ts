@@ -120,8 +120,8 @@ export function deployedScripts(scripts: readonly ScriptEntry[]): ScriptEntry[] 
 export const NOT_DEPLOYED: Record<string, string> = {
   smtp_sink: "it is a stand-in mail relay for tests and the demo; on a cluster the notifier's " +
     "--smtp-host names your relay",
-  connect: "it starts a Kafka Connect JVM on one machine; on Kubernetes, Connect is Strimzi's " +
-    "KafkaConnect, its plugins built from the same Maven artifacts (deploy/connect/pom.xml)",
+  connect: "it starts a Kafka Connect JVM on one machine; on Kubernetes, Strimzi runs the " +
+    "workers and their connectors (connect.yaml, ./connect.ts)",
 };
 
 /** `script`'s scaling; throws for a deployed script {@linkcode SCALING} does not decide. */
