@@ -465,14 +465,15 @@ async function startScript(
   env: Record<string, string> = {},
 ): Promise<void> {
   const { log, cluster } = launch;
-  const name = scriptByEntry(entry)?.name;
+  const script = scriptByEntry(entry);
+  // Only a script that talks to Kafka takes --brokers and credentials (the SMTP sink does not).
+  const kafkaName = script?.kafka ? script.name : undefined;
   const p = await startProcess({
     entry,
-    // Only a script that talks to Kafka takes --brokers (the SMTP sink does not).
-    args: [...(scriptByEntry(entry)?.kafka ? ["--brokers", launch.brokers] : []), ...args],
+    args: [...(kafkaName ? ["--brokers", launch.brokers] : []), ...args],
     logDir: launch.logDir,
     // On a secured cluster each script connects as its own principal: its catalog name.
-    env: { ...(name && cluster?.security?.clientEnv(name)), ...env },
+    env: { ...(kafkaName && cluster?.security?.clientEnv(kafkaName)), ...env },
     restartOnCrash: true,
     onRestart: launch.onRestart,
     log,
