@@ -12,6 +12,8 @@ import { SCRAPE_JOBS } from "../deploy/prometheus/scrape_config.ts";
 import { DEFAULT_LAG_TARGETS, parseLagTargets } from "../shared/dashboard/lag_view.ts";
 import { DEFAULT_SCRAPE_TARGETS } from "../shared/dashboard/prometheus.ts";
 import { gatewayConfig } from "../shared/intake/gateway_config.ts";
+import { dashboardConfig } from "../shared/dashboard/config.ts";
+import { dlqTopics } from "./topology.ts";
 
 Deno.test("one row per script: names, entries and tasks are unique", () => {
   for (const key of ["name", "entry", "task"] as const) {
@@ -69,6 +71,11 @@ Deno.test("the dashboard's default process list is the table's routers and consu
     `${name}=http://127.0.0.1:${defaultPort(scriptByName(name)!, "metricsPort")}/metrics`
   );
   assert.deepEqual([...DEFAULT_SCRAPE_TARGETS], scraped);
+  // The DLQ panel watches every stage's DLQ, each of which the dashboard may read.
+  assert.deepEqual([...dashboardConfig.specs.dlqTopics.default].sort(), dlqTopics().sort());
+  for (const dlq of dlqTopics()) {
+    assert.ok(scriptByName("dashboard")!.kafka!.reads?.includes(dlq), `dashboard reads ${dlq}`);
+  }
   // Each watched group is one a script of the table reads with, on a topic it reads.
   for (const { group, topic } of parseLagTargets(DEFAULT_LAG_TARGETS)) {
     const reader = SCRIPTS.find((s) => s.kafka?.groups?.includes(group));

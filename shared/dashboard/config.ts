@@ -8,6 +8,8 @@ import { defineConfig } from "../platform/config.ts";
 import { kafkaFlags } from "../kafka/connection.ts";
 import { logLevelFlag } from "../platform/log.ts";
 import { TOPICS } from "../kafka/topics.ts";
+import { dlqTopicName } from "../retry/backoff.ts";
+import { NOTIFIER_RETRY_BASE } from "../notify/config.ts";
 import { optionalRegistryFlags } from "../kafka/registry_connection.ts";
 import { observabilityFlags } from "../platform/metrics.ts";
 import { httpListenFlags } from "../platform/http_listen.ts";
@@ -39,10 +41,14 @@ export const dashboardConfig = defineConfig({
     dlqTopics: {
       type: "list",
       env: "DASHBOARD_DLQ_TOPICS",
+      // Every stage's DLQ: the routers', the data consumers' (their inputs and the carrier's
+      // events) and the notifier's; scripts/services_test.ts checks it against the topology.
       default: [
         TOPICS.ordersDlq.name,
-        `${TOPICS.inventoryOrders.name}-dlq`,
-        `${TOPICS.deliveryOrders.name}-dlq`,
+        dlqTopicName(TOPICS.inventoryOrders.name),
+        dlqTopicName(TOPICS.deliveryOrders.name),
+        dlqTopicName(TOPICS.deliveryEvents.name),
+        dlqTopicName(NOTIFIER_RETRY_BASE),
       ],
       description: "dead-letter topics of the DLQ panel",
     },
