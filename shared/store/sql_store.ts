@@ -134,8 +134,6 @@ const SQL = {
   orderLines: `SELECT order_id, line_index, sku, movement, quantity, outcome, available,
     on_hand_after, sku_sequence, recorded_at FROM inventory_lines WHERE order_id = $1 ORDER BY line_index`,
 
-  rememberRecipient: `INSERT INTO notification_recipients (order_id, email, recorded_at)
-    VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING`,
   recipient: `SELECT email FROM notification_recipients WHERE order_id = $1`,
   recordSent: `INSERT INTO notification_ledger (event_id, order_id, recipient, message_id, sent_at)
     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING`,
@@ -280,6 +278,14 @@ const BATCH_SQL = {
       `INSERT INTO stock (sku, on_hand, changes, updated_at) ${source}
     ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand, changes = excluded.changes,
     updated_at = excluded.updated_at`,
+  ),
+
+  // Each order's address as the notifier first read it: a later one changes nothing.
+  rememberRecipients: rows(
+    ["text", "text", "bigint"],
+    (source) =>
+      `INSERT INTO notification_recipients (order_id, email, recorded_at) ${source}
+    ON CONFLICT (order_id) DO NOTHING`,
   ),
 
   seenEvents: inList((source) =>
@@ -539,7 +545,10 @@ export function createSqlStore(driver: SqlDriver): Store {
       if (recipients.length === 0) return;
       const now = Date.now();
       await driver.transaction("notification recipients", async (tx) => {
-        for (const r of recipients) await tx.run(SQL.rememberRecipient, [r.orderId, r.email, now]);
+        await tx.many(
+          BATCH_SQL.rememberRecipients,
+          recipients.map((r) => [r.orderId, r.email, now]),
+        );
       });
     },
 
