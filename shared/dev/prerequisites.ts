@@ -168,6 +168,8 @@ export function probeMachine(p: Prerequisite): boolean {
       return isExecutable(override ?? probe.path);
     }
     case "postgres": {
+      // findPostgres (./local_postgres.ts) searches the same way, but that module loads npm's
+      // pg, and this one must run before `deno install` (.ci/run).
       const has = (dir: string) => isExecutable(`${dir}/initdb`) && isExecutable(`${dir}/pg_ctl`);
       const fromEnv = envVar("PG_BIN_DIR");
       if (fromEnv) return has(fromEnv);
